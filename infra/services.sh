@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Starts and stops the local servers CampaignOrchestrator needs, on 127.0.0.1 only, with their
+# data under .data/infra/ (git-ignored). Installs the Debian packages when missing (as root).
+#
+#   infra/services.sh start [rabbitmq|postgres|smtp ...]   default: all three
+#   infra/services.sh stop  [rabbitmq|postgres|smtp ...]
+#   infra/services.sh status
+#
+# Ports (override with the environment): RabbitMQ AMQP $RABBITMQ_PORT (5672), PostgreSQL
+# $POSTGRES_PORT (5433), SMTP sink $SMTP_PORT (2525; mails land in .data/infra/mail as a Maildir).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+data="$root/.data/infra"
+RABBITMQ_PORT="${RABBITMQ_PORT:-5672}"
+POSTGRES_PORT="${POSTGRES_PORT:-5433}"
+SMTP_PORT="${SMTP_PORT:-2525}"
+mkdir -p "$data"
+
+say() { echo "[infra] $*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # port seconds name
+  local i
+  for ((i = 0; i < $2 * 4; i++)); do port_open "$1" && return 0; sleep 0.25; done
+  say "$3 did not open 127.0.0.1:$1 within $2 s"; return 1
+}
+
+apt_updated=
+need_pkg() { # command package...
+  command -v "$1" >/dev/null 2>&1 && return 0
+  [ -x "/usr/lib/postgresql/15/bin/$1" ] && return 0
+  if [ "$(id -u)" != 0 ]; then say "$1 is missing; install ${*:2} (needs root)"; return 1; fi
+  if [ -z "$apt_updated" ]; then apt-get update -qq >&2; apt_updated=1; fi
+  say "installing ${*:2}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${@:2}" >&2
+}
+
+# --- RabbitMQ ------------------------------------------------------------------------------
+rabbit_env() {
+  local dir="$data/rabbitmq"
+  mkdir -p "$dir/mnesia" "$dir/log"
+  cat > "$dir/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$RABBITMQ_PORT
+loopback_users = none
+log.console = false
+log.file.level = warning
+CONF
+  echo "[]." > "$dir/enabled_plugins"
+  export RABBITMQ_NODENAME="campaign@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$RABBITMQ_PORT"
+  export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT="${ERL_EPMD_PORT:-4392}" RABBITMQ_DIST_PORT="${RABBITMQ_DIST_PORT:-25672}"
+  export RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  if id rabbitmq >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then chown -R rabbitmq:rabbitmq "$dir"; fi
+}
+
+start_rabbitmq() {
+  if port_open "$RABBITMQ_PORT"; then say "RabbitMQ already listening on 127.0.0.1:$RABBITMQ_PORT"; return 0; fi
+  need_pkg rabbitmq-server rabbitmq-server
+  # The Debian package may start its own broker on install; ours runs on its own node and dirs.
+  rabbit_env
+  say "starting RabbitMQ on 127.0.0.1:$RABBITMQ_PORT"
+  setsid rabbitmq-server > "$data/rabbitmq/console.log" 2>&1 < /dev/null &
+  wait_port "$RABBITMQ_PORT" 90 RabbitMQ
+  rabbitmqctl -q await_startup >/dev/null 2>&1 || true
+}
+
+stop_rabbitmq() {
+  command -v rabbitmqctl >/dev/null 2>&1 || return 0
+  rabbit_env
+  if rabbitmqctl -q stop >/dev/null 2>&1; then say "RabbitMQ stopped"; fi
+}
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && { echo "$d"; return 0; }; done
+  return 1
+}
+
+start_postgres() {
+  if port_open "$POSTGRES_PORT"; then say "PostgreSQL already listening on 127.0.0.1:$POSTGRES_PORT"; return 0; fi
+  pg_bin >/dev/null || need_pkg initdb postgresql
+  local bin dir="$data/postgres" run=(runuser -u postgres --)
+  bin="$(pg_bin)"
+  [ "$(id -u)" = 0 ] || run=()
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    say "initialising PostgreSQL in $dir"
+    "${run[@]}" "$bin/initdb" -D "$dir" --auth=trust --username=postgres -E UTF8 >/dev/null
+  fi
+  say "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT"
+  "${run[@]}" "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+    -o "-p $POSTGRES_PORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >/dev/null
+}
+
+stop_postgres() {
+  local bin dir="$data/postgres" run=(runuser -u postgres --)
+  [ -f "$dir/postmaster.pid" ] || return 0
+  bin="$(pg_bin)" || return 0
+  [ "$(id -u)" = 0 ] || run=()
+  "${run[@]}" "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null && say "PostgreSQL stopped"
+}
+
+# --- SMTP sink -----------------------------------------------------------------------------
+start_smtp() {
+  if port_open "$SMTP_PORT"; then say "SMTP sink already listening on 127.0.0.1:$SMTP_PORT"; return 0; fi
+  /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null || need_pkg __aiosmtpd_missing__ python3-aiosmtpd
+  mkdir -p "$data/mail"
+  say "starting SMTP sink on 127.0.0.1:$SMTP_PORT (Maildir $data/mail)"
+  setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$data/mail" \
+    > "$data/smtp.log" 2>&1 < /dev/null &
+  echo $! > "$data/smtp.pid"
+  wait_port "$SMTP_PORT" 20 "SMTP sink"
+}
+
+stop_smtp() {
+  [ -f "$data/smtp.pid" ] || return 0
+  kill "$(cat "$data/smtp.pid")" 2>/dev/null && say "SMTP sink stopped"
+  rm -f "$data/smtp.pid"
+}
+
+status() {
+  local name port
+  for name in rabbitmq:$RABBITMQ_PORT postgres:$POSTGRES_PORT smtp:$SMTP_PORT; do
+    port="${name#*:}"
+    if port_open "$port"; then echo "${name%%:*}: up on 127.0.0.1:$port"; else echo "${name%%:*}: down"; fi
+  done
+}
+
+cmd="${1:-status}"; shift || true
+services=("$@"); [ ${#services[@]} -gt 0 ] || services=(rabbitmq postgres smtp)
+case "$cmd" in
+  start) for s in "${services[@]}"; do "start_$s"; done ;;
+  stop) for s in "${services[@]}"; do "stop_$s" || true; done ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status [rabbitmq|postgres|smtp ...]" >&2; exit 2 ;;
+esac

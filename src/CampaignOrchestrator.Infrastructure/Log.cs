@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure;
+
+/// <summary>
+/// Source-generated log messages of the infrastructure. EventIds by stage: 1xxx inbound,
+/// 2xxx journey, 6xxx storage. Never payloads, traits or email addresses.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Warning, "Journey event {JourneyEventId} rejected to the error queue: {Reason}")]
+    public static partial void EventRejected(ILogger logger, string? journeyEventId, string reason);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Message {MessageId} could not be read and went to the error queue: {Reason}")]
+    public static partial void MessageUnreadable(ILogger logger, string? messageId, string reason);
+
+    [LoggerMessage(1003, LogLevel.Information, "Consuming journey events from exchange {Exchange} on queue {Queue} (prefetch {Prefetch}, concurrency {Concurrency})")]
+    public static partial void InboundConfigured(ILogger logger, string exchange, string queue, int prefetch, int concurrency);
+
+    [LoggerMessage(2001, LogLevel.Debug, "Journey event {JourneyEventId} for {CustomerId} stored")]
+    public static partial void EventStored(ILogger logger, string journeyEventId, string? customerId);
+
+    [LoggerMessage(2002, LogLevel.Debug, "Journey event {JourneyEventId} seen before; nothing changed")]
+    public static partial void DuplicateEvent(ILogger logger, string journeyEventId);
+
+    [LoggerMessage(2003, LogLevel.Information, "Device {AnonymousId} linked to customer {CustomerId} by event {JourneyEventId}")]
+    public static partial void DeviceLinked(ILogger logger, string anonymousId, string customerId, string journeyEventId);
+
+    [LoggerMessage(2004, LogLevel.Warning, "A batch of {Count} journey events failed ({Reason}); retrying each on its own")]
+    public static partial void BatchFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(6001, LogLevel.Information, "Applied schema migration {Version} on {Provider}")]
+    public static partial void MigrationApplied(ILogger logger, string version, string provider);
+}

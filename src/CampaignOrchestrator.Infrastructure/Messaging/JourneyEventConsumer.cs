@@ -1,0 +1,47 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Infrastructure.Storage;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure.Messaging;
+
+/// <summary>
+/// Where a journey event enters. Takes the message as JSON (raw JSON from any AMQP client, or the
+/// typed <see cref="Contracts.Inbound.JourneyEvent"/> from a .NET publisher), checks it against the
+/// wire contract, and hands it to the journey store; the message is acknowledged only after the
+/// store committed it. A message that breaks the contract throws
+/// <see cref="JourneyEventRejectedException"/>, which is never retried: it lands in the error queue
+/// with the reason in the <c>MT-Fault-Message</c> header.
+/// </summary>
+internal sealed class JourneyEventConsumer(
+    JourneyWriteBuffer buffer, TimeProvider time, InboundMetrics metrics, ILogger<JourneyEventConsumer> logger)
+    : IConsumer<JsonObject>
+{
+    public async Task Consume(ConsumeContext<JsonObject> context)
+    {
+        AcceptedEvent evt;
+        try
+        {
+            evt = JourneyEventValidator.Validate(context.Message, BodySize(context), time.GetUtcNow());
+        }
+        catch (JourneyEventRejectedException ex)
+        {
+            metrics.Rejected("contract");
+            Log.EventRejected(logger, ex.EventId, ex.Message);
+            throw;
+        }
+
+        if (await buffer.WriteAsync(evt, context.CancellationToken))
+            metrics.Stored();
+        else
+            metrics.Duplicate();
+    }
+
+    // Raw JSON: the body is the event. The MassTransit envelope wraps the event in more JSON,
+    // so there the event's own serialized size counts.
+    static int BodySize(ConsumeContext<JsonObject> context) =>
+        context.ReceiveContext.ContentType?.MediaType == "application/vnd.masstransit+json"
+            ? System.Text.Encoding.UTF8.GetByteCount(context.Message.ToJsonString())
+            : (int)Math.Min(int.MaxValue, context.ReceiveContext.Body.GetBytes().Length);
+}

@@ -1,0 +1,376 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Core.Journeys;
+using CampaignOrchestrator.Core.Phases;
+using Dapper;
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+/// <summary>
+/// Keeps every customer's journey with Dapper, on SQLite or PostgreSQL. A batch of events is one
+/// transaction: duplicates are dropped by eventId, devices are linked and merged, the journey rules
+/// (<see cref="JourneyEngine"/>) run in memory, and the changes are written set-based.
+/// </summary>
+internal sealed class JourneyStore(Database database, PhaseModel phaseModel, TimeProvider time, ILogger<JourneyStore> logger)
+{
+    readonly SqlDialect _sql = database.Dialect;
+
+    /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
+    public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await ApplyAsync(connection, tx, batch, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    async Task<BatchResult> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> batch, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+
+        // 1. Candidate profiles: every customer, and every device, the batch names. Lock them first
+        //    so a second worker cannot interleave (PostgreSQL), then read what is already stored.
+        var candidates = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in batch)
+        {
+            if (e.CustomerId is not null) candidates.Add(ProfileIds.ForCustomer(e.CustomerId));
+            if (e.AnonymousId is not null) candidates.Add(ProfileIds.ForAnonymous(e.AnonymousId));
+        }
+        await _sql.LockProfilesAsync(connection, tx, candidates, ct);
+
+        // 2. Idempotency: an eventId seen before (stored, or earlier in this batch) changes nothing.
+        var eventIds = batch.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToArray();
+        var stored = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT event_id FROM events WHERE {_sql.In("event_id", "@eventIds")}", new { eventIds }, tx, cancellationToken: ct)))
+            .ToHashSet(StringComparer.Ordinal);
+        var fresh = new List<AcceptedEvent>(batch.Count);
+        var isNew = new bool[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (isNew[i] = stored.Add(batch[i].EventId))
+                fresh.Add(batch[i]);
+            else
+                Log.DuplicateEvent(logger, batch[i].EventId);
+        }
+        if (fresh.Count == 0)
+            return new BatchResult(isNew);
+
+        // 3. Identity: known device links, and new ones from events that carry both ids.
+        var anonymousIds = fresh.Where(e => e.AnonymousId is not null).Select(e => e.AnonymousId!).Distinct(StringComparer.Ordinal).ToArray();
+        var links = anonymousIds.Length == 0
+            ? new Dictionary<string, string>(StringComparer.Ordinal)
+            : (await connection.QueryAsync<(string AnonymousId, string CustomerId)>(new CommandDefinition(
+                $"SELECT anonymous_id, customer_id FROM anonymous_links WHERE {_sql.In("anonymous_id", "@anonymousIds")}",
+                new { anonymousIds }, tx, cancellationToken: ct)))
+              .ToDictionary(l => l.AnonymousId, l => l.CustomerId, StringComparer.Ordinal);
+        var newLinks = new List<LinkRow>();
+        foreach (var e in fresh.Where(e => e.LinksIdentity).OrderBy(e => e.OccurredAt))
+        {
+            if (links.TryAdd(e.AnonymousId!, e.CustomerId!))
+                newLinks.Add(new LinkRow(e.AnonymousId!, e.CustomerId!, e.OccurredAt, e.EventId));
+        }
+        string Resolve(AcceptedEvent e) =>
+            e.CustomerId is not null ? ProfileIds.ForCustomer(e.CustomerId)
+            : links.TryGetValue(e.AnonymousId!, out var customerId) ? ProfileIds.ForCustomer(customerId)
+            : ProfileIds.ForAnonymous(e.AnonymousId!);
+
+        // Devices linked earlier resolve to customers the batch does not name: lock those too.
+        var resolved = fresh.Select(Resolve).Where(id => !candidates.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
+        await _sql.LockProfilesAsync(connection, tx, resolved, ct);
+
+        // 4. Load the profiles involved.
+        var profileIds = candidates.Concat(resolved).Distinct(StringComparer.Ordinal).ToArray();
+        var profiles = (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
+                $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@profileIds")}", new { profileIds }, tx, cancellationToken: ct)))
+            .ToDictionary(r => r.ProfileId, FromRow, StringComparer.Ordinal);
+        JourneyProfile GetOrCreate(string profileId)
+        {
+            if (!profiles.TryGetValue(profileId, out var profile))
+            {
+                var customerId = profileId.StartsWith("c:", StringComparison.Ordinal) ? profileId[2..] : null;
+                profiles[profileId] = profile = new JourneyProfile(profileId, customerId);
+            }
+            return profile;
+        }
+
+        // 5. Cross-device: a newly linked device's own profile merges into the customer's.
+        var merges = new List<(string From, string Into)>();
+        foreach (var link in newLinks)
+        {
+            var source = ProfileIds.ForAnonymous(link.AnonymousId);
+            var target = GetOrCreate(ProfileIds.ForCustomer(link.CustomerId));
+            if (profiles.Remove(source, out var anonymous))
+            {
+                JourneyEngine.Merge(target, anonymous);
+                merges.Add((source, target.ProfileId));
+            }
+            Log.DeviceLinked(logger, link.AnonymousId, link.CustomerId, link.EventId);
+        }
+
+        // 6. The journey rules, in memory.
+        var eventRows = new List<EventRow>(fresh.Count);
+        foreach (var e in fresh)
+        {
+            var profile = GetOrCreate(Resolve(e));
+            JourneyEngine.Apply(profile, e, phaseModel);
+            eventRows.Add(new EventRow(e.EventId, profile.ProfileId, e.Type, e.OccurredAt, now, e.CustomerId, e.AnonymousId,
+                e.Traits?.ToJsonString(), e.Properties?.ToJsonString(), e.Context?.ToJsonString()));
+        }
+
+        // 7. Write.
+        await InsertEventsAsync(connection, tx, eventRows, ct);
+        if (newLinks.Count > 0)
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) VALUES (@AnonymousId, @CustomerId, @LinkedAt, @EventId)",
+                newLinks, tx, cancellationToken: ct));
+        foreach (var (from, into) in merges)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE events SET profile_id = @into WHERE profile_id = @from; DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
+                new { from, into }, tx, cancellationToken: ct));
+        }
+
+        var history = new List<PhaseHistoryRow>();
+        var replayed = profiles.Values.Where(p => p.NeedsPhaseReplay).ToDictionary(p => p.ProfileId, StringComparer.Ordinal);
+        if (replayed.Count > 0)
+        {
+            var replayIds = replayed.Keys.ToArray();
+            var timeline = await connection.QueryAsync<TimelineRow>(new CommandDefinition(
+                $"SELECT profile_id, event_id, type, occurred_at FROM events WHERE {_sql.In("profile_id", "@replayIds")} ORDER BY profile_id, occurred_at, seq",
+                new { replayIds }, tx, cancellationToken: ct));
+            foreach (var group in timeline.GroupBy(r => r.ProfileId, StringComparer.Ordinal))
+            {
+                var (changes, orders) = JourneyEngine.Replay(group.Select(r => new TimelineEntry(r.EventId, r.Type, r.OccurredAt)), phaseModel);
+                JourneyEngine.ApplyReplay(replayed[group.Key], changes, orders);
+                history.AddRange(changes.Select(c => new PhaseHistoryRow(group.Key, c.EventId, c.Phase.ToName(), c.At)));
+            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"DELETE FROM phase_history WHERE {_sql.In("profile_id", "@replayIds")}", new { replayIds }, tx, cancellationToken: ct));
+        }
+        foreach (var profile in profiles.Values)
+        {
+            history.AddRange(profile.AppendedPhaseChanges.Select(c => new PhaseHistoryRow(profile.ProfileId, c.EventId, c.Phase.ToName(), c.At)));
+            profile.AppendedPhaseChanges.Clear();
+        }
+        await InsertHistoryAsync(connection, tx, history, ct);
+
+        var touched = new HashSet<string>(eventRows.Select(r => r.ProfileId), StringComparer.Ordinal);
+        foreach (var (_, into) in merges)
+            touched.Add(into);
+        await UpsertProfilesAsync(connection, tx, touched.Select(id => ToRow(profiles[id], now)).ToList(), ct);
+
+        foreach (var e in fresh)
+            Log.EventStored(logger, e.EventId, e.CustomerId);
+        return new BatchResult(isNew);
+    }
+
+    /// <summary>
+    /// The journey of a customer, by customerId or by any of their devices' anonymousIds; null if
+    /// nothing is known. The timeline is the newest <paramref name="timelineLimit"/> events, oldest first.
+    /// </summary>
+    public async Task<JourneyView?> GetAsync(string id, int timelineLimit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var customerProfile = ProfileIds.ForCustomer(id);
+        var linkedCustomer = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT customer_id FROM anonymous_links WHERE anonymous_id = @id", new { id }, cancellationToken: cancellationToken));
+        ProfileRow? row = null;
+        foreach (var candidate in new[] { customerProfile, linkedCustomer is null ? null : ProfileIds.ForCustomer(linkedCustomer), ProfileIds.ForAnonymous(id) })
+        {
+            if (candidate is null)
+                continue;
+            row = await connection.QuerySingleOrDefaultAsync<ProfileRow>(new CommandDefinition(
+                "SELECT * FROM profiles WHERE profile_id = @candidate", new { candidate }, cancellationToken: cancellationToken));
+            if (row is not null)
+                break;
+        }
+        if (row is null)
+            return null;
+
+        var anonymous = row.CustomerId is null
+            ? [row.ProfileId[2..]]
+            : (await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT anonymous_id FROM anonymous_links WHERE customer_id = @customerId ORDER BY linked_at",
+                new { customerId = row.CustomerId }, cancellationToken: cancellationToken))).ToList();
+        var history = (await connection.QueryAsync<HistoryReadRow>(new CommandDefinition(
+            "SELECT event_id, phase, occurred_at FROM phase_history WHERE profile_id = @ProfileId ORDER BY occurred_at, event_id",
+            new { row.ProfileId }, cancellationToken: cancellationToken)))
+            .Select(h => new PhaseHistoryView(h.Phase, h.OccurredAt, h.EventId)).ToList();
+        var timeline = (await connection.QueryAsync<TimelineEventRow>(new CommandDefinition(
+            "SELECT event_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context FROM events " +
+            "WHERE profile_id = @ProfileId ORDER BY occurred_at DESC, seq DESC LIMIT @timelineLimit",
+            new { row.ProfileId, timelineLimit }, cancellationToken: cancellationToken)))
+            .Reverse()
+            .Select(t => new TimelineEventView(t.EventId, t.Type, t.OccurredAt, t.ReceivedAt, t.CustomerId, t.AnonymousId,
+                ParseJson(t.Traits), ParseJson(t.Properties), ParseJson(t.Context)))
+            .ToList();
+        return new JourneyView(row.ProfileId, row.CustomerId, anonymous, row.Phase, row.PhaseSince,
+            (JsonNode.Parse(row.Traits) as JsonObject) ?? [], row.OrderCount, row.EventCount, row.FirstSeen, row.LastSeen, history, timeline);
+    }
+
+    /// <summary>Answers whether the store can be reached (for <c>/health</c>).</summary>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
+    }
+
+    Task InsertEventsAsync(DbConnection connection, DbTransaction tx, List<EventRow> rows, CancellationToken ct)
+    {
+        if (_sql.Provider == StorageProvider.Postgres)
+        {
+            return connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context)
+                SELECT e, p, t, o, r, c, a, tr::jsonb, pr::jsonb, cx::jsonb
+                FROM unnest(@e::text[], @p::text[], @t::text[], @o::timestamptz[], @r::timestamptz[], @c::text[], @a::text[], @tr::text[], @pr::text[], @cx::text[])
+                     WITH ORDINALITY AS u(e, p, t, o, r, c, a, tr, pr, cx, n)
+                ORDER BY n
+                """,
+                new
+                {
+                    e = rows.Select(r => r.EventId).ToArray(),
+                    p = rows.Select(r => r.ProfileId).ToArray(),
+                    t = rows.Select(r => r.Type).ToArray(),
+                    o = rows.Select(r => r.OccurredAt.UtcDateTime).ToArray(),
+                    r = rows.Select(r => r.ReceivedAt.UtcDateTime).ToArray(),
+                    c = rows.Select(r => r.CustomerId).ToArray(),
+                    a = rows.Select(r => r.AnonymousId).ToArray(),
+                    tr = rows.Select(r => r.Traits).ToArray(),
+                    pr = rows.Select(r => r.Properties).ToArray(),
+                    cx = rows.Select(r => r.Context).ToArray(),
+                }, tx, cancellationToken: ct));
+        }
+        return connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) " +
+            "VALUES (@EventId, @ProfileId, @Type, @OccurredAt, @ReceivedAt, @CustomerId, @AnonymousId, @Traits, @Properties, @Context)",
+            rows, tx, cancellationToken: ct));
+    }
+
+    Task InsertHistoryAsync(DbConnection connection, DbTransaction tx, List<PhaseHistoryRow> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+            return Task.CompletedTask;
+        if (_sql.Provider == StorageProvider.Postgres)
+        {
+            return connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT * FROM unnest(@p::text[], @e::text[], @ph::text[], @o::timestamptz[])",
+                new
+                {
+                    p = rows.Select(r => r.ProfileId).ToArray(),
+                    e = rows.Select(r => r.EventId).ToArray(),
+                    ph = rows.Select(r => r.Phase).ToArray(),
+                    o = rows.Select(r => r.OccurredAt.UtcDateTime).ToArray(),
+                }, tx, cancellationToken: ct));
+        }
+        return connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) VALUES (@ProfileId, @EventId, @Phase, @OccurredAt)",
+            rows, tx, cancellationToken: ct));
+    }
+
+    Task UpsertProfilesAsync(DbConnection connection, DbTransaction tx, List<ProfileRow> rows, CancellationToken ct)
+    {
+        const string onConflict =
+            " ON CONFLICT (profile_id) DO UPDATE SET customer_id = excluded.customer_id, traits = excluded.traits, trait_times = excluded.trait_times, " +
+            "phase = excluded.phase, phase_since = excluded.phase_since, order_count = excluded.order_count, event_count = excluded.event_count, " +
+            "first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = excluded.updated_at";
+        if (_sql.Provider == StorageProvider.Postgres)
+        {
+            return connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
+                "SELECT id, cid, tr::jsonb, tt::jsonb, ph, ps, oc, ec, fs, ls, ua FROM unnest(@id::text[], @cid::text[], @tr::text[], @tt::text[], @ph::text[], " +
+                "@ps::timestamptz[], @oc::int[], @ec::int[], @fs::timestamptz[], @ls::timestamptz[], @ua::timestamptz[]) AS u(id, cid, tr, tt, ph, ps, oc, ec, fs, ls, ua)" +
+                onConflict,
+                new
+                {
+                    id = rows.Select(r => r.ProfileId).ToArray(),
+                    cid = rows.Select(r => r.CustomerId).ToArray(),
+                    tr = rows.Select(r => r.Traits).ToArray(),
+                    tt = rows.Select(r => r.TraitTimes).ToArray(),
+                    ph = rows.Select(r => r.Phase).ToArray(),
+                    ps = rows.Select(r => r.PhaseSince?.UtcDateTime).ToArray(),
+                    oc = rows.Select(r => r.OrderCount).ToArray(),
+                    ec = rows.Select(r => r.EventCount).ToArray(),
+                    fs = rows.Select(r => r.FirstSeen.UtcDateTime).ToArray(),
+                    ls = rows.Select(r => r.LastSeen.UtcDateTime).ToArray(),
+                    ua = rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray(),
+                }, tx, cancellationToken: ct));
+        }
+        return connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
+            "VALUES (@ProfileId, @CustomerId, @Traits, @TraitTimes, @Phase, @PhaseSince, @OrderCount, @EventCount, @FirstSeen, @LastSeen, @UpdatedAt)" + onConflict,
+            rows, tx, cancellationToken: ct));
+    }
+
+    static JourneyProfile FromRow(ProfileRow row)
+    {
+        var traits = JsonNode.Parse(row.Traits) as JsonObject ?? [];
+        var times = JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(row.TraitTimes) ?? [];
+        var profile = new JourneyProfile(row.ProfileId, row.CustomerId)
+        {
+            Phase = PhaseNames.TryParse(row.Phase, out var phase) ? phase : null,
+            PhaseSince = row.PhaseSince,
+            OrderCount = row.OrderCount,
+            EventCount = row.EventCount,
+            FirstSeen = row.FirstSeen,
+            LastSeen = row.LastSeen,
+        };
+        foreach (var (key, value) in traits.ToList())
+        {
+            traits.Remove(key);
+            profile.Traits[key] = value;
+        }
+        foreach (var (key, at) in times)
+            profile.TraitTimes[key] = at;
+        return profile;
+    }
+
+    static ProfileRow ToRow(JourneyProfile profile, DateTimeOffset now)
+    {
+        var traits = new JsonObject();
+        foreach (var (key, value) in profile.Traits)
+            traits[key] = value?.DeepClone();
+        var times = profile.TraitTimes.ToDictionary(kv => kv.Key, kv => kv.Value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        return new ProfileRow
+        {
+            ProfileId = profile.ProfileId,
+            CustomerId = profile.CustomerId,
+            Traits = traits.ToJsonString(),
+            TraitTimes = JsonSerializer.Serialize(times),
+            Phase = profile.Phase?.ToName(),
+            PhaseSince = profile.PhaseSince,
+            OrderCount = profile.OrderCount,
+            EventCount = profile.EventCount,
+            FirstSeen = profile.FirstSeen,
+            LastSeen = profile.LastSeen,
+            UpdatedAt = now,
+        };
+    }
+
+    static JsonNode? ParseJson(string? json) => json is null ? null : JsonNode.Parse(json);
+
+    sealed class HistoryReadRow
+    {
+        public string EventId { get; set; } = "";
+        public string Phase { get; set; } = "";
+        public DateTimeOffset OccurredAt { get; set; }
+    }
+
+    sealed class TimelineEventRow
+    {
+        public string EventId { get; set; } = "";
+        public string Type { get; set; } = "";
+        public DateTimeOffset OccurredAt { get; set; }
+        public DateTimeOffset ReceivedAt { get; set; }
+        public string? CustomerId { get; set; }
+        public string? AnonymousId { get; set; }
+        public string? Traits { get; set; }
+        public string? Properties { get; set; }
+        public string? Context { get; set; }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Data.Common;
+using Dapper;
+using Npgsql;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+internal sealed class PostgresDialect : SqlDialect
+{
+    public override StorageProvider Provider => StorageProvider.Postgres;
+
+    public override string In(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    public override string Json(string parameter) => $"{parameter}::jsonb";
+
+    // Transaction-scoped advisory locks, taken in one sorted order so two workers never deadlock.
+    // They also cover profiles that do not exist yet, which row locks cannot.
+    public override Task LockProfilesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken)
+    {
+        if (profileIds.Count == 0)
+            return Task.CompletedTask;
+        var sorted = profileIds.Order(StringComparer.Ordinal).ToArray();
+        return connection.ExecuteAsync(new CommandDefinition(
+            "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest(@ids::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
+            new { ids = sorted }, transaction, cancellationToken: cancellationToken));
+    }
+
+    public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Adds Timezone=UTC when the operator did not set one.</summary>
+    public static string Normalize(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(builder.Timezone))
+            builder.Timezone = "UTC";
+        return builder.ConnectionString;
+    }
+}

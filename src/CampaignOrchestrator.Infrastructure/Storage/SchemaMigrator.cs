@@ -1,0 +1,75 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+/// <summary>
+/// Applies the numbered SQL scripts under <c>Storage/Migrations/{Provider}/</c> in order, each in
+/// its own transaction, and records them in <c>schema_migrations</c>. Runs at start-up before any
+/// consumer; a failing script fails the start. On PostgreSQL an advisory lock keeps two workers
+/// starting together from applying the same script twice.
+/// </summary>
+internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> logger)
+{
+    const long PostgresLockKey = 0x43616d704f726368; // "CampOrch"
+
+    public async Task<int> MigrateAsync(CancellationToken cancellationToken)
+    {
+        var scripts = LoadScripts(database.Provider);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        if (database.Provider == StorageProvider.Postgres)
+            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = PostgresLockKey }, cancellationToken: cancellationToken));
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL)",
+                cancellationToken: cancellationToken));
+            var applied = (await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT version FROM schema_migrations", cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            var count = 0;
+            foreach (var (version, sql) in scripts)
+            {
+                if (applied.Contains(version))
+                    continue;
+                await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+                try
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: cancellationToken));
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @at)",
+                        new { version, at = DateTimeOffset.UtcNow.ToString("O") }, tx, cancellationToken: cancellationToken));
+                    await tx.CommitAsync(cancellationToken);
+                }
+                catch (DbException ex)
+                {
+                    throw new InvalidOperationException($"Schema migration {version} ({database.Provider}) failed: {ex.Message}", ex);
+                }
+                Log.MigrationApplied(logger, version, database.Provider.ToString());
+                count++;
+            }
+            return count;
+        }
+        finally
+        {
+            if (database.Provider == StorageProvider.Postgres)
+                await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@key)", new { key = PostgresLockKey }, cancellationToken: CancellationToken.None));
+        }
+    }
+
+    static IReadOnlyList<(string Version, string Sql)> LoadScripts(StorageProvider provider)
+    {
+        var assembly = typeof(SchemaMigrator).Assembly;
+        var prefix = $"{assembly.GetName().Name}.Storage.Migrations.{provider}.";
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(n =>
+            {
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(stream);
+                return (Version: n[prefix.Length..^4], Sql: reader.ReadToEnd());
+            })
+            .ToList();
+    }
+}

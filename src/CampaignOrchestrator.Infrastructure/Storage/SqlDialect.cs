@@ -1,0 +1,24 @@
+using System.Data.Common;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+/// <summary>
+/// The few places where SQLite and PostgreSQL SQL differ. Everything else in the stores is the
+/// same statement on both.
+/// </summary>
+internal abstract class SqlDialect
+{
+    public abstract StorageProvider Provider { get; }
+
+    /// <summary>A membership test against an array/list parameter: <c>IN @p</c> or <c>= ANY(@p)</c>.</summary>
+    public abstract string In(string column, string parameter);
+
+    /// <summary>A JSON parameter as the column type wants it.</summary>
+    public abstract string Json(string parameter);
+
+    /// <summary>Serializes writers that touch the same profiles (several workers on one database).</summary>
+    public abstract Task LockProfilesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken);
+
+    /// <summary>Opens a connection ready for use.</summary>
+    public abstract Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken);
+}

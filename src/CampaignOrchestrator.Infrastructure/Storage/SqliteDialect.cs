@@ -1,0 +1,38 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+internal sealed class SqliteDialect : SqlDialect
+{
+    public override StorageProvider Provider => StorageProvider.Sqlite;
+
+    public override string In(string column, string parameter) => $"{column} IN {parameter}";
+
+    public override string Json(string parameter) => parameter;
+
+    // One worker writes an SQLite file; transactions start IMMEDIATE, so writers queue on the file lock.
+    public override Task LockProfilesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Creates the folder of a file database, so the default works on a fresh checkout.</summary>
+    public static void EnsureDirectory(string connectionString)
+    {
+        var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (string.IsNullOrEmpty(dataSource) || dataSource == ":memory:" || dataSource.StartsWith("file:", StringComparison.Ordinal))
+            return;
+        var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+        if (!string.IsNullOrEmpty(folder))
+            Directory.CreateDirectory(folder);
+    }
+}

@@ -1,0 +1,34 @@
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+// Row shapes the Dapper statements read and write. Column names are snake_case of these.
+
+internal sealed class ProfileRow
+{
+    public string ProfileId { get; set; } = "";
+    public string? CustomerId { get; set; }
+    public string Traits { get; set; } = "{}";
+    public string TraitTimes { get; set; } = "{}";
+    public string? Phase { get; set; }
+    public DateTimeOffset? PhaseSince { get; set; }
+    public int OrderCount { get; set; }
+    public int EventCount { get; set; }
+    public DateTimeOffset FirstSeen { get; set; }
+    public DateTimeOffset LastSeen { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+internal sealed record EventRow(
+    string EventId, string ProfileId, string Type, DateTimeOffset OccurredAt, DateTimeOffset ReceivedAt,
+    string? CustomerId, string? AnonymousId, string? Traits, string? Properties, string? Context);
+
+internal sealed record PhaseHistoryRow(string ProfileId, string EventId, string Phase, DateTimeOffset OccurredAt);
+
+internal sealed record LinkRow(string AnonymousId, string CustomerId, DateTimeOffset LinkedAt, string EventId);
+
+internal sealed class TimelineRow
+{
+    public string ProfileId { get; set; } = "";
+    public string EventId { get; set; } = "";
+    public string Type { get; set; } = "";
+    public DateTimeOffset OccurredAt { get; set; }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace CampaignOrchestrator.Worker.Api;
+
+/// <summary>
+/// The operators' read API, served on loopback by default (<c>Http:Urls</c>):
+/// <c>GET /api/customers/{id}</c>, <c>GET /api/metrics</c> and <c>GET /health</c>.
+/// </summary>
+internal static class OperatorApi
+{
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    public static IHostApplicationBuilder AddOperatorApi(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.UseUrls(builder.Configuration["Http:Urls"] is { Length: > 0 } urls ? urls : DefaultUrls);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        });
+        // MassTransit registers its own bus check; the database check is ours.
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        return builder;
+    }
+
+    public static WebApplication MapOperatorApi(this WebApplication app)
+    {
+        app.MapGet("/api/customers/{id}", async (string id, int? timelineLimit, JourneyStore store, CancellationToken ct) =>
+        {
+            var limit = Math.Clamp(timelineLimit ?? 200, 1, 5000);
+            var journey = await store.GetAsync(id, limit, ct);
+            return journey is null
+                ? Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"No journey for customerId or anonymousId '{id}'")
+                : Results.Ok(journey);
+        });
+        app.MapGet("/api/metrics", (InboundMetrics metrics) =>
+        {
+            var (stored, duplicates, rejected) = metrics.Totals;
+            return Results.Ok(new { journeyEvents = new { stored, duplicates, rejected } });
+        });
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        return app;
+    }
+
+    static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(
+                e => e.Key,
+                e => new { status = e.Value.Status.ToString(), description = e.Value.Description ?? e.Value.Exception?.Message }),
+        });
+    }
+
+    sealed class DatabaseHealthCheck(JourneyStore store, Database database) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                await store.PingAsync(timeout.Token);
+                return HealthCheckResult.Healthy($"{database.Provider} reachable");
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return HealthCheckResult.Unhealthy($"{database.Provider} unreachable: {ex.Message}");
+            }
+        }
+    }
+}

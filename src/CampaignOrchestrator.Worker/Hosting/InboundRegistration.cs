@@ -1,0 +1,81 @@
+using System.Net.Mime;
+using CampaignOrchestrator.Contracts.Inbound;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Infrastructure.Messaging;
+using MassTransit;
+
+namespace CampaignOrchestrator.Worker.Hosting;
+
+/// <summary>
+/// Where events enter: the worker's durable queue bound to the <c>journey-events</c> topic exchange
+/// with <c>#</c> (raw JSON from any AMQP client) and to MassTransit's exchange for the typed
+/// <see cref="JourneyEvent"/> (a .NET publisher with default settings). Both reach one consumer.
+/// </summary>
+internal static class InboundRegistration
+{
+    public static IHostApplicationBuilder AddInbound(this IHostApplicationBuilder builder)
+    {
+        var options = builder.BindValidated(BusOptions.SectionName, new BusOptionsValidator());
+        builder.Services.AddSingleton<InboundMetrics>();
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            // Do not report started before the queue is bound: messages published right after start
+            // were lost otherwise (stack-notes §2).
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        builder.Services.AddMassTransit(x =>
+        {
+            x.AddConsumer<JourneyEventConsumer>();
+            if (options.Transport == BusTransport.InMemory)
+            {
+                x.UsingInMemory((context, cfg) =>
+                    cfg.ReceiveEndpoint(options.QueueName, e =>
+                    {
+                        e.Bind<JourneyEvent>();
+                        ConfigureEndpoint(e, context, options);
+                    }));
+                return;
+            }
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                var rabbit = options.RabbitMq;
+                cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, "campaign-orchestrator", h =>
+                {
+                    h.Username(rabbit.Username);
+                    h.Password(rabbit.Password);
+                });
+                cfg.ReceiveEndpoint(options.QueueName, e =>
+                {
+                    e.PrefetchCount = rabbit.PrefetchCount;
+                    e.Bind(JourneyEventsTopology.ExchangeName, b =>
+                    {
+                        b.ExchangeType = JourneyEventsTopology.ExchangeType;
+                        b.Durable = true;
+                        b.AutoDelete = false;
+                        b.RoutingKey = "#";
+                    });
+                    e.Bind<JourneyEvent>();
+                    ConfigureEndpoint(e, context, options);
+                });
+            });
+        });
+        return builder;
+    }
+
+    static void ConfigureEndpoint(IReceiveEndpointConfigurator e, IBusRegistrationContext context, BusOptions options)
+    {
+        e.ConfigureConsumeTopology = false;
+        e.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
+        // Webshops publish plain JSON, with or without a content type.
+        e.DefaultContentType = new ContentType("application/json");
+        e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        e.UseMessageRetry(r =>
+        {
+            r.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1));
+            r.Ignore<JourneyEventRejectedException>();
+        });
+        e.ConfigureConsumer<JourneyEventConsumer>(context);
+    }
+}

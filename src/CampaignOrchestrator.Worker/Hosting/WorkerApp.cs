@@ -1,0 +1,62 @@
+using CampaignOrchestrator.Worker.Api;
+using CampaignOrchestrator.Worker.Demo;
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Worker.Hosting;
+
+/// <summary>Builds the worker host: the same for <c>dotnet run</c>, the tests and the benchmark.</summary>
+public static class WorkerApp
+{
+    /// <summary>
+    /// Builds the host from appsettings.json, environment variables, the command line and
+    /// <paramref name="overrides"/> (tests), in rising precedence. Returns null, after printing
+    /// every configuration error with its key, when the configuration is invalid.
+    /// </summary>
+    public static WebApplication? Build(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args.Where(a => a != "--demo").ToArray(),
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (overrides is not null)
+            builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+
+        try
+        {
+            builder.AddJourneyStore();
+            builder.AddInbound();
+            builder.AddOperatorApi();
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures)
+                Console.Error.WriteLine($"Invalid configuration: {failure}");
+            return null;
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"Invalid configuration: {ex.Message}");
+            return null;
+        }
+        if (args.Contains("--demo"))
+            builder.Services.AddHostedService<DemoPublisher>();
+
+        var app = builder.Build();
+        app.MapOperatorApi();
+        return app;
+    }
+
+    /// <summary>Binds a section and validates it now, so a bad key fails the start naming the key.</summary>
+    internal static T BindValidated<T>(this IHostApplicationBuilder builder, string section, IValidateOptions<T> validator)
+        where T : class, new()
+    {
+        var options = builder.Configuration.GetSection(section).Get<T>() ?? new T();
+        var result = validator.Validate(null, options);
+        if (result.Failed)
+            throw new OptionsValidationException(section, typeof(T), result.Failures);
+        builder.Services.AddSingleton(Options.Create(options));
+        return options;
+    }
+}
