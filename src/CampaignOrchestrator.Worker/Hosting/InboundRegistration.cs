@@ -17,6 +17,7 @@ internal static class InboundRegistration
     {
         var options = builder.BindValidated(BusOptions.SectionName, new BusOptionsValidator());
         builder.Services.AddSingleton<InboundMetrics>();
+        builder.Services.AddSingleton<UnreadableMessageObserver>();
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
             // Do not report started before the queue is bound: messages published right after start
@@ -28,6 +29,7 @@ internal static class InboundRegistration
         builder.Services.AddMassTransit(x =>
         {
             x.AddConsumer<JourneyEventConsumer>();
+            x.AddReceiveObserver<UnreadableMessageObserver>();
             if (options.Transport == BusTransport.InMemory)
             {
                 x.UsingInMemory((context, cfg) =>

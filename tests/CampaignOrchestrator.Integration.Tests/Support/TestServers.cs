@@ -1,0 +1,63 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace CampaignOrchestrator.Integration.Tests.Support;
+
+/// <summary>
+/// The real servers the tests use, started on loopback by <c>infra/services.sh start</c>.
+/// A missing server fails the test with a message saying so; nothing is skipped.
+/// </summary>
+internal static class TestServers
+{
+    public static string RabbitHost => Environment.GetEnvironmentVariable("TEST_RABBITMQ_HOST") ?? "127.0.0.1";
+    public static int RabbitPort => int.Parse(Environment.GetEnvironmentVariable("TEST_RABBITMQ_PORT") ?? "5672");
+    public static string PostgresAdmin => Environment.GetEnvironmentVariable("TEST_POSTGRES")
+        ?? "Host=127.0.0.1;Port=5433;Username=postgres;Database=postgres;Timezone=UTC";
+
+    public static void RequireRabbitMq() => Require(RabbitHost, RabbitPort, "RabbitMQ");
+
+    public static void RequirePostgres()
+    {
+        var b = new NpgsqlConnectionStringBuilder(PostgresAdmin);
+        Require(b.Host!, b.Port, "PostgreSQL");
+    }
+
+    /// <summary>Creates an empty database for one test and returns its connection string.</summary>
+    public static async Task<string> CreatePostgresDatabaseAsync()
+    {
+        RequirePostgres();
+        var name = "co_test_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var admin = new NpgsqlConnection(PostgresAdmin))
+        {
+            await admin.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = name, Pooling = true }.ConnectionString;
+    }
+
+    public static async Task DropPostgresDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(PostgresAdmin);
+        await admin.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    static void Require(string host, int port, string what)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            if (!client.ConnectAsync(host, port).Wait(TimeSpan.FromSeconds(3)))
+                throw new TimeoutException();
+        }
+        catch (Exception ex)
+        {
+            Assert.Fail($"{what} is not reachable on {host}:{port} ({ex.GetBaseException().Message}). " +
+                        "Start the test servers with: infra/services.sh start");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Worker.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Data.Sqlite;
+
+namespace CampaignOrchestrator.Integration.Tests.Support;
+
+public enum Db { Sqlite, Postgres }
+
+/// <summary>
+/// The real worker host, as <c>dotnet run</c> builds it, on its own queue, its own database
+/// (a temp SQLite file or a fresh PostgreSQL database) and a free loopback port.
+/// </summary>
+internal sealed class TestWorker : IAsyncDisposable
+{
+    readonly WebApplication _app;
+    readonly string _connectionString;
+    readonly Db _db;
+    readonly string? _sqliteFolder;
+
+    TestWorker(WebApplication app, Db db, string connectionString, string queue, string? sqliteFolder)
+    {
+        _app = app; _db = db; _connectionString = connectionString; Queue = queue; _sqliteFolder = sqliteFolder;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public string Queue { get; }
+    public HttpClient Http { get; }
+    public string ConnectionString => _connectionString;
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestWorker> StartAsync(Db db, string? transport = "RabbitMq", IDictionary<string, string?>? extra = null)
+    {
+        if (transport == "RabbitMq")
+            TestServers.RequireRabbitMq();
+        string connectionString;
+        string? folder = null;
+        if (db == Db.Postgres)
+            connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        else
+        {
+            folder = Directory.CreateTempSubdirectory("co-test-").FullName;
+            connectionString = $"Data Source={Path.Combine(folder, "journeys.db")}";
+        }
+        var queue = "co-test-" + Guid.NewGuid().ToString("N")[..10];
+        var settings = new Dictionary<string, string?>
+        {
+            ["Bus:Transport"] = transport,
+            ["Bus:QueueName"] = queue,
+            ["Bus:RetryLimit"] = "3",
+            ["Bus:RabbitMq:Host"] = TestServers.RabbitHost,
+            ["Bus:RabbitMq:Port"] = TestServers.RabbitPort.ToString(),
+            ["Storage:Provider"] = db.ToString(),
+            ["Storage:ConnectionString"] = connectionString,
+            ["Http:Urls"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
+            settings[k] = v;
+        var app = WorkerApp.Build([], settings) ?? throw new InvalidOperationException("invalid test configuration");
+        await app.StartAsync();
+        return new TestWorker(app, db, connectionString, queue, folder);
+    }
+
+    /// <summary>Polls the read API until <paramref name="until"/> holds, or fails after 20 s saying what was last seen.</summary>
+    public async Task<JsonObject> WaitForCustomerAsync(string id, Func<JsonObject, bool> until)
+    {
+        JsonObject? last = null;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await Http.GetAsync($"/api/customers/{Uri.EscapeDataString(id)}");
+            if (response.IsSuccessStatusCode)
+            {
+                last = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+                if (until(last))
+                    return last;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail($"customer {id} did not reach the expected state in 20 s; last seen: {last?.ToJsonString() ?? "404"}");
+        return null!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Http.Dispose();
+        if (_db == Db.Postgres)
+            await TestServers.DropPostgresDatabaseAsync(_connectionString);
+        else
+        {
+            SqliteConnection.ClearAllPools();
+            try { Directory.Delete(_sqliteFolder!, recursive: true); } catch (IOException) { }
+        }
+    }
+}
