@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: starts the local RabbitMQ, PostgreSQL and SMTP sink on 127.0.0.1 (installing
+# the Debian packages when missing), runs the whole solution's tests, stops what it started, and
+# ends with the line "N passed, N failed, N skipped".
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+started=()
+for s in rabbitmq postgres smtp; do
+  if ! infra/services.sh status | grep -q "^$s: up"; then
+    infra/services.sh start "$s" || { echo "could not start $s" >&2; exit 1; }
+    started+=("$s")
+  fi
+done
+cleanup() { [ ${#started[@]} -gt 0 ] && infra/services.sh stop "${started[@]}"; }
+trap cleanup EXIT
+
+log="$(mktemp)"
+dotnet test CampaignOrchestrator.sln --nologo "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+read -r p f s < <(grep -oE '(Passed|Failed)!  - Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" \
+  | awk -F'[:,]' '{f+=$2; p+=$4; s+=$6} END {print p+0, f+0, s+0}')
+rm -f "$log"
+if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi  # a build error or crashed run counts as a failure
+echo "$p passed, $f failed, $s skipped"
+exit "$rc"
