@@ -1,1 +1,187 @@
-﻿Console.WriteLine("Hello, World!");
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Contracts.Inbound;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
+
+// Inbound load benchmark (see docs/benchmarks.md). Publishes N realistic journey events (mixed
+// types, many customers, persistent, publisher confirms) and reports events/s until the worker
+// process has stored them all, per database, with the worker's peak memory; and, in the same run on
+// the same broker, the rate of a MassTransit consumer that does nothing (the framework ceiling).
+//
+//   bench/run.sh [--events N] [--db sqlite|postgres|both]
+using CampaignOrchestrator.Bench;
+
+var events = Arg("--events", 50_000);
+var db = ArgText("--db", "both");
+var workerDll = ArgText("--worker", "");
+var postgres = ArgText("--postgres", "Host=127.0.0.1;Port=5433;Username=postgres;Database=postgres;Timezone=UTC");
+var rabbitPort = Arg("--rabbit-port", 5672);
+
+Console.WriteLine($"# {events:N0} events, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+var bodies = EventGenerator.Create(events, customers: Math.Max(100, events / 5));
+
+var trivial = await TrivialConsumerAsync(bodies);
+Console.WriteLine($"trivial MassTransit consumer: {trivial:N0} msg/s end to end (framework ceiling)");
+
+foreach (var provider in db == "both" ? ["Sqlite", "Postgres"] : new[] { db.Equals("postgres", StringComparison.OrdinalIgnoreCase) ? "Postgres" : "Sqlite" })
+{
+    var (rate, peakMb) = await WorkerAsync(provider, bodies);
+    Console.WriteLine($"worker on {provider}: {rate:N0} events/s end to end = {rate / trivial:P0} of the ceiling; worker peak RSS {peakMb:N0} MB");
+}
+return 0;
+
+async Task<double> TrivialConsumerAsync(IReadOnlyList<(string Type, byte[] Body)> messages)
+{
+    var counter = new TrivialConsumer.Counter(messages.Count);
+    var queue = "bench-trivial-" + Guid.NewGuid().ToString("N")[..8];
+    const string exchange = "bench-trivial";
+    await using var provider = new ServiceCollection()
+        .AddSingleton(counter)
+        .Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true)
+        .AddMassTransit(x =>
+        {
+            x.AddConsumer<TrivialConsumer>();
+            x.UsingRabbitMq((ctx, cfg) =>
+            {
+                cfg.Host("127.0.0.1", (ushort)rabbitPort, "/", h => { h.Username("guest"); h.Password("guest"); });
+                cfg.ReceiveEndpoint(queue, e =>
+                {
+                    e.ConfigureConsumeTopology = false;
+                    e.PrefetchCount = 512;
+                    e.ConcurrentMessageLimit = 256;
+                    e.Bind(exchange, b => { b.ExchangeType = "topic"; b.RoutingKey = "#"; b.AutoDelete = true; b.Durable = false; });
+                    e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+                    e.ConfigureConsumer<TrivialConsumer>(ctx);
+                });
+            });
+        })
+        .BuildServiceProvider();
+    var bus = provider.GetRequiredService<IBusControl>();
+    await bus.StartAsync();
+    var watch = Stopwatch.StartNew();
+    await PublishAsync(exchange, messages);
+    await counter.Done.Task.WaitAsync(TimeSpan.FromMinutes(10));
+    var rate = messages.Count / watch.Elapsed.TotalSeconds;
+    await bus.StopAsync();
+    await DeleteQueueAsync(queue);
+    return rate;
+}
+
+async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyList<(string Type, byte[] Body)> messages)
+{
+    var queue = "bench-worker-" + Guid.NewGuid().ToString("N")[..8];
+    var folder = Directory.CreateTempSubdirectory("co-bench-").FullName;
+    string connectionString;
+    string? pgDatabase = null;
+    if (provider == "Postgres")
+    {
+        pgDatabase = "co_bench_" + Guid.NewGuid().ToString("N")[..8];
+        await using var admin = new Npgsql.NpgsqlConnection(postgres);
+        await admin.OpenAsync();
+        await using (var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {pgDatabase}", admin))
+            await cmd.ExecuteNonQueryAsync();
+        connectionString = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = pgDatabase }.ConnectionString;
+    }
+    else
+        connectionString = $"Data Source={Path.Combine(folder, "bench.db")}";
+
+    var port = 5190;
+    var psi = new ProcessStartInfo("dotnet", [workerDll])
+    {
+        RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        Environment =
+        {
+            ["Bus__QueueName"] = queue,
+            ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
+            ["Storage__Provider"] = provider,
+            ["Storage__ConnectionString"] = connectionString,
+            ["Http__Urls"] = $"http://127.0.0.1:{port}",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["DOTNET_gcServer"] = "0",
+        },
+    };
+    var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
+    if (verbose)
+        psi.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Storage.JourneyWriteBuffer"] = "Debug";
+    using var worker = Process.Start(psi)!;
+    worker.OutputDataReceived += (_, e) => { if (verbose && e.Data?.Contains("batch") == true) Console.WriteLine("  worker: " + e.Data); };
+    worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
+    worker.BeginOutputReadLine();
+    worker.BeginErrorReadLine();
+    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    for (var i = 0; ; i++)
+    {
+        try { if ((await http.GetAsync("/health")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
+        if (i > 300) throw new TimeoutException("worker did not become healthy");
+        await Task.Delay(100);
+    }
+
+    var watch = Stopwatch.StartNew();
+    await PublishAsync(JourneyEventsTopology.ExchangeName, messages);
+    long stored = 0;
+    while (true)
+    {
+        var m = await http.GetFromJsonAsync<JsonObject>("/api/metrics");
+        stored = (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]!;
+        if (stored >= messages.Count) break;
+        if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"only {stored} of {messages.Count} stored");
+        await Task.Delay(20);
+    }
+    var rate = messages.Count / watch.Elapsed.TotalSeconds;
+    var peakKb = File.ReadLines($"/proc/{worker.Id}/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
+    worker.Kill(entireProcessTree: true);
+    await worker.WaitForExitAsync();
+    await DeleteQueueAsync(queue);
+    if (pgDatabase is not null)
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await using var admin = new Npgsql.NpgsqlConnection(postgres);
+        await admin.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {pgDatabase} WITH (FORCE)", admin);
+        await cmd.ExecuteNonQueryAsync();
+    }
+    Directory.Delete(folder, true);
+    return (rate, peakKb / 1024.0);
+}
+
+async Task PublishAsync(string exchange, IReadOnlyList<(string Type, byte[] Body)> messages)
+{
+    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort };
+    await using var connection = await factory.CreateConnectionAsync();
+    await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+    await channel.ExchangeDeclareAsync(exchange, ExchangeType.Topic, durable: exchange == JourneyEventsTopology.ExchangeName, autoDelete: exchange != JourneyEventsTopology.ExchangeName);
+    var props = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
+    const int window = 1000; // outstanding unconfirmed publishes
+    var inFlight = new List<Task>(window);
+    foreach (var (type, body) in messages)
+    {
+        inFlight.Add(channel.BasicPublishAsync(exchange, type, false, props, body).AsTask());
+        if (inFlight.Count == window)
+        {
+            await Task.WhenAll(inFlight);
+            inFlight.Clear();
+        }
+    }
+    await Task.WhenAll(inFlight);
+}
+
+async Task DeleteQueueAsync(string queue)
+{
+    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort };
+    await using var connection = await factory.CreateConnectionAsync();
+    await using var channel = await connection.CreateChannelAsync();
+    await channel.QueueDeleteAsync(queue);
+    await channel.ExchangeDeleteAsync(queue);
+}
+
+int Arg(string name, int fallback) => int.TryParse(ArgText(name, ""), out var v) ? v : fallback;
+
+string ArgText(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}

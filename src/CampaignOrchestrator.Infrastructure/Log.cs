@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(2004, LogLevel.Warning, "A batch of {Count} journey events failed ({Reason}); retrying each on its own")]
     public static partial void BatchFailed(ILogger logger, int count, string reason);
 
+    [LoggerMessage(2005, LogLevel.Debug, "Wrote a batch of {Count} journey events in {Milliseconds:F1} ms")]
+    public static partial void BatchWritten(ILogger logger, int count, double milliseconds);
+
     [LoggerMessage(6001, LogLevel.Information, "Applied schema migration {Version} on {Provider}")]
     public static partial void MigrationApplied(ILogger logger, string version, string provider);
 }

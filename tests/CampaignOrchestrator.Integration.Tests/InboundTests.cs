@@ -129,7 +129,6 @@ public sealed class InboundTests
         // Nothing of the bad messages reached the journey.
         var journey = await worker.Http.GetFromJsonAsync<JsonObject>($"/api/customers/{customer}");
         Assert.Equal(1, journey!.EventCount());
-        await shop.DeleteQueuesAsync(worker.Queue);
     }
 
     [Theory]
@@ -213,6 +212,5 @@ public sealed class InboundTests
 
         await worker.WaitForCustomerAsync(customer, j => j.EventCount() == 1);
         Assert.Empty(await shop.DrainAsync(worker.Queue + "_error"));
-        await shop.DeleteQueuesAsync(worker.Queue);
     }
 }

@@ -57,7 +57,9 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, ILogger<JourneyWrit
     {
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var result = await store.ApplyAsync(batch.Select(p => p.Event).ToList(), stoppingToken);
+            Log.BatchWritten(logger, batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             for (var i = 0; i < batch.Count; i++)
                 batch[i].Done.TrySetResult(result.Stored[i]);
             return;

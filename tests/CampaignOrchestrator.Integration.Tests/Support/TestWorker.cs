@@ -21,9 +21,11 @@ internal sealed class TestWorker : IAsyncDisposable
     readonly string _connectionString;
     readonly Db _db;
     readonly string? _sqliteFolder;
+    readonly string? _transport;
 
-    TestWorker(WebApplication app, Db db, string connectionString, string queue, string? sqliteFolder)
+    TestWorker(WebApplication app, Db db, string connectionString, string queue, string? sqliteFolder, string? transport)
     {
+        _transport = transport;
         _app = app; _db = db; _connectionString = connectionString; Queue = queue; _sqliteFolder = sqliteFolder;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(10) };
@@ -64,7 +66,7 @@ internal sealed class TestWorker : IAsyncDisposable
             settings[k] = v;
         var app = WorkerApp.Build([], settings) ?? throw new InvalidOperationException("invalid test configuration");
         await app.StartAsync();
-        return new TestWorker(app, db, connectionString, queue, folder);
+        return new TestWorker(app, db, connectionString, queue, folder, transport);
     }
 
     /// <summary>Polls the read API until <paramref name="until"/> holds, or fails after 20 s saying what was last seen.</summary>
@@ -92,6 +94,12 @@ internal sealed class TestWorker : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Http.Dispose();
+        if (_transport == "RabbitMq")
+        {
+            // The queue is bound to journey-events with '#': left behind, it would collect every later event.
+            await using var rabbit = await RabbitPublisher.ConnectAsync();
+            await rabbit.DeleteQueuesAsync(Queue);
+        }
         if (_db == Db.Postgres)
             await TestServers.DropPostgresDatabaseAsync(_connectionString);
         else

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Inbound benchmark: starts the local RabbitMQ and PostgreSQL if needed, builds in Release and runs
+# the load generator against the worker process. Results go to stdout; record them in docs/benchmarks.md.
+#   bench/run.sh [--events 50000] [--db sqlite|postgres|both]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+infra/services.sh start rabbitmq postgres
+dotnet build -c Release -v q --nologo bench/CampaignOrchestrator.Bench/CampaignOrchestrator.Bench.csproj >/dev/null
+exec dotnet bench/CampaignOrchestrator.Bench/bin/Release/net10.0/CampaignOrchestrator.Bench.dll \
+  --worker "$root/src/CampaignOrchestrator.Worker/bin/Release/net10.0/CampaignOrchestrator.Worker.dll" "$@"
