@@ -24,6 +24,34 @@ var rabbitPort = Arg("--rabbit-port", 5672);
 Console.WriteLine($"# {events:N0} events, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 var bodies = EventGenerator.Create(events, customers: Math.Max(100, events / 5));
 
+if (args.Contains("--store-only"))
+{
+    // The store alone, in this process: where the time goes without the broker.
+    var accepted = bodies.Select(b => CampaignOrchestrator.Core.Events.JourneyEventValidator.Validate(b.Body, DateTimeOffset.UtcNow)).ToList();
+    foreach (var provider in new[] { CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite, CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Postgres })
+    {
+        var cs = provider == CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite
+            ? $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("co-store-").FullName, "s.db")}"
+            : postgres.Replace("Database=postgres", "Database=co_store_" + Guid.NewGuid().ToString("N")[..8]);
+        if (provider != CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite)
+        {
+            await using var admin = new Npgsql.NpgsqlConnection(postgres);
+            await admin.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {new Npgsql.NpgsqlConnectionStringBuilder(cs).Database}", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var database = new CampaignOrchestrator.Infrastructure.Storage.Database(provider, cs);
+        await new CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator(database, Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator>.Instance).MigrateAsync(default);
+        var store = new CampaignOrchestrator.Infrastructure.Storage.JourneyStore(database, CampaignOrchestrator.Core.Phases.PhaseModel.Default, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.JourneyStore>.Instance);
+        var sw = Stopwatch.StartNew();
+        foreach (var chunk in accepted.Chunk(Arg("--batch", 100)))
+            await store.ApplyAsync(chunk, default);
+        Console.WriteLine($"store only, {provider}: {accepted.Count / sw.Elapsed.TotalSeconds:N0} events/s in batches of {Arg("--batch", 100)}");
+    }
+    return 0;
+}
+
 var trivial = await TrivialConsumerAsync(bodies);
 Console.WriteLine($"trivial MassTransit consumer: {trivial:N0} msg/s end to end (framework ceiling)");
 

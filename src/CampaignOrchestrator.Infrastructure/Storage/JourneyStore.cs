@@ -246,10 +246,10 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     cx = rows.Select(r => r.Context).ToArray(),
                 }, tx, cancellationToken: ct));
         }
-        return connection.ExecuteAsync(new CommandDefinition(
+        return SqliteBulk.ExecuteAsync(connection, tx,
             "INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) " +
-            "VALUES (@EventId, @ProfileId, @Type, @OccurredAt, @ReceivedAt, @CustomerId, @AnonymousId, @Traits, @Properties, @Context)",
-            rows, tx, cancellationToken: ct));
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            rows, r => [r.EventId, r.ProfileId, r.Type, r.OccurredAt, r.ReceivedAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context], ct);
     }
 
     Task InsertHistoryAsync(DbConnection connection, DbTransaction tx, List<PhaseHistoryRow> rows, CancellationToken ct)
@@ -268,9 +268,9 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     o = rows.Select(r => r.OccurredAt.UtcDateTime).ToArray(),
                 }, tx, cancellationToken: ct));
         }
-        return connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) VALUES (@ProfileId, @EventId, @Phase, @OccurredAt)",
-            rows, tx, cancellationToken: ct));
+        return SqliteBulk.ExecuteAsync(connection, tx,
+            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) VALUES ($1, $2, $3, $4)",
+            rows, r => [r.ProfileId, r.EventId, r.Phase, r.OccurredAt], ct);
     }
 
     Task UpsertProfilesAsync(DbConnection connection, DbTransaction tx, List<ProfileRow> rows, CancellationToken ct)
@@ -301,10 +301,10 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     ua = rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray(),
                 }, tx, cancellationToken: ct));
         }
-        return connection.ExecuteAsync(new CommandDefinition(
+        return SqliteBulk.ExecuteAsync(connection, tx,
             "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
-            "VALUES (@ProfileId, @CustomerId, @Traits, @TraitTimes, @Phase, @PhaseSince, @OrderCount, @EventCount, @FirstSeen, @LastSeen, @UpdatedAt)" + onConflict,
-            rows, tx, cancellationToken: ct));
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" + onConflict,
+            rows, r => [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.EventCount, r.FirstSeen, r.LastSeen, r.UpdatedAt], ct);
     }
 
     static JourneyProfile FromRow(ProfileRow row)
@@ -374,3 +374,4 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         public string? Context { get; set; }
     }
 }
+
