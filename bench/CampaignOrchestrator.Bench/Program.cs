@@ -148,6 +148,10 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         await Task.Delay(100);
     }
 
+    // BENCH_TRACE=file.nettrace: a CPU sample of the worker for the first 10 s of the load (dotnet-trace).
+    var tracePath = Environment.GetEnvironmentVariable("BENCH_TRACE");
+    using var tracer = tracePath is null ? null : Process.Start("dotnet-trace", ["collect", "-p", worker.Id.ToString(), "--profile", "dotnet-sampled-thread-time", "-o", $"{tracePath}.{provider}.nettrace", "--duration", "00:00:00:10"]);
+    if (tracer is not null) await Task.Delay(1500);
     var watch = Stopwatch.StartNew();
     await PublishAsync(JourneyEventsTopology.ExchangeName, messages);
     long stored = 0;
@@ -160,6 +164,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         await Task.Delay(20);
     }
     var rate = messages.Count / watch.Elapsed.TotalSeconds;
+    if (tracer is not null) await tracer.WaitForExitAsync();
     var peakKb = File.ReadLines($"/proc/{worker.Id}/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
     worker.Kill(entireProcessTree: true);
     await worker.WaitForExitAsync();

@@ -46,7 +46,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         // 2. Idempotency: an eventId seen before (stored, or earlier in this batch) changes nothing.
         var eventIds = batch.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToArray();
         var stored = (await connection.QueryAsync<string>(new CommandDefinition(
-            $"SELECT event_id FROM events WHERE {_sql.In("event_id", "@eventIds")}", new { eventIds }, tx, cancellationToken: ct)))
+            $"SELECT event_id FROM events WHERE {_sql.In("event_id", "@eventIds")}", new { eventIds = _sql.List(eventIds) }, tx, cancellationToken: ct)))
             .ToHashSet(StringComparer.Ordinal);
         var fresh = new List<AcceptedEvent>(batch.Count);
         var isNew = new bool[batch.Count];
@@ -66,7 +66,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             ? new Dictionary<string, string>(StringComparer.Ordinal)
             : (await connection.QueryAsync<(string AnonymousId, string CustomerId)>(new CommandDefinition(
                 $"SELECT anonymous_id, customer_id FROM anonymous_links WHERE {_sql.In("anonymous_id", "@anonymousIds")}",
-                new { anonymousIds }, tx, cancellationToken: ct)))
+                new { anonymousIds = _sql.List(anonymousIds) }, tx, cancellationToken: ct)))
               .ToDictionary(l => l.AnonymousId, l => l.CustomerId, StringComparer.Ordinal);
         var newLinks = new List<LinkRow>();
         foreach (var e in fresh.Where(e => e.LinksIdentity).OrderBy(e => e.OccurredAt))
@@ -86,7 +86,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         // 4. Load the profiles involved.
         var profileIds = candidates.Concat(resolved).Distinct(StringComparer.Ordinal).ToArray();
         var profiles = (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
-                $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@profileIds")}", new { profileIds }, tx, cancellationToken: ct)))
+                $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@profileIds")}", new { profileIds = _sql.List(profileIds) }, tx, cancellationToken: ct)))
             .ToDictionary(r => r.ProfileId, FromRow, StringComparer.Ordinal);
         JourneyProfile GetOrCreate(string profileId)
         {
@@ -142,7 +142,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             var replayIds = replayed.Keys.ToArray();
             var timeline = await connection.QueryAsync<TimelineRow>(new CommandDefinition(
                 $"SELECT profile_id, event_id, type, occurred_at FROM events WHERE {_sql.In("profile_id", "@replayIds")} ORDER BY profile_id, occurred_at, seq",
-                new { replayIds }, tx, cancellationToken: ct));
+                new { replayIds = _sql.List(replayIds) }, tx, cancellationToken: ct));
             foreach (var group in timeline.GroupBy(r => r.ProfileId, StringComparer.Ordinal))
             {
                 var (changes, orders) = JourneyEngine.Replay(group.Select(r => new TimelineEntry(r.EventId, r.Type, r.OccurredAt)), phaseModel);
@@ -150,7 +150,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                 history.AddRange(changes.Select(c => new PhaseHistoryRow(group.Key, c.EventId, c.Phase.ToName(), c.At)));
             }
             await connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM phase_history WHERE {_sql.In("profile_id", "@replayIds")}", new { replayIds }, tx, cancellationToken: ct));
+                $"DELETE FROM phase_history WHERE {_sql.In("profile_id", "@replayIds")}", new { replayIds = _sql.List(replayIds) }, tx, cancellationToken: ct));
         }
         foreach (var profile in profiles.Values)
         {
@@ -246,9 +246,9 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     cx = rows.Select(r => r.Context).ToArray(),
                 }, tx, cancellationToken: ct));
         }
-        return SqliteBulk.ExecuteAsync(connection, tx,
+        return SqliteRows.ExecuteAsync(connection, tx,
             "INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) " +
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 FROM json_each(@rows)",
             rows, r => [r.EventId, r.ProfileId, r.Type, r.OccurredAt, r.ReceivedAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context], ct);
     }
 
@@ -268,8 +268,8 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     o = rows.Select(r => r.OccurredAt.UtcDateTime).ToArray(),
                 }, tx, cancellationToken: ct));
         }
-        return SqliteBulk.ExecuteAsync(connection, tx,
-            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) VALUES ($1, $2, $3, $4)",
+        return SqliteRows.ExecuteAsync(connection, tx,
+            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(@rows)",
             rows, r => [r.ProfileId, r.EventId, r.Phase, r.OccurredAt], ct);
     }
 
@@ -301,9 +301,10 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     ua = rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray(),
                 }, tx, cancellationToken: ct));
         }
-        return SqliteBulk.ExecuteAsync(connection, tx,
+        return SqliteRows.ExecuteAsync(connection, tx,
             "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)" + onConflict,
+            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 " +
+            "FROM json_each(@rows) WHERE true" + onConflict,
             rows, r => [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.EventCount, r.FirstSeen, r.LastSeen, r.UpdatedAt], ct);
     }
 

@@ -23,7 +23,7 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, ILogger<JourneyWrit
     /// was seen before. Throws what the store threw.</summary>
     public Task<bool> WriteAsync(AcceptedEvent evt, CancellationToken cancellationToken)
     {
-        var pending = new Pending(evt, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(evt, new TaskCompletionSource<bool>());
         if (!_queue.Writer.TryWrite(pending))
             throw new InvalidOperationException("The journey write buffer is stopped");
         return pending.Done.Task.WaitAsync(cancellationToken);
@@ -60,8 +60,15 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, ILogger<JourneyWrit
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var result = await store.ApplyAsync(batch.Select(p => p.Event).ToList(), stoppingToken);
             Log.BatchWritten(logger, batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            for (var i = 0; i < batch.Count; i++)
-                batch[i].Done.TrySetResult(result.Stored[i]);
+            // Completing a task runs its consumer's continuation (the ack) inline. Doing that on one
+            // thread, one after the other, beside the next batch, avoids dozens of threads contending
+            // for the channel's lock at once (measured: +15 % end to end, docs/benchmarks.md).
+            var done = batch.ToArray();
+            _ = Task.Run(() =>
+            {
+                for (var i = 0; i < done.Length; i++)
+                    done[i].Done.TrySetResult(result.Stored[i]);
+            }, CancellationToken.None);
             return;
         }
         catch (Exception ex) when (batch.Count > 1 && ex is not OperationCanceledException)

@@ -10,6 +10,8 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string In(string column, string parameter) => $"{column} = ANY({parameter})";
 
+    public override object List(IReadOnlyCollection<string> values) => values as string[] ?? values.ToArray();
+
     public override string Json(string parameter) => $"{parameter}::jsonb";
 
     // Transaction-scoped advisory locks, taken in one sorted order so two workers never deadlock.

@@ -13,6 +13,9 @@ internal abstract class SqlDialect
     /// <summary>A membership test against an array/list parameter: <c>IN @p</c> or <c>= ANY(@p)</c>.</summary>
     public abstract string In(string column, string parameter);
 
+    /// <summary>The value to pass for a parameter used with <see cref="In"/>.</summary>
+    public abstract object List(IReadOnlyCollection<string> values);
+
     /// <summary>A JSON parameter as the column type wants it.</summary>
     public abstract string Json(string parameter);
 

@@ -7,7 +7,11 @@ internal sealed class SqliteDialect : SqlDialect
 {
     public override StorageProvider Provider => StorageProvider.Sqlite;
 
-    public override string In(string column, string parameter) => $"{column} IN {parameter}";
+    // One JSON array parameter instead of one parameter per value: a constant statement, and no
+    // per-value binding (which dominated the batch profile).
+    public override string In(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+    public override object List(IReadOnlyCollection<string> values) => System.Text.Json.JsonSerializer.Serialize(values);
 
     public override string Json(string parameter) => parameter;
 
@@ -20,7 +24,7 @@ internal sealed class SqliteDialect : SqlDialect
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;";
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }

@@ -12,8 +12,6 @@ CREATE TABLE profiles (
     last_seen    timestamptz NOT NULL,
     updated_at   timestamptz NOT NULL
 );
-CREATE INDEX ix_profiles_last_seen ON profiles (last_seen);
-CREATE INDEX ix_profiles_phase ON profiles (phase);
 
 CREATE TABLE anonymous_links (
     anonymous_id text        NOT NULL PRIMARY KEY,

@@ -13,8 +13,6 @@ CREATE TABLE profiles (
     last_seen    TEXT    NOT NULL,
     updated_at   TEXT    NOT NULL
 );
-CREATE INDEX ix_profiles_last_seen ON profiles (last_seen);
-CREATE INDEX ix_profiles_phase ON profiles (phase);
 
 CREATE TABLE anonymous_links (
     anonymous_id TEXT NOT NULL PRIMARY KEY,
@@ -25,7 +23,7 @@ CREATE TABLE anonymous_links (
 CREATE INDEX ix_anonymous_links_customer ON anonymous_links (customer_id);
 
 CREATE TABLE events (
-    seq          INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,  -- arrival order, breaks occurredAt ties
+    seq          INTEGER NOT NULL PRIMARY KEY,  -- rowid: arrival order, breaks occurredAt ties
     event_id     TEXT    NOT NULL UNIQUE,
     profile_id   TEXT    NOT NULL,
     type         TEXT    NOT NULL,

@@ -1,0 +1,51 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using Dapper;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+/// <summary>
+/// SQLite's answer to PostgreSQL's <c>unnest</c>: a whole batch of rows goes in as one JSON array
+/// parameter (<c>@rows</c>), read back with <c>json_each</c> and <c>value-&gt;&gt;N</c>, so a batch
+/// is one statement per table instead of one per row. Values are written as SQLite stores them:
+/// timestamps as UTC text <c>yyyy-MM-dd HH:mm:ss.FFFFFFF</c> (what Microsoft.Data.Sqlite writes
+/// for a UTC DateTime, so comparisons with other parameters hold), JSON columns as their text.
+/// </summary>
+internal static class SqliteRows
+{
+    public static Task ExecuteAsync<T>(DbConnection connection, DbTransaction tx, string sql, IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+            return Task.CompletedTask;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(rows.Count * 256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var row in rows)
+            {
+                json.WriteStartArray();
+                foreach (var value in values(row))
+                {
+                    switch (value)
+                    {
+                        case null: json.WriteNullValue(); break;
+                        case string s: json.WriteStringValue(s); break;
+                        case int i: json.WriteNumberValue(i); break;
+                        case long l: json.WriteNumberValue(l); break;
+                        case DateTimeOffset t: json.WriteStringValue(Timestamp(t)); break;
+                        default: throw new ArgumentException($"unsupported value type {value.GetType().Name}");
+                    }
+                }
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+        }
+        var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return connection.ExecuteAsync(new CommandDefinition(sql, new { rows = text }, tx, cancellationToken: ct));
+    }
+
+    /// <summary>The text Microsoft.Data.Sqlite writes for a UTC <see cref="DateTime"/> parameter.</summary>
+    public static string Timestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+}
