@@ -15,7 +15,20 @@ public sealed class TrivialConsumer(TrivialConsumer.Counter counter) : IConsumer
     public sealed class Counter(int expected)
     {
         int _count;
+        readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public void Hit() { if (Interlocked.Increment(ref _count) == expected) Done.TrySetResult(); }
+
+        /// <summary>Time from the counter's creation to the first message.</summary>
+        public TimeSpan FirstAt { get; private set; }
+
+        /// <summary>Time from the counter's creation to the last message.</summary>
+        public TimeSpan DoneAt { get; private set; }
+
+        public void Hit()
+        {
+            var n = Interlocked.Increment(ref _count);
+            if (n == 1) FirstAt = _clock.Elapsed;
+            if (n == expected) { DoneAt = _clock.Elapsed; Done.TrySetResult(); }
+        }
     }
 }
