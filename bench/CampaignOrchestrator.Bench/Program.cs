@@ -165,7 +165,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     // BENCH_TRACE=file.nettrace: a CPU sample of the worker for the first 10 s of the load (dotnet-trace).
     var tracePath = Environment.GetEnvironmentVariable("BENCH_TRACE");
     using var tracer = tracePath is null ? null : Process.Start("dotnet-trace", ["collect", "-p", worker.Id.ToString(), "--profile", "dotnet-sampled-thread-time", "-o", $"{tracePath}.{provider}.nettrace", "--duration", "00:00:00:10"]);
-    if (tracer is not null) await Task.Delay(1500);
+    if (tracer is not null && !drain) await Task.Delay(1500);
     var watch = Stopwatch.StartNew();
     if (!drain)
         await PublishAsync(JourneyEventsTopology.ExchangeName, messages);
@@ -176,7 +176,11 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         var m = await http.GetFromJsonAsync<JsonObject>("/api/metrics");
         stored = (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]!;
         if (stored > 0 && firstAt is null) firstAt = watch.Elapsed;
-        if (stored >= messages.Count) break;
+        if (stored >= messages.Count)
+        {
+            Console.WriteLine($"  worker GC collections: {m["process"]!["gcCollections"]!.ToJsonString()}");
+            break;
+        }
         if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"only {stored} of {messages.Count} stored");
         await Task.Delay(20);
     }

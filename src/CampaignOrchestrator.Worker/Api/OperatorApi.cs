@@ -41,7 +41,15 @@ internal static class OperatorApi
         app.MapGet("/api/metrics", (InboundMetrics metrics) =>
         {
             var (stored, duplicates, rejected) = metrics.Totals;
-            return Results.Ok(new { journeyEvents = new { stored, duplicates, rejected } });
+            return Results.Ok(new
+            {
+                journeyEvents = new { stored, duplicates, rejected },
+                process = new
+                {
+                    workingSetBytes = Environment.WorkingSet,
+                    gcCollections = new { gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2) },
+                },
+            });
         });
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         return app;
