@@ -4,6 +4,7 @@ using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Worker.Api;
 
@@ -51,9 +52,26 @@ internal static class OperatorApi
                 },
             });
         });
+        app.MapGet("/api/errors", async (int? limit, ErrorQueue errors, IOptions<BusOptions> bus, CancellationToken ct) =>
+            bus.Value.Transport != BusTransport.RabbitMq
+                ? Results.Problem(statusCode: 501, title: "No error queue", detail: "The in-memory transport keeps no error queue")
+                : Results.Ok(new { queue = errors.ErrorQueueName, messages = await errors.ListAsync(Math.Clamp(limit ?? 50, 1, 1000), ct) }));
+        app.MapPost("/api/errors/replay", async (ReplayRequest? request, ErrorQueue errors, IOptions<BusOptions> bus, CancellationToken ct) =>
+        {
+            if (bus.Value.Transport != BusTransport.RabbitMq)
+                return Results.Problem(statusCode: 501, title: "No error queue", detail: "The in-memory transport keeps no error queue");
+            if (request?.Ids is null && request?.All != true)
+                return Results.Problem(statusCode: 400, title: "Nothing chosen", detail: "Send {\"ids\": [...]} with ids from GET /api/errors, or {\"all\": true}");
+            var ids = request.All == true ? null : request.Ids!.ToHashSet(StringComparer.Ordinal);
+            var moved = await errors.ReplayAsync(ids, Math.Clamp(request.Limit ?? 10_000, 1, 1_000_000), ct);
+            return Results.Ok(new { replayed = moved });
+        });
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         return app;
     }
+
+    /// <summary>Body of <c>POST /api/errors/replay</c>: the ids to move back, or all (up to limit).</summary>
+    internal sealed record ReplayRequest(string[]? Ids, bool? All, int? Limit);
 
     static Task WriteHealthAsync(HttpContext context, HealthReport report)
     {

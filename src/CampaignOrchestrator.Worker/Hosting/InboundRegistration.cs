@@ -18,6 +18,7 @@ internal static class InboundRegistration
         var options = builder.BindValidated(BusOptions.SectionName, new BusOptionsValidator());
         builder.Services.AddSingleton<InboundMetrics>();
         builder.Services.AddSingleton<UnreadableMessageObserver>();
+        builder.Services.AddSingleton<ErrorQueue>();
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
             // Do not report started before the queue is bound: messages published right after start

@@ -9,10 +9,11 @@ public static class WorkerApp
 {
     /// <summary>
     /// Builds the host from appsettings.json, environment variables, the command line and
-    /// <paramref name="overrides"/> (tests), in rising precedence. Returns null, after printing
+    /// <paramref name="overrides"/> (tests), in rising precedence; <paramref name="services"/> may
+    /// replace registrations (tests: a fake clock). Returns null, after printing
     /// every configuration error with its key, when the configuration is invalid.
     /// </summary>
-    public static WebApplication? Build(string[] args, IDictionary<string, string?>? overrides = null)
+    public static WebApplication? Build(string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -40,6 +41,7 @@ public static class WorkerApp
             Console.Error.WriteLine($"Invalid configuration: {ex.Message}");
             return null;
         }
+        services?.Invoke(builder.Services);
         if (args.Contains("--demo"))
             builder.Services.AddHostedService<DemoPublisher>();
 

@@ -36,7 +36,8 @@ internal sealed class TestWorker : IAsyncDisposable
     public string ConnectionString => _connectionString;
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestWorker> StartAsync(Db db, string? transport = "RabbitMq", IDictionary<string, string?>? extra = null)
+    public static async Task<TestWorker> StartAsync(Db db, string? transport = "RabbitMq", IDictionary<string, string?>? extra = null,
+        Action<IServiceCollection>? services = null)
     {
         if (transport == "RabbitMq")
             TestServers.RequireRabbitMq();
@@ -64,7 +65,7 @@ internal sealed class TestWorker : IAsyncDisposable
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
             settings[k] = v;
-        var app = WorkerApp.Build([], settings) ?? throw new InvalidOperationException("invalid test configuration");
+        var app = WorkerApp.Build([], settings, services) ?? throw new InvalidOperationException("invalid test configuration");
         await app.StartAsync();
         return new TestWorker(app, db, connectionString, queue, folder, transport);
     }

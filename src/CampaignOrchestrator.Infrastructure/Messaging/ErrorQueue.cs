@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace CampaignOrchestrator.Infrastructure.Messaging;
+
+/// <summary>One message in the error queue, as an operator sees it.</summary>
+public sealed record ErrorQueueMessage(
+    string Id, string? EventId, string? Reason, string? ExceptionType, string? FaultedAt, string? RoutingKey, int SizeBytes, string Body);
+
+/// <summary>
+/// Lists and replays the messages MassTransit moved to <c>&lt;queue&gt;_error</c> (wire contract:
+/// "An operator can list and replay those messages"). Listing leaves them where they are; replay
+/// moves the chosen ones back to the worker's queue without the fault headers, each acked from the
+/// error queue only after the broker confirmed the republish, so nothing is lost or doubled.
+/// </summary>
+public sealed class ErrorQueue(IOptions<BusOptions> options)
+{
+    const int MaxBodyChars = 4096;
+
+    string QueueName => options.Value.QueueName;
+
+    /// <summary>The error queue's name.</summary>
+    public string ErrorQueueName => QueueName + "_error";
+
+    /// <summary>Up to <paramref name="limit"/> messages, oldest first; none is removed.</summary>
+    public async Task<IReadOnlyList<ErrorQueueMessage>> ListAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(cancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        var list = new List<ErrorQueueMessage>();
+        try
+        {
+            while (list.Count < limit && await channel.BasicGetAsync(ErrorQueueName, autoAck: false, cancellationToken) is { } message)
+                list.Add(Describe(message));
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return list; // no error queue yet: nothing has failed
+        }
+        // Closing the channel returns every unacknowledged message to the queue.
+        await channel.CloseAsync(cancellationToken);
+        return list;
+    }
+
+    /// <summary>
+    /// Moves the messages with the given ids (all, when <paramref name="ids"/> is null) back to the
+    /// worker's queue, looking at most at <paramref name="limit"/> messages. Returns how many moved.
+    /// </summary>
+    public async Task<int> ReplayAsync(IReadOnlySet<string>? ids, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(cancellationToken);
+        await using var reader = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        await using var writer = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), cancellationToken);
+        var moved = 0;
+        try
+        {
+            for (var seen = 0; seen < limit && await reader.BasicGetAsync(ErrorQueueName, autoAck: false, cancellationToken) is { } message; seen++)
+            {
+                if (ids is not null && !ids.Contains(IdOf(message)))
+                    continue;
+                var properties = new BasicProperties(message.BasicProperties)
+                {
+                    Headers = message.BasicProperties.Headers?
+                        .Where(h => !h.Key.StartsWith("MT-Fault", StringComparison.Ordinal) && !h.Key.StartsWith("MT-Host", StringComparison.Ordinal) && h.Key != "MT-Reason")
+                        .ToDictionary(h => h.Key, h => h.Value),
+                };
+                // Straight to the worker's queue (default exchange), not to every queue bound to journey-events.
+                await writer.BasicPublishAsync("", QueueName, true, properties, message.Body, cancellationToken);
+                await reader.BasicAckAsync(message.DeliveryTag, false, cancellationToken);
+                moved++;
+            }
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
+        await reader.CloseAsync(cancellationToken);
+        return moved;
+    }
+
+    async Task<IConnection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var rabbit = options.Value.RabbitMq;
+        var factory = new ConnectionFactory
+        {
+            HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost,
+            UserName = rabbit.Username, Password = rabbit.Password, ClientProvidedName = "campaign-orchestrator-errors",
+        };
+        return await factory.CreateConnectionAsync(cancellationToken);
+    }
+
+    static ErrorQueueMessage Describe(BasicGetResult message)
+    {
+        var headers = message.BasicProperties.Headers;
+        string? Header(string name) => headers?.TryGetValue(name, out var v) == true
+            ? v switch { byte[] b => Encoding.UTF8.GetString(b), null => null, var o => o.ToString() }
+            : null;
+        var body = Encoding.UTF8.GetString(message.Body.Span);
+        return new ErrorQueueMessage(IdOf(message), TryReadEventId(message.Body.Span), Header("MT-Fault-Message"),
+            Header("MT-Fault-ExceptionType"), Header("MT-Fault-Timestamp"), message.RoutingKey, message.Body.Length,
+            body.Length <= MaxBodyChars ? body : body[..MaxBodyChars] + "…");
+    }
+
+    /// <summary>The message-id property, or a hash of the body when the publisher set none.</summary>
+    static string IdOf(BasicGetResult message) =>
+        message.BasicProperties.MessageId is { Length: > 0 } id
+            ? id
+            : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(message.Body.Span))[..16];
+
+    static string? TryReadEventId(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isEventId = reader.ValueTextEquals("eventId");
+                if (!reader.Read())
+                    return null;
+                if (isEventId)
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
+    }
+}
