@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Inbound;
 using CampaignOrchestrator.Integration.Tests.Support;
@@ -51,9 +52,10 @@ public sealed class InboundTests
     }
 
     [Fact]
-    public async Task Typed_event_published_through_masstransit_reaches_the_same_consumer()
+    public async Task Typed_event_through_masstransit_and_raw_json_give_the_same_journey()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        await using var shop = await RabbitPublisher.ConnectAsync();
         // A .NET webshop with MassTransit's default settings, publishing the typed contract.
         await using var provider = new ServiceCollection()
             .AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.Host(TestServers.RabbitHost, (ushort)TestServers.RabbitPort, "/", h => { h.Username("guest"); h.Password("guest"); })))
@@ -62,18 +64,35 @@ public sealed class InboundTests
         await bus.StartAsync();
         try
         {
-            var customer = Events.Id("typed");
+            var typedCustomer = Events.Id("typed");
+            var rawCustomer = Events.Id("raw");
+            var at = new DateTimeOffset(2026, 11, 20, 10, 15, 0, TimeSpan.FromHours(1));
+            var traits = new Dictionary<string, JsonElement>
+            {
+                ["persona"] = JsonSerializer.SerializeToElement("bargain-hunter"),
+                ["emailConsent"] = JsonSerializer.SerializeToElement(true),
+            };
+            var properties = new Dictionary<string, JsonElement>
+            {
+                ["cartId"] = JsonSerializer.SerializeToElement("cart-9"),
+                ["cartValue"] = JsonSerializer.SerializeToElement(89.95),
+                ["items"] = JsonSerializer.SerializeToElement(new[] { new { sku = "SHOE-42", quantity = 1 } }),
+            };
             await bus.Publish(new JourneyEvent
             {
-                EventId = Events.Id("e"),
-                Type = "wishlist_added",
-                OccurredAt = Events.T0,
-                CustomerId = customer,
-                Traits = new Dictionary<string, System.Text.Json.JsonElement> { ["persona"] = System.Text.Json.JsonSerializer.SerializeToElement("bargain-hunter") },
+                EventId = Events.Id("e"), Type = "cart_abandoned", OccurredAt = at, CustomerId = typedCustomer, Traits = traits, Properties = properties,
             });
-            var journey = await worker.WaitForCustomerAsync(customer, j => j.EventCount() == 1);
-            Assert.Equal("consideration", journey.Phase());
-            Assert.Equal("bargain-hunter", (string?)journey["traits"]!["persona"]);
+            await shop.PublishAsync(JsonSerializer.Serialize(new JourneyEvent
+            {
+                EventId = Events.Id("e"), Type = "cart_abandoned", OccurredAt = at, CustomerId = rawCustomer, Traits = traits, Properties = properties,
+            }, JsonSerializerOptions.Web), "cart_abandoned");
+
+            var typed = await worker.WaitForCustomerAsync(typedCustomer, j => j.EventCount() == 1);
+            var raw = await worker.WaitForCustomerAsync(rawCustomer, j => j.EventCount() == 1);
+            Assert.Equal("purchase", typed.Phase());
+            foreach (var path in new Func<JsonObject, JsonNode?>[] { j => j["phase"], j => j["traits"], j => j["timeline"]![0]!["properties"], j => j["timeline"]![0]!["occurredAt"], j => j["phaseSince"] })
+                Assert.Equal(path(raw)!.ToJsonString(), path(typed)!.ToJsonString());
+            Assert.Equal("bargain-hunter", (string?)typed["traits"]!["persona"]);
         }
         finally
         {
