@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(1002, LogLevel.Warning, "Message {MessageId} could not be read and went to the error queue: {Reason}")]
     public static partial void MessageUnreadable(ILogger logger, string? messageId, string reason);
 
+    [LoggerMessage(1004, LogLevel.Error, "Journey event {JourneyEventId} went to the error queue after its retries ran out: {ExceptionType}: {Reason}")]
+    public static partial void EventFailed(ILogger logger, string? journeyEventId, string exceptionType, string reason);
+
     [LoggerMessage(1003, LogLevel.Information, "Consuming journey events from exchange {Exchange} on queue {Queue} (prefetch {Prefetch}, concurrency {Concurrency})")]
     public static partial void InboundConfigured(ILogger logger, string exchange, string queue, int prefetch, int concurrency);
 

@@ -111,7 +111,8 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
             ? id
             : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(message.Body.Span))[..16];
 
-    static string? TryReadEventId(ReadOnlySpan<byte> body)
+    /// <summary>The eventId of a JSON body, when one can be read.</summary>
+    internal static string? TryReadEventId(ReadOnlySpan<byte> body)
     {
         try
         {

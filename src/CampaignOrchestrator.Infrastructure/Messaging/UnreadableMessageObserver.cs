@@ -5,9 +5,11 @@ using Microsoft.Extensions.Logging;
 namespace CampaignOrchestrator.Infrastructure.Messaging;
 
 /// <summary>
-/// Logs once and counts a message that failed before the consumer could see it (a body that is
-/// not JSON fails in the deserializer). MassTransit moves it to the error queue with the reason in
-/// the <c>MT-Fault-Message</c> header; contract violations the consumer finds are counted there.
+/// The one place a failed message is logged (MassTransit's own R-FAULT lines are switched off in
+/// appsettings.json): a message that failed before the consumer could see it (a body that is not
+/// JSON fails in the deserializer) and one whose retries ran out. MassTransit moves both to the
+/// error queue with the reason in the <c>MT-Fault-Message</c> header. Contract violations the
+/// consumer finds are logged and counted there.
 /// </summary>
 internal sealed class UnreadableMessageObserver(InboundMetrics metrics, ILogger<UnreadableMessageObserver> logger) : IReceiveObserver
 {
@@ -17,7 +19,12 @@ internal sealed class UnreadableMessageObserver(InboundMetrics metrics, ILogger<
 
     public Task PostConsume<T>(ConsumeContext<T> context, TimeSpan duration, string consumerType) where T : class => Task.CompletedTask;
 
-    public Task ConsumeFault<T>(ConsumeContext<T> context, TimeSpan duration, string consumerType, Exception exception) where T : class => Task.CompletedTask;
+    public Task ConsumeFault<T>(ConsumeContext<T> context, TimeSpan duration, string consumerType, Exception exception) where T : class
+    {
+        if (exception is not JourneyEventRejectedException && exception.InnerException is not JourneyEventRejectedException)
+            Log.EventFailed(logger, ErrorQueue.TryReadEventId(context.ReceiveContext.Body.GetBytes()), exception.GetType().Name, exception.GetBaseException().Message);
+        return Task.CompletedTask;
+    }
 
     public Task ReceiveFault(ReceiveContext context, Exception exception)
     {
