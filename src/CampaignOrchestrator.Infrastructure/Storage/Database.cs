@@ -3,26 +3,53 @@ using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Infrastructure.Storage;
 
-/// <summary>Opens connections to the configured store and knows its dialect.</summary>
-internal sealed class Database
+/// <summary>
+/// Opens connections to the configured store and knows its dialect. An SQLite file has one writing
+/// worker: this holds <c>&lt;file&gt;.lock</c> for the process's life, so a second worker on the same
+/// file fails to start (use PostgreSQL for several workers), and that makes the profile cache safe.
+/// </summary>
+internal sealed class Database : IDisposable
 {
     readonly string _connectionString;
+    readonly FileStream? _writerLock;
 
     public Database(IOptions<StorageOptions> options)
-        : this(options.Value.Provider, options.Value.ConnectionString)
+        : this(options.Value.Provider, options.Value.ConnectionString, options.Value.ProfileCacheSize)
     {
     }
 
-    public Database(StorageProvider provider, string connectionString)
+    public Database(StorageProvider provider, string connectionString, int profileCacheSize = StorageOptions.DefaultProfileCacheSize)
     {
         DapperConfiguration.EnsureConfigured();
         Dialect = provider == StorageProvider.Postgres ? new PostgresDialect() : new SqliteDialect();
         _connectionString = provider == StorageProvider.Postgres ? PostgresDialect.Normalize(connectionString) : connectionString;
         if (provider == StorageProvider.Sqlite)
-            SqliteDialect.EnsureDirectory(connectionString);
+        {
+            var file = SqliteDialect.EnsureDirectory(connectionString);
+            if (file is not null)
+            {
+                try
+                {
+                    _writerLock = new FileStream(file + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                }
+                catch (IOException ex)
+                {
+                    throw new InvalidOperationException(
+                        $"Another worker is using the SQLite file {file} ({ex.Message}). One worker per SQLite file; " +
+                        "for several workers set Storage:Provider to Postgres.", ex);
+                }
+            }
+            if (profileCacheSize > 0)
+                Cache = new ProfileCache(profileCacheSize);
+        }
     }
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>Recently written profiles (SQLite only, where this process is the one writer), or null.</summary>
+    public ProfileCache? Cache { get; }
+
+    public void Dispose() => _writerLock?.Dispose();
 
     public StorageProvider Provider => Dialect.Provider;
 

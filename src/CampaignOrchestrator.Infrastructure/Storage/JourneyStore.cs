@@ -24,9 +24,18 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        var result = await ApplyAsync(connection, tx, batch, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
-        return result;
+        try
+        {
+            var result = await ApplyAsync(connection, tx, batch, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return result;
+        }
+        catch
+        {
+            // The batch changed cached profiles in memory; the database did not take the change.
+            database.Cache?.Clear();
+            throw;
+        }
     }
 
     async Task<BatchResult> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> batch, CancellationToken ct)
@@ -83,11 +92,22 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         var resolved = fresh.Select(Resolve).Where(id => !candidates.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
         await _sql.LockProfilesAsync(connection, tx, resolved, ct);
 
-        // 4. Load the profiles involved.
-        var profileIds = candidates.Concat(resolved).Distinct(StringComparer.Ordinal).ToArray();
-        var profiles = (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
-                $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@profileIds")}", new { profileIds = _sql.List(profileIds) }, tx, cancellationToken: ct)))
-            .ToDictionary(r => r.ProfileId, FromRow, StringComparer.Ordinal);
+        // 4. Load the profiles involved: from the cache (SQLite), the rest from the database.
+        var profiles = new Dictionary<string, JourneyProfile>(StringComparer.Ordinal);
+        var toRead = new List<string>();
+        foreach (var id in candidates.Concat(resolved).Distinct(StringComparer.Ordinal))
+        {
+            if (database.Cache?.TryGet(id, out var cached) == true)
+                profiles[id] = cached;
+            else
+                toRead.Add(id);
+        }
+        if (toRead.Count > 0)
+        {
+            foreach (var row in await connection.QueryAsync<ProfileRow>(new CommandDefinition(
+                $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@toRead")}", new { toRead = _sql.List(toRead) }, tx, cancellationToken: ct)))
+                profiles[row.ProfileId] = FromRow(row);
+        }
         JourneyProfile GetOrCreate(string profileId)
         {
             if (!profiles.TryGetValue(profileId, out var profile))
@@ -104,6 +124,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         {
             var source = ProfileIds.ForAnonymous(link.AnonymousId);
             var target = GetOrCreate(ProfileIds.ForCustomer(link.CustomerId));
+            database.Cache?.Remove(source);
             if (profiles.Remove(source, out var anonymous))
             {
                 JourneyEngine.Merge(target, anonymous);
@@ -163,6 +184,9 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         foreach (var (_, into) in merges)
             touched.Add(into);
         await UpsertProfilesAsync(connection, tx, touched.Select(id => ToRow(profiles[id], now)).ToList(), ct);
+        if (database.Cache is { } cache)
+            foreach (var id in touched)
+                cache.Set(profiles[id]);
 
         foreach (var e in fresh)
             Log.EventStored(logger, e.EventId, e.CustomerId);

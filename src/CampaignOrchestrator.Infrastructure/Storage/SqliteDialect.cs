@@ -30,13 +30,16 @@ internal sealed class SqliteDialect : SqlDialect
     }
 
     /// <summary>Creates the folder of a file database, so the default works on a fresh checkout.</summary>
-    public static void EnsureDirectory(string connectionString)
+    /// <returns>The database file's full path, or null for an in-memory or URI database.</returns>
+    public static string? EnsureDirectory(string connectionString)
     {
         var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
         if (string.IsNullOrEmpty(dataSource) || dataSource == ":memory:" || dataSource.StartsWith("file:", StringComparison.Ordinal))
-            return;
-        var folder = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+            return null;
+        var path = Path.GetFullPath(dataSource);
+        var folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder))
             Directory.CreateDirectory(folder);
+        return path;
     }
 }

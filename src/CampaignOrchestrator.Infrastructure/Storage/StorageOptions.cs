@@ -16,6 +16,15 @@ public sealed class StorageOptions
     /// For PostgreSQL, <c>Timezone=UTC</c> is added when missing.
     /// </summary>
     public string ConnectionString { get; set; } = "Data Source=.data/campaign-orchestrator.db";
+
+    /// <summary>The default of <see cref="ProfileCacheSize"/>.</summary>
+    public const int DefaultProfileCacheSize = 20_000;
+
+    /// <summary>
+    /// SQLite only: how many recently written profiles the worker keeps in memory so a batch need not
+    /// read them back (about 1-2 KB each). 0 turns it off. Default 20,000.
+    /// </summary>
+    public int ProfileCacheSize { get; set; } = DefaultProfileCacheSize;
 }
 
 /// <summary>Fails the start with the key that is wrong.</summary>
@@ -27,6 +36,8 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         var failures = new List<string>();
         if (!Enum.IsDefined(options.Provider))
             failures.Add($"Storage:Provider must be Sqlite or Postgres, was '{options.Provider}'");
+        if (options.ProfileCacheSize is < 0 or > 10_000_000)
+            failures.Add($"Storage:ProfileCacheSize must be 0-10000000, was {options.ProfileCacheSize}");
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
             failures.Add("Storage:ConnectionString is required");
         else
