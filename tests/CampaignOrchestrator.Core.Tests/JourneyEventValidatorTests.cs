@@ -55,6 +55,7 @@ public sealed class JourneyEventValidatorTests
     [InlineData("""["eventId"]""", "body must be a JSON object, was an array")]
     [InlineData("""null""", "body must be a JSON object, was null")]
     [InlineData("""{"eventId":"e",""", "body is not valid JSON")]
+    [InlineData("""{"eventId":"e","type":"page_viewed","occurredAt":"2026-11-22T10:15:00Z","customerId":"c","traits":{"a":1,"a":2}}""", "body is not valid JSON: Duplicate property 'a'")]
     public void A_contract_violation_is_rejected_with_a_reason_an_operator_can_act_on(string json, string reason)
     {
         Assert.Contains(reason, Reject(json));

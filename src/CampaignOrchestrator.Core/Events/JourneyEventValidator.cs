@@ -1,15 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CampaignOrchestrator.Contracts.Inbound;
 
 namespace CampaignOrchestrator.Core.Events;
 
 /// <summary>
-/// Checks every rule of wire contract v1 and turns a message into an <see cref="AcceptedEvent"/>,
+/// Checks every rule of wire contract v1 and turns a message body into an <see cref="AcceptedEvent"/>,
 /// or throws <see cref="JourneyEventRejectedException"/> with a reason an operator can act on.
 /// Unknown top-level fields are accepted and ignored, so publishers can extend the contract.
+/// The body is parsed once (<see cref="JsonDocument"/>); the objects are kept as their published text.
 /// </summary>
 public static partial class JourneyEventValidator
 {
@@ -19,88 +19,83 @@ public static partial class JourneyEventValidator
     /// <summary>How far ahead of the worker's clock occurredAt may be.</summary>
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromHours(24);
 
-    static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
+
+    static readonly string[] StringTraits = ["email", "firstName", "lastName", "locale", "timeZone", "persona", "segment", "country"];
 
     /// <summary>Validates a raw UTF-8 JSON body.</summary>
     /// <exception cref="JourneyEventRejectedException">The body breaks the contract.</exception>
-    public static AcceptedEvent Validate(ReadOnlySpan<byte> body, DateTimeOffset now)
+    public static AcceptedEvent Validate(ReadOnlyMemory<byte> body, DateTimeOffset now)
     {
         if (body.Length > JourneyEventsTopology.MaxBodyBytes)
             throw new JourneyEventRejectedException(
                 $"body is {body.Length} bytes; the limit is {JourneyEventsTopology.MaxBodyBytes} bytes (256 KiB)");
-        JsonNode? node;
+        JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
-            node = JsonNode.Parse(ref reader);
+            document = JsonDocument.Parse(body, DocumentOptions);
         }
         catch (JsonException ex)
         {
             throw new JourneyEventRejectedException($"body is not valid JSON: {ex.Message}");
         }
-        return Validate(node, body.Length, now);
+        using (document)
+            return Validate(document.RootElement, now);
     }
 
-    /// <summary>Validates an already parsed body of <paramref name="bodyBytes"/> bytes.</summary>
-    /// <exception cref="JourneyEventRejectedException">The body breaks the contract.</exception>
-    public static AcceptedEvent Validate(JsonNode? node, int bodyBytes, DateTimeOffset now)
+    static AcceptedEvent Validate(JsonElement root, DateTimeOffset now)
     {
-        if (bodyBytes > JourneyEventsTopology.MaxBodyBytes)
-            throw new JourneyEventRejectedException(
-                $"body is {bodyBytes} bytes; the limit is {JourneyEventsTopology.MaxBodyBytes} bytes (256 KiB)");
-        if (node is not JsonObject obj)
-            throw new JourneyEventRejectedException(
-                $"body must be a JSON object, was {Describe(node)}");
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new JourneyEventRejectedException($"body must be a JSON object, was {Describe(root.ValueKind)}");
 
-        var eventId = TryReadString(obj, "eventId");
-        if (eventId is null)
-            throw new JourneyEventRejectedException(Missing(obj, "eventId", "a string of 1-128 characters"));
+        var eventId = ReadString(root, "eventId")
+            ?? throw new JourneyEventRejectedException(Missing(root, "eventId", "a string of 1-128 characters"));
         if (eventId.Length is 0 or > MaxIdLength)
             throw new JourneyEventRejectedException($"eventId must be 1-{MaxIdLength} characters, was {eventId.Length}");
 
-        var type = TryReadString(obj, "type")
-            ?? throw new JourneyEventRejectedException(Missing(obj, "type", "a string like cart_abandoned"), eventId);
+        var type = ReadString(root, "type")
+            ?? throw new JourneyEventRejectedException(Missing(root, "type", "a string like cart_abandoned"), eventId);
         if (!TypePattern().IsMatch(type))
             throw new JourneyEventRejectedException(
                 $"type '{Truncate(type)}' must match ^[a-z][a-z0-9_]{{0,63}}$ (lower-case snake_case)", eventId);
 
-        var occurredText = TryReadString(obj, "occurredAt")
+        var occurredText = ReadString(root, "occurredAt")
             ?? throw new JourneyEventRejectedException(
-                Missing(obj, "occurredAt", "an ISO-8601 timestamp with offset, e.g. 2026-11-22T10:15:00+01:00"), eventId);
+                Missing(root, "occurredAt", "an ISO-8601 timestamp with offset, e.g. 2026-11-22T10:15:00+01:00"), eventId);
         var occurredAt = ParseTimestamp(occurredText, eventId);
         if (occurredAt - now > MaxFutureSkew)
             throw new JourneyEventRejectedException(
                 $"occurredAt {occurredText} is more than 24 h in the future (worker clock {now:O})", eventId);
 
-        var customerId = ReadOptionalId(obj, "customerId", eventId);
-        var anonymousId = ReadOptionalId(obj, "anonymousId", eventId);
+        var customerId = ReadOptionalId(root, "customerId", eventId);
+        var anonymousId = ReadOptionalId(root, "anonymousId", eventId);
         if (customerId is null && anonymousId is null)
             throw new JourneyEventRejectedException("at least one of customerId and anonymousId is required", eventId);
 
-        var traits = ReadOptionalObject(obj, "traits", eventId);
-        var properties = ReadOptionalObject(obj, "properties", eventId);
-        var context = ReadOptionalObject(obj, "context", eventId);
-        if (traits is not null)
-            CheckWellKnownTraits(traits, eventId);
+        var traits = ReadOptionalObject(root, "traits", eventId);
+        if (traits is { } t)
+            CheckWellKnownTraits(t, eventId);
+        var properties = ReadOptionalObject(root, "properties", eventId);
+        var context = ReadOptionalObject(root, "context", eventId);
 
-        return new AcceptedEvent(eventId, type, occurredAt, customerId, anonymousId,
-            Detach(traits), Detach(properties), Detach(context));
+        return AcceptedEvent.FromJson(eventId, type, occurredAt, customerId, anonymousId,
+            traits?.GetRawText(), properties?.GetRawText(), context?.GetRawText());
     }
 
-    static void CheckWellKnownTraits(JsonObject traits, string eventId)
+    static void CheckWellKnownTraits(JsonElement traits, string eventId)
     {
-        foreach (var name in (string[])["email", "firstName", "lastName", "locale", "timeZone", "persona", "segment", "country"])
+        foreach (var name in StringTraits)
         {
-            if (traits[name] is { } value && value.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Null))
-                throw new JourneyEventRejectedException($"traits.{name} must be a string, was {Describe(value)}", eventId);
+            if (traits.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                throw new JourneyEventRejectedException($"traits.{name} must be a string, was {Describe(value.ValueKind)}", eventId);
         }
-        if (traits["emailConsent"] is { } consent && consent.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
-            throw new JourneyEventRejectedException($"traits.emailConsent must be true or false, was {Describe(consent)}", eventId);
-        if (traits["timeZone"] is JsonValue tzValue && tzValue.TryGetValue<string>(out var tz)
-            && !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
+        if (traits.TryGetProperty("emailConsent", out var consent) && consent.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
+            throw new JourneyEventRejectedException($"traits.emailConsent must be true or false, was {Describe(consent.ValueKind)}", eventId);
+        if (traits.TryGetProperty("timeZone", out var tzValue) && tzValue.ValueKind == JsonValueKind.String
+            && tzValue.GetString() is { } tz && !TimeZoneInfo.TryFindSystemTimeZoneById(tz, out _))
             throw new JourneyEventRejectedException($"traits.timeZone '{Truncate(tz)}' is not a known IANA time zone (e.g. Europe/Amsterdam)", eventId);
-        if (traits["locale"] is JsonValue localeValue && localeValue.TryGetValue<string>(out var locale)
-            && !LocalePattern().IsMatch(locale))
+        if (traits.TryGetProperty("locale", out var localeValue) && localeValue.ValueKind == JsonValueKind.String
+            && localeValue.GetString() is { } locale && !LocalePattern().IsMatch(locale))
             throw new JourneyEventRejectedException($"traits.locale '{Truncate(locale)}' is not a BCP 47 tag (e.g. nl-NL)", eventId);
     }
 
@@ -113,47 +108,38 @@ public static partial class JourneyEventValidator
         return value;
     }
 
-    static string? ReadOptionalId(JsonObject obj, string name, string eventId)
+    static string? ReadOptionalId(JsonElement obj, string name, string eventId)
     {
-        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        if (!obj.TryGetProperty(name, out var node) || node.ValueKind == JsonValueKind.Null)
             return null;
-        if (node.GetValueKind() != JsonValueKind.String)
-            throw new JourneyEventRejectedException($"{name} must be a string, was {Describe(node)}", eventId);
-        var value = node.GetValue<string>();
+        if (node.ValueKind != JsonValueKind.String)
+            throw new JourneyEventRejectedException($"{name} must be a string, was {Describe(node.ValueKind)}", eventId);
+        var value = node.GetString()!;
         if (value.Length is 0 or > MaxIdLength)
             throw new JourneyEventRejectedException($"{name} must be 1-{MaxIdLength} characters, was {value.Length}", eventId);
         return value;
     }
 
-    static JsonObject? ReadOptionalObject(JsonObject obj, string name, string eventId)
+    static JsonElement? ReadOptionalObject(JsonElement obj, string name, string eventId)
     {
-        if (!obj.TryGetPropertyValue(name, out var node) || node is null)
+        if (!obj.TryGetProperty(name, out var node) || node.ValueKind == JsonValueKind.Null)
             return null;
-        return node as JsonObject
-            ?? throw new JourneyEventRejectedException($"{name} must be a JSON object, was {Describe(node)}", eventId);
+        return node.ValueKind == JsonValueKind.Object
+            ? node
+            : throw new JourneyEventRejectedException($"{name} must be a JSON object, was {Describe(node.ValueKind)}", eventId);
     }
 
-    static string? TryReadString(JsonObject obj, string name) =>
-        obj.TryGetPropertyValue(name, out var node) && node is JsonValue v && v.GetValueKind() == JsonValueKind.String
-            ? v.GetValue<string>()
-            : null;
+    static string? ReadString(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var node) && node.ValueKind == JsonValueKind.String ? node.GetString() : null;
 
-    static string Missing(JsonObject obj, string name, string expected) =>
-        obj.TryGetPropertyValue(name, out var node) && node is not null
-            ? $"{name} must be {expected}, was {Describe(node)}"
+    static string Missing(JsonElement obj, string name, string expected) =>
+        obj.TryGetProperty(name, out var node) && node.ValueKind != JsonValueKind.Null
+            ? $"{name} must be {expected}, was {Describe(node.ValueKind)}"
             : $"{name} is required ({expected})";
 
-    static JsonObject? Detach(JsonObject? obj)
+    static string Describe(JsonValueKind kind) => kind switch
     {
-        if (obj is null)
-            return null;
-        // The parsed tree is owned by the message; detach a copy so it can be stored and merged.
-        return (JsonObject)obj.DeepClone();
-    }
-
-    static string Describe(JsonNode? node) => node?.GetValueKind() switch
-    {
-        null or JsonValueKind.Null => "null",
+        JsonValueKind.Null or JsonValueKind.Undefined => "null",
         JsonValueKind.String => "a string",
         JsonValueKind.Number => "a number",
         JsonValueKind.True or JsonValueKind.False => "a boolean",

@@ -23,7 +23,7 @@ internal sealed class JourneyEventConsumer(
         AcceptedEvent evt;
         try
         {
-            evt = JourneyEventValidator.Validate(context.Message, BodySize(context), time.GetUtcNow());
+            evt = JourneyEventValidator.Validate(EventBody(context), time.GetUtcNow());
         }
         catch (JourneyEventRejectedException ex)
         {
@@ -38,10 +38,11 @@ internal sealed class JourneyEventConsumer(
             metrics.Duplicate();
     }
 
-    // Raw JSON: the body is the event. The MassTransit envelope wraps the event in more JSON,
-    // so there the event's own serialized size counts.
-    static int BodySize(ConsumeContext<JsonObject> context) =>
+    // Raw JSON: the body is the event, validated as sent (context.Message is not touched, so
+    // MassTransit's lazy JsonObject is never built). The MassTransit envelope wraps the event in
+    // more JSON: there the event itself is validated.
+    static byte[] EventBody(ConsumeContext<JsonObject> context) =>
         context.ReceiveContext.ContentType?.MediaType == "application/vnd.masstransit+json"
-            ? System.Text.Encoding.UTF8.GetByteCount(context.Message.ToJsonString())
-            : (int)Math.Min(int.MaxValue, context.ReceiveContext.Body.GetBytes().Length);
+            ? System.Text.Encoding.UTF8.GetBytes(context.Message.ToJsonString())
+            : context.ReceiveContext.Body.GetBytes();
 }

@@ -140,7 +140,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             var profile = GetOrCreate(Resolve(e));
             JourneyEngine.Apply(profile, e, phaseModel);
             eventRows.Add(new EventRow(e.EventId, profile.ProfileId, e.Type, e.OccurredAt, now, e.CustomerId, e.AnonymousId,
-                e.Traits?.ToJsonString(), e.Properties?.ToJsonString(), e.Context?.ToJsonString()));
+                e.TraitsJson, e.PropertiesJson, e.ContextJson));
         }
 
         // 7. Write.
