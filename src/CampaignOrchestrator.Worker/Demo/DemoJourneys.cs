@@ -8,12 +8,11 @@ internal static class DemoJourneys
 {
     public static IReadOnlyList<JourneyEvent> Create(DateTimeOffset now)
     {
-        var run = now.ToUnixTimeSeconds();
         var list = new List<JourneyEvent>();
         void Add(string type, TimeSpan ago, string? customerId, string? anonymousId, object? traits = null, object? properties = null, object? context = null) =>
             list.Add(new JourneyEvent
             {
-                EventId = $"demo-{run}-{list.Count + 1}",
+                EventId = $"demo-{list.Count + 1}", // stable: running the demo again changes nothing
                 Type = type,
                 OccurredAt = now - ago,
                 CustomerId = customerId,
