@@ -31,7 +31,7 @@ internal sealed class UnreadableMessageObserver(InboundMetrics metrics, ILogger<
         if (exception is JourneyEventRejectedException || exception.InnerException is JourneyEventRejectedException)
             return Task.CompletedTask;
         metrics.Rejected("unreadable");
-        Log.MessageUnreadable(logger, context.GetMessageId()?.ToString() ?? context.TransportHeaders.Get<string>("message-id"), exception.GetBaseException().Message);
+        Log.MessageUnreadable(logger, context.GetMessageId()?.ToString() ?? context.TransportHeaders.Get<string>("message-id") ?? "(no message-id)", exception.GetBaseException().Message);
         return Task.CompletedTask;
     }
 }
