@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Integration.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// Nothing is acknowledged before it is committed: a worker killed with SIGKILL in the middle of a
+/// load loses no event and counts none twice once it is started again.
+/// </summary>
+public sealed class CrashTests
+{
+    [Fact]
+    public async Task A_worker_killed_mid_load_loses_nothing_and_counts_nothing_twice()
+    {
+        TestServers.RequireRabbitMq();
+        var folder = Directory.CreateTempSubdirectory("co-crash-").FullName;
+        var database = Path.Combine(folder, "journeys.db");
+        var queue = "co-test-" + Guid.NewGuid().ToString("N")[..10];
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        Process? worker = null;
+        HttpClient http;
+        try
+        {
+            // A backlog waits in the worker's queue, so the worker is surely busy when it is killed.
+            const int events = 4000;
+            await shop.Channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+            await shop.Channel.QueueBindAsync(queue, Contracts.Inbound.JourneyEventsTopology.ExchangeName, "#");
+            for (var i = 0; i < events; i++)
+                await shop.PublishAsync(Events.Json(i % 7 == 0 ? "order_placed" : "page_viewed", $"crash-{queue}-{i}", Events.T0.AddSeconds(i), $"cust-{i % 100}"));
+            (worker, http) = await StartWorkerAsync(queue, database);
+
+            // Kill it hard while it is busy.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            long atKill;
+            while ((atKill = await StoredAsync(http)) < 300 && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+            worker.Kill(entireProcessTree: true);
+            Assert.InRange(atKill, 300, events - 1); // it really was in the middle
+            await worker.WaitForExitAsync();
+            worker.Dispose();
+
+            (worker, http) = await StartWorkerAsync(queue, database);
+            long count = 0, counted = 0, orders = 0;
+            deadline = DateTime.UtcNow.AddSeconds(90);
+            while (DateTime.UtcNow < deadline)
+            {
+                await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
+                await connection.OpenAsync();
+                count = await Scalar(connection, "SELECT COUNT(*) FROM events");
+                counted = await Scalar(connection, "SELECT COALESCE(SUM(event_count), 0) FROM profiles");
+                orders = await Scalar(connection, "SELECT COALESCE(SUM(order_count), 0) FROM profiles");
+                if (count == events && counted == events)
+                    break;
+                await Task.Delay(200);
+            }
+            Assert.Equal(events, count);                                  // nothing lost
+            Assert.Equal(events, counted);                                // nothing counted twice
+            Assert.Equal(Enumerable.Range(0, events).Count(i => i % 7 == 0), orders);
+        }
+        finally
+        {
+            if (worker is { HasExited: false })
+            {
+                worker.Kill(entireProcessTree: true);
+                await worker.WaitForExitAsync();
+            }
+            await shop.DeleteQueuesAsync(queue);
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    static async Task<long> Scalar(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    static async Task<long> StoredAsync(HttpClient http)
+    {
+        try
+        {
+            var metrics = await http.GetFromJsonAsync<JsonObject>("/api/metrics");
+            return (long)metrics!["journeyEvents"]!["stored"]!;
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The real worker as its own process (what infra/run.sh starts), on a free loopback port.</summary>
+    static async Task<(Process, HttpClient)> StartWorkerAsync(string queue, string database)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CampaignOrchestrator.Worker.dll")])
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+            Environment =
+            {
+                ["Bus__QueueName"] = queue,
+                ["Bus__RabbitMq__Host"] = TestServers.RabbitHost,
+                ["Bus__RabbitMq__Port"] = TestServers.RabbitPort.ToString(),
+                ["Storage__Provider"] = "Sqlite",
+                ["Storage__ConnectionString"] = $"Data Source={database}",
+                ["Http__Urls"] = $"http://127.0.0.1:{port}",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+        };
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health")).IsSuccessStatusCode)
+                    return (process, http);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            Assert.False(process.HasExited, $"the worker exited with code {(process.HasExited ? process.ExitCode : 0)}");
+            await Task.Delay(200);
+        }
+        Assert.Fail("the worker did not become healthy in 60 s");
+        return (process, http);
+    }
+}
