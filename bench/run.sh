@@ -6,6 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 infra/services.sh start rabbitmq postgres
+# A virtual host of its own: no queue of a stopped worker or a test collects copies of the load.
+infra/services.sh vhost campaign-bench
 dotnet build -c Release -v q --nologo bench/CampaignOrchestrator.Bench/CampaignOrchestrator.Bench.csproj >/dev/null
 exec dotnet bench/CampaignOrchestrator.Bench/bin/Release/net10.0/CampaignOrchestrator.Bench.dll \
-  --worker "$root/src/CampaignOrchestrator.Worker/bin/Release/net10.0/CampaignOrchestrator.Worker.dll" "$@"
+  --worker "$root/src/CampaignOrchestrator.Worker/bin/Release/net10.0/CampaignOrchestrator.Worker.dll" --vhost campaign-bench "$@"

@@ -5,6 +5,7 @@
 #   infra/services.sh start [rabbitmq|postgres|smtp ...]   default: all three
 #   infra/services.sh stop  [rabbitmq|postgres|smtp ...]
 #   infra/services.sh status
+#   infra/services.sh vhost NAME      (re)creates an empty RabbitMQ virtual host for guest (benchmarks)
 #
 # Ports (override with the environment): RabbitMQ AMQP $RABBITMQ_PORT (5672), PostgreSQL
 # $POSTGRES_PORT (5433), SMTP sink $SMTP_PORT (2525; mails land in .data/infra/mail as a Maildir).
@@ -133,9 +134,17 @@ status() {
 
 cmd="${1:-status}"; shift || true
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(rabbitmq postgres smtp)
+[ "$cmd" = vhost ] && services=()
 case "$cmd" in
   start) for s in "${services[@]}"; do "start_$s"; done ;;
   stop) for s in "${services[@]}"; do "stop_$s" || true; done ;;
   status) status ;;
+  vhost)
+    [ $# -eq 1 ] || { echo "usage: $0 vhost NAME" >&2; exit 2; }
+    rabbit_env
+    rabbitmqctl -q delete_vhost "$1" >/dev/null 2>&1 || true
+    rabbitmqctl -q add_vhost "$1" >/dev/null
+    rabbitmqctl -q set_permissions -p "$1" guest ".*" ".*" ".*" >/dev/null
+    say "RabbitMQ virtual host $1 is new and empty" ;;
   *) echo "usage: $0 start|stop|status [rabbitmq|postgres|smtp ...]" >&2; exit 2 ;;
 esac

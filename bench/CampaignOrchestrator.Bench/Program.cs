@@ -20,6 +20,7 @@ var db = ArgText("--db", "both");
 var workerDll = ArgText("--worker", "");
 var postgres = ArgText("--postgres", "Host=127.0.0.1;Port=5433;Username=postgres;Database=postgres;Timezone=UTC");
 var rabbitPort = Arg("--rabbit-port", 5672);
+var vhost = ArgText("--vhost", "/");
 // --drain: publish the whole load first, then start the consumer and time it from its first message
 // to its last (consumer cost alone, without the publisher competing for the cores).
 var drain = args.Contains("--drain");
@@ -55,14 +56,26 @@ if (args.Contains("--store-only"))
     return 0;
 }
 
-var trivial = await TrivialConsumerAsync(bodies);
-Console.WriteLine($"trivial MassTransit consumer: {trivial:N0} msg/s (framework ceiling)");
-
-foreach (var provider in db == "both" ? ["Sqlite", "Postgres"] : new[] { db.Equals("postgres", StringComparison.OrdinalIgnoreCase) ? "Postgres" : "Sqlite" })
+// --repeat R: R rounds, each measuring the ceiling and then the worker(s) back to back; the ratio
+// is taken within a round (same machine load) and the median round is reported.
+var repeat = Arg("--repeat", 1);
+var providers = db == "both" ? new[] { "Sqlite", "Postgres" } : [db.Equals("postgres", StringComparison.OrdinalIgnoreCase) ? "Postgres" : "Sqlite"];
+var ratios = providers.ToDictionary(p => p, _ => new List<double>());
+for (var round = 1; round <= repeat; round++)
 {
-    var (rate, peakMb) = await WorkerAsync(provider, bodies);
-    Console.WriteLine($"worker on {provider}: {rate:N0} events/s = {rate / trivial:P0} of the ceiling; worker peak RSS {peakMb:N0} MB");
+    if (repeat > 1) Console.WriteLine($"round {round} of {repeat}");
+    var trivial = await TrivialConsumerAsync(bodies);
+    Console.WriteLine($"trivial MassTransit consumer: {trivial:N0} msg/s (framework ceiling)");
+    foreach (var provider in providers)
+    {
+        var (rate, peakMb) = await WorkerAsync(provider, bodies);
+        ratios[provider].Add(rate / trivial);
+        Console.WriteLine($"worker on {provider}: {rate:N0} events/s = {rate / trivial:P0} of the ceiling; worker peak RSS {peakMb:N0} MB");
+    }
 }
+if (repeat > 1)
+    foreach (var (provider, list) in ratios)
+        Console.WriteLine($"median over {repeat} rounds, {provider}: {list.Order().ElementAt(list.Count / 2):P0} of the ceiling ({string.Join(", ", list.Select(r => r.ToString("P0")))})");
 return 0;
 
 async Task<double> TrivialConsumerAsync(IReadOnlyList<(string Type, byte[] Body)> messages)
@@ -78,7 +91,7 @@ async Task<double> TrivialConsumerAsync(IReadOnlyList<(string Type, byte[] Body)
             x.AddConsumer<TrivialConsumer>();
             x.UsingRabbitMq((ctx, cfg) =>
             {
-                cfg.Host("127.0.0.1", (ushort)rabbitPort, "/", h => { h.Username("guest"); h.Password("guest"); });
+                cfg.Host("127.0.0.1", (ushort)rabbitPort, vhost, h => { h.Username("guest"); h.Password("guest"); });
                 cfg.ReceiveEndpoint(queue, e =>
                 {
                     e.ConfigureConsumeTopology = false;
@@ -134,6 +147,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         {
             ["Bus__QueueName"] = queue,
             ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
+            ["Bus__RabbitMq__VirtualHost"] = vhost,
             ["Storage__Provider"] = provider,
             ["Storage__ConnectionString"] = connectionString,
             ["Http__Urls"] = $"http://127.0.0.1:{port}",
@@ -204,7 +218,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
 
 async Task PublishAsync(string exchange, IReadOnlyList<(string Type, byte[] Body)> messages)
 {
-    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort };
+    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort, VirtualHost = vhost };
     await using var connection = await factory.CreateConnectionAsync();
     await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
     await channel.ExchangeDeclareAsync(exchange, ExchangeType.Topic, durable: exchange == JourneyEventsTopology.ExchangeName, autoDelete: exchange != JourneyEventsTopology.ExchangeName);
@@ -225,7 +239,7 @@ async Task PublishAsync(string exchange, IReadOnlyList<(string Type, byte[] Body
 
 async Task DeclareBoundQueueAsync(string queue, string exchange)
 {
-    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort };
+    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort, VirtualHost = vhost };
     await using var connection = await factory.CreateConnectionAsync();
     await using var channel = await connection.CreateChannelAsync();
     var durableExchange = exchange == JourneyEventsTopology.ExchangeName;
@@ -236,7 +250,7 @@ async Task DeclareBoundQueueAsync(string queue, string exchange)
 
 async Task DeleteQueueAsync(string queue)
 {
-    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort };
+    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort, VirtualHost = vhost };
     await using var connection = await factory.CreateConnectionAsync();
     await using var channel = await connection.CreateChannelAsync();
     await channel.QueueDeleteAsync(queue);
