@@ -52,25 +52,8 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         }
         await _sql.LockProfilesAsync(connection, tx, candidates, ct);
 
-        // 2. Idempotency: an eventId seen before (stored, or earlier in this batch) changes nothing.
-        var eventIds = batch.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToArray();
-        var stored = (await connection.QueryAsync<string>(new CommandDefinition(
-            $"SELECT event_id FROM events WHERE {_sql.In("event_id", "@eventIds")}", new { eventIds = _sql.List(eventIds) }, tx, cancellationToken: ct)))
-            .ToHashSet(StringComparer.Ordinal);
-        var fresh = new List<AcceptedEvent>(batch.Count);
-        var isNew = new bool[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (isNew[i] = stored.Add(batch[i].EventId))
-                fresh.Add(batch[i]);
-            else
-                Log.DuplicateEvent(logger, batch[i].EventId);
-        }
-        if (fresh.Count == 0)
-            return new BatchResult(isNew);
-
         // 3. Identity: known device links, and new ones from events that carry both ids.
-        var anonymousIds = fresh.Where(e => e.AnonymousId is not null).Select(e => e.AnonymousId!).Distinct(StringComparer.Ordinal).ToArray();
+        var anonymousIds = batch.Where(e => e.AnonymousId is not null).Select(e => e.AnonymousId!).Distinct(StringComparer.Ordinal).ToArray();
         var links = anonymousIds.Length == 0
             ? new Dictionary<string, string>(StringComparer.Ordinal)
             : (await connection.QueryAsync<(string AnonymousId, string CustomerId)>(new CommandDefinition(
@@ -78,7 +61,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                 new { anonymousIds = _sql.List(anonymousIds) }, tx, cancellationToken: ct)))
               .ToDictionary(l => l.AnonymousId, l => l.CustomerId, StringComparer.Ordinal);
         var newLinks = new List<LinkRow>();
-        foreach (var e in fresh.Where(e => e.LinksIdentity).OrderBy(e => e.OccurredAt))
+        foreach (var e in batch.Where(e => e.LinksIdentity).OrderBy(e => e.OccurredAt))
         {
             if (links.TryAdd(e.AnonymousId!, e.CustomerId!))
                 newLinks.Add(new LinkRow(e.AnonymousId!, e.CustomerId!, e.OccurredAt, e.EventId));
@@ -89,8 +72,25 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             : ProfileIds.ForAnonymous(e.AnonymousId!);
 
         // Devices linked earlier resolve to customers the batch does not name: lock those too.
-        var resolved = fresh.Select(Resolve).Where(id => !candidates.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
+        var resolved = batch.Select(Resolve).Where(id => !candidates.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
         await _sql.LockProfilesAsync(connection, tx, resolved, ct);
+
+        // 2. Idempotency: the timeline insert skips an eventId seen before (stored, or earlier in this
+        //    batch) and says which rows it took; only those events change the journey.
+        var inserted = (await InsertEventsAsync(connection, tx, batch.Select(e => new EventRow(e.EventId, Resolve(e), e.Type, e.OccurredAt, now,
+                e.CustomerId, e.AnonymousId, e.TraitsJson, e.PropertiesJson, e.ContextJson)).ToList(), ct))
+            .ToHashSet(StringComparer.Ordinal);
+        var fresh = new List<AcceptedEvent>(batch.Count);
+        var isNew = new bool[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (isNew[i] = inserted.Remove(batch[i].EventId))
+                fresh.Add(batch[i]);
+            else
+                Log.DuplicateEvent(logger, batch[i].EventId);
+        }
+        if (fresh.Count == 0)
+            return new BatchResult(isNew);
 
         // 4. Load the profiles involved: from the cache (SQLite), the rest from the database.
         var profiles = new Dictionary<string, JourneyProfile>(StringComparer.Ordinal);
@@ -134,17 +134,15 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         }
 
         // 6. The journey rules, in memory.
-        var eventRows = new List<EventRow>(fresh.Count);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in fresh)
         {
             var profile = GetOrCreate(Resolve(e));
             JourneyEngine.Apply(profile, e, phaseModel);
-            eventRows.Add(new EventRow(e.EventId, profile.ProfileId, e.Type, e.OccurredAt, now, e.CustomerId, e.AnonymousId,
-                e.TraitsJson, e.PropertiesJson, e.ContextJson));
+            touched.Add(profile.ProfileId);
         }
 
-        // 7. Write.
-        await InsertEventsAsync(connection, tx, eventRows, ct);
+        // 7. Write the rest (the events are already in).
         if (newLinks.Count > 0)
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) VALUES (@AnonymousId, @CustomerId, @LinkedAt, @EventId)",
@@ -180,7 +178,6 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         }
         await InsertHistoryAsync(connection, tx, history, ct);
 
-        var touched = new HashSet<string>(eventRows.Select(r => r.ProfileId), StringComparer.Ordinal);
         foreach (var (_, into) in merges)
             touched.Add(into);
         await UpsertProfilesAsync(connection, tx, touched.Select(id => ToRow(profiles[id], now)).ToList(), ct);
@@ -244,17 +241,20 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
     }
 
-    Task InsertEventsAsync(DbConnection connection, DbTransaction tx, List<EventRow> rows, CancellationToken ct)
+    /// <summary>Inserts the rows whose eventId is new; returns the eventIds it inserted.</summary>
+    Task<IEnumerable<string>> InsertEventsAsync(DbConnection connection, DbTransaction tx, List<EventRow> rows, CancellationToken ct)
     {
         if (_sql.Provider == StorageProvider.Postgres)
         {
-            return connection.ExecuteAsync(new CommandDefinition(
+            return connection.QueryAsync<string>(new CommandDefinition(
                 """
                 INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context)
                 SELECT e, p, t, o, r, c, a, tr::jsonb, pr::jsonb, cx::jsonb
                 FROM unnest(@e::text[], @p::text[], @t::text[], @o::timestamptz[], @r::timestamptz[], @c::text[], @a::text[], @tr::text[], @pr::text[], @cx::text[])
                      WITH ORDINALITY AS u(e, p, t, o, r, c, a, tr, pr, cx, n)
                 ORDER BY n
+                ON CONFLICT (event_id) DO NOTHING
+                RETURNING event_id
                 """,
                 new
                 {
@@ -270,9 +270,10 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     cx = rows.Select(r => r.Context).ToArray(),
                 }, tx, cancellationToken: ct));
         }
-        return SqliteRows.ExecuteAsync(connection, tx,
+        return SqliteRows.QueryAsync<EventRow, string>(connection, tx,
             "INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) " +
-            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 FROM json_each(@rows)",
+            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 FROM json_each(@rows) " +
+            "WHERE true ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
             rows, r => [r.EventId, r.ProfileId, r.Type, r.OccurredAt, r.ReceivedAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context], ct);
     }
 

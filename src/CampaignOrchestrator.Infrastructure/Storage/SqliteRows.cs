@@ -14,10 +14,19 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// </summary>
 internal static class SqliteRows
 {
-    public static Task ExecuteAsync<T>(DbConnection connection, DbTransaction tx, string sql, IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct)
+    public static Task ExecuteAsync<T>(DbConnection connection, DbTransaction tx, string sql, IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct) =>
+        rows.Count == 0
+            ? Task.CompletedTask
+            : connection.ExecuteAsync(new CommandDefinition(sql, new { rows = ToJson(rows, values) }, tx, cancellationToken: ct));
+
+    /// <summary>As <see cref="ExecuteAsync{T}"/>, for a statement with <c>RETURNING</c>.</summary>
+    public static Task<IEnumerable<TResult>> QueryAsync<T, TResult>(DbConnection connection, DbTransaction tx, string sql, IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct) =>
+        rows.Count == 0
+            ? Task.FromResult(Enumerable.Empty<TResult>())
+            : connection.QueryAsync<TResult>(new CommandDefinition(sql, new { rows = ToJson(rows, values) }, tx, cancellationToken: ct));
+
+    static string ToJson<T>(IReadOnlyList<T> rows, Func<T, object?[]> values)
     {
-        if (rows.Count == 0)
-            return Task.CompletedTask;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(rows.Count * 256);
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -41,8 +50,7 @@ internal static class SqliteRows
             }
             json.WriteEndArray();
         }
-        var text = System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-        return connection.ExecuteAsync(new CommandDefinition(sql, new { rows = text }, tx, cancellationToken: ct));
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>The text Microsoft.Data.Sqlite writes for a UTC <see cref="DateTime"/> parameter.</summary>
