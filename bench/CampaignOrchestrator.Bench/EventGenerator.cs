@@ -15,7 +15,7 @@ public static class EventGenerator
         ("order_delivered", 2), ("review_submitted", 1), ("identified", 2), ("size_guide_opened", 1),
     ];
 
-    public static IReadOnlyList<(string Type, byte[] Body)> Create(int count, int customers)
+    public static IReadOnlyList<(string Type, byte[] Body)> Create(int count, int customers, string idPrefix = "")
     {
         var random = new Random(42);
         var total = Types.Sum(t => t.Weight);
@@ -34,14 +34,14 @@ public static class EventGenerator
                 ["type"] = type,
                 ["occurredAt"] = at.ToString("O"),
             };
-            if (!anonymousOnly) e["customerId"] = $"cust-{c}";
-            if (anonymousOnly || type == "identified") e["anonymousId"] = $"dev-{c}";
+            if (!anonymousOnly) e["customerId"] = $"{idPrefix}cust-{c}";
+            if (anonymousOnly || type == "identified") e["anonymousId"] = $"{idPrefix}dev-{c}";
             if (random.Next(10) == 0 || type == "identified")
                 e["traits"] = new JsonObject { ["email"] = $"c{c}@example.com", ["locale"] = "nl-NL", ["emailConsent"] = random.Next(2) == 0 };
             e["properties"] = type switch
             {
                 "order_placed" => new JsonObject { ["orderId"] = $"o-{i}", ["total"] = 10 + random.Next(200), ["currency"] = "EUR" },
-                "cart_updated" or "cart_abandoned" or "checkout_started" => new JsonObject { ["cartId"] = $"cart-{c}", ["cartValue"] = 5 + random.Next(300) },
+                "cart_updated" or "cart_abandoned" or "checkout_started" => new JsonObject { ["cartId"] = $"{idPrefix}cart-{c}", ["cartValue"] = 5 + random.Next(300) },
                 _ => new JsonObject { ["sku"] = $"SKU-{random.Next(500)}" },
             };
             e["context"] = new JsonObject { ["channel"] = "web", ["device"] = random.Next(2) == 0 ? "mobile" : "desktop" };

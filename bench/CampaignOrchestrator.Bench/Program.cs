@@ -27,6 +27,9 @@ var drain = args.Contains("--drain");
 
 Console.WriteLine($"# {(drain ? "draining a backlog of" : "end to end,")} {events:N0} events, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 var bodies = EventGenerator.Create(events, customers: Math.Max(100, events / 5));
+// Warm-up traffic for each consumer before it is timed (JIT, caches, connection pools), on customers
+// of its own so the timed load starts from the same empty journeys.
+var warmUp = EventGenerator.Create(Arg("--warmup", 20_000), customers: 2_000, idPrefix: "warm-");
 
 if (args.Contains("--store-only"))
 {
@@ -48,10 +51,14 @@ if (args.Contains("--store-only"))
         await new CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator(database, Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator>.Instance).MigrateAsync(default);
         var store = new CampaignOrchestrator.Infrastructure.Storage.JourneyStore(database, CampaignOrchestrator.Core.Phases.PhaseModel.Default, TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.JourneyStore>.Instance);
+        static long Written() => long.Parse(File.ReadLines("/proc/self/io").First(l => l.StartsWith("wchar:"))[6..].Trim());
+        var writtenBefore = Written();
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var sw = Stopwatch.StartNew();
         foreach (var chunk in accepted.Chunk(Arg("--batch", 100)))
             await store.ApplyAsync(chunk, default);
-        Console.WriteLine($"store only, {provider}: {accepted.Count / sw.Elapsed.TotalSeconds:N0} events/s in batches of {Arg("--batch", 100)}");
+        Console.WriteLine($"store only, {provider}: {accepted.Count / sw.Elapsed.TotalSeconds:N0} events/s in batches of {Arg("--batch", 100)}; " +
+            $"CPU {(Environment.CpuUsage.TotalTime - cpuBefore).TotalMicroseconds / accepted.Count:N0} µs and {(Written() - writtenBefore) / 1024.0 / accepted.Count:N1} KiB written an event");
     }
     return 0;
 }
@@ -64,7 +71,7 @@ var providers = db == "both" ? new[] { "Sqlite", "Postgres" } : [db.Equals("post
 var ratios = providers.ToDictionary(p => p, _ => new List<double>());
 // Warm-up: the first ceiling of a run was always the lowest (JIT, broker caches), which flattered
 // the first round's ratio. One small untimed pass first.
-await TrivialConsumerAsync(bodies.Take(Math.Min(5_000, bodies.Count)).ToList());
+await TrivialConsumerAsync(warmUp);
 for (var round = 1; round <= repeat; round++)
 {
     if (repeat > 1) Console.WriteLine($"round {round} of {repeat}");
@@ -156,9 +163,11 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             ["Storage__ConnectionString"] = connectionString,
             ["Http__Urls"] = $"http://127.0.0.1:{port}",
             ["Logging__LogLevel__Default"] = "Warning",
-            ["DOTNET_gcServer"] = "0",
         },
     };
+    // BENCH_WORKER_ENV="NAME=value;NAME=value": extra environment for the worker process only.
+    foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_WORKER_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
     var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
     if (verbose)
         psi.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Storage.JourneyWriteBuffer"] = "Debug";
@@ -181,6 +190,15 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     }
 
     // BENCH_TRACE=file.nettrace: a CPU sample of the worker for the first 10 s of the load (dotnet-trace).
+    // The same untimed warm-up as the trivial consumer had (a fresh worker process otherwise spends
+    // the first seconds of the timed load in the JIT), then the timed load.
+    long baseline = 0;
+    if (!drain)
+    {
+        await PublishAsync(JourneyEventsTopology.ExchangeName, warmUp);
+        baseline = await WaitStoredAsync(warmUp.Count, TimeSpan.FromMinutes(5));
+    }
+    var before = (await http.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
     var tracePath = Environment.GetEnvironmentVariable("BENCH_TRACE");
     using var tracer = tracePath is null ? null : Process.Start("dotnet-trace", ["collect", "-p", worker.Id.ToString(), "--profile", "dotnet-sampled-thread-time", "-o", $"{tracePath}.{provider}.nettrace", "--duration", "00:00:00:10"]);
     if (tracer is not null && !drain) await Task.Delay(1500);
@@ -192,11 +210,14 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     while (true)
     {
         var m = await http.GetFromJsonAsync<JsonObject>("/api/metrics");
-        stored = (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]!;
+        stored = (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]! - baseline;
         if (stored > 0 && firstAt is null) firstAt = watch.Elapsed;
         if (stored >= messages.Count)
         {
-            Console.WriteLine($"  worker GC collections: {m["process"]!["gcCollections"]!.ToJsonString()}");
+            var p = m["process"]!;
+            long Delta(string key) => (long)p[key]! - (long)before[key]!;
+            Console.WriteLine($"  worker during the timed load: CPU {Delta("cpuMs") * 1000.0 / messages.Count:N0} µs an event, " +
+                $"JIT {Delta("jitCompilationMs"):N0} ms, GC pauses {Delta("gcPauseMs"):N0} ms, collections {p["gcCollections"]!.ToJsonString()}");
             break;
         }
         if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"only {stored} of {messages.Count} stored");
@@ -218,6 +239,19 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     }
     Directory.Delete(folder, true);
     return (rate, peakKb / 1024.0);
+
+    async Task<long> WaitStoredAsync(int count, TimeSpan timeout)
+    {
+        var until = Stopwatch.StartNew();
+        while (true)
+        {
+            var m = await http.GetFromJsonAsync<JsonObject>("/api/metrics");
+            var n = (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]!;
+            if (n >= count) return n;
+            if (until.Elapsed > timeout) throw new TimeoutException($"warm-up: only {n} of {count} stored");
+            await Task.Delay(50);
+        }
+    }
 }
 
 async Task PublishAsync(string exchange, IReadOnlyList<(string Type, byte[] Body)> messages)

@@ -6,10 +6,14 @@ namespace CampaignOrchestrator.Bench;
 /// <summary>Does nothing but count: the framework ceiling on the same broker.</summary>
 public sealed class TrivialConsumer(TrivialConsumer.Counter counter) : IConsumer<JsonObject>
 {
-    public Task Consume(ConsumeContext<JsonObject> context)
+    /// <summary>Experiment only (BENCH_TRIVIAL_DELAY_MS): hold each message this long before the ack.</summary>
+    static readonly int DelayMs = int.TryParse(Environment.GetEnvironmentVariable("BENCH_TRIVIAL_DELAY_MS"), out var ms) ? ms : 0;
+
+    public async Task Consume(ConsumeContext<JsonObject> context)
     {
+        if (DelayMs > 0)
+            await Task.Delay(DelayMs);
         counter.Hit();
-        return Task.CompletedTask;
     }
 
     public sealed class Counter(int expected)

@@ -54,6 +54,7 @@ public static class JourneyEngine
             {
                 target.Traits[key] = source.Traits.GetValueOrDefault(key)?.DeepClone();
                 target.TraitTimes[key] = at;
+                target.StoredTraitsJson = null;
             }
         }
         if (source.EventCount > 0)
@@ -109,6 +110,7 @@ public static class JourneyEngine
                 continue;
             profile.Traits[key] = value?.DeepClone();
             profile.TraitTimes[key] = at;
+            profile.StoredTraitsJson = null;
         }
     }
 }

@@ -22,6 +22,13 @@ public sealed class JourneyProfile(string profileId, string? customerId)
     /// <summary>When each trait was last set (the occurredAt of the event that set it).</summary>
     public Dictionary<string, DateTimeOffset> TraitTimes { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The store's serialized <see cref="Traits"/> and <see cref="TraitTimes"/> (JSON) as last read or
+    /// written; null when unknown or changed since. Most events carry no traits, so a profile saved
+    /// again after them reuses these instead of serializing its traits anew.
+    /// </summary>
+    public (string Traits, string TraitTimes)? StoredTraitsJson { get; set; }
+
     /// <summary>The current phase; null until an event maps to one.</summary>
     public Phase? Phase { get; set; }
 

@@ -345,6 +345,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             EventCount = row.EventCount,
             FirstSeen = row.FirstSeen,
             LastSeen = row.LastSeen,
+            StoredTraitsJson = (row.Traits, row.TraitTimes),
         };
         foreach (var (key, value) in traits.ToList())
         {
@@ -358,16 +359,13 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
 
     static ProfileRow ToRow(JourneyProfile profile, DateTimeOffset now)
     {
-        var traits = new JsonObject();
-        foreach (var (key, value) in profile.Traits)
-            traits[key] = value?.DeepClone();
-        var times = profile.TraitTimes.ToDictionary(kv => kv.Key, kv => kv.Value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        var (traitsJson, timesJson) = profile.StoredTraitsJson ??= SerializeTraits(profile);
         return new ProfileRow
         {
             ProfileId = profile.ProfileId,
             CustomerId = profile.CustomerId,
-            Traits = traits.ToJsonString(),
-            TraitTimes = JsonSerializer.Serialize(times),
+            Traits = traitsJson,
+            TraitTimes = timesJson,
             Phase = profile.Phase?.ToName(),
             PhaseSince = profile.PhaseSince,
             OrderCount = profile.OrderCount,
@@ -376,6 +374,15 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             LastSeen = profile.LastSeen,
             UpdatedAt = now,
         };
+    }
+
+    static (string Traits, string TraitTimes) SerializeTraits(JourneyProfile profile)
+    {
+        var traits = new JsonObject();
+        foreach (var (key, value) in profile.Traits)
+            traits[key] = value?.DeepClone();
+        var times = profile.TraitTimes.ToDictionary(kv => kv.Key, kv => kv.Value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        return (traits.ToJsonString(), JsonSerializer.Serialize(times));
     }
 
     static JsonNode? ParseJson(string? json) => json is null ? null : JsonNode.Parse(json);

@@ -25,10 +25,13 @@ internal static class SqliteRows
             ? Task.FromResult(Enumerable.Empty<TResult>())
             : connection.QueryAsync<TResult>(new CommandDefinition(sql, new { rows = ToJson(rows, values) }, tx, cancellationToken: ct));
 
+    // Only SQLite reads this text: escape what JSON requires, not what HTML would.
+    static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
     static string ToJson<T>(IReadOnlyList<T> rows, Func<T, object?[]> values)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(rows.Count * 256);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartArray();
             foreach (var row in rows)
