@@ -37,6 +37,8 @@ if (args.Contains("--store-only"))
     var accepted = bodies.Select(b => CampaignOrchestrator.Core.Events.JourneyEventValidator.Validate(b.Body, DateTimeOffset.UtcNow)).ToList();
     foreach (var provider in new[] { CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite, CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Postgres })
     {
+        if (db != "both" && !provider.ToString().Equals(db, StringComparison.OrdinalIgnoreCase))
+            continue;
         var cs = provider == CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite
             ? $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("co-store-").FullName, "s.db")}"
             : postgres.Replace("Database=postgres", "Database=co_store_" + Guid.NewGuid().ToString("N")[..8]);
@@ -217,7 +219,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             var p = m["process"]!;
             long Delta(string key) => (long)p[key]! - (long)before[key]!;
             Console.WriteLine($"  worker during the timed load: CPU {Delta("cpuMs") * 1000.0 / messages.Count:N0} µs an event, " +
-                $"JIT {Delta("jitCompilationMs"):N0} ms, GC pauses {Delta("gcPauseMs"):N0} ms, collections {p["gcCollections"]!.ToJsonString()}");
+                $"allocated {Delta("allocatedBytes") / 1024.0 / messages.Count:N1} KiB an event, JIT {Delta("jitCompilationMs"):N0} ms, GC pauses {Delta("gcPauseMs"):N0} ms, collections {p["gcCollections"]!.ToJsonString()}");
             break;
         }
         if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"only {stored} of {messages.Count} stored");

@@ -19,13 +19,23 @@ internal sealed class SqliteDialect : SqlDialect
     public override Task LockProfilesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
+    static readonly object Marker = new();
+
     public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
-        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        // Microsoft.Data.Sqlite pools native connections: configure each one once. (Run on every open,
+        // the cache_size and mmap_size pragmas also reset the page cache: measured, docs/benchmarks.md.)
+        if (connection.Handle is { } handle && !Configured.TryGetValue(handle, out _))
+        {
+            await using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; " +
+                "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            Configured.AddOrUpdate(handle, Marker);
+        }
         return connection;
     }
 

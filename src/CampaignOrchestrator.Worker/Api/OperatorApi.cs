@@ -50,6 +50,7 @@ internal static class OperatorApi
                     workingSetBytes = Environment.WorkingSet,
                     gcCollections = new { gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2) },
                     gcPauseMs = (long)GC.GetTotalPauseDuration().TotalMilliseconds,
+                    allocatedBytes = GC.GetTotalAllocatedBytes(),
                     jitCompilationMs = (long)System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds,
                     cpuMs = (long)Environment.CpuUsage.TotalTime.TotalMilliseconds,
                 },
