@@ -33,12 +33,29 @@ internal sealed class PostgresDialect : SqlDialect
         return connection;
     }
 
-    /// <summary>Adds Timezone=UTC when the operator did not set one.</summary>
+    /// <summary>
+    /// Adds what the operator did not set: Timezone=UTC; automatic preparation of the few statements
+    /// a write batch runs (PostgreSQL then skips parsing and planning them, measured in
+    /// docs/benchmarks.md); and no session reset when a connection returns to the pool (the store
+    /// changes no session state).
+    /// </summary>
     public static string Normalize(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(builder.Timezone))
             builder.Timezone = "UTC";
+        if (!HasKey(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+            builder.MaxAutoPrepare = 32;
+        if (!HasKey(connectionString, "Auto Prepare Min Usages", "AutoPrepareMinUsages"))
+            builder.AutoPrepareMinUsages = 2;
+        if (!HasKey(connectionString, "No Reset On Close", "NoResetOnClose"))
+            builder.NoResetOnClose = true;
         return builder.ConnectionString;
+    }
+
+    static bool HasKey(string connectionString, params string[] names)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return names.Any(given.ContainsKey);
     }
 }
