@@ -142,45 +142,41 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             touched.Add(profile.ProfileId);
         }
 
-        // 7. Write the rest (the events are already in).
-        if (newLinks.Count > 0)
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) VALUES (@AnonymousId, @CustomerId, @LinkedAt, @EventId)",
-                newLinks, tx, cancellationToken: ct));
-        foreach (var (from, into) in merges)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE events SET profile_id = @into WHERE profile_id = @from; DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
-                new { from, into }, tx, cancellationToken: ct));
-        }
-
+        // 7. Replay the phase history of profiles whose past changed (late events, merges).
         var history = new List<PhaseHistoryRow>();
         var replayed = profiles.Values.Where(p => p.NeedsPhaseReplay).ToDictionary(p => p.ProfileId, StringComparer.Ordinal);
+        var replayIds = replayed.Keys.ToArray();
         if (replayed.Count > 0)
         {
-            var replayIds = replayed.Keys.ToArray();
+            // The merged devices' events still carry their own profile id until the writes below.
+            var sources = merges.Select(m => m.From).ToArray();
             var timeline = await connection.QueryAsync<TimelineRow>(new CommandDefinition(
-                $"SELECT profile_id, event_id, type, occurred_at FROM events WHERE {_sql.In("profile_id", "@replayIds")} ORDER BY profile_id, occurred_at, seq",
-                new { replayIds = _sql.List(replayIds) }, tx, cancellationToken: ct));
-            foreach (var group in timeline.GroupBy(r => r.ProfileId, StringComparer.Ordinal))
+                $"SELECT profile_id, event_id, type, occurred_at FROM events WHERE {_sql.In("profile_id", "@ids")} ORDER BY occurred_at, seq",
+                new { ids = _sql.List(replayIds.Concat(sources).ToArray()) }, tx, cancellationToken: ct));
+            var into = merges.ToDictionary(m => m.From, m => m.Into, StringComparer.Ordinal);
+            foreach (var group in timeline.GroupBy(r => into.GetValueOrDefault(r.ProfileId, r.ProfileId), StringComparer.Ordinal))
             {
+                if (!replayed.TryGetValue(group.Key, out var profile))
+                    continue;
                 var (changes, orders) = JourneyEngine.Replay(group.Select(r => new TimelineEntry(r.EventId, r.Type, r.OccurredAt)), phaseModel);
-                JourneyEngine.ApplyReplay(replayed[group.Key], changes, orders);
+                JourneyEngine.ApplyReplay(profile, changes, orders);
                 history.AddRange(changes.Select(c => new PhaseHistoryRow(group.Key, c.EventId, c.Phase.ToName(), c.At)));
             }
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM phase_history WHERE {_sql.In("profile_id", "@replayIds")}", new { replayIds = _sql.List(replayIds) }, tx, cancellationToken: ct));
         }
         foreach (var profile in profiles.Values)
         {
             history.AddRange(profile.AppendedPhaseChanges.Select(c => new PhaseHistoryRow(profile.ProfileId, c.EventId, c.Phase.ToName(), c.At)));
             profile.AppendedPhaseChanges.Clear();
         }
-        await InsertHistoryAsync(connection, tx, history, ct);
-
         foreach (var (_, into) in merges)
             touched.Add(into);
-        await UpsertProfilesAsync(connection, tx, touched.Select(id => ToRow(profiles[id], now)).ToList(), ct);
+
+        // 8. Write the rest (the events are already in).
+        var writes = new JourneyChanges(newLinks, merges, replayIds, history, touched.Select(id => ToRow(profiles[id], now)).ToList());
+        if (_sql.Provider == StorageProvider.Postgres)
+            await WritePostgresAsync(connection, tx, writes, ct);
+        else
+            await WriteSqliteAsync(connection, tx, writes, ct);
         if (database.Cache is { } cache)
             foreach (var id in touched)
                 cache.Set(profiles[id]);
@@ -277,61 +273,97 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             rows, r => [r.EventId, r.ProfileId, r.Type, r.OccurredAt, r.ReceivedAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context], ct);
     }
 
-    Task InsertHistoryAsync(DbConnection connection, DbTransaction tx, List<PhaseHistoryRow> rows, CancellationToken ct)
-    {
-        if (rows.Count == 0)
-            return Task.CompletedTask;
-        if (_sql.Provider == StorageProvider.Postgres)
-        {
-            return connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT * FROM unnest(@p::text[], @e::text[], @ph::text[], @o::timestamptz[])",
-                new
-                {
-                    p = rows.Select(r => r.ProfileId).ToArray(),
-                    e = rows.Select(r => r.EventId).ToArray(),
-                    ph = rows.Select(r => r.Phase).ToArray(),
-                    o = rows.Select(r => r.OccurredAt.UtcDateTime).ToArray(),
-                }, tx, cancellationToken: ct));
-        }
-        return SqliteRows.ExecuteAsync(connection, tx,
-            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(@rows)",
-            rows, r => [r.ProfileId, r.EventId, r.Phase, r.OccurredAt], ct);
-    }
+    const string ProfileOnConflict =
+        " ON CONFLICT (profile_id) DO UPDATE SET customer_id = excluded.customer_id, traits = excluded.traits, trait_times = excluded.trait_times, " +
+        "phase = excluded.phase, phase_since = excluded.phase_since, order_count = excluded.order_count, event_count = excluded.event_count, " +
+        "first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = excluded.updated_at";
 
-    Task UpsertProfilesAsync(DbConnection connection, DbTransaction tx, List<ProfileRow> rows, CancellationToken ct)
+    /// <summary>PostgreSQL: every write of the batch in one command, so one round trip.</summary>
+    static Task WritePostgresAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CancellationToken ct)
     {
-        const string onConflict =
-            " ON CONFLICT (profile_id) DO UPDATE SET customer_id = excluded.customer_id, traits = excluded.traits, trait_times = excluded.trait_times, " +
-            "phase = excluded.phase, phase_since = excluded.phase_since, order_count = excluded.order_count, event_count = excluded.event_count, " +
-            "first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = excluded.updated_at";
-        if (_sql.Provider == StorageProvider.Postgres)
+        var sql = new System.Text.StringBuilder();
+        var args = new DynamicParameters();
+        if (c.Links.Count > 0)
         {
-            return connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
+            sql.Append("INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) " +
+                "SELECT * FROM unnest(@la::text[], @lc::text[], @lt::timestamptz[], @le::text[]);");
+            args.Add("la", c.Links.Select(l => l.AnonymousId).ToArray());
+            args.Add("lc", c.Links.Select(l => l.CustomerId).ToArray());
+            args.Add("lt", c.Links.Select(l => l.LinkedAt.UtcDateTime).ToArray());
+            args.Add("le", c.Links.Select(l => l.EventId).ToArray());
+        }
+        if (c.Merges.Count > 0)
+        {
+            sql.Append("UPDATE events SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE events.profile_id = m.from_id;" +
+                "DELETE FROM phase_history WHERE profile_id = ANY(@mf);" +
+                "DELETE FROM profiles WHERE profile_id = ANY(@mf);");
+            args.Add("mf", c.Merges.Select(m => m.From).ToArray());
+            args.Add("mi", c.Merges.Select(m => m.Into).ToArray());
+        }
+        if (c.ReplayedProfileIds.Count > 0)
+        {
+            sql.Append("DELETE FROM phase_history WHERE profile_id = ANY(@rp);");
+            args.Add("rp", c.ReplayedProfileIds.ToArray());
+        }
+        if (c.History.Count > 0)
+        {
+            sql.Append("INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT * FROM unnest(@hp::text[], @he::text[], @hph::text[], @ho::timestamptz[]);");
+            args.Add("hp", c.History.Select(r => r.ProfileId).ToArray());
+            args.Add("he", c.History.Select(r => r.EventId).ToArray());
+            args.Add("hph", c.History.Select(r => r.Phase).ToArray());
+            args.Add("ho", c.History.Select(r => r.OccurredAt.UtcDateTime).ToArray());
+        }
+        if (c.Profiles.Count > 0)
+        {
+            var rows = c.Profiles;
+            sql.Append("INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
                 "SELECT id, cid, tr::jsonb, tt::jsonb, ph, ps, oc, ec, fs, ls, ua FROM unnest(@id::text[], @cid::text[], @tr::text[], @tt::text[], @ph::text[], " +
                 "@ps::timestamptz[], @oc::int[], @ec::int[], @fs::timestamptz[], @ls::timestamptz[], @ua::timestamptz[]) AS u(id, cid, tr, tt, ph, ps, oc, ec, fs, ls, ua)" +
-                onConflict,
-                new
-                {
-                    id = rows.Select(r => r.ProfileId).ToArray(),
-                    cid = rows.Select(r => r.CustomerId).ToArray(),
-                    tr = rows.Select(r => r.Traits).ToArray(),
-                    tt = rows.Select(r => r.TraitTimes).ToArray(),
-                    ph = rows.Select(r => r.Phase).ToArray(),
-                    ps = rows.Select(r => r.PhaseSince?.UtcDateTime).ToArray(),
-                    oc = rows.Select(r => r.OrderCount).ToArray(),
-                    ec = rows.Select(r => r.EventCount).ToArray(),
-                    fs = rows.Select(r => r.FirstSeen.UtcDateTime).ToArray(),
-                    ls = rows.Select(r => r.LastSeen.UtcDateTime).ToArray(),
-                    ua = rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray(),
-                }, tx, cancellationToken: ct));
+                ProfileOnConflict + ";");
+            args.Add("id", rows.Select(r => r.ProfileId).ToArray());
+            args.Add("cid", rows.Select(r => r.CustomerId).ToArray());
+            args.Add("tr", rows.Select(r => r.Traits).ToArray());
+            args.Add("tt", rows.Select(r => r.TraitTimes).ToArray());
+            args.Add("ph", rows.Select(r => r.Phase).ToArray());
+            args.Add("ps", rows.Select(r => r.PhaseSince?.UtcDateTime).ToArray());
+            args.Add("oc", rows.Select(r => r.OrderCount).ToArray());
+            args.Add("ec", rows.Select(r => r.EventCount).ToArray());
+            args.Add("fs", rows.Select(r => r.FirstSeen.UtcDateTime).ToArray());
+            args.Add("ls", rows.Select(r => r.LastSeen.UtcDateTime).ToArray());
+            args.Add("ua", rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray());
         }
-        return SqliteRows.ExecuteAsync(connection, tx,
+        return sql.Length == 0 ? Task.CompletedTask : connection.ExecuteAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
+    }
+
+    /// <summary>SQLite: the same writes, one <c>json_each</c> statement per table (no round trips in process).</summary>
+    static async Task WriteSqliteAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CancellationToken ct)
+    {
+        await SqliteRows.ExecuteAsync(connection, tx,
+            "INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(@rows)",
+            c.Links, l => [l.AnonymousId, l.CustomerId, l.LinkedAt, l.EventId], ct);
+        foreach (var (from, into) in c.Merges)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE events SET profile_id = @into WHERE profile_id = @from; DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
+                new { from, into }, tx, cancellationToken: ct));
+        }
+        await SqliteRows.ExecuteAsync(connection, tx,
+            "DELETE FROM phase_history WHERE profile_id IN (SELECT value->>0 FROM json_each(@rows))",
+            c.ReplayedProfileIds, id => [id], ct);
+        await SqliteRows.ExecuteAsync(connection, tx,
+            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(@rows)",
+            c.History, r => [r.ProfileId, r.EventId, r.Phase, r.OccurredAt], ct);
+        await SqliteRows.ExecuteAsync(connection, tx,
             "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
             "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 " +
-            "FROM json_each(@rows) WHERE true" + onConflict,
-            rows, r => [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.EventCount, r.FirstSeen, r.LastSeen, r.UpdatedAt], ct);
+            "FROM json_each(@rows) WHERE true" + ProfileOnConflict,
+            c.Profiles, r => [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.EventCount, r.FirstSeen, r.LastSeen, r.UpdatedAt], ct);
     }
+
+    /// <summary>What a batch writes after its events are in.</summary>
+    sealed record JourneyChanges(
+        IReadOnlyList<LinkRow> Links, IReadOnlyList<(string From, string Into)> Merges, IReadOnlyList<string> ReplayedProfileIds,
+        IReadOnlyList<PhaseHistoryRow> History, IReadOnlyList<ProfileRow> Profiles);
 
     static JourneyProfile FromRow(ProfileRow row)
     {
