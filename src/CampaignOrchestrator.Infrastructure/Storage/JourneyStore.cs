@@ -50,16 +50,29 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             if (e.CustomerId is not null) candidates.Add(ProfileIds.ForCustomer(e.CustomerId));
             if (e.AnonymousId is not null) candidates.Add(ProfileIds.ForAnonymous(e.AnonymousId));
         }
-        await _sql.LockProfilesAsync(connection, tx, candidates, ct);
 
-        // 3. Identity: known device links, and new ones from events that carry both ids.
+        // 2. Identity: known device links (after the locks, in the same round trip), and new links
+        //    from events that carry both ids.
         var anonymousIds = batch.Where(e => e.AnonymousId is not null).Select(e => e.AnonymousId!).Distinct(StringComparer.Ordinal).ToArray();
-        var links = anonymousIds.Length == 0
-            ? new Dictionary<string, string>(StringComparer.Ordinal)
-            : (await connection.QueryAsync<(string AnonymousId, string CustomerId)>(new CommandDefinition(
-                $"SELECT anonymous_id, customer_id FROM anonymous_links WHERE {_sql.In("anonymous_id", "@anonymousIds")}",
-                new { anonymousIds = _sql.List(anonymousIds) }, tx, cancellationToken: ct)))
-              .ToDictionary(l => l.AnonymousId, l => l.CustomerId, StringComparer.Ordinal);
+        var links = new Dictionary<string, string>(StringComparer.Ordinal);
+        {
+            var (sql, args) = (new System.Text.StringBuilder(), new DynamicParameters());
+            var locking = AppendLocks(sql, args, "lockIds", candidates);
+            if (anonymousIds.Length > 0)
+            {
+                sql.Append($"SELECT anonymous_id, customer_id FROM anonymous_links WHERE {_sql.In("anonymous_id", "@anonymousIds")};");
+                args.Add("anonymousIds", _sql.List(anonymousIds));
+            }
+            if (sql.Length > 0)
+            {
+                await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
+                if (locking)
+                    await grid.ReadSingleAsync<long>();
+                if (anonymousIds.Length > 0)
+                    foreach (var (anonymousId, customerId) in await grid.ReadAsync<(string, string)>())
+                        links[anonymousId] = customerId;
+            }
+        }
         var newLinks = new List<LinkRow>();
         foreach (var e in batch.Where(e => e.LinksIdentity).OrderBy(e => e.OccurredAt))
         {
@@ -71,15 +84,39 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             : links.TryGetValue(e.AnonymousId!, out var customerId) ? ProfileIds.ForCustomer(customerId)
             : ProfileIds.ForAnonymous(e.AnonymousId!);
 
-        // Devices linked earlier resolve to customers the batch does not name: lock those too.
+        // 3. In one round trip: lock the customers that devices linked earlier resolve to (the batch
+        //    does not name them); insert the timeline rows, which skips an eventId seen before (stored,
+        //    or earlier in this batch) and says which rows it took (only those change the journey);
+        //    and read the stored profiles involved that the cache (SQLite) does not hold.
         var resolved = batch.Select(Resolve).Where(id => !candidates.Contains(id)).Distinct(StringComparer.Ordinal).ToArray();
-        await _sql.LockProfilesAsync(connection, tx, resolved, ct);
-
-        // 2. Idempotency: the timeline insert skips an eventId seen before (stored, or earlier in this
-        //    batch) and says which rows it took; only those events change the journey.
-        var inserted = (await InsertEventsAsync(connection, tx, batch.Select(e => new EventRow(e.EventId, Resolve(e), e.Type, e.OccurredAt, now,
-                e.CustomerId, e.AnonymousId, e.TraitsJson, e.PropertiesJson, e.ContextJson)).ToList(), ct))
-            .ToHashSet(StringComparer.Ordinal);
+        var profiles = new Dictionary<string, JourneyProfile>(StringComparer.Ordinal);
+        var toRead = new List<string>();
+        foreach (var id in candidates.Concat(resolved))
+        {
+            if (database.Cache?.TryGet(id, out var cached) == true)
+                profiles[id] = cached;
+            else
+                toRead.Add(id);
+        }
+        HashSet<string> inserted;
+        {
+            var (sql, args) = (new System.Text.StringBuilder(), new DynamicParameters());
+            var locking = AppendLocks(sql, args, "resolvedIds", resolved);
+            AppendEventsInsert(sql, args, batch.Select(e => new EventRow(e.EventId, Resolve(e), e.Type, e.OccurredAt, now,
+                e.CustomerId, e.AnonymousId, e.TraitsJson, e.PropertiesJson, e.ContextJson)).ToList());
+            if (toRead.Count > 0)
+            {
+                sql.Append($"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@toRead")};");
+                args.Add("toRead", _sql.List(toRead));
+            }
+            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
+            if (locking)
+                await grid.ReadSingleAsync<long>();
+            inserted = (await grid.ReadAsync<string>()).ToHashSet(StringComparer.Ordinal);
+            if (toRead.Count > 0)
+                foreach (var row in await grid.ReadAsync<ProfileRow>())
+                    profiles[row.ProfileId] = FromRow(row);
+        }
         var fresh = new List<AcceptedEvent>(batch.Count);
         var isNew = new bool[batch.Count];
         for (var i = 0; i < batch.Count; i++)
@@ -92,22 +129,6 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         if (fresh.Count == 0)
             return new BatchResult(isNew);
 
-        // 4. Load the profiles involved: from the cache (SQLite), the rest from the database.
-        var profiles = new Dictionary<string, JourneyProfile>(StringComparer.Ordinal);
-        var toRead = new List<string>();
-        foreach (var id in candidates.Concat(resolved).Distinct(StringComparer.Ordinal))
-        {
-            if (database.Cache?.TryGet(id, out var cached) == true)
-                profiles[id] = cached;
-            else
-                toRead.Add(id);
-        }
-        if (toRead.Count > 0)
-        {
-            foreach (var row in await connection.QueryAsync<ProfileRow>(new CommandDefinition(
-                $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@toRead")}", new { toRead = _sql.List(toRead) }, tx, cancellationToken: ct)))
-                profiles[row.ProfileId] = FromRow(row);
-        }
         JourneyProfile GetOrCreate(string profileId)
         {
             if (!profiles.TryGetValue(profileId, out var profile))
@@ -118,7 +139,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             return profile;
         }
 
-        // 5. Cross-device: a newly linked device's own profile merges into the customer's.
+        // 4. Cross-device: a newly linked device's own profile merges into the customer's.
         var merges = new List<(string From, string Into)>();
         foreach (var link in newLinks)
         {
@@ -133,7 +154,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             Log.DeviceLinked(logger, link.AnonymousId, link.CustomerId, link.EventId);
         }
 
-        // 6. The journey rules, in memory.
+        // 5. The journey rules, in memory.
         var touched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in fresh)
         {
@@ -142,7 +163,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             touched.Add(profile.ProfileId);
         }
 
-        // 7. Replay the phase history of profiles whose past changed (late events, merges).
+        // 6. Replay the phase history of profiles whose past changed (late events, merges).
         var history = new List<PhaseHistoryRow>();
         var replayed = profiles.Values.Where(p => p.NeedsPhaseReplay).ToDictionary(p => p.ProfileId, StringComparer.Ordinal);
         var replayIds = replayed.Keys.ToArray();
@@ -171,7 +192,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         foreach (var (_, into) in merges)
             touched.Add(into);
 
-        // 8. Write the rest (the events are already in).
+        // 7. Write the rest (the events are already in).
         var writes = new JourneyChanges(newLinks, merges, replayIds, history, touched.Select(id => ToRow(profiles[id], now)).ToList());
         if (_sql.Provider == StorageProvider.Postgres)
             await WritePostgresAsync(connection, tx, writes, ct);
@@ -237,40 +258,46 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
     }
 
-    /// <summary>Inserts the rows whose eventId is new; returns the eventIds it inserted.</summary>
-    Task<IEnumerable<string>> InsertEventsAsync(DbConnection connection, DbTransaction tx, List<EventRow> rows, CancellationToken ct)
+    /// <summary>Appends the profile locks (PostgreSQL) for <paramref name="ids"/>; true if it did.</summary>
+    bool AppendLocks(System.Text.StringBuilder sql, DynamicParameters args, string name, IReadOnlyCollection<string> ids)
+    {
+        if (ids.Count == 0 || _sql.LockProfilesSql("@" + name) is not { } lockSql)
+            return false;
+        sql.Append(lockSql);
+        args.Add(name, ids.Order(StringComparer.Ordinal).ToArray());
+        return true;
+    }
+
+    /// <summary>Appends the timeline insert: it skips rows whose eventId is stored and returns the eventIds it inserted.</summary>
+    void AppendEventsInsert(System.Text.StringBuilder sql, DynamicParameters args, List<EventRow> rows)
     {
         if (_sql.Provider == StorageProvider.Postgres)
         {
-            return connection.QueryAsync<string>(new CommandDefinition(
-                """
+            sql.Append("""
                 INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context)
                 SELECT e, p, t, o, r, c, a, tr::jsonb, pr::jsonb, cx::jsonb
                 FROM unnest(@e::text[], @p::text[], @t::text[], @o::timestamptz[], @r::timestamptz[], @c::text[], @a::text[], @tr::text[], @pr::text[], @cx::text[])
                      WITH ORDINALITY AS u(e, p, t, o, r, c, a, tr, pr, cx, n)
                 ORDER BY n
                 ON CONFLICT (event_id) DO NOTHING
-                RETURNING event_id
-                """,
-                new
-                {
-                    e = rows.Select(r => r.EventId).ToArray(),
-                    p = rows.Select(r => r.ProfileId).ToArray(),
-                    t = rows.Select(r => r.Type).ToArray(),
-                    o = rows.Select(r => r.OccurredAt.UtcDateTime).ToArray(),
-                    r = rows.Select(r => r.ReceivedAt.UtcDateTime).ToArray(),
-                    c = rows.Select(r => r.CustomerId).ToArray(),
-                    a = rows.Select(r => r.AnonymousId).ToArray(),
-                    tr = rows.Select(r => r.Traits).ToArray(),
-                    pr = rows.Select(r => r.Properties).ToArray(),
-                    cx = rows.Select(r => r.Context).ToArray(),
-                }, tx, cancellationToken: ct));
+                RETURNING event_id;
+                """);
+            args.Add("e", rows.Select(r => r.EventId).ToArray());
+            args.Add("p", rows.Select(r => r.ProfileId).ToArray());
+            args.Add("t", rows.Select(r => r.Type).ToArray());
+            args.Add("o", rows.Select(r => r.OccurredAt.UtcDateTime).ToArray());
+            args.Add("r", rows.Select(r => r.ReceivedAt.UtcDateTime).ToArray());
+            args.Add("c", rows.Select(r => r.CustomerId).ToArray());
+            args.Add("a", rows.Select(r => r.AnonymousId).ToArray());
+            args.Add("tr", rows.Select(r => r.Traits).ToArray());
+            args.Add("pr", rows.Select(r => r.Properties).ToArray());
+            args.Add("cx", rows.Select(r => r.Context).ToArray());
+            return;
         }
-        return SqliteRows.QueryAsync<EventRow, string>(connection, tx,
-            "INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) " +
+        sql.Append("INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) " +
             "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 FROM json_each(@rows) " +
-            "WHERE true ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-            rows, r => [r.EventId, r.ProfileId, r.Type, r.OccurredAt, r.ReceivedAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context], ct);
+            "WHERE true ON CONFLICT (event_id) DO NOTHING RETURNING event_id;");
+        args.Add("rows", SqliteRows.ToJson(rows, r => [r.EventId, r.ProfileId, r.Type, r.OccurredAt, r.ReceivedAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context]));
     }
 
     const string ProfileOnConflict =

@@ -16,15 +16,8 @@ internal sealed class PostgresDialect : SqlDialect
 
     // Transaction-scoped advisory locks, taken in one sorted order so two workers never deadlock.
     // They also cover profiles that do not exist yet, which row locks cannot.
-    public override Task LockProfilesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken)
-    {
-        if (profileIds.Count == 0)
-            return Task.CompletedTask;
-        var sorted = profileIds.Order(StringComparer.Ordinal).ToArray();
-        return connection.ExecuteAsync(new CommandDefinition(
-            "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest(@ids::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n",
-            new { ids = sorted }, transaction, cancellationToken: cancellationToken));
-    }
+    public override string? LockProfilesSql(string parameter) =>
+        $"SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest({parameter}::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n) AS locked;";
 
     public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {

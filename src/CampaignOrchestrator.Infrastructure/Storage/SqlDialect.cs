@@ -19,8 +19,12 @@ internal abstract class SqlDialect
     /// <summary>A JSON parameter as the column type wants it.</summary>
     public abstract string Json(string parameter);
 
-    /// <summary>Serializes writers that touch the same profiles (several workers on one database).</summary>
-    public abstract Task LockProfilesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken);
+    /// <summary>
+    /// A statement that serializes writers touching the same profiles (several workers on one
+    /// database), given a parameter holding the profile ids in ascending ordinal order; it returns
+    /// one row with one number. Null where one process writes (SQLite).
+    /// </summary>
+    public abstract string? LockProfilesSql(string parameter);
 
     /// <summary>Opens a connection ready for use.</summary>
     public abstract Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken);

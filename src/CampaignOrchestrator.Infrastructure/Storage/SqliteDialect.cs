@@ -15,9 +15,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string Json(string parameter) => parameter;
 
-    // One worker writes an SQLite file; transactions start IMMEDIATE, so writers queue on the file lock.
-    public override Task LockProfilesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> profileIds, CancellationToken cancellationToken) =>
-        Task.CompletedTask;
+    // One worker writes an SQLite file (Database holds its lock file), and writers queue on the file lock.
+    public override string? LockProfilesSql(string parameter) => null;
 
     static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
     static readonly object Marker = new();

@@ -28,7 +28,8 @@ internal static class SqliteRows
     // Only SQLite reads this text: escape what JSON requires, not what HTML would.
     static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
-    static string ToJson<T>(IReadOnlyList<T> rows, Func<T, object?[]> values)
+    /// <summary>The rows as the JSON array parameter the statements read with <c>json_each</c>.</summary>
+    public static string ToJson<T>(IReadOnlyList<T> rows, Func<T, object?[]> values)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(rows.Count * 256);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
