@@ -275,7 +275,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         {
             sql.Append("""
                 INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context)
-                SELECT e, p, t, o, r, c, a, tr::jsonb, pr::jsonb, cx::jsonb
+                SELECT e, p, t, o, r, c, a, tr::json, pr::json, cx::json
                 FROM unnest(@e::text[], @p::text[], @t::text[], @o::timestamptz[], @r::timestamptz[], @c::text[], @a::text[], @tr::text[], @pr::text[], @cx::text[])
                      WITH ORDINALITY AS u(e, p, t, o, r, c, a, tr, pr, cx, n)
                 ORDER BY n
