@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(2005, LogLevel.Debug, "Wrote a batch of {Count} journey events in {Milliseconds:F1} ms")]
     public static partial void BatchWritten(ILogger logger, int count, double milliseconds);
 
+    [LoggerMessage(2006, LogLevel.Warning, "The journey store failed transiently ({Reason}); retry {Attempt} of a batch of {Count} events in {Delay}")]
+    public static partial void StoreRetry(ILogger logger, string reason, int attempt, int count, TimeSpan delay);
+
     [LoggerMessage(6001, LogLevel.Information, "Applied schema migration {Version} on {Provider}")]
     public static partial void MigrationApplied(ILogger logger, string version, string provider);
 }

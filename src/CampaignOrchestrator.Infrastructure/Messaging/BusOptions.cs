@@ -27,7 +27,7 @@ public sealed class BusOptions
     /// <summary>How many messages the worker handles at once; also the largest store batch it can form. Default 256.</summary>
     public int ConcurrentMessageLimit { get; set; } = 256;
 
-    /// <summary>How often a transient failure (database down) is retried with exponential backoff before the message goes to the error queue. Default 12 (about 5 minutes).</summary>
+    /// <summary>How often the journey write buffer retries a transient store failure (database down), with jittered exponential backoff from 0.2 s up to 60 s, before its messages go to the error queue. Default 12 (about 5 minutes); 0 turns retries off.</summary>
     public int RetryLimit { get; set; } = 12;
 
     /// <summary>RabbitMQ connection.</summary>

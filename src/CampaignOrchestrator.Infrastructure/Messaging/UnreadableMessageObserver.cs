@@ -7,7 +7,8 @@ namespace CampaignOrchestrator.Infrastructure.Messaging;
 /// <summary>
 /// The one place a failed message is logged (MassTransit's own R-FAULT lines are switched off in
 /// appsettings.json): a message that failed before the consumer could see it (a body that is not
-/// JSON fails in the deserializer) and one whose retries ran out. MassTransit moves both to the
+/// JSON fails in the deserializer) and one the journey store could not take (after the write
+/// buffer's retries of transient failures). MassTransit moves both to the
 /// error queue with the reason in the <c>MT-Fault-Message</c> header. Contract violations the
 /// consumer finds are logged and counted there.
 /// </summary>

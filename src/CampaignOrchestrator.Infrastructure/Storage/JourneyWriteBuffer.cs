@@ -1,7 +1,14 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Infrastructure.Messaging;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace CampaignOrchestrator.Infrastructure.Storage;
 
@@ -10,14 +17,56 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// event's commit before the message is acknowledged, so nothing is acked before its effects are
 /// durable. Under load, batches grow up to <see cref="MaxBatchSize"/> by themselves (whatever queued
 /// while the previous transaction ran); at low load each event is written at once.
-/// If a batch fails, each of its events is retried on its own so one bad event cannot fail the rest.
+/// A transient store failure (database unreachable, busy, restarting) is retried as a whole batch with
+/// jittered exponential backoff, <c>Bus:RetryLimit</c> times (about 5 minutes by default), while the
+/// messages stay unacknowledged. Any other failure, or one that outlasts the retries, splits the batch:
+/// each event is written on its own, so one bad event cannot fail the rest, and what still fails goes
+/// back to its consumer and from there to the error queue with the reason.
 /// </summary>
-internal sealed class JourneyWriteBuffer(JourneyStore store, ILogger<JourneyWriteBuffer> logger) : BackgroundService
+internal sealed class JourneyWriteBuffer(JourneyStore store, IOptions<BusOptions> bus, ILogger<JourneyWriteBuffer> logger) : BackgroundService
 {
     /// <summary>Most events in one transaction.</summary>
     public const int MaxBatchSize = 500;
 
     readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    readonly ResiliencePipeline _retry = CreateRetry(bus.Value.RetryLimit, logger);
+
+    static ResiliencePipeline CreateRetry(int limit, ILogger logger) =>
+        limit == 0
+            ? ResiliencePipeline.Empty
+            : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+                MaxRetryAttempts = limit,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(200),
+                MaxDelay = TimeSpan.FromSeconds(60),
+                OnRetry = args =>
+                {
+                    var count = args.Context.Properties.GetValue(BatchSize, 0);
+                    Log.StoreRetry(logger, args.Outcome.Exception?.GetType().Name + ": " + args.Outcome.Exception?.Message, args.AttemptNumber + 1, count, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            }).Build();
+
+    static readonly ResiliencePropertyKey<int> BatchSize = new("batch-size");
+
+    /// <summary>
+    /// Failures that go away by themselves: the database unreachable, restarting, refusing connections
+    /// for a while, out of connections or locked. Not a statement the database rejects, nor a bug.
+    /// </summary>
+    internal static bool IsTransient(Exception ex) => ex switch
+    {
+        OperationCanceledException => false,
+        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("57", StringComparison.Ordinal) || pg.SqlState == "55000",
+        NpgsqlException => true, // below the SQL level: connection refused, reset, timed out
+        SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6 or 10 or 13 or 14, // BUSY, LOCKED, IOERR, FULL, CANTOPEN
+        DbException db => db.IsTransient,
+        TimeoutException or IOException or System.Net.Sockets.SocketException => true,
+        _ => ex.InnerException is { } inner && IsTransient(inner),
+    };
 
     /// <summary>Queues an event and completes when it is committed: true if it was stored, false if its eventId
     /// was seen before. Throws what the store threw.</summary>
@@ -55,10 +104,12 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, ILogger<JourneyWrit
 
     async Task FlushAsync(List<Pending> batch, CancellationToken stoppingToken)
     {
+        var events = batch.Select(p => p.Event).ToList();
+        var transientFailure = false;
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var result = await store.ApplyAsync(batch.Select(p => p.Event).ToList(), stoppingToken);
+            var result = await StoreAsync(events, _retry, stoppingToken);
             Log.BatchWritten(logger, batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             // Completing a task runs its consumer's continuation (the ack) inline. Doing that on one
             // thread, one after the other, beside the next batch, avoids dozens of threads contending
@@ -73,6 +124,7 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, ILogger<JourneyWrit
         }
         catch (Exception ex) when (batch.Count > 1 && ex is not OperationCanceledException)
         {
+            transientFailure = IsTransient(ex);
             Log.BatchFailed(logger, batch.Count, ex.GetType().Name + ": " + ex.Message);
         }
         catch (Exception ex)
@@ -80,16 +132,34 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, ILogger<JourneyWrit
             batch[0].Done.TrySetException(ex);
             return;
         }
+        // One event at a time. After a transient failure outlasted the retries, once each (the store
+        // is down: the events go to the error queue, to be replayed); otherwise with retries.
+        var perEvent = transientFailure ? ResiliencePipeline.Empty : _retry;
         foreach (var p in batch)
         {
             try
             {
-                p.Done.TrySetResult((await store.ApplyAsync([p.Event], stoppingToken)).Stored[0]);
+                p.Done.TrySetResult((await StoreAsync([p.Event], perEvent, stoppingToken)).Stored[0]);
             }
             catch (Exception ex)
             {
                 p.Done.TrySetException(ex);
             }
+        }
+    }
+
+    async Task<BatchResult> StoreAsync(List<AcceptedEvent> events, ResiliencePipeline retry, CancellationToken stoppingToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(stoppingToken);
+        context.Properties.Set(BatchSize, events.Count);
+        try
+        {
+            return await retry.ExecuteAsync(static async (ctx, state) => await state.store.ApplyAsync(state.events, ctx.CancellationToken),
+                context, (store, events));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
