@@ -23,5 +23,8 @@ read -r p f s < <(grep -oE '(Passed|Failed)!  - Failed: +[0-9]+, Passed: +[0-9]+
   | awk -F'[:,]' '{f+=$2; p+=$4; s+=$6} END {print p+0, f+0, s+0}')
 rm -f "$log"
 if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi  # a build error or crashed run counts as a failure
+# Stop what this script started first, so the summary is the very last line CI reads.
+trap - EXIT
+cleanup >/dev/null 2>&1 || true
 echo "$p passed, $f failed, $s skipped"
 exit "$rc"
