@@ -1,0 +1,587 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using CampaignOrchestrator.Core.Phases;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace CampaignOrchestrator.Core.Rules;
+
+/// <summary>One thing wrong in a rules file, where it is, and what is allowed instead.</summary>
+public sealed record RuleError(string File, int Line, int Column, string? CampaignId, string Message)
+{
+    /// <summary><c>rules/default.yaml:14:9 campaign 'cart-recovery': unknown op 'greater'; use one of …</c></summary>
+    public override string ToString() =>
+        $"{File}:{Line}:{Column}{(CampaignId is null ? "" : $" campaign '{CampaignId}'")}: {Message}";
+}
+
+/// <summary>A rules file refused as a whole; <see cref="Errors"/> says everything that is wrong.</summary>
+public sealed class RulesRejectedException(IReadOnlyList<RuleError> errors)
+    : Exception(string.Join(Environment.NewLine, errors))
+{
+    public IReadOnlyList<RuleError> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Reads a rules file (spec/rules.md) into a <see cref="RuleSet"/>. Every problem is collected with
+/// its file, line and column before the file is refused, so a marketer fixes them in one go.
+/// </summary>
+public static partial class RulesParser
+{
+    public static readonly string[] PhaseModels = ["five-phase", "see-think-do-care", "touch-tell-sell-care", "race"];
+    public static readonly string[] ActionKinds = ["email", "banner", "offer", "retargeting", "webhook"];
+    public static readonly string[] FieldRoots = ["traits.*", "properties.*", "context.*", "phase", "orders.count", "orders.total"];
+
+    static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "campaigns"];
+    static readonly string[] DefaultsKeys = ["timeZone", "sendWindow", "frequencyCap"];
+    static readonly string[] CampaignKeys = ["id", "description", "trigger", "key", "conditions", "exitOn", "reentry", "holdout", "priority", "transactional", "onChange", "steps"];
+    static readonly string[] TriggerKinds = ["event", "phaseEntered", "inactiveFor", "schedule"];
+    static readonly string[] StepKeys = ["delay", "at", "action", "variants"];
+    static readonly string[] Ops = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "notIn", "contains", "exists"];
+
+    static readonly Dictionary<string, (string[] Required, string[] Optional)> ActionSettings = new()
+    {
+        ["email"] = (["template"], ["from", "replyTo"]),
+        ["banner"] = (["slot", "creative"], ["ttl"]),
+        ["offer"] = ([], ["discountPercent", "amount", "validFor", "template"]),
+        ["retargeting"] = (["audience"], []),
+        ["webhook"] = (["url", "secret"], []),
+    };
+
+    /// <summary>Parses and checks <paramref name="yaml"/>; throws <see cref="RulesRejectedException"/> listing every error.</summary>
+    /// <param name="file">The name used in messages, e.g. <c>rules/default.yaml</c>.</param>
+    public static RuleSet Parse(string yaml, string file)
+    {
+        var context = new ParseContext(file);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            throw new RulesRejectedException([new RuleError(file, (int)ex.Start.Line, (int)ex.Start.Column, null, "not valid YAML: " + Unwrap(ex).Message)]);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new RulesRejectedException([new RuleError(file, 1, 1, null, "a rules file is a mapping with " + string.Join(", ", RootKeys))]);
+
+        var result = context.Root(root);
+        if (context.Errors.Count > 0)
+            throw new RulesRejectedException(context.Errors);
+        return result!;
+    }
+
+    static Exception Unwrap(Exception ex) => ex.InnerException is YamlException inner ? Unwrap(inner) : ex;
+
+    /// <summary>Parses <c>30d</c>, <c>1h</c>, <c>15m</c>, <c>45s</c>, <c>2w</c>.</summary>
+    public static bool TryParseDuration(string? text, out TimeSpan duration)
+    {
+        duration = default;
+        var m = text is null ? null : DurationPattern().Match(text.Trim());
+        if (m is null || !m.Success)
+            return false;
+        var n = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        duration = m.Groups[2].Value switch
+        {
+            "s" => TimeSpan.FromSeconds(n),
+            "m" => TimeSpan.FromMinutes(n),
+            "h" => TimeSpan.FromHours(n),
+            "d" => TimeSpan.FromDays(n),
+            _ => TimeSpan.FromDays(7 * n),
+        };
+        return true;
+    }
+
+    [GeneratedRegex(@"^(\d{1,6})(s|m|h|d|w)$")]
+    private static partial Regex DurationPattern();
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,79}$")]
+    private static partial Regex CampaignIdPattern();
+
+    [GeneratedRegex(@"^(traits|properties|context)\.[A-Za-z0-9_.-]+$|^phase$|^orders\.(count|total)$")]
+    private static partial Regex FieldPattern();
+
+    sealed class ParseContext(string file)
+    {
+        public List<RuleError> Errors { get; } = [];
+        string? _campaign;
+
+        void Error(YamlNode node, string message) =>
+            Errors.Add(new RuleError(file, (int)node.Start.Line, (int)node.Start.Column, _campaign, message));
+
+        public RuleSet? Root(YamlMappingNode root)
+        {
+            CheckKeys(root, RootKeys, "a rules file");
+            var modelName = Scalar(root, "phaseModel") ?? "five-phase";
+            if (!PhaseModels.Contains(modelName))
+                Error(Node(root, "phaseModel")!, $"unknown phaseModel '{modelName}'; use one of {string.Join(", ", PhaseModels)}");
+
+            var overrides = new Dictionary<string, Phase>(StringComparer.Ordinal);
+            if (Node(root, "phases") is { } phasesNode)
+            {
+                if (phasesNode is not YamlMappingNode phases)
+                    Error(phasesNode, "phases maps a phase to a list of event types, e.g. consideration: [product_viewed]");
+                else
+                    foreach (var (key, value) in phases.Children)
+                    {
+                        if (!PhaseNames.TryParse(((YamlScalarNode)key).Value, out var phase))
+                        {
+                            Error(key, $"unknown phase '{((YamlScalarNode)key).Value}'; use awareness, consideration, purchase, retention, loyalty (or the model's own names: touch, tell, sell, care, see, think, do, reach, act, convert, engage)");
+                            continue;
+                        }
+                        foreach (var type in StringList(value, "event types"))
+                            overrides[type] = phase;
+                    }
+            }
+
+            var defaults = Defaults(Node(root, "defaults"));
+            var campaigns = new List<Campaign>();
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            if (Node(root, "campaigns") is not { } campaignsNode)
+                Error(root, "campaigns is missing: a list of campaigns");
+            else if (campaignsNode is not YamlSequenceNode list)
+                Error(campaignsNode, "campaigns is a list: each item starts with '- id: ...'");
+            else
+                foreach (var item in list)
+                {
+                    _campaign = null;
+                    if (Campaign(item) is { } campaign)
+                    {
+                        if (!ids.Add(campaign.Id))
+                            Error(item, $"campaign id '{campaign.Id}' is used twice; ids are unique");
+                        campaigns.Add(campaign);
+                    }
+                }
+            _campaign = null;
+            return defaults is null ? null : new RuleSet(modelName, PhaseModel.Default.With(overrides), defaults, campaigns);
+        }
+
+        RuleDefaults? Defaults(YamlNode? node)
+        {
+            var zone = TimeZoneInfo.Utc;
+            SendWindow? window = null;
+            var caps = new List<FrequencyCap>();
+            if (node is null)
+                return new RuleDefaults(zone, window, caps);
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, "defaults is a mapping with " + string.Join(", ", DefaultsKeys));
+                return null;
+            }
+            CheckKeys(map, DefaultsKeys, "defaults");
+            if (Scalar(map, "timeZone") is { } zoneName)
+            {
+                if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneName, out var found))
+                    Error(Node(map, "timeZone")!, $"unknown time zone '{zoneName}'; use an IANA name such as Europe/Amsterdam");
+                else
+                    zone = found;
+            }
+            if (Node(map, "sendWindow") is { } windowNode)
+            {
+                if (windowNode is YamlMappingNode w && Time(w, "from") is { } from && Time(w, "to") is { } to)
+                {
+                    if (from == to)
+                        Error(windowNode, "sendWindow from and to are equal; leave sendWindow out to send at any time");
+                    window = new SendWindow(from, to);
+                }
+                else if (windowNode is not YamlMappingNode)
+                    Error(windowNode, "sendWindow is { from: \"08:00\", to: \"21:00\" }");
+            }
+            if (Node(map, "frequencyCap") is { } capNode)
+            {
+                var capNodes = capNode is YamlSequenceNode seq ? seq.Children : [capNode];
+                foreach (var c in capNodes)
+                {
+                    if (c is not YamlMappingNode cap)
+                    {
+                        Error(c, "frequencyCap is { channel: email, max: 3, per: 7d } (or a list of them)");
+                        continue;
+                    }
+                    CheckKeys(cap, ["channel", "max", "per", "onCap"], "frequencyCap");
+                    var channel = Required(cap, "channel", "frequencyCap");
+                    if (channel is not null && !ActionKinds.Contains(channel))
+                        Error(Node(cap, "channel")!, $"unknown channel '{channel}'; use one of {string.Join(", ", ActionKinds)}");
+                    var max = Int(cap, "max", 1, 1000);
+                    var per = Duration(cap, "per", required: true);
+                    var onCap = Scalar(cap, "onCap") ?? "defer";
+                    if (onCap is not ("defer" or "skip"))
+                        Error(Node(cap, "onCap")!, $"unknown onCap '{onCap}'; use defer or skip");
+                    if (channel is not null && max is not null && per is not null)
+                        caps.Add(new FrequencyCap(channel, max.Value, per.Value, onCap == "skip" ? CapBehaviour.Skip : CapBehaviour.Defer));
+                }
+            }
+            return new RuleDefaults(zone, window, caps);
+        }
+
+        Campaign? Campaign(YamlNode node)
+        {
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, "a campaign is a mapping that starts with 'id:'");
+                return null;
+            }
+            var id = Required(map, "id", "a campaign");
+            _campaign = id;
+            if (id is not null && !CampaignIdPattern().IsMatch(id))
+                Error(Node(map, "id")!, $"campaign id '{id}' may use lower-case letters, digits and '-' (up to 80)");
+            CheckKeys(map, CampaignKeys, "a campaign");
+
+            Trigger? trigger = null;
+            if (Node(map, "trigger") is not { } triggerNode)
+                Error(map, "trigger is missing; use one of " + string.Join(", ", TriggerKinds));
+            else
+                trigger = Trigger(triggerNode);
+
+            var key = Scalar(map, "key");
+            if (key is not null && !FieldPattern().IsMatch(key))
+                Error(Node(map, "key")!, $"key '{key}' is not a field; use properties.*, traits.* or context.*");
+            var conditions = Node(map, "conditions") is { } c ? Condition(c) : null;
+            var exitOn = Node(map, "exitOn") is { } e ? StringList(e, "event types") : [];
+
+            TimeSpan? reentry = null;
+            if (Node(map, "reentry") is { } reentryNode)
+            {
+                if (reentryNode is YamlMappingNode r)
+                {
+                    CheckKeys(r, ["after"], "reentry");
+                    reentry = Duration(r, "after", required: true);
+                }
+                else if (reentryNode is not YamlScalarNode { Value: "never" })
+                    Error(reentryNode, "reentry is { after: 30d } or never (the default: once per customer)");
+            }
+
+            var holdout = 0.0;
+            if (Scalar(map, "holdout") is { } holdoutText)
+            {
+                var number = holdoutText.TrimEnd('%');
+                if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) || percent is < 0 or > 100)
+                    Error(Node(map, "holdout")!, $"holdout '{holdoutText}' is a share of customers from 0% to 100%, e.g. 10%");
+                else
+                    holdout = percent / 100;
+            }
+            var priority = Node(map, "priority") is null ? 0 : Int(map, "priority", -1000, 1000) ?? 0;
+            var transactional = Bool(map, "transactional") ?? false;
+            var onChange = Scalar(map, "onChange") ?? "finish";
+            if (onChange is not ("finish" or "exit"))
+                Error(Node(map, "onChange")!, $"unknown onChange '{onChange}'; use finish (pending steps finish under their version) or exit");
+
+            var steps = new List<Step>();
+            if (Node(map, "steps") is not { } stepsNode)
+                Error(map, "steps is missing: a list of steps, each with an action");
+            else if (stepsNode is not YamlSequenceNode stepList || stepList.Children.Count == 0)
+                Error(stepsNode, "steps is a non-empty list: - delay: 1h / action: { kind: email, template: ... }");
+            else
+                foreach (var s in stepList)
+                    if (Step(s) is { } step)
+                        steps.Add(step);
+
+            if (trigger is ScheduleTrigger && key is not null)
+                Error(Node(map, "key")!, "a scheduled campaign has no trigger event to take a key from; leave key out");
+
+            return id is null || trigger is null
+                ? null
+                : new Campaign(id, Scalar(map, "description"), trigger, key, conditions, exitOn, reentry, holdout, priority, transactional,
+                    onChange == "exit" ? ChangeBehaviour.Exit : ChangeBehaviour.Finish, steps);
+        }
+
+        Trigger? Trigger(YamlNode node)
+        {
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, "trigger is a mapping, e.g. { event: cart_abandoned }");
+                return null;
+            }
+            CheckKeys(map, [.. TriggerKinds, "inPhase", "segment"], "trigger");
+            var kinds = TriggerKinds.Where(k => Node(map, k) is not null).ToList();
+            if (kinds.Count != 1)
+            {
+                Error(node, kinds.Count == 0
+                    ? "trigger needs one of " + string.Join(", ", TriggerKinds)
+                    : $"trigger has {string.Join(" and ", kinds)}; use exactly one");
+                return null;
+            }
+            if (Node(map, "inPhase") is { } inPhaseNode && kinds[0] != "inactiveFor")
+                Error(inPhaseNode, "inPhase goes with inactiveFor only");
+            if (Node(map, "segment") is { } segmentNode && kinds[0] != "schedule")
+                Error(segmentNode, "segment goes with schedule only");
+            switch (kinds[0])
+            {
+                case "event":
+                    return Scalar(map, "event") is { Length: > 0 } type ? new EventTrigger(type) : null;
+                case "phaseEntered":
+                    return PhaseValue(map, "phaseEntered") is { } phase ? new PhaseEnteredTrigger(phase) : null;
+                case "inactiveFor":
+                    var inactive = Duration(map, "inactiveFor", required: true);
+                    Phase? inPhase = Node(map, "inPhase") is null ? null : PhaseValue(map, "inPhase");
+                    return inactive is null ? null : new InactivityTrigger(inactive.Value, inPhase);
+                default:
+                    var cron = Scalar(map, "schedule");
+                    if (cron is null || cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not (6 or 7))
+                    {
+                        Error(Node(map, "schedule")!, $"schedule '{cron}' is not a Quartz cron expression (6 or 7 fields: sec min hour day month weekday [year]), e.g. \"0 0 9 ? * MON\"");
+                        return null;
+                    }
+                    var segment = Node(map, "segment") is { } s ? Condition(s) : null;
+                    return new ScheduleTrigger(cron, segment);
+            }
+        }
+
+        Condition? Condition(YamlNode node)
+        {
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, "a condition is { field, op, value } or all: / any: / not:");
+                return null;
+            }
+            foreach (var group in new[] { "all", "any" })
+            {
+                if (Node(map, group) is not { } partsNode)
+                    continue;
+                CheckKeys(map, [group], "a condition group");
+                if (partsNode is not YamlSequenceNode parts)
+                {
+                    Error(partsNode, $"{group} is a list of conditions");
+                    return null;
+                }
+                var list = parts.Select(Condition).OfType<Condition>().ToList();
+                return group == "all" ? new AllCondition(list) : new AnyCondition(list);
+            }
+            if (Node(map, "not") is { } notNode)
+            {
+                CheckKeys(map, ["not"], "a condition group");
+                return Condition(notNode) is { } inner ? new NotCondition(inner) : null;
+            }
+            CheckKeys(map, ["field", "op", "value"], "a condition");
+            var field = Required(map, "field", "a condition");
+            if (field is not null && !FieldPattern().IsMatch(field))
+            {
+                Error(Node(map, "field")!, $"unknown field '{field}'; use one of {string.Join(", ", FieldRoots)}");
+                field = null;
+            }
+            var opText = Required(map, "op", "a condition");
+            var op = opText is null ? (int?)null : Array.IndexOf(Ops, opText);
+            if (op == -1)
+            {
+                Error(Node(map, "op")!, $"unknown op '{opText}'; use one of {string.Join(", ", Ops)}");
+                op = null;
+            }
+            var valueNode = Node(map, "value");
+            if (op is not null && Ops[op.Value] != "exists" && valueNode is null)
+                Error(map, $"op '{opText}' needs a value");
+            if (op is not null && Ops[op.Value] is "in" or "notIn" && valueNode is not null and not YamlSequenceNode)
+                Error(valueNode, $"op '{opText}' takes a list value, e.g. [nl, be]");
+            return field is null || op is null ? null : new Comparison(field, (ComparisonOp)op.Value, valueNode is null ? null : Json(valueNode));
+        }
+
+        Step? Step(YamlNode node)
+        {
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, "a step is a mapping with an action (and optionally delay or at)");
+                return null;
+            }
+            CheckKeys(map, StepKeys, "a step");
+            var delay = Node(map, "delay") is null ? TimeSpan.Zero : Duration(map, "delay", required: true);
+            var at = Node(map, "at") is null ? null : Time(map, "at");
+            var variants = new List<Variant>();
+            var actionNode = Node(map, "action");
+            var variantsNode = Node(map, "variants");
+            if ((actionNode is null) == (variantsNode is null))
+            {
+                Error(node, "a step has either action or variants");
+                return null;
+            }
+            if (actionNode is not null)
+            {
+                if (Action(actionNode) is { } action)
+                    variants.Add(new Variant(100, action));
+            }
+            else if (variantsNode is not YamlSequenceNode list || list.Children.Count < 2)
+                Error(variantsNode!, "variants is a list of at least two { weight, action }");
+            else
+            {
+                foreach (var v in list)
+                {
+                    if (v is not YamlMappingNode vm)
+                    {
+                        Error(v, "a variant is { weight: 50, action: { ... } }");
+                        continue;
+                    }
+                    CheckKeys(vm, ["weight", "action"], "a variant");
+                    var weight = Int(vm, "weight", 1, 100);
+                    var action = Node(vm, "action") is { } an ? Action(an) : null;
+                    if (Node(vm, "action") is null)
+                        Error(vm, "a variant needs an action");
+                    if (weight is not null && action is not null)
+                        variants.Add(new Variant(weight.Value, action));
+                }
+                if (variants.Count == list.Children.Count && variants.Sum(v => v.Weight) != 100)
+                    Error(variantsNode, $"variant weights add up to {variants.Sum(v => v.Weight)}; they must add up to 100");
+            }
+            return delay is null || variants.Count == 0 ? null : new Step(delay.Value, at, variants);
+        }
+
+        RuleAction? Action(YamlNode node)
+        {
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, "an action is a mapping with kind, e.g. { kind: email, template: cart-reminder }");
+                return null;
+            }
+            var kind = Required(map, "kind", "an action");
+            if (kind is null)
+                return null;
+            if (!ActionSettings.TryGetValue(kind, out var settings))
+            {
+                Error(Node(map, "kind")!, $"unknown action kind '{kind}'; use one of {string.Join(", ", ActionKinds)}");
+                return null;
+            }
+            CheckKeys(map, ["kind", .. settings.Required, .. settings.Optional], $"a {kind} action");
+            foreach (var required in settings.Required)
+                Required(map, required, $"a {kind} action");
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (k, v) in map.Children)
+            {
+                var name = ((YamlScalarNode)k).Value!;
+                if (name == "kind")
+                    continue;
+                if (v is not YamlScalarNode scalar)
+                    Error(v, $"{name} is a single value");
+                else
+                    values[name] = scalar.Value ?? "";
+            }
+            foreach (var durationKey in new[] { "ttl", "validFor" })
+                if (values.ContainsKey(durationKey))
+                    Duration(map, durationKey, required: true);
+            if (kind == "offer")
+            {
+                var hasPercent = values.TryGetValue("discountPercent", out var percentText);
+                var hasAmount = values.TryGetValue("amount", out var amountText);
+                if (hasPercent == hasAmount)
+                    Error(map, "an offer has either discountPercent or amount");
+                else if (hasPercent && (!decimal.TryParse(percentText, NumberStyles.Number, CultureInfo.InvariantCulture, out var p) || p is <= 0 or > 100))
+                    Error(Node(map, "discountPercent")!, $"discountPercent '{percentText}' is a number above 0 and at most 100");
+                else if (hasAmount && (!decimal.TryParse(amountText, NumberStyles.Number, CultureInfo.InvariantCulture, out var a) || a <= 0))
+                    Error(Node(map, "amount")!, $"amount '{amountText}' is a number above 0");
+                if (!values.ContainsKey("validFor"))
+                    Error(map, "an offer needs validFor, e.g. 72h");
+            }
+            if (kind == "webhook" && values.TryGetValue("url", out var url)
+                && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
+                Error(Node(map, "url")!, $"url '{url}' is not an http(s) address");
+            return new RuleAction(kind, values);
+        }
+
+        // --- small readers ---------------------------------------------------------------------
+
+        static YamlNode? Node(YamlMappingNode map, string key) =>
+            map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+
+        string? Scalar(YamlMappingNode map, string key)
+        {
+            var node = Node(map, key);
+            if (node is null)
+                return null;
+            if (node is YamlScalarNode scalar)
+                return scalar.Value;
+            Error(node, $"{key} is a single value");
+            return null;
+        }
+
+        string? Required(YamlMappingNode map, string key, string what)
+        {
+            var value = Scalar(map, key);
+            if (value is null && Node(map, key) is null)
+                Error(map, $"{what} needs {key}");
+            else if (value is { Length: 0 })
+                Error(Node(map, key)!, $"{key} is empty");
+            return string.IsNullOrEmpty(value) ? null : value;
+        }
+
+        void CheckKeys(YamlMappingNode map, string[] allowed, string what)
+        {
+            foreach (var key in map.Children.Keys)
+            {
+                var name = (key as YamlScalarNode)?.Value;
+                if (name is null || !allowed.Contains(name))
+                    Error(key, $"unknown key '{name}' in {what}; use one of {string.Join(", ", allowed)}");
+            }
+        }
+
+        TimeSpan? Duration(YamlMappingNode map, string key, bool required)
+        {
+            var text = Scalar(map, key);
+            if (text is null)
+            {
+                if (required && Node(map, key) is null)
+                    Error(map, $"{key} is missing: a duration such as 30m, 1h, 7d");
+                return null;
+            }
+            if (TryParseDuration(text, out var value))
+                return value;
+            Error(Node(map, key)!, $"{key} '{text}' is not a duration; use a number with s, m, h, d or w, e.g. 1h or 30d");
+            return null;
+        }
+
+        TimeOnly? Time(YamlMappingNode map, string key)
+        {
+            var text = Scalar(map, key);
+            if (text is not null && TimeOnly.TryParseExact(text, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+                return time;
+            Error(Node(map, key) ?? map, $"{key} '{text}' is not a local time; use HH:mm, e.g. \"08:00\"");
+            return null;
+        }
+
+        int? Int(YamlMappingNode map, string key, int min, int max)
+        {
+            var text = Scalar(map, key);
+            if (text is not null && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+                return value;
+            Error(Node(map, key) ?? map, $"{key} '{text}' is a whole number from {min} to {max}");
+            return null;
+        }
+
+        bool? Bool(YamlMappingNode map, string key)
+        {
+            var text = Scalar(map, key);
+            if (text is null)
+                return null;
+            if (text is "true" or "false")
+                return text == "true";
+            Error(Node(map, key)!, $"{key} '{text}' is true or false");
+            return null;
+        }
+
+        Phase? PhaseValue(YamlMappingNode map, string key)
+        {
+            var text = Scalar(map, key);
+            if (PhaseNames.TryParse(text, out var phase))
+                return phase;
+            Error(Node(map, key)!, $"unknown phase '{text}'; use awareness, consideration, purchase, retention or loyalty (or touch, tell, sell, care, see, think, do)");
+            return null;
+        }
+
+        List<string> StringList(YamlNode node, string what)
+        {
+            if (node is YamlScalarNode { Value: { Length: > 0 } one })
+                return [one];
+            if (node is YamlSequenceNode seq && seq.Children.All(c => c is YamlScalarNode { Value.Length: > 0 }))
+                return seq.Children.Select(c => ((YamlScalarNode)c).Value!).ToList();
+            Error(node, $"a list of {what}, e.g. [order_placed]");
+            return [];
+        }
+
+        static JsonNode? Json(YamlNode node) => node switch
+        {
+            YamlSequenceNode seq => new JsonArray(seq.Children.Select(Json).ToArray()),
+            YamlMappingNode map => new JsonObject(map.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value!, Json(kv.Value)))),
+            YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted } quoted => JsonValue.Create(quoted.Value),
+            YamlScalarNode { Value: null or "null" or "~" } => null,
+            YamlScalarNode { Value: "true" } => JsonValue.Create(true),
+            YamlScalarNode { Value: "false" } => JsonValue.Create(false),
+            YamlScalarNode s when decimal.TryParse(s.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) => JsonValue.Create(number),
+            YamlScalarNode s => JsonValue.Create(s.Value),
+            _ => null,
+        };
+    }
+}
