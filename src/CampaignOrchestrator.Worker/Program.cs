@@ -1,4 +1,9 @@
+using CampaignOrchestrator.Worker.Commands;
 using CampaignOrchestrator.Worker.Hosting;
+
+// `rules validate PATH`: check rules without starting the worker.
+if (RulesCommand.Handles(args))
+    return RulesCommand.Run(args, Console.Out, Console.Error);
 
 // The table of contents: where events enter (AddInbound), where journeys are kept (AddJourneyStore),
 // and what operators can read (MapOperatorApi). Each is an extension in Hosting/.

@@ -129,7 +129,7 @@ public sealed class RulesParserTests
     }
 
     [Theory]
-    [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [ { action: { kind: email } } ] } ]", "a email action needs template")]
+    [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [ { action: { kind: email } } ] } ]", "an email action needs template")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, colour: red, steps: [ { action: { kind: email, template: t } } ] } ]", "unknown key 'colour' in a campaign")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [ { action: { kind: offer, validFor: 3d } } ] } ]", "an offer has either discountPercent or amount")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, conditions: { field: shoeSize, op: eq, value: 1 }, steps: [ { action: { kind: email, template: t } } ] } ]", "unknown field 'shoeSize'; use one of traits.*, properties.*, context.*, phase, orders.count, orders.total")]

@@ -50,25 +50,39 @@ public static partial class RulesParser
 
     /// <summary>Parses and checks <paramref name="yaml"/>; throws <see cref="RulesRejectedException"/> listing every error.</summary>
     /// <param name="file">The name used in messages, e.g. <c>rules/default.yaml</c>.</param>
-    public static RuleSet Parse(string yaml, string file)
-    {
-        var context = new ParseContext(file);
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yaml));
-        }
-        catch (YamlException ex)
-        {
-            throw new RulesRejectedException([new RuleError(file, (int)ex.Start.Line, (int)ex.Start.Column, null, "not valid YAML: " + Unwrap(ex).Message)]);
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new RulesRejectedException([new RuleError(file, 1, 1, null, "a rules file is a mapping with " + string.Join(", ", RootKeys))]);
+    public static RuleSet Parse(string yaml, string file) => ParseMany([(file, yaml)]);
 
-        var result = context.Root(root);
+    /// <summary>
+    /// Parses the files of a rules folder as one rule set: campaigns from every file (ids unique across
+    /// them), <c>phases</c> merged, <c>phaseModel</c> and <c>defaults</c> set in at most one file. Any
+    /// error in any file refuses the whole set.
+    /// </summary>
+    public static RuleSet ParseMany(IEnumerable<(string File, string Yaml)> files)
+    {
+        var context = new ParseContext();
+        foreach (var (file, yaml) in files)
+        {
+            context.File = file;
+            var stream = new YamlStream();
+            try
+            {
+                stream.Load(new StringReader(yaml));
+            }
+            catch (YamlException ex)
+            {
+                context.Errors.Add(new RuleError(file, (int)ex.Start.Line, (int)ex.Start.Column, null, "not valid YAML: " + Unwrap(ex).Message));
+                continue;
+            }
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            {
+                context.Errors.Add(new RuleError(file, 1, 1, null, "a rules file is a mapping with " + string.Join(", ", RootKeys)));
+                continue;
+            }
+            context.Root(root);
+        }
         if (context.Errors.Count > 0)
             throw new RulesRejectedException(context.Errors);
-        return result!;
+        return context.Build();
     }
 
     static Exception Unwrap(Exception ex) => ex.InnerException is YamlException inner ? Unwrap(inner) : ex;
@@ -101,22 +115,39 @@ public static partial class RulesParser
     [GeneratedRegex(@"^(traits|properties|context)\.[A-Za-z0-9_.-]+$|^phase$|^orders\.(count|total)$")]
     private static partial Regex FieldPattern();
 
-    sealed class ParseContext(string file)
+    sealed class ParseContext
     {
         public List<RuleError> Errors { get; } = [];
+        public string File { get; set; } = "";
         string? _campaign;
+        (string Name, string File)? _model;
+        (RuleDefaults Defaults, string File)? _defaults;
+        readonly Dictionary<string, (Phase Phase, string File)> _overrides = new(StringComparer.Ordinal);
+        readonly Dictionary<string, string> _campaignFiles = new(StringComparer.Ordinal);
+        readonly List<Campaign> _campaigns = [];
 
         void Error(YamlNode node, string message) =>
-            Errors.Add(new RuleError(file, (int)node.Start.Line, (int)node.Start.Column, _campaign, message));
+            Errors.Add(new RuleError(File, (int)node.Start.Line, (int)node.Start.Column, _campaign, message));
 
-        public RuleSet? Root(YamlMappingNode root)
+        public RuleSet Build() => new(
+            _model?.Name ?? "five-phase",
+            PhaseModel.Default.With(_overrides.ToDictionary(kv => kv.Key, kv => kv.Value.Phase)),
+            _defaults?.Defaults ?? new RuleDefaults(TimeZoneInfo.Utc, null, []),
+            _campaigns);
+
+        public void Root(YamlMappingNode root)
         {
             CheckKeys(root, RootKeys, "a rules file");
-            var modelName = Scalar(root, "phaseModel") ?? "five-phase";
-            if (!PhaseModels.Contains(modelName))
-                Error(Node(root, "phaseModel")!, $"unknown phaseModel '{modelName}'; use one of {string.Join(", ", PhaseModels)}");
+            if (Scalar(root, "phaseModel") is { } modelName)
+            {
+                if (!PhaseModels.Contains(modelName))
+                    Error(Node(root, "phaseModel")!, $"unknown phaseModel '{modelName}'; use one of {string.Join(", ", PhaseModels)}");
+                else if (_model is { } set && set.Name != modelName)
+                    Error(Node(root, "phaseModel")!, $"phaseModel '{modelName}' differs from '{set.Name}' in {set.File}; set it in one file");
+                else
+                    _model = (modelName, File);
+            }
 
-            var overrides = new Dictionary<string, Phase>(StringComparer.Ordinal);
             if (Node(root, "phases") is { } phasesNode)
             {
                 if (phasesNode is not YamlMappingNode phases)
@@ -130,39 +161,52 @@ public static partial class RulesParser
                             continue;
                         }
                         foreach (var type in StringList(value, "event types"))
-                            overrides[type] = phase;
+                        {
+                            if (_overrides.TryGetValue(type, out var earlier) && earlier.Phase != phase)
+                                Error(value, $"event type '{type}' is already mapped to {earlier.Phase.ToName()} in {earlier.File}");
+                            else
+                                _overrides[type] = (phase, File);
+                        }
                     }
             }
 
-            var defaults = Defaults(Node(root, "defaults"));
-            var campaigns = new List<Campaign>();
-            var ids = new HashSet<string>(StringComparer.Ordinal);
+            if (Node(root, "defaults") is { } defaultsNode)
+            {
+                if (_defaults is { } set)
+                    Error(defaultsNode, $"defaults are already set in {set.File}; set them in one file");
+                else if (Defaults(defaultsNode) is { } defaults)
+                    _defaults = (defaults, File);
+            }
+
             if (Node(root, "campaigns") is not { } campaignsNode)
-                Error(root, "campaigns is missing: a list of campaigns");
-            else if (campaignsNode is not YamlSequenceNode list)
+                return;
+            if (campaignsNode is not YamlSequenceNode list)
+            {
                 Error(campaignsNode, "campaigns is a list: each item starts with '- id: ...'");
-            else
-                foreach (var item in list)
+                return;
+            }
+            foreach (var item in list)
+            {
+                _campaign = null;
+                if (Campaign(item) is { } campaign)
                 {
-                    _campaign = null;
-                    if (Campaign(item) is { } campaign)
+                    if (_campaignFiles.TryGetValue(campaign.Id, out var firstFile))
+                        Error(item, $"campaign id '{campaign.Id}' is used twice (also in {firstFile}); ids are unique");
+                    else
                     {
-                        if (!ids.Add(campaign.Id))
-                            Error(item, $"campaign id '{campaign.Id}' is used twice; ids are unique");
-                        campaigns.Add(campaign);
+                        _campaignFiles[campaign.Id] = File;
+                        _campaigns.Add(campaign);
                     }
                 }
+            }
             _campaign = null;
-            return defaults is null ? null : new RuleSet(modelName, PhaseModel.Default.With(overrides), defaults, campaigns);
         }
 
-        RuleDefaults? Defaults(YamlNode? node)
+        RuleDefaults? Defaults(YamlNode node)
         {
             var zone = TimeZoneInfo.Utc;
             SendWindow? window = null;
             var caps = new List<FrequencyCap>();
-            if (node is null)
-                return new RuleDefaults(zone, window, caps);
             if (node is not YamlMappingNode map)
             {
                 Error(node, "defaults is a mapping with " + string.Join(", ", DefaultsKeys));
@@ -436,9 +480,9 @@ public static partial class RulesParser
                 Error(Node(map, "kind")!, $"unknown action kind '{kind}'; use one of {string.Join(", ", ActionKinds)}");
                 return null;
             }
-            CheckKeys(map, ["kind", .. settings.Required, .. settings.Optional], $"a {kind} action");
+            CheckKeys(map, ["kind", .. settings.Required, .. settings.Optional], $"{Article(kind)} {kind} action");
             foreach (var required in settings.Required)
-                Required(map, required, $"a {kind} action");
+                Required(map, required, $"{Article(kind)} {kind} action");
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (k, v) in map.Children)
             {
@@ -471,6 +515,8 @@ public static partial class RulesParser
                 Error(Node(map, "url")!, $"url '{url}' is not an http(s) address");
             return new RuleAction(kind, values);
         }
+
+        static string Article(string word) => "aeiou".Contains(word[0]) ? "an" : "a";
 
         // --- small readers ---------------------------------------------------------------------
 

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using CampaignOrchestrator.Core.Rules;
+
+namespace CampaignOrchestrator.Infrastructure.Rules;
+
+/// <summary>A rule set as loaded from disk, with the version its files make up.</summary>
+/// <param name="Version">The first 12 hex digits of a SHA-256 over the files' names and contents:
+/// the same files give the same version, any change a new one.</param>
+public sealed record LoadedRules(RuleSet Rules, string Version, IReadOnlyList<string> Files);
+
+/// <summary>
+/// Reads <c>Rules:Path</c>: one YAML file, or a folder whose <c>*.yaml</c> / <c>*.yml</c> files
+/// (sorted by path, subfolders included) form one rule set.
+/// </summary>
+public static class RulesFiles
+{
+    /// <summary>Loads and checks the rules at <paramref name="path"/>.</summary>
+    /// <exception cref="RulesRejectedException">Anything wrong in any file, with file:line:column.</exception>
+    /// <exception cref="FileNotFoundException">The path names no file or folder, or a folder without rules files.</exception>
+    public static LoadedRules Load(string path)
+    {
+        var files = Find(path);
+        var texts = files.Select(f => (File: Display(f), Yaml: File.ReadAllText(f))).ToList();
+        var rules = RulesParser.ParseMany(texts);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var root = File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))! : Path.GetFullPath(path);
+        for (var i = 0; i < files.Count; i++)
+        {
+            // Named relative to the rules folder: the same rules have the same version wherever they are read from.
+            sha.AppendData(Encoding.UTF8.GetBytes(Path.GetRelativePath(root, Path.GetFullPath(files[i])).Replace('\\', '/') + "\n"));
+            sha.AppendData(Encoding.UTF8.GetBytes(texts[i].Yaml + "\n"));
+        }
+        return new LoadedRules(rules, Convert.ToHexStringLower(sha.GetHashAndReset())[..12], texts.Select(t => t.File).ToList());
+    }
+
+    static List<string> Find(string path)
+    {
+        if (File.Exists(path))
+            return [path];
+        if (!Directory.Exists(path))
+            throw new FileNotFoundException($"No rules file or folder at '{path}' (Rules:Path)", path);
+        var files = Directory.EnumerateFiles(path, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return files.Count > 0 ? files : throw new FileNotFoundException($"The rules folder '{path}' holds no .yaml or .yml file (Rules:Path)", path);
+    }
+
+    // Paths in messages as the operator wrote them, relative to the current folder where possible.
+    static string Display(string file)
+    {
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), file);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? file : relative;
+    }
+}

@@ -1,0 +1,52 @@
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Rules;
+
+namespace CampaignOrchestrator.Worker.Commands;
+
+/// <summary>
+/// <c>rules validate PATH</c>: checks a rules file or folder without starting the worker (for CI and
+/// editors). Prints every error as <c>file:line:column campaign 'id': what is wrong; what is allowed</c>
+/// and exits 1, or prints the campaigns and the version and exits 0.
+/// </summary>
+internal static class RulesCommand
+{
+    public static bool Handles(string[] args) => args.Length > 0 && args[0] == "rules";
+
+    public static int Run(string[] args, TextWriter output, TextWriter errors)
+    {
+        if (args.Length != 3 || args[1] != "validate")
+        {
+            errors.WriteLine("usage: rules validate PATH   (a rules .yaml file or a folder of them)");
+            return 2;
+        }
+        try
+        {
+            var loaded = RulesFiles.Load(args[2]);
+            output.WriteLine($"valid: {loaded.Rules.Campaigns.Count} campaigns in {loaded.Files.Count} file(s), version {loaded.Version}");
+            foreach (var campaign in loaded.Rules.Campaigns)
+                output.WriteLine($"  {campaign.Id}: {Describe(campaign.Trigger)}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
+            return 0;
+        }
+        catch (RulesRejectedException ex)
+        {
+            foreach (var error in ex.Errors)
+                errors.WriteLine(error);
+            errors.WriteLine($"refused: {ex.Errors.Count} error(s)");
+            return 1;
+        }
+        catch (FileNotFoundException ex)
+        {
+            errors.WriteLine(ex.Message);
+            return 1;
+        }
+    }
+
+    static string Describe(Trigger trigger) => trigger switch
+    {
+        EventTrigger t => $"on {t.EventType}",
+        PhaseEnteredTrigger t => $"on entering {Core.Phases.PhaseNames.ToName(t.Phase)}",
+        InactivityTrigger t => $"after {t.InactiveFor.TotalDays:0.#} days inactive" + (t.InPhase is { } p ? $" in {Core.Phases.PhaseNames.ToName(p)}" : ""),
+        ScheduleTrigger t => $"on schedule '{t.Cron}'",
+        _ => trigger.GetType().Name,
+    };
+}
