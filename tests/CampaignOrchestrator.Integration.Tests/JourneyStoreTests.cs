@@ -49,6 +49,41 @@ public abstract class JourneyStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_an_earlier_release_made_is_upgraded_with_its_journeys()
+    {
+        var connectionString = await CreateDatabaseAsync();
+        try
+        {
+            // The first release's schema only, and a journey written into it.
+            var database = new Database(Provider, connectionString);
+            Assert.Equal(1, await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default, upTo: "0001_journeys"));
+            var store = new JourneyStore(database, PhaseModel.Default, _time, NullLogger<JourneyStore>.Instance);
+            await store.ApplyAsync([E("u1", "page_viewed", 0, device: "dev-u"), E("u2", "identified", 1, customer: "cust-u", device: "dev-u",
+                traits: new JsonObject { ["locale"] = "nl-NL" }), E("u3", "order_placed", 2, customer: "cust-u")], default);
+            database.Dispose();
+
+            // This release's migrations upgrade it in place.
+            using var upgraded = new Database(Provider, connectionString);
+            Assert.True(await new SchemaMigrator(upgraded, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default) >= 1);
+            var after = new JourneyStore(upgraded, PhaseModel.Default, _time, NullLogger<JourneyStore>.Instance);
+            var journey = await after.GetAsync("dev-u", 100, default) ?? throw new Xunit.Sdk.XunitException("journey lost in the upgrade");
+            Assert.Equal("cust-u", journey.CustomerId);
+            Assert.Equal(["u1", "u2", "u3"], journey.Timeline.Select(t => t.EventId));
+            Assert.Equal("purchase", journey.Phase);
+            Assert.Equal("nl-NL", (string?)journey.Traits["locale"]);
+            Assert.Equal(0, (int?)journey.Timeline[0].Properties!["n"]);
+
+            // And keeps working: a later event lands on the same journey.
+            await after.ApplyAsync([E("u4", "order_placed", 3, customer: "cust-u")], default);
+            Assert.Equal("loyalty", (await after.GetAsync("cust-u", 100, default))!.Phase);
+        }
+        finally
+        {
+            await DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
     public async Task A_seen_eventId_changes_nothing_within_a_batch_or_across_batches()
     {
         var first = await Apply(E("e1", "order_placed", 0, "c1"), E("e1", "order_placed", 0, "c1"));

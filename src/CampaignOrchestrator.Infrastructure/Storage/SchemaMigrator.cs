@@ -14,9 +14,10 @@ internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> 
 {
     const long PostgresLockKey = 0x43616d704f726368; // "CampOrch"
 
-    public async Task<int> MigrateAsync(CancellationToken cancellationToken)
+    public async Task<int> MigrateAsync(CancellationToken cancellationToken, string? upTo = null)
     {
-        var scripts = LoadScripts(database.Provider);
+        // upTo: stop after this version (tests that upgrade a database an earlier release made).
+        var scripts = LoadScripts(database.Provider).Where(s => upTo is null || string.CompareOrdinal(s.Version, upTo) <= 0).ToList();
         await using var connection = await database.OpenAsync(cancellationToken);
         if (database.Provider == StorageProvider.Postgres)
             await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = PostgresLockKey }, cancellationToken: cancellationToken));

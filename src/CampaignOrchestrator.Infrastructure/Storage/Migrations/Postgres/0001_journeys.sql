@@ -30,9 +30,9 @@ CREATE TABLE events (
     received_at  timestamptz NOT NULL,
     customer_id  text        NULL,
     anonymous_id text        NULL,
-    traits       json        NULL,                  -- as published: json keeps the text (jsonb would
-    properties   json        NULL,                  -- convert every event's objects on insert, which
-    context      json        NULL                   -- only a query over them would repay)
+    traits       jsonb       NULL,
+    properties   jsonb       NULL,
+    context      jsonb       NULL
 );
 CREATE INDEX ix_events_profile_time ON events (profile_id, occurred_at, seq);
 

@@ -1,7 +1,5 @@
 -- Journeys: profiles, device links, the event timeline and the phase history.
 -- Timestamps are UTC text 'yyyy-MM-dd HH:mm:ss.FFFFFFF' (sortable); JSON is text.
--- Tables keyed by text are WITHOUT ROWID: one B-tree instead of a table plus its key index, so an
--- upsert writes one page instead of two (the write volume per event bounds SQLite's rate).
 CREATE TABLE profiles (
     profile_id   TEXT    NOT NULL PRIMARY KEY,  -- c:{customerId} or a:{anonymousId}
     customer_id  TEXT    NULL,
@@ -14,14 +12,14 @@ CREATE TABLE profiles (
     first_seen   TEXT    NOT NULL,
     last_seen    TEXT    NOT NULL,
     updated_at   TEXT    NOT NULL
-) WITHOUT ROWID;
+);
 
 CREATE TABLE anonymous_links (
     anonymous_id TEXT NOT NULL PRIMARY KEY,
     customer_id  TEXT NOT NULL,
     linked_at    TEXT NOT NULL,
     event_id     TEXT NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX ix_anonymous_links_customer ON anonymous_links (customer_id);
 
 CREATE TABLE events (
@@ -45,4 +43,4 @@ CREATE TABLE phase_history (
     phase       TEXT NOT NULL,
     occurred_at TEXT NOT NULL,
     PRIMARY KEY (profile_id, event_id)
-) WITHOUT ROWID;
+);
