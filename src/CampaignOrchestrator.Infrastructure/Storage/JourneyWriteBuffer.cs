@@ -122,7 +122,14 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, IOptions<BusOptions
             }, CancellationToken.None);
             return;
         }
-        catch (Exception ex) when (batch.Count > 1 && ex is not OperationCanceledException)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: every consumer of the batch hears it (the messages stay unacknowledged and come back).
+            foreach (var p in batch)
+                p.Done.TrySetCanceled(stoppingToken);
+            return;
+        }
+        catch (Exception ex) when (batch.Count > 1)
         {
             transientFailure = IsTransient(ex);
             Log.BatchFailed(logger, batch.Count, ex.GetType().Name + ": " + ex.Message);
