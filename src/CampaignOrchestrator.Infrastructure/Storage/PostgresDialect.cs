@@ -12,8 +12,6 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override object List(IReadOnlyCollection<string> values) => values as string[] ?? values.ToArray();
 
-    public override string Json(string parameter) => $"{parameter}::jsonb";
-
     // Transaction-scoped advisory locks, taken in one sorted order so two workers never deadlock.
     // They also cover profiles that do not exist yet, which row locks cannot.
     public override string? LockProfilesSql(string parameter) =>

@@ -16,9 +16,6 @@ internal abstract class SqlDialect
     /// <summary>The value to pass for a parameter used with <see cref="In"/>.</summary>
     public abstract object List(IReadOnlyCollection<string> values);
 
-    /// <summary>A JSON parameter as the column type wants it.</summary>
-    public abstract string Json(string parameter);
-
     /// <summary>
     /// A statement that serializes writers touching the same profiles (several workers on one
     /// database), given a parameter holding the profile ids in ascending ordinal order; it returns

@@ -13,8 +13,6 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override object List(IReadOnlyCollection<string> values) => System.Text.Json.JsonSerializer.Serialize(values);
 
-    public override string Json(string parameter) => parameter;
-
     // One worker writes an SQLite file (Database holds its lock file), and writers queue on the file lock.
     public override string? LockProfilesSql(string parameter) => null;
 

@@ -19,12 +19,6 @@ internal static class SqliteRows
             ? Task.CompletedTask
             : connection.ExecuteAsync(new CommandDefinition(sql, new { rows = ToJson(rows, values) }, tx, cancellationToken: ct));
 
-    /// <summary>As <see cref="ExecuteAsync{T}"/>, for a statement with <c>RETURNING</c>.</summary>
-    public static Task<IEnumerable<TResult>> QueryAsync<T, TResult>(DbConnection connection, DbTransaction tx, string sql, IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct) =>
-        rows.Count == 0
-            ? Task.FromResult(Enumerable.Empty<TResult>())
-            : connection.QueryAsync<TResult>(new CommandDefinition(sql, new { rows = ToJson(rows, values) }, tx, cancellationToken: ct));
-
     // Only SQLite reads this text: escape what JSON requires, not what HTML would.
     static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
