@@ -51,7 +51,12 @@ if (args.Contains("--store-only"))
         }
         var database = new CampaignOrchestrator.Infrastructure.Storage.Database(provider, cs);
         await new CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator(database, Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator>.Instance).MigrateAsync(default);
-        var store = new CampaignOrchestrator.Infrastructure.Storage.JourneyStore(database, CampaignOrchestrator.Core.Phases.PhaseModel.Default, TimeProvider.System,
+        // The rules in force as in the worker: the default rules unless --rules names others (--rules none: no campaigns).
+        var rulesPath = ArgText("--rules", "rules");
+        var compiled = rulesPath == "none" ? CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None
+            : CampaignOrchestrator.Infrastructure.Rules.RulesFiles.Load(rulesPath) is var loaded ? new CampaignOrchestrator.Core.Campaigns.CompiledRules(loaded.Rules, loaded.Version) : null!;
+        var store = new CampaignOrchestrator.Infrastructure.Storage.JourneyStore(database,
+            new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(compiled, DateTimeOffset.UtcNow), TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.JourneyStore>.Instance);
         static long Written() => long.Parse(File.ReadLines("/proc/self/io").First(l => l.StartsWith("wchar:"))[6..].Trim());
         var writtenBefore = Written();

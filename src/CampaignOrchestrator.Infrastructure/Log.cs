@@ -38,6 +38,39 @@ internal static partial class Log
     [LoggerMessage(2006, LogLevel.Warning, "The journey store failed transiently ({Reason}); retry {Attempt} of a batch of {Count} events in {Delay}")]
     public static partial void StoreRetry(ILogger logger, string reason, int attempt, int count, TimeSpan delay);
 
+    [LoggerMessage(3001, LogLevel.Debug, "Campaign {CampaignId} not started for {CustomerId} by {TriggerId}: {Reason}")]
+    public static partial void CampaignNotStarted(ILogger logger, string campaignId, string? customerId, string triggerId, string reason);
+
+    [LoggerMessage(3002, LogLevel.Debug, "Campaign {CampaignId} started for {CustomerId} by {TriggerId}: {Steps} step(s) scheduled (exited at once: {Exited})")]
+    public static partial void CampaignStarted(ILogger logger, string campaignId, string? customerId, string triggerId, int steps, bool exited);
+
+    [LoggerMessage(3003, LogLevel.Debug, "Action {ActionId} of campaign {CampaignId} cancelled by event {JourneyEventId}")]
+    public static partial void ActionCancelled(ILogger logger, string actionId, string campaignId, string? journeyEventId);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Firing due actions failed ({Reason}); trying again")]
+    public static partial void DispatchFailed(ILogger logger, string reason);
+
+    [LoggerMessage(3005, LogLevel.Information, "{Count} action(s) a stopped worker had claimed are due again")]
+    public static partial void ClaimsReleased(ILogger logger, int count);
+
+    [LoggerMessage(3006, LogLevel.Warning, "Action {ActionId}: its claim expired and another worker took it over before it was recorded")]
+    public static partial void ClaimLost(ILogger logger, string actionId);
+
+    [LoggerMessage(3007, LogLevel.Debug, "Fired {Count} due action(s), {Delivered} delivered")]
+    public static partial void ActionsFired(ILogger logger, int count, int delivered);
+
+    [LoggerMessage(3008, LogLevel.Debug, "Action {ActionId} of campaign {CampaignId} for {CustomerId} ({Kind}): delivered {Delivered}, {Detail}")]
+    public static partial void ActionDelivered(ILogger logger, string actionId, string campaignId, string? customerId, string kind, bool delivered, string? detail);
+
+    [LoggerMessage(4001, LogLevel.Information, "Rules version {Version} in force: {Campaigns} campaign(s); {Cancelled} pending step(s) of removed or changed campaigns cancelled")]
+    public static partial void RulesActive(ILogger logger, string version, int campaigns, int cancelled);
+
+    [LoggerMessage(4002, LogLevel.Information, "Rules reloaded: version {Previous} -> {Version}, {Campaigns} campaign(s); {Cancelled} pending step(s) of removed or changed campaigns cancelled")]
+    public static partial void RulesReloaded(ILogger logger, string previous, string version, int campaigns, int cancelled);
+
+    [LoggerMessage(4003, LogLevel.Warning, "Rules change refused; version {Version} stays in force. {Count} error(s):\n{Errors}")]
+    public static partial void RulesRefused(ILogger logger, string version, int count, string errors);
+
     [LoggerMessage(6001, LogLevel.Information, "Applied schema migration {Version} on {Provider}")]
     public static partial void MigrationApplied(ILogger logger, string version, string provider);
 }

@@ -6,7 +6,8 @@ if (RulesCommand.Handles(args))
     return RulesCommand.Run(args, Console.Out, Console.Error);
 
 // The table of contents: where events enter (AddInbound), where journeys are kept (AddJourneyStore),
-// and what operators can read (MapOperatorApi). Each is an extension in Hosting/.
+// where rules are judged and actions fired (AddCampaigns), and what operators can read (MapOperatorApi).
+// Each is an extension in Hosting/.
 var app = WorkerApp.Build(args);
 if (app is null)
     return 2; // invalid configuration; the reason was printed

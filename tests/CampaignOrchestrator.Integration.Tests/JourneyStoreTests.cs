@@ -32,7 +32,7 @@ public abstract class JourneyStoreTests : IAsyncLifetime
 
     public Task DisposeAsync() => DropDatabaseAsync(_connectionString);
 
-    JourneyStore NewStore() => new(_database, PhaseModel.Default, _time, NullLogger<JourneyStore>.Instance);
+    JourneyStore NewStore() => new(_database, new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None, _time.GetUtcNow()), _time, NullLogger<JourneyStore>.Instance);
 
     static AcceptedEvent E(string id, string type, int minutes, string? customer = null, string? device = null, JsonObject? traits = null) =>
         new(id, type, T.AddMinutes(minutes), customer, device, traits, new JsonObject { ["n"] = minutes }, null);
@@ -54,18 +54,31 @@ public abstract class JourneyStoreTests : IAsyncLifetime
         var connectionString = await CreateDatabaseAsync();
         try
         {
-            // The first release's schema only, and a journey written into it.
+            // The first release's schema only, and a journey as that release wrote it (rows as it stored them:
+            // this release's store writes columns the first schema lacks).
             var database = new Database(Provider, connectionString);
             Assert.Equal(1, await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default, upTo: "0001_journeys"));
-            var store = new JourneyStore(database, PhaseModel.Default, _time, NullLogger<JourneyStore>.Instance);
-            await store.ApplyAsync([E("u1", "page_viewed", 0, device: "dev-u"), E("u2", "identified", 1, customer: "cust-u", device: "dev-u",
-                traits: new JsonObject { ["locale"] = "nl-NL" }), E("u3", "order_placed", 2, customer: "cust-u")], default);
+            await using (var connection = await database.OpenAsync(default))
+            {
+                await Dapper.SqlMapper.ExecuteAsync(connection, """
+                    INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at)
+                    VALUES ('c:cust-u', 'cust-u', '{"locale":"nl-NL"}', '{"locale":"2026-03-01T10:01:00.0000000Z"}', 'purchase', '2026-03-01 10:02:00',
+                            1, 3, '2026-03-01 10:00:00', '2026-03-01 10:02:00', '2026-03-01 10:03:00');
+                    INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) VALUES ('dev-u', 'cust-u', '2026-03-01 10:01:00', 'u2');
+                    INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) VALUES
+                        ('u1', 'c:cust-u', 'page_viewed', '2026-03-01 10:00:00', '2026-03-01 10:03:00', NULL, 'dev-u', NULL, '{"n":0}', NULL),
+                        ('u2', 'c:cust-u', 'identified', '2026-03-01 10:01:00', '2026-03-01 10:03:00', 'cust-u', 'dev-u', '{"locale":"nl-NL"}', '{"n":1}', NULL),
+                        ('u3', 'c:cust-u', 'order_placed', '2026-03-01 10:02:00', '2026-03-01 10:03:00', 'cust-u', NULL, NULL, '{"n":2}', NULL);
+                    INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) VALUES
+                        ('c:cust-u', 'u1', 'awareness', '2026-03-01 10:00:00'), ('c:cust-u', 'u3', 'purchase', '2026-03-01 10:02:00');
+                    """);
+            }
             database.Dispose();
 
             // This release's migrations upgrade it in place.
             using var upgraded = new Database(Provider, connectionString);
             Assert.True(await new SchemaMigrator(upgraded, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default) >= 1);
-            var after = new JourneyStore(upgraded, PhaseModel.Default, _time, NullLogger<JourneyStore>.Instance);
+            var after = new JourneyStore(upgraded, new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None, _time.GetUtcNow()), _time, NullLogger<JourneyStore>.Instance);
             var journey = await after.GetAsync("dev-u", 100, default) ?? throw new Xunit.Sdk.XunitException("journey lost in the upgrade");
             Assert.Equal("cust-u", journey.CustomerId);
             Assert.Equal(["u1", "u2", "u3"], journey.Timeline.Select(t => t.EventId));

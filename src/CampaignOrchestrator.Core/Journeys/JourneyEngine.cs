@@ -18,7 +18,10 @@ public static class JourneyEngine
 
         var inOrder = profile.EventCount == 0 || evt.OccurredAt >= profile.LastSeen;
         if (evt.Type == PhaseModel.OrderPlaced)
+        {
             profile.OrderCount++;
+            profile.OrderTotal += OrderTotalOf(evt);
+        }
 
         if (inOrder && !profile.NeedsPhaseReplay)
         {
@@ -64,6 +67,7 @@ public static class JourneyEngine
         }
         target.EventCount += source.EventCount;
         target.OrderCount += source.OrderCount;
+        target.OrderTotal += source.OrderTotal;
         if (source.Phase is not null || source.NeedsPhaseReplay)
             target.NeedsPhaseReplay = true;
     }
@@ -98,6 +102,17 @@ public static class JourneyEngine
         profile.PhaseSince = history.Count > 0 ? history[^1].At : null;
         profile.AppendedPhaseChanges.Clear();
         profile.NeedsPhaseReplay = false;
+    }
+
+    /// <summary>An order's <c>properties.total</c> when it is a number (or numeric text), else 0.</summary>
+    public static decimal OrderTotalOf(AcceptedEvent evt)
+    {
+        if (evt.PropertiesJson is null || !evt.PropertiesJson.Contains("\"total\"", StringComparison.Ordinal))
+            return 0;
+        return evt.Properties?["total"] is JsonValue v
+            && (v.TryGetValue<decimal>(out var d) || (v.TryGetValue<string>(out var text)
+                && decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out d)))
+            ? d : 0;
     }
 
     static void MergeTraits(JourneyProfile profile, JsonObject? traits, DateTimeOffset at)

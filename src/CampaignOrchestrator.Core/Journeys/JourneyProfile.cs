@@ -38,6 +38,9 @@ public sealed class JourneyProfile(string profileId, string? customerId)
     /// <summary>How many order_placed events the timeline holds.</summary>
     public int OrderCount { get; set; }
 
+    /// <summary>The sum of the orders' <c>properties.total</c> (orders without a numeric total add nothing).</summary>
+    public decimal OrderTotal { get; set; }
+
     /// <summary>Number of events on the timeline.</summary>
     public int EventCount { get; set; }
 

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using CampaignOrchestrator.Core.Events;
 using CampaignOrchestrator.Core.Journeys;
 using CampaignOrchestrator.Core.Phases;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Rules;
 using Dapper;
 using Microsoft.Extensions.Logging;
 
@@ -15,9 +17,10 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// transaction: duplicates are dropped by eventId, devices are linked and merged, the journey rules
 /// (<see cref="JourneyEngine"/>) run in memory, and the changes are written set-based.
 /// </summary>
-internal sealed class JourneyStore(Database database, PhaseModel phaseModel, TimeProvider time, ILogger<JourneyStore> logger)
+internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger)
 {
     readonly SqlDialect _sql = database.Dialect;
+    readonly CampaignScheduler _campaigns = new(database.Dialect, logger);
 
     /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
     public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> batch, CancellationToken cancellationToken)
@@ -41,6 +44,9 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
     async Task<BatchResult> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> batch, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        // One rules version for the whole batch, even if a reload happens meanwhile.
+        var active = rules.Current;
+        var phaseModel = active.PhaseModel;
 
         // 1. Candidate profiles: every customer, and every device, the batch names. Lock them first
         //    so a second worker cannot interleave (PostgreSQL), then read what is already stored.
@@ -165,7 +171,10 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
 
         // 6. Replay the phase history of profiles whose past changed (late events, merges).
         var history = new List<PhaseHistoryRow>();
+        var entered = new List<(string ProfileId, PhaseChange Change)>();
         var replayed = profiles.Values.Where(p => p.NeedsPhaseReplay).ToDictionary(p => p.ProfileId, StringComparer.Ordinal);
+        HashSet<string>? freshIds = null;
+        bool isFresh(string eventId) => (freshIds ??= fresh.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal)).Contains(eventId);
         var replayIds = replayed.Keys.ToArray();
         if (replayed.Count > 0)
         {
@@ -181,12 +190,17 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                     continue;
                 var (changes, orders) = JourneyEngine.Replay(group.Select(r => new TimelineEntry(r.EventId, r.Type, r.OccurredAt)), phaseModel);
                 JourneyEngine.ApplyReplay(profile, changes, orders);
+                // Phases this batch's events made the customer enter (the store's history is rewritten whole).
+                foreach (var change in changes)
+                    if (isFresh(change.EventId))
+                        entered.Add((group.Key, change));
                 history.AddRange(changes.Select(c => new PhaseHistoryRow(group.Key, c.EventId, c.Phase.ToName(), c.At)));
             }
         }
         foreach (var profile in profiles.Values)
         {
             history.AddRange(profile.AppendedPhaseChanges.Select(c => new PhaseHistoryRow(profile.ProfileId, c.EventId, c.Phase.ToName(), c.At)));
+            entered.AddRange(profile.AppendedPhaseChanges.Select(c => (profile.ProfileId, c)));
             profile.AppendedPhaseChanges.Clear();
         }
         foreach (var (_, into) in merges)
@@ -198,6 +212,10 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             await WritePostgresAsync(connection, tx, writes, ct);
         else
             await WriteSqliteAsync(connection, tx, writes, ct);
+
+        // 8. Campaigns: start, schedule and cancel, in the same transaction.
+        await _campaigns.ApplyAsync(connection, tx, active, fresh.Select(e => new StoredEvent(e, Resolve(e))).ToList(), entered, id => profiles[id], now, ct);
+
         if (database.Cache is { } cache)
             foreach (var id in touched)
                 cache.Set(profiles[id]);
@@ -248,7 +266,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
                 ParseJson(t.Traits), ParseJson(t.Properties), ParseJson(t.Context)))
             .ToList();
         return new JourneyView(row.ProfileId, row.CustomerId, anonymous, row.Phase, row.PhaseSince,
-            (JsonNode.Parse(row.Traits) as JsonObject) ?? [], row.OrderCount, row.EventCount, row.FirstSeen, row.LastSeen, history, timeline);
+            (JsonNode.Parse(row.Traits) as JsonObject) ?? [], row.OrderCount, row.OrderTotal, row.EventCount, row.FirstSeen, row.LastSeen, history, timeline);
     }
 
     /// <summary>Answers whether the store can be reached (for <c>/health</c>).</summary>
@@ -302,7 +320,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
 
     const string ProfileOnConflict =
         " ON CONFLICT (profile_id) DO UPDATE SET customer_id = excluded.customer_id, traits = excluded.traits, trait_times = excluded.trait_times, " +
-        "phase = excluded.phase, phase_since = excluded.phase_since, order_count = excluded.order_count, event_count = excluded.event_count, " +
+        "phase = excluded.phase, phase_since = excluded.phase_since, order_count = excluded.order_count, order_total = excluded.order_total, event_count = excluded.event_count, " +
         "first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = excluded.updated_at";
 
     /// <summary>PostgreSQL: every write of the batch in one command, so one round trip.</summary>
@@ -322,6 +340,9 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         if (c.Merges.Count > 0)
         {
             sql.Append("UPDATE events SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE events.profile_id = m.from_id;" +
+                "UPDATE scheduled_actions SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE scheduled_actions.profile_id = m.from_id;" +
+                "UPDATE campaign_instances SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE campaign_instances.profile_id = m.from_id;" +
+                "UPDATE action_log SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE action_log.profile_id = m.from_id;" +
                 "DELETE FROM phase_history WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM profiles WHERE profile_id = ANY(@mf);");
             args.Add("mf", c.Merges.Select(m => m.From).ToArray());
@@ -343,9 +364,9 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         if (c.Profiles.Count > 0)
         {
             var rows = c.Profiles;
-            sql.Append("INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
-                "SELECT id, cid, tr::jsonb, tt::jsonb, ph, ps, oc, ec, fs, ls, ua FROM unnest(@id::text[], @cid::text[], @tr::text[], @tt::text[], @ph::text[], " +
-                "@ps::timestamptz[], @oc::int[], @ec::int[], @fs::timestamptz[], @ls::timestamptz[], @ua::timestamptz[]) AS u(id, cid, tr, tt, ph, ps, oc, ec, fs, ls, ua)" +
+            sql.Append("INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, order_total, event_count, first_seen, last_seen, updated_at) " +
+                "SELECT id, cid, tr::jsonb, tt::jsonb, ph, ps, oc, ot, ec, fs, ls, ua FROM unnest(@id::text[], @cid::text[], @tr::text[], @tt::text[], @ph::text[], " +
+                "@ps::timestamptz[], @oc::int[], @ot::numeric[], @ec::int[], @fs::timestamptz[], @ls::timestamptz[], @ua::timestamptz[]) AS u(id, cid, tr, tt, ph, ps, oc, ot, ec, fs, ls, ua)" +
                 ProfileOnConflict + ";");
             args.Add("id", rows.Select(r => r.ProfileId).ToArray());
             args.Add("cid", rows.Select(r => r.CustomerId).ToArray());
@@ -354,6 +375,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             args.Add("ph", rows.Select(r => r.Phase).ToArray());
             args.Add("ps", rows.Select(r => r.PhaseSince?.UtcDateTime).ToArray());
             args.Add("oc", rows.Select(r => r.OrderCount).ToArray());
+            args.Add("ot", rows.Select(r => r.OrderTotal).ToArray());
             args.Add("ec", rows.Select(r => r.EventCount).ToArray());
             args.Add("fs", rows.Select(r => r.FirstSeen.UtcDateTime).ToArray());
             args.Add("ls", rows.Select(r => r.LastSeen.UtcDateTime).ToArray());
@@ -371,7 +393,9 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
         foreach (var (from, into) in c.Merges)
         {
             await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE events SET profile_id = @into WHERE profile_id = @from; DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
+                "UPDATE events SET profile_id = @into WHERE profile_id = @from; UPDATE scheduled_actions SET profile_id = @into WHERE profile_id = @from; " +
+                "UPDATE campaign_instances SET profile_id = @into WHERE profile_id = @from; UPDATE action_log SET profile_id = @into WHERE profile_id = @from; " +
+                "DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
                 new { from, into }, tx, cancellationToken: ct));
         }
         await SqliteRows.ExecuteAsync(connection, tx,
@@ -381,10 +405,10 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(@rows)",
             c.History, r => [r.ProfileId, r.EventId, r.Phase, r.OccurredAt], ct);
         await SqliteRows.ExecuteAsync(connection, tx,
-            "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, event_count, first_seen, last_seen, updated_at) " +
-            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10 " +
+            "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, order_total, event_count, first_seen, last_seen, updated_at) " +
+            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11 " +
             "FROM json_each(@rows) WHERE true" + ProfileOnConflict,
-            c.Profiles, r => [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.EventCount, r.FirstSeen, r.LastSeen, r.UpdatedAt], ct);
+            c.Profiles, r => [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.OrderTotal, r.EventCount, r.FirstSeen, r.LastSeen, r.UpdatedAt], ct);
     }
 
     /// <summary>What a batch writes after its events are in.</summary>
@@ -401,6 +425,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             Phase = PhaseNames.TryParse(row.Phase, out var phase) ? phase : null,
             PhaseSince = row.PhaseSince,
             OrderCount = row.OrderCount,
+            OrderTotal = row.OrderTotal,
             EventCount = row.EventCount,
             FirstSeen = row.FirstSeen,
             LastSeen = row.LastSeen,
@@ -428,6 +453,7 @@ internal sealed class JourneyStore(Database database, PhaseModel phaseModel, Tim
             Phase = profile.Phase?.ToName(),
             PhaseSince = profile.PhaseSince,
             OrderCount = profile.OrderCount,
+            OrderTotal = profile.OrderTotal,
             EventCount = profile.EventCount,
             FirstSeen = profile.FirstSeen,
             LastSeen = profile.LastSeen,

@@ -11,11 +11,16 @@ public sealed record JourneyView(
     DateTimeOffset? PhaseSince,
     JsonObject Traits,
     int OrderCount,
+    decimal OrderTotal,
     int EventCount,
     DateTimeOffset FirstSeen,
     DateTimeOffset LastSeen,
     IReadOnlyList<PhaseHistoryView> PhaseHistory,
-    IReadOnlyList<TimelineEventView> Timeline);
+    IReadOnlyList<TimelineEventView> Timeline)
+{
+    /// <summary>The customer's campaign actions, newest trigger first, each with its life (filled by the API).</summary>
+    public IReadOnlyList<Campaigns.ActionView> Actions { get; init; } = [];
+}
 
 /// <summary>One phase change.</summary>
 public sealed record PhaseHistoryView(string Phase, DateTimeOffset At, string EventId);

@@ -40,6 +40,8 @@ internal static class SqliteRows
                         case string s: json.WriteStringValue(s); break;
                         case int i: json.WriteNumberValue(i); break;
                         case long l: json.WriteNumberValue(l); break;
+                        case decimal d: json.WriteNumberValue(d); break;
+                        case bool b: json.WriteNumberValue(b ? 1 : 0); break;
                         case DateTimeOffset t: json.WriteStringValue(Timestamp(t)); break;
                         default: throw new ArgumentException($"unsupported value type {value.GetType().Name}");
                     }

@@ -11,6 +11,7 @@ internal sealed class ProfileRow
     public string? Phase { get; set; }
     public DateTimeOffset? PhaseSince { get; set; }
     public int OrderCount { get; set; }
+    public decimal OrderTotal { get; set; }
     public int EventCount { get; set; }
     public DateTimeOffset FirstSeen { get; set; }
     public DateTimeOffset LastSeen { get; set; }

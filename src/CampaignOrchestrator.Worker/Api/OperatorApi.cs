@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -10,7 +12,8 @@ namespace CampaignOrchestrator.Worker.Api;
 
 /// <summary>
 /// The operators' read API, served on loopback by default (<c>Http:Urls</c>):
-/// <c>GET /api/customers/{id}</c>, <c>GET /api/metrics</c> and <c>GET /health</c>.
+/// <c>GET /api/customers/{id}</c> (journey and campaign actions), <c>GET /api/rules</c>, <c>GET /api/campaigns</c>,
+/// <c>GET /api/campaigns/{id}</c> (funnel per step), <c>GET /api/campaigns/{id}/log</c>, <c>GET /api/metrics</c> and <c>GET /health</c>.
 /// </summary>
 internal static class OperatorApi
 {
@@ -31,20 +34,45 @@ internal static class OperatorApi
 
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
-        app.MapGet("/api/customers/{id}", async (string id, int? timelineLimit, JourneyStore store, CancellationToken ct) =>
+        app.MapGet("/api/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, CampaignQueries campaigns, CancellationToken ct) =>
         {
             var limit = Math.Clamp(timelineLimit ?? 200, 1, 5000);
             var journey = await store.GetAsync(id, limit, ct);
             return journey is null
                 ? Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"No journey for customerId or anonymousId '{id}'")
-                : Results.Ok(journey);
+                : Results.Ok(journey with { Actions = await campaigns.ForProfileAsync(journey.ProfileId, Math.Clamp(actionLimit ?? 200, 1, 5000), ct) });
         });
-        app.MapGet("/api/metrics", (InboundMetrics metrics) =>
+        app.MapGet("/api/rules", (ActiveRules rules) => Results.Ok(rules.Status));
+        app.MapGet("/api/campaigns", (ActiveRules rules) =>
+        {
+            var current = rules.Current;
+            return Results.Ok(new
+            {
+                version = current.Version,
+                campaigns = current.Rules.Campaigns.Select(c => new
+                {
+                    c.Id, c.Description, trigger = c.Trigger.ToString(), steps = c.Steps.Count, c.Transactional, c.Priority,
+                    holdout = c.HoldoutShare, fingerprint = current.Fingerprints[c.Id],
+                }),
+            });
+        });
+        app.MapGet("/api/campaigns/{id}", async (string id, CampaignQueries campaigns, CancellationToken ct) =>
+            Results.Ok(await campaigns.SummaryAsync(id, ct)));
+        app.MapGet("/api/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, CampaignQueries campaigns, CancellationToken ct) =>
+            Results.Ok(await campaigns.LogAsync(id, outcome, after ?? 0, Math.Clamp(limit ?? 100, 1, 10_000), ct)));
+        app.MapGet("/api/metrics", (InboundMetrics metrics, ActionMetrics actions) =>
         {
             var (stored, duplicates, rejected) = metrics.Totals;
+            var (due, delivered, failed, suppressed, deferred) = actions.Totals;
+            var lag = actions.Lag();
             return Results.Ok(new
             {
                 journeyEvents = new { stored, duplicates, rejected },
+                actions = new
+                {
+                    due, delivered, failed, suppressed, deferred,
+                    firingLagMs = lag is { } l ? new { p50 = l.P50, p99 = l.P99, max = l.Max } : null,
+                },
                 process = new
                 {
                     workingSetBytes = Environment.WorkingSet,

@@ -1,4 +1,3 @@
-using CampaignOrchestrator.Core.Phases;
 using CampaignOrchestrator.Infrastructure.Storage;
 
 namespace CampaignOrchestrator.Worker.Hosting;
@@ -10,7 +9,6 @@ internal static class StorageRegistration
     {
         builder.BindValidated(StorageOptions.SectionName, new StorageOptionsValidator());
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(PhaseModel.Default);
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<JourneyStore>();

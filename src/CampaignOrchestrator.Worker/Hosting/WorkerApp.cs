@@ -27,6 +27,7 @@ public static class WorkerApp
         try
         {
             builder.AddJourneyStore();
+            builder.AddCampaigns();
             builder.AddInbound();
             builder.AddOperatorApi();
         }

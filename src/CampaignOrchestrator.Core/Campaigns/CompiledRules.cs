@@ -1,0 +1,98 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using CampaignOrchestrator.Core.Phases;
+using CampaignOrchestrator.Core.Rules;
+
+namespace CampaignOrchestrator.Core.Campaigns;
+
+/// <summary>
+/// One accepted rules version, ready to judge events fast: campaigns indexed by trigger event, by
+/// phase entered and by exit event, and a fingerprint per campaign so a new version can tell which
+/// campaigns it changed (<c>onChange</c>) or removed.
+/// </summary>
+public sealed class CompiledRules
+{
+    /// <summary>Compiles <paramref name="rules"/> under the version id <paramref name="version"/>.</summary>
+    public CompiledRules(RuleSet rules, string version)
+    {
+        Rules = rules;
+        Version = version;
+        ById = rules.Campaigns.ToFrozenDictionary(c => c.Id, StringComparer.Ordinal);
+        Fingerprints = rules.Campaigns.ToFrozenDictionary(c => c.Id, Fingerprint, StringComparer.Ordinal);
+        ByEvent = rules.Campaigns.Where(c => c.Trigger is EventTrigger)
+            .GroupBy(c => ((EventTrigger)c.Trigger).EventType, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        ByPhase = rules.Campaigns.Where(c => c.Trigger is PhaseEnteredTrigger)
+            .GroupBy(c => ((PhaseEnteredTrigger)c.Trigger).Phase)
+            .ToFrozenDictionary(g => g.Key, g => g.ToArray());
+        ExitsByEvent = rules.Campaigns.SelectMany(c => c.ExitOn.Select(e => (Event: e, Campaign: c)))
+            .GroupBy(x => x.Event, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Campaign).ToArray(), StringComparer.Ordinal);
+    }
+
+    /// <summary>The rules as parsed.</summary>
+    public RuleSet Rules { get; }
+
+    /// <summary>The content version (see RulesFiles): the same files give the same version.</summary>
+    public string Version { get; }
+
+    /// <summary>Campaigns by id.</summary>
+    public FrozenDictionary<string, Campaign> ById { get; }
+
+    /// <summary>A hash of each campaign's definition: equal across versions when the campaign did not change.</summary>
+    public FrozenDictionary<string, string> Fingerprints { get; }
+
+    /// <summary>Campaigns an event type starts.</summary>
+    public FrozenDictionary<string, Campaign[]> ByEvent { get; }
+
+    /// <summary>Campaigns that entering a phase starts.</summary>
+    public FrozenDictionary<Phase, Campaign[]> ByPhase { get; }
+
+    /// <summary>Campaigns an event type exits.</summary>
+    public FrozenDictionary<string, Campaign[]> ExitsByEvent { get; }
+
+    /// <summary>The phase mapping the rules choose.</summary>
+    public PhaseModel PhaseModel => Rules.PhaseModel;
+
+    /// <summary>A canonical text of everything that defines a campaign, hashed.</summary>
+    public static string Fingerprint(Campaign campaign)
+    {
+        var text = new StringBuilder();
+        text.Append(campaign.Id).Append('|').Append(Describe(campaign.Trigger)).Append('|').Append(campaign.Key).Append('|')
+            .Append(Describe(campaign.Conditions)).Append('|').AppendJoin(',', campaign.ExitOn).Append('|')
+            .Append(campaign.ReentryAfter?.Ticks).Append('|').Append(campaign.HoldoutShare.ToString("R", CultureInfo.InvariantCulture)).Append('|')
+            .Append(campaign.Priority).Append('|').Append(campaign.Transactional).Append('|').Append(campaign.OnChange);
+        foreach (var step in campaign.Steps)
+        {
+            text.Append("|step ").Append(step.Delay.Ticks).Append(' ').Append(step.At?.ToString("HH:mm", CultureInfo.InvariantCulture));
+            foreach (var variant in step.Variants)
+            {
+                text.Append(" v").Append(variant.Weight).Append(' ').Append(variant.Action.Kind);
+                foreach (var (key, value) in variant.Action.Settings.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                    text.Append(' ').Append(key).Append('=').Append(value);
+            }
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
+    }
+
+    static string Describe(Trigger trigger) => trigger switch
+    {
+        EventTrigger t => "event:" + t.EventType,
+        PhaseEnteredTrigger t => "phase:" + t.Phase.ToName(),
+        InactivityTrigger t => "inactive:" + t.InactiveFor.Ticks + ":" + t.InPhase?.ToName(),
+        ScheduleTrigger t => "schedule:" + t.Cron + ":" + Describe(t.Segment),
+        _ => trigger.GetType().Name,
+    };
+
+    static string Describe(Condition? condition) => condition switch
+    {
+        null => "",
+        AllCondition all => "all(" + string.Join(";", all.Parts.Select(Describe)) + ")",
+        AnyCondition any => "any(" + string.Join(";", any.Parts.Select(Describe)) + ")",
+        NotCondition not => "not(" + Describe(not.Part) + ")",
+        Comparison c => c.Field + " " + c.Op + " " + c.Value?.ToJsonString(),
+        _ => condition.GetType().Name,
+    };
+}

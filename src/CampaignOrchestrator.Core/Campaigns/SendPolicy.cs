@@ -1,0 +1,68 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Rules;
+
+namespace CampaignOrchestrator.Core.Campaigns;
+
+/// <summary>What happens to an action that fell due.</summary>
+public enum DueVerdict
+{
+    /// <summary>Hand it to its channel now.</summary>
+    Deliver,
+
+    /// <summary>Not sent, for <see cref="DueDecision.Reason"/> (holdout, consent, cap with onCap: skip).</summary>
+    Suppress,
+
+    /// <summary>Moved to <see cref="DueDecision.Until"/> (quiet hours, or a cap with onCap: defer).</summary>
+    Defer,
+}
+
+/// <summary>The verdict on a due action and why.</summary>
+public sealed record DueDecision(DueVerdict Verdict, string? Reason = null, DateTimeOffset? Until = null)
+{
+    public static readonly DueDecision Deliver = new(DueVerdict.Deliver);
+}
+
+/// <summary>
+/// Judges an action when it falls due (spec/rules.md): the holdout group gets nothing; transactional
+/// campaigns always go; marketing email needs <c>traits.emailConsent</c> true; marketing sends wait for
+/// the send window in the customer's zone; frequency caps per channel over a rolling window defer the
+/// send to when the cap allows it (or skip it).
+/// </summary>
+public static class SendPolicy
+{
+    /// <summary>Channels whose marketing sends need the customer's consent.</summary>
+    public static bool NeedsConsent(string kind) => kind is "email";
+
+    /// <param name="sentOnChannel">When this customer's earlier marketing sends on the action's channel went out (any order).</param>
+    public static DueDecision Decide(string kind, bool holdout, bool transactional, IReadOnlyDictionary<string, JsonNode?> traits,
+        RuleDefaults defaults, IReadOnlyCollection<DateTimeOffset> sentOnChannel, DateTimeOffset now)
+    {
+        if (holdout)
+            return new DueDecision(DueVerdict.Suppress, "holdout");
+        if (transactional)
+            return DueDecision.Deliver;
+        if (NeedsConsent(kind) && !(traits.GetValueOrDefault("emailConsent") is JsonValue consent && consent.GetValueKind() == JsonValueKind.True))
+            return new DueDecision(DueVerdict.Suppress, "consent");
+        if (defaults.SendWindow is { } window)
+        {
+            var opening = LocalTimes.InWindow(now, window, CampaignPlanner.ZoneOf(traits, defaults));
+            if (opening > now)
+                return new DueDecision(DueVerdict.Defer, "window", opening);
+        }
+        foreach (var cap in defaults.FrequencyCaps)
+        {
+            if (cap.Channel != kind)
+                continue;
+            var inWindow = sentOnChannel.Where(at => at > now - cap.Per && at <= now).Order().ToList();
+            if (inWindow.Count < cap.Max)
+                continue;
+            if (cap.OnCap == CapBehaviour.Skip)
+                return new DueDecision(DueVerdict.Suppress, $"cap: {inWindow.Count} {kind} in {cap.Per}");
+            // The cap allows a send again when enough of the sends in the window have aged out of it.
+            var until = inWindow[inWindow.Count - cap.Max] + cap.Per;
+            return new DueDecision(DueVerdict.Defer, $"cap: {inWindow.Count} {kind} in {cap.Per}", until <= now ? now.AddSeconds(1) : until);
+        }
+        return DueDecision.Deliver;
+    }
+}

@@ -1,0 +1,230 @@
+using System.Data.Common;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Infrastructure.Campaigns;
+
+/// <summary>
+/// Where actions are fired: claims due actions from the scheduled-actions table in batches
+/// (<c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL, so several workers share the work and none fires an
+/// action another holds; one claimer per SQLite file), judges each with <see cref="SendPolicy"/>
+/// (holdout, consent, send window, caps), hands the rest to its channel, and records every outcome.
+/// A claim is fenced by a token: only the claimer that holds it may finish the action. Claims of a
+/// worker that died are taken again after <see cref="SchedulingOptions.ClaimLease"/> (at start, on SQLite).
+/// See docs/decisions/0003-scheduled-actions.md.
+/// </summary>
+internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels, ActionMetrics metrics,
+    TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger) : BackgroundService
+{
+    readonly SqlDialect _sql = database.Dialect;
+    readonly IActionChannel[] _channels = channels.ToArray();
+    readonly SchedulingOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            if (_sql.Provider == StorageProvider.Sqlite)
+                await ReleaseClaimsAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var claimed = 0;
+                try
+                {
+                    claimed = await FireDueAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    Log.DispatchFailed(logger, ex.GetType().Name + ": " + ex.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                }
+                if (claimed < _options.BatchSize)
+                    await Task.Delay(_options.PollInterval, time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>SQLite has one worker: claims left when it was killed go back to pending at once.</summary>
+    async Task ReleaseClaimsAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var released = await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE scheduled_actions SET status = '{ActionStatus.Pending}', claimed_at = NULL, claim_token = NULL WHERE status = '{ActionStatus.Claimed}'",
+            cancellationToken: ct));
+        if (released > 0)
+            Log.ClaimsReleased(logger, released);
+    }
+
+    /// <summary>Claims and fires one batch of due actions; returns how many it claimed.</summary>
+    internal async Task<int> FireDueAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var token = Guid.NewGuid().ToString("N");
+        await using var connection = await database.OpenAsync(ct);
+
+        var claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
+            $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE action_id IN (" +
+            $"SELECT action_id FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
+            $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
+            (_sql.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") " +
+            "RETURNING action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, settings, variant, holdout, transactional, priority, rules_version, due_at",
+            new { now, token, expired = now - _options.ClaimLease, limit = _options.BatchSize }, cancellationToken: ct))).ToList();
+        if (claimed.Count == 0)
+            return 0;
+
+        // The customers: traits (consent, time zone) and their recent marketing sends (caps).
+        var profileIds = claimed.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string Traits)>(new CommandDefinition(
+                $"SELECT profile_id, customer_id, traits FROM profiles WHERE {_sql.In("profile_id", "@p")}",
+                new { p = _sql.List(profileIds) }, cancellationToken: ct)))
+            .ToDictionary(r => r.ProfileId, r => (r.CustomerId, Traits: ParseTraits(r.Traits)), StringComparer.Ordinal);
+        var defaults = rules.Current.Rules.Defaults;
+        var sends = new Dictionary<(string, string), List<DateTimeOffset>>();
+        if (defaults.FrequencyCaps.Count > 0 && claimed.Any(c => !c.Transactional && !c.Holdout))
+        {
+            var since = now - defaults.FrequencyCaps.Max(c => c.Per);
+            var rows = await connection.QueryAsync<(string ProfileId, string Kind, DateTimeOffset FinishedAt)>(new CommandDefinition(
+                $"SELECT profile_id, kind, finished_at FROM scheduled_actions WHERE {_sql.In("profile_id", "@p")} " +
+                $"AND status = '{ActionStatus.Delivered}' AND NOT transactional AND finished_at > @since",
+                new { p = _sql.List(profileIds), since }, cancellationToken: ct));
+            foreach (var row in rows)
+                SendsOf(sends, row.ProfileId, row.Kind).Add(row.FinishedAt);
+        }
+
+        // Higher priority first, so it takes the cap before campaigns of lower priority.
+        var finished = new List<object?[]>(claimed.Count);
+        var logs = new List<object?[]>(claimed.Count * 2);
+        foreach (var a in claimed.OrderByDescending(c => c.Priority).ThenBy(c => c.DueAt))
+        {
+            var lag = now - a.DueAt;
+            metrics.Due(lag);
+            var late = lag > _options.LateAfter;
+            logs.Add(LogRow(a, ActionStatus.Due, now, a.DueAt, late ? $"late: fired {lag:g} after its due time" : null, (long)lag.TotalMilliseconds));
+            var (customerId, traits) = customers.GetValueOrDefault(a.ProfileId, (null, NoTraits));
+            var decision = SendPolicy.Decide(a.Kind, a.Holdout, a.Transactional, traits, defaults, SendsOf(sends, a.ProfileId, a.Kind), now);
+            switch (decision.Verdict)
+            {
+                case DueVerdict.Suppress:
+                    metrics.Suppressed();
+                    finished.Add([a.ActionId, ActionStatus.Suppressed, null, now, decision.Reason]);
+                    logs.Add(LogRow(a, ActionStatus.Suppressed, now, null, decision.Reason, null));
+                    break;
+                case DueVerdict.Defer:
+                    metrics.Deferred();
+                    finished.Add([a.ActionId, ActionStatus.Pending, decision.Until, null, decision.Reason]);
+                    logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, decision.Reason, null));
+                    break;
+                default:
+                    var result = await DeliverAsync(a, customerId, ct);
+                    var at = time.GetUtcNow();
+                    if (result.Delivered)
+                    {
+                        metrics.Delivered();
+                        if (!a.Transactional)
+                            SendsOf(sends, a.ProfileId, a.Kind).Add(at);
+                    }
+                    else
+                        metrics.Failed();
+                    var status = result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed;
+                    finished.Add([a.ActionId, status, null, at, result.Detail]);
+                    logs.Add(LogRow(a, status, at, null, result.Detail, null));
+                    break;
+            }
+        }
+
+        // Finish what this claim still holds, and record it, in one transaction.
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        string[] columns = ["action_id", "status", "due_at", "finished_at", "reason"];
+        var source = _sql.Provider == StorageProvider.Postgres
+            ? "json_to_recordset(@rows::json) AS x(action_id text, status text, due_at timestamptz, finished_at timestamptz, reason text)"
+            : "(SELECT value->>0 AS action_id, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM json_each(@rows)) AS x";
+        var kept = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"UPDATE scheduled_actions SET status = x.status, due_at = COALESCE(x.due_at, scheduled_actions.due_at), finished_at = x.finished_at, " +
+            $"reason = x.reason, claimed_at = NULL, claim_token = NULL FROM {source} " +
+            "WHERE scheduled_actions.action_id = x.action_id AND scheduled_actions.claim_token = @token RETURNING scheduled_actions.action_id",
+            new { rows = BulkRows.ToJson(_sql, columns, finished), token }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        if (kept.Count < finished.Count)
+        {
+            foreach (var lost in finished.Select(f => (string)f[0]!).Where(id => !kept.Contains(id)))
+                Log.ClaimLost(logger, lost);
+            logs.RemoveAll(l => !kept.Contains((string)l[0]!));
+        }
+        await BulkRows.InsertAsync(connection, tx, _sql, "action_log", CampaignScheduler.LogColumns, logs, ct);
+        await tx.CommitAsync(ct);
+        Log.ActionsFired(logger, claimed.Count, finished.Count(f => (string)f[1]! == ActionStatus.Delivered));
+        return claimed.Count;
+    }
+
+    async Task<ChannelResult> DeliverAsync(ClaimedRow a, string? customerId, CancellationToken ct)
+    {
+        var channel = Array.Find(_channels, c => c.Handles(a.Kind));
+        if (channel is null)
+            return ChannelResult.Failed($"no channel delivers '{a.Kind}'");
+        var settings = JsonNode.Parse(a.Settings) as JsonObject ?? [];
+        try
+        {
+            var result = await channel.DeliverAsync(new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, settings, a.Variant,
+                a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion), ct);
+            Log.ActionDelivered(logger, a.ActionId, a.CampaignId, customerId, a.Kind, result.Delivered, result.Detail);
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            Log.ActionDelivered(logger, a.ActionId, a.CampaignId, customerId, a.Kind, false, ex.Message);
+            return ChannelResult.Failed($"{ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    static object?[] LogRow(ClaimedRow a, string outcome, DateTimeOffset at, DateTimeOffset? due, string? reason, long? lateMs) =>
+        [a.ActionId, a.CampaignId, a.Step, a.ProfileId, a.Kind, outcome, at, due, reason, null, a.RulesVersion, a.Variant, lateMs];
+
+    static readonly Dictionary<string, JsonNode?> NoTraits = [];
+
+    static Dictionary<string, JsonNode?> ParseTraits(string json)
+    {
+        var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (JsonNode.Parse(json) is JsonObject o)
+            foreach (var (key, value) in o.ToList())
+            {
+                o.Remove(key);
+                result[key] = value;
+            }
+        return result;
+    }
+
+    static List<DateTimeOffset> SendsOf(Dictionary<(string, string), List<DateTimeOffset>> sends, string profileId, string kind)
+    {
+        if (!sends.TryGetValue((profileId, kind), out var list))
+            sends[(profileId, kind)] = list = [];
+        return list;
+    }
+
+    sealed class ClaimedRow
+    {
+        public string ActionId { get; set; } = "";
+        public string CampaignId { get; set; } = "";
+        public int Step { get; set; }
+        public string ProfileId { get; set; } = "";
+        public string? InstanceKey { get; set; }
+        public string TriggerId { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string Settings { get; set; } = "{}";
+        public int Variant { get; set; }
+        public bool Holdout { get; set; }
+        public bool Transactional { get; set; }
+        public int Priority { get; set; }
+        public string RulesVersion { get; set; } = "";
+        public DateTimeOffset DueAt { get; set; }
+    }
+}

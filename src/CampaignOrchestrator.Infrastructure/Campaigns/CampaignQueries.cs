@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+
+namespace CampaignOrchestrator.Infrastructure.Campaigns;
+
+/// <summary>One entry of an action's life.</summary>
+public sealed record ActionLogEntry(string Outcome, DateTimeOffset At, DateTimeOffset? DueAt, string? Reason, string? CauseEventId, long? LateMs);
+
+/// <summary>A scheduled action as operators and marketers see it, with its life so far.</summary>
+public sealed record ActionView(
+    string ActionId, string CampaignId, int Step, string Kind, JsonNode? Settings, int Variant, bool Holdout, bool Transactional,
+    string? InstanceKey, string TriggerId, DateTimeOffset TriggeredAt, DateTimeOffset PlannedAt, DateTimeOffset DueAt, string Status,
+    DateTimeOffset? FinishedAt, string? Reason, string? CauseEventId, string RulesVersion, IReadOnlyList<ActionLogEntry> Log);
+
+/// <summary>A campaign's funnel: how many steps reached each state, per step.</summary>
+public sealed record CampaignSummary(string CampaignId, IReadOnlyList<StepSummary> Steps);
+
+/// <summary>Counts of one step's actions by current status, and of holdout (control) instances.</summary>
+public sealed record StepSummary(int Step, string Kind, IReadOnlyDictionary<string, long> ByStatus, long Holdout, long Variant0, long Variant1Plus);
+
+/// <summary>A page of outcome-log entries of one campaign.</summary>
+public sealed record CampaignLogEntry(long Seq, string ActionId, int Step, string ProfileId, string Kind, string Outcome, DateTimeOffset At,
+    DateTimeOffset? DueAt, string? Reason, string? CauseEventId, string? RulesVersion, int? Variant, long? LateMs);
+
+/// <summary>Reads scheduled actions and the outcome log for the API.</summary>
+internal sealed class CampaignQueries(Database database)
+{
+    readonly SqlDialect _sql = database.Dialect;
+
+    /// <summary>Every action of a profile, newest trigger first, each with its log.</summary>
+    public async Task<IReadOnlyList<ActionView>> ForProfileAsync(string profileId, int limit, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var actions = (await connection.QueryAsync<ActionRow>(new CommandDefinition(
+            "SELECT action_id, campaign_id, step, kind, settings, variant, holdout, transactional, instance_key, trigger_id, triggered_at, planned_at, due_at, " +
+            "status, finished_at, reason, cause_event_id, rules_version FROM scheduled_actions WHERE profile_id = @profileId " +
+            "ORDER BY triggered_at DESC, campaign_id, step LIMIT @limit",
+            new { profileId, limit }, cancellationToken: ct))).ToList();
+        var log = (await connection.QueryAsync<LogRow>(new CommandDefinition(
+            "SELECT action_id, outcome, at, due_at, reason, cause_event_id, late_ms FROM action_log WHERE profile_id = @profileId ORDER BY seq",
+            new { profileId }, cancellationToken: ct))).ToLookup(l => l.ActionId, StringComparer.Ordinal);
+        return actions.Select(a => new ActionView(a.ActionId, a.CampaignId, a.Step, a.Kind, JsonNode.Parse(a.Settings), a.Variant, a.Holdout, a.Transactional,
+            a.InstanceKey, a.TriggerId, a.TriggeredAt, a.PlannedAt, a.DueAt, a.Status, a.FinishedAt, a.Reason, a.CauseEventId, a.RulesVersion,
+            log[a.ActionId].Select(l => new ActionLogEntry(l.Outcome, l.At, l.DueAt, l.Reason, l.CauseEventId, l.LateMs)).ToList())).ToList();
+    }
+
+    /// <summary>Per step of a campaign: actions by status (the funnel), holdout and variant counts.</summary>
+    public async Task<CampaignSummary> SummaryAsync(string campaignId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await connection.QueryAsync<CountRow>(new CommandDefinition(
+            "SELECT step, kind, status, holdout, variant, count(*) AS count FROM scheduled_actions WHERE campaign_id = @campaignId GROUP BY step, kind, status, holdout, variant",
+            new { campaignId }, cancellationToken: ct));
+        var steps = rows.GroupBy(r => (r.Step, r.Kind)).OrderBy(g => g.Key.Step).Select(g => new StepSummary(g.Key.Step, g.Key.Kind,
+            g.GroupBy(r => r.Status).ToDictionary(s => s.Key, s => s.Sum(r => r.Count)),
+            g.Where(r => r.Holdout).Sum(r => r.Count), g.Where(r => r.Variant == 0).Sum(r => r.Count), g.Where(r => r.Variant > 0).Sum(r => r.Count))).ToList();
+        return new CampaignSummary(campaignId, steps);
+    }
+
+    /// <summary>The campaign's outcome log after <paramref name="afterSeq"/>, oldest first (page on with the last seq).</summary>
+    public async Task<IReadOnlyList<CampaignLogEntry>> LogAsync(string campaignId, string? outcome, long afterSeq, int limit, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var sql = "SELECT seq, action_id, step, profile_id, kind, outcome, at, due_at, reason, cause_event_id, rules_version, variant, late_ms FROM action_log " +
+            "WHERE campaign_id = @campaignId AND seq > @afterSeq" + (outcome is null ? "" : " AND outcome = @outcome") + " ORDER BY seq LIMIT @limit";
+        return (await connection.QueryAsync<LogRow>(new CommandDefinition(sql, new { campaignId, afterSeq, outcome, limit }, cancellationToken: ct)))
+            .Select(l => new CampaignLogEntry(l.Seq, l.ActionId, l.Step, l.ProfileId, l.Kind, l.Outcome, l.At, l.DueAt, l.Reason, l.CauseEventId,
+                l.RulesVersion, l.Variant, l.LateMs)).ToList();
+    }
+
+    sealed class ActionRow
+    {
+        public string ActionId { get; set; } = "";
+        public string CampaignId { get; set; } = "";
+        public int Step { get; set; }
+        public string Kind { get; set; } = "";
+        public string Settings { get; set; } = "{}";
+        public int Variant { get; set; }
+        public bool Holdout { get; set; }
+        public bool Transactional { get; set; }
+        public string? InstanceKey { get; set; }
+        public string TriggerId { get; set; } = "";
+        public DateTimeOffset TriggeredAt { get; set; }
+        public DateTimeOffset PlannedAt { get; set; }
+        public DateTimeOffset DueAt { get; set; }
+        public string Status { get; set; } = "";
+        public DateTimeOffset? FinishedAt { get; set; }
+        public string? Reason { get; set; }
+        public string? CauseEventId { get; set; }
+        public string RulesVersion { get; set; } = "";
+    }
+
+    sealed class CountRow
+    {
+        public int Step { get; set; }
+        public string Kind { get; set; } = "";
+        public string Status { get; set; } = "";
+        public bool Holdout { get; set; }
+        public int Variant { get; set; }
+        public long Count { get; set; }
+    }
+
+    sealed class LogRow
+    {
+        public long Seq { get; set; }
+        public int Step { get; set; }
+        public string ProfileId { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string? RulesVersion { get; set; }
+        public int? Variant { get; set; }
+        public string ActionId { get; set; } = "";
+        public string Outcome { get; set; } = "";
+        public DateTimeOffset At { get; set; }
+        public DateTimeOffset? DueAt { get; set; }
+        public string? Reason { get; set; }
+        public string? CauseEventId { get; set; }
+        public long? LateMs { get; set; }
+    }
+}

@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+
+namespace CampaignOrchestrator.Infrastructure.Channels;
+
+/// <summary>An action that fell due and passed consent, window and caps: what a channel delivers.</summary>
+/// <param name="ActionId">Stable: the same step for the same customer and trigger always has this id (an idempotency key for the channel).</param>
+/// <param name="Settings">The action as the rules version that planned it wrote it (template, slot, audience, ...).</param>
+public sealed record DueAction(
+    string ActionId, string CampaignId, int Step, string ProfileId, string? CustomerId, string Kind, JsonObject Settings, int Variant,
+    string TriggerId, string? InstanceKey, bool Transactional, DateTimeOffset DueAt, string RulesVersion);
+
+/// <summary>What a channel did with an action.</summary>
+/// <param name="Delivered">True when the channel took it (sent, assigned, joined).</param>
+/// <param name="Detail">A message id, a banner slot, or why it failed.</param>
+public sealed record ChannelResult(bool Delivered, string? Detail)
+{
+    public static ChannelResult Ok(string? detail = null) => new(true, detail);
+
+    public static ChannelResult Failed(string reason) => new(false, reason);
+}
+
+/// <summary>
+/// Delivers actions of some kinds (email, banner, offer, retargeting, webhook). Called once per due
+/// action; an exception counts as a failure with its message.
+/// </summary>
+public interface IActionChannel
+{
+    /// <summary>True when this channel delivers actions of <paramref name="kind"/>.</summary>
+    bool Handles(string kind);
+
+    Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken);
+}

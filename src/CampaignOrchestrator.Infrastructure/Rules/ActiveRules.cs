@@ -1,0 +1,54 @@
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Phases;
+using CampaignOrchestrator.Core.Rules;
+
+namespace CampaignOrchestrator.Infrastructure.Rules;
+
+/// <summary>What <c>GET /api/rules</c> shows: the active version and, if the last change was refused, why.</summary>
+public sealed record RulesStatus(
+    string Version, DateTimeOffset ActivatedAt, string? Path, IReadOnlyList<string> Files, IReadOnlyList<string> Campaigns,
+    RulesRefusal? LastRefusal);
+
+/// <summary>A rules change the worker refused (it kept the active version).</summary>
+public sealed record RulesRefusal(DateTimeOffset At, IReadOnlyList<string> Errors);
+
+/// <summary>
+/// The rules version in force. Readers take <see cref="Current"/> once per unit of work (a batch, a
+/// claim), so a reload never changes the rules under them; a reload swaps the whole version at once.
+/// </summary>
+public sealed class ActiveRules
+{
+    /// <summary>No campaigns, the default phase model (tests of the journey store alone).</summary>
+    public static readonly CompiledRules None = new(new RuleSet("five-phase", PhaseModel.Default, new RuleDefaults(TimeZoneInfo.Utc, null, []), []), "none");
+
+    volatile State _state;
+
+    public ActiveRules(CompiledRules rules, DateTimeOffset at, string? path = null, IReadOnlyList<string>? files = null) =>
+        _state = new State(rules, new RulesStatus(rules.Version, at, path, files ?? [], rules.Rules.Campaigns.Select(c => c.Id).ToList(), null));
+
+    /// <summary>The rules version in force.</summary>
+    public CompiledRules Current => _state.Rules;
+
+    /// <summary>The version in force and the last refusal.</summary>
+    public RulesStatus Status => _state.Status;
+
+    /// <summary>Raised after a new version took over, with the one it replaced.</summary>
+    public event Action<CompiledRules, CompiledRules>? Activated;
+
+    /// <summary>Puts <paramref name="rules"/> in force.</summary>
+    public void Activate(CompiledRules rules, DateTimeOffset at, IReadOnlyList<string> files)
+    {
+        var previous = _state;
+        _state = new State(rules, new RulesStatus(rules.Version, at, previous.Status.Path, files, rules.Rules.Campaigns.Select(c => c.Id).ToList(), null));
+        Activated?.Invoke(previous.Rules, rules);
+    }
+
+    /// <summary>Records that a change was refused; the version in force stays.</summary>
+    public void Refuse(IReadOnlyList<string> errors, DateTimeOffset at)
+    {
+        var s = _state;
+        _state = s with { Status = s.Status with { LastRefusal = new RulesRefusal(at, errors) } };
+    }
+
+    sealed record State(CompiledRules Rules, RulesStatus Status);
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Infrastructure.Rules;
+
+/// <summary>
+/// Keeps the rules in force current: records each version the worker takes, applies what a new
+/// version means for pending steps (a removed campaign's are cancelled; a changed campaign's finish
+/// under their version, or are cancelled when it says <c>onChange: exit</c>), and watches the files,
+/// reloading without a restart. A refused change keeps the version in force and says why
+/// (log and <c>GET /api/rules</c>).
+/// </summary>
+internal sealed class RulesWatcher(ActiveRules rules, Database database, IOptions<RulesOptions> options, TimeProvider time, ILogger<RulesWatcher> logger)
+    : BackgroundService
+{
+    readonly System.Threading.Channels.Channel<bool> _changed = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ApplyVersionAsync(null, rules.Current, cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var path = rules.Status.Path;
+        if (!options.Value.Watch || path is null)
+            return;
+        using var watcher = File.Exists(path)
+            ? new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path))
+            : new FileSystemWatcher(path) { IncludeSubdirectories = true };
+        watcher.NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.DirectoryName;
+        FileSystemEventHandler onChange = (_, _) => _changed.Writer.TryWrite(true);
+        watcher.Changed += onChange;
+        watcher.Created += onChange;
+        watcher.Deleted += onChange;
+        watcher.Renamed += (_, _) => _changed.Writer.TryWrite(true);
+        watcher.EnableRaisingEvents = true;
+        try
+        {
+            while (await _changed.Reader.WaitToReadAsync(stoppingToken))
+            {
+                // Editors write in several steps: wait for them to settle, then read once.
+                await Task.Delay(TimeSpan.FromMilliseconds(300), stoppingToken);
+                while (_changed.Reader.TryRead(out _)) { }
+                await ReloadAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Reads the rules again and puts them in force if they are valid and new.</summary>
+    internal async Task ReloadAsync(CancellationToken ct)
+    {
+        var path = rules.Status.Path!;
+        LoadedRules loaded;
+        try
+        {
+            loaded = RulesFiles.Load(path);
+        }
+        catch (RulesRejectedException ex)
+        {
+            var errors = ex.Errors.Select(e => e.ToString()).ToList();
+            rules.Refuse(errors, time.GetUtcNow());
+            Log.RulesRefused(logger, rules.Current.Version, errors.Count, string.Join(Environment.NewLine, errors));
+            return;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            rules.Refuse([ex.Message], time.GetUtcNow());
+            Log.RulesRefused(logger, rules.Current.Version, 1, ex.Message);
+            return;
+        }
+        if (loaded.Version == rules.Current.Version)
+            return;
+        var previous = rules.Current;
+        var next = new CompiledRules(loaded.Rules, loaded.Version);
+        rules.Activate(next, time.GetUtcNow(), loaded.Files);
+        await ApplyVersionAsync(previous, next, ct);
+    }
+
+    /// <summary>Records <paramref name="next"/> and ends the pending steps it no longer allows.</summary>
+    async Task ApplyVersionAsync(CompiledRules? previous, CompiledRules next, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var sql = database.Dialect;
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO rules_versions (version, activated_at, files, campaigns) VALUES (@version, @now, @files, @campaigns) ON CONFLICT (version) DO NOTHING",
+            new
+            {
+                version = next.Version, now, files = JsonSerializer.Serialize(rules.Status.Files),
+                campaigns = JsonSerializer.Serialize(next.Fingerprints.ToDictionary(kv => kv.Key, kv => kv.Value)),
+            }, tx, cancellationToken: ct));
+
+        // Pending steps of campaigns this version no longer has; and of changed campaigns that exit on change.
+        var ids = next.Rules.Campaigns.Select(c => c.Id).ToArray();
+        var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
+            $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
+            $"reason = 'campaign removed in rules version ' || @version WHERE status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}) " +
+            "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, reason",
+            new { now, version = next.Version, ids = sql.List(ids) }, tx, cancellationToken: ct))).ToList();
+        foreach (var campaign in next.Rules.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
+        {
+            cancelled.AddRange(await connection.QueryAsync<CancelledRow>(new CommandDefinition(
+                $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
+                $"reason = 'campaign changed in rules version ' || @version || ' (onChange: exit)' WHERE status = '{ActionStatus.Pending}' " +
+                "AND campaign_id = @id AND fingerprint <> @fingerprint " +
+                "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, reason",
+                new { now, version = next.Version, id = campaign.Id, fingerprint = next.Fingerprints[campaign.Id] }, tx, cancellationToken: ct)));
+        }
+        await BulkRows.InsertAsync(connection, tx, sql, "action_log", CampaignScheduler.LogColumns,
+            cancelled.Select(c => new object?[] { c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, null, c.Reason, null, c.RulesVersion, c.Variant, null }).ToList(),
+            ct);
+        await tx.CommitAsync(ct);
+        if (previous is null)
+            Log.RulesActive(logger, next.Version, next.Rules.Campaigns.Count, cancelled.Count);
+        else
+            Log.RulesReloaded(logger, previous.Version, next.Version, next.Rules.Campaigns.Count, cancelled.Count);
+    }
+
+    sealed class CancelledRow
+    {
+        public string ActionId { get; set; } = "";
+        public string CampaignId { get; set; } = "";
+        public int Step { get; set; }
+        public string ProfileId { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string RulesVersion { get; set; } = "";
+        public int Variant { get; set; }
+        public string? Reason { get; set; }
+    }
+}
