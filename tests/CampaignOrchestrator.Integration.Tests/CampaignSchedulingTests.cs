@@ -1,0 +1,397 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Integration.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// Campaigns end to end below the bus, on a fake clock (delays of days in milliseconds), on SQLite
+/// and PostgreSQL: events in through the journey store, due actions fired by the dispatcher, and
+/// what a marketer would check in the outcome log.
+/// </summary>
+public abstract class CampaignSchedulingTests : IAsyncLifetime
+{
+    // Monday 2 November 2026, 10:00 in Amsterdam (CET, UTC+1).
+    static readonly DateTimeOffset T = new(2026, 11, 2, 9, 0, 0, TimeSpan.Zero);
+
+    const string CartRules = """
+        defaults:
+          timeZone: Europe/Amsterdam
+        campaigns:
+          - id: cart-recovery
+            trigger: { event: cart_abandoned }
+            key: properties.cartId
+            conditions: { all: [ { field: properties.cartValue, op: gte, value: 25 } ] }
+            exitOn: [order_placed]
+            reentry: { after: 30d }
+            steps:
+              - delay: 1h
+                action: { kind: email, template: cart-reminder }
+              - delay: 1h
+                action: { kind: retargeting, audience: cart-abandoners }
+              - delay: 24h
+                action: { kind: offer, discountPercent: 10, validFor: 72h, template: cart-offer }
+        """;
+
+    readonly FakeTimeProvider _time = new(T);
+    readonly RecordingChannel _channel = new();
+    string _connectionString = "";
+    Database _database = null!;
+    ActiveRules _rules = null!;
+    JourneyStore _store = null!;
+    ActionDispatcher _dispatcher = null!;
+    CampaignQueries _queries = null!;
+
+    protected abstract StorageProvider Provider { get; }
+    protected abstract Task<string> CreateDatabaseAsync();
+    protected abstract Task DropDatabaseAsync(string connectionString);
+
+    public async Task InitializeAsync()
+    {
+        _connectionString = await CreateDatabaseAsync();
+        _database = new Database(Provider, _connectionString);
+        await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+        _queries = new CampaignQueries(_database);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _database.Dispose();
+        await DropDatabaseAsync(_connectionString);
+    }
+
+    void Use(string yaml)
+    {
+        _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
+        _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
+        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new ActionMetrics(), _time,
+            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+    }
+
+    static AcceptedEvent E(string id, string type, DateTimeOffset at, string? customer, JsonObject? properties = null, JsonObject? traits = null,
+        string? device = null) =>
+        new(id, type, at, customer, device, traits, properties, null);
+
+    static JsonObject Consent(bool consent = true) => new() { ["emailConsent"] = consent };
+
+    static JsonObject Cart(string cartId, decimal value = 80) => new() { ["cartId"] = cartId, ["cartValue"] = value };
+
+    Task Consume(params AcceptedEvent[] events) => _store.ApplyAsync(events, default);
+
+    /// <summary>Moves the clock and fires whatever fell due.</summary>
+    async Task Advance(TimeSpan by)
+    {
+        _time.Advance(by);
+        while (await _dispatcher.FireDueAsync(default) > 0) { }
+    }
+
+    async Task<IReadOnlyList<ActionView>> Actions(string customerId) =>
+        (await _queries.ForProfileAsync("c:" + customerId, 1000, default)).OrderBy(a => a.CampaignId).ThenBy(a => a.Step).ToList();
+
+    [Fact]
+    public async Task An_abandoned_cart_gets_its_steps_on_time_and_a_purchase_cancels_the_rest_at_once()
+    {
+        Use(CartRules);
+        await Consume(E("c-1", "cart_abandoned", T, "anna", Cart("cart-9"), Consent()));
+
+        var actions = await Actions("anna");
+        Assert.Equal([1, 2, 3], actions.Select(a => a.Step));
+        Assert.Equal([T.AddHours(1), T.AddHours(2), T.AddHours(26)], actions.Select(a => a.DueAt));
+        Assert.All(actions, a => Assert.Equal("pending", a.Status));
+        Assert.All(actions, a => Assert.Equal("cart-9", a.InstanceKey));
+
+        await Advance(TimeSpan.FromMinutes(59));
+        Assert.Empty(_channel.Delivered);
+        await Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(["email"], _channel.Delivered.Select(d => d.Kind));
+        Assert.Equal("cart-reminder", (string?)_channel.Delivered.Single().Settings["template"]);
+        await Advance(TimeSpan.FromHours(1));
+        Assert.Equal(["email", "retargeting"], _channel.Delivered.Select(d => d.Kind));
+
+        // The customer buys at 13:00 (the event is consumed at once): the offer is cancelled then, not at its due time,
+        // and the audience joined is left again.
+        await Consume(E("o-1", "order_placed", T.AddHours(3), "anna", new JsonObject { ["orderId"] = "o-1", ["total"] = 80 }));
+        actions = await Actions("anna");
+        var offer = actions.Single(a => a.Kind == "offer");
+        Assert.Equal("cancelled", offer.Status);
+        Assert.Equal("o-1", offer.CauseEventId);
+        Assert.Equal(["scheduled", "cancelled"], offer.Log.Select(l => l.Outcome));
+        var leave = actions.Single(a => a.Kind == "retargeting" && (string?)a.Settings!["op"] == "leave");
+        Assert.Equal("pending", leave.Status);
+        await Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["email", "retargeting", "retargeting"], _channel.Delivered.Select(d => d.Kind));
+        Assert.Equal("leave", (string?)_channel.Delivered.Last().Settings["op"]);
+
+        await Advance(TimeSpan.FromDays(3));
+        Assert.Equal(3, _channel.Delivered.Count);
+        var email = (await Actions("anna")).Single(a => a.Kind == "email");
+        Assert.Equal(["scheduled", "due", "delivered"], email.Log.Select(l => l.Outcome));
+        Assert.Equal(0, email.Log.Single(l => l.Outcome == "due").LateMs);
+    }
+
+    [Fact]
+    public async Task An_exit_that_happened_after_a_late_trigger_cancels_it_before_anything_is_sent()
+    {
+        Use(CartRules);
+        // The order (10:05) is consumed before the cart_abandoned of 10:00 arrives.
+        await Consume(E("o-1", "order_placed", T.AddMinutes(5), "ben", new JsonObject { ["orderId"] = "o-1" }, Consent()));
+        await Consume(E("c-1", "cart_abandoned", T, "ben", Cart("cart-1")));
+
+        var actions = await Actions("ben");
+        Assert.Equal(3, actions.Count);
+        Assert.All(actions, a => Assert.Equal("cancelled", a.Status));
+        Assert.All(actions, a => Assert.Equal("o-1", a.CauseEventId));
+        await Advance(TimeSpan.FromDays(2));
+        Assert.Empty(_channel.Delivered);
+
+        // An order before the cart does not end it.
+        await Consume(E("c-2", "cart_abandoned", T.AddDays(31), "ben", Cart("cart-2")));
+        Assert.Equal(3, (await Actions("ben")).Count(a => a.Status == "pending"));
+    }
+
+    [Fact]
+    public async Task A_redelivered_event_schedules_nothing_twice()
+    {
+        Use(CartRules);
+        var cart = E("c-1", "cart_abandoned", T, "cleo", Cart("cart-1"), Consent());
+        await Consume(cart);
+        await Consume(cart, cart);
+        var actions = await Actions("cleo");
+        Assert.Equal(3, actions.Count);
+        Assert.Equal(3, actions.Select(a => a.ActionId).Distinct().Count());
+        Assert.All(actions, a => Assert.Single(a.Log));
+    }
+
+    [Fact]
+    public async Task An_exit_ends_only_the_instance_with_its_key_when_it_carries_one()
+    {
+        Use(CartRules);
+        await Consume(E("c-1", "cart_abandoned", T, "dana", Cart("cart-1")), E("c-2", "cart_abandoned", T.AddMinutes(1), "dana", Cart("cart-2")));
+        // Re-entry is per customer (30 days), so the second cart started nothing.
+        Assert.Equal(3, (await Actions("dana")).Count);
+
+        await Consume(E("o-x", "order_placed", T.AddMinutes(10), "dana", new JsonObject { ["cartId"] = "cart-other" }));
+        Assert.All(await Actions("dana"), a => Assert.Equal("pending", a.Status));
+        await Consume(E("o-1", "order_placed", T.AddMinutes(11), "dana", new JsonObject { ["cartId"] = "cart-1" }));
+        Assert.All(await Actions("dana"), a => Assert.Equal("cancelled", a.Status));
+    }
+
+    [Fact]
+    public async Task Conditions_and_reentry_decide_who_starts()
+    {
+        Use(CartRules);
+        await Consume(E("c-small", "cart_abandoned", T, "eve", Cart("cart-1", 10)));
+        Assert.Empty(await Actions("eve"));
+        await Consume(E("c-1", "cart_abandoned", T.AddMinutes(1), "eve", Cart("cart-2")));
+        await Consume(E("c-2", "cart_abandoned", T.AddDays(10), "eve", Cart("cart-3")));
+        Assert.Equal(3, (await Actions("eve")).Count);
+        await Consume(E("c-3", "cart_abandoned", T.AddDays(31), "eve", Cart("cart-4")));
+        Assert.Equal(6, (await Actions("eve")).Count);
+    }
+
+    [Fact]
+    public async Task Marketing_waits_for_the_send_window_in_the_customers_zone_and_transactional_goes_at_once()
+    {
+        Use("""
+            defaults:
+              timeZone: Europe/Amsterdam
+              sendWindow: { from: "08:00", to: "21:00" }
+            campaigns:
+              - id: nudge
+                trigger: { event: product_viewed }
+                steps:
+                  - delay: 12h
+                    action: { kind: email, template: nudge }
+              - id: confirm
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - delay: 12h
+                    action: { kind: email, template: order-confirmation }
+            """);
+        // 10:00 Amsterdam + 12 h = 22:00, in quiet hours: the nudge waits for 08:00 Amsterdam (07:00 UTC).
+        await Consume(E("v-1", "product_viewed", T, "finn", traits: Consent()));
+        // A customer in New York: 05:00 there + 12 h = 17:00, inside the window.
+        await Consume(E("v-2", "product_viewed", T, "gwen", traits: new JsonObject { ["emailConsent"] = true, ["timeZone"] = "America/New_York" }));
+        // Transactional, no consent, due at 22:00: goes at once.
+        await Consume(E("o-1", "order_placed", T, "hugo"));
+
+        await Advance(TimeSpan.FromHours(12));
+        Assert.Equal(["gwen", "hugo"], _channel.Delivered.Select(d => d.CustomerId).Order());
+        var nudge = (await Actions("finn")).Single();
+        Assert.Equal("pending", nudge.Status);
+        Assert.Equal(new DateTimeOffset(2026, 11, 3, 7, 0, 0, TimeSpan.Zero), nudge.DueAt);
+        Assert.Equal("window", nudge.Log.Single(l => l.Outcome == "deferred").Reason);
+
+        await Advance(TimeSpan.FromHours(10) - TimeSpan.FromSeconds(1));
+        Assert.DoesNotContain("finn", _channel.Delivered.Select(d => d.CustomerId));
+        await Advance(TimeSpan.FromSeconds(1));
+        Assert.Contains("finn", _channel.Delivered.Select(d => d.CustomerId));
+    }
+
+    [Fact]
+    public async Task Without_consent_marketing_email_is_suppressed_and_recorded()
+    {
+        Use(CartRules);
+        await Consume(E("c-1", "cart_abandoned", T, "ida", Cart("cart-1"), Consent(false)));
+        await Advance(TimeSpan.FromHours(1));
+        var email = (await Actions("ida")).Single(a => a.Kind == "email");
+        Assert.Equal("suppressed", email.Status);
+        Assert.Equal("consent", email.Reason);
+        Assert.Empty(_channel.Delivered);
+        // Retargeting is not email: it goes (its own consent rules come with the channel).
+        await Advance(TimeSpan.FromHours(1));
+        Assert.Equal(["retargeting"], _channel.Delivered.Select(d => d.Kind));
+    }
+
+    [Theory]
+    [InlineData("defer")]
+    [InlineData("skip")]
+    public async Task A_frequency_cap_lets_the_higher_priority_send_go_and_defers_or_skips_the_other(string onCap)
+    {
+        Use($$"""
+            defaults:
+              frequencyCap: { channel: email, max: 1, per: 7d, onCap: {{onCap}} }
+            campaigns:
+              - id: low
+                priority: 1
+                trigger: { event: product_viewed }
+                steps:
+                  - delay: 1h
+                    action: { kind: email, template: low }
+              - id: high
+                priority: 10
+                trigger: { event: product_viewed }
+                steps:
+                  - delay: 1h
+                    action: { kind: email, template: high }
+            """);
+        await Consume(E("v-1", "product_viewed", T, "jan", traits: Consent()));
+        await Advance(TimeSpan.FromHours(1));
+        Assert.Equal(["high"], _channel.Delivered.Select(d => d.CampaignId));
+        var low = (await Actions("jan")).Single(a => a.CampaignId == "low");
+        if (onCap == "skip")
+        {
+            Assert.Equal("suppressed", low.Status);
+            Assert.StartsWith("cap", low.Reason);
+        }
+        else
+        {
+            Assert.Equal("pending", low.Status);
+            Assert.Equal(T.AddHours(1).AddDays(7), low.DueAt);
+            await Advance(TimeSpan.FromDays(7));
+            Assert.Equal(["high", "low"], _channel.Delivered.Select(d => d.CampaignId));
+        }
+    }
+
+    [Fact]
+    public async Task Holdout_and_variants_are_stable_per_customer_and_recorded()
+    {
+        Use("""
+            campaigns:
+              - id: split
+                trigger: { event: product_viewed }
+                reentry: { after: 1s }
+                holdout: 20%
+                steps:
+                  - variants:
+                      - { weight: 50, action: { kind: banner, slot: home-hero, creative: a } }
+                      - { weight: 50, action: { kind: banner, slot: home-hero, creative: b } }
+            """);
+        var events = Enumerable.Range(0, 400).Select(i => E($"v-{i}", "product_viewed", T, $"cust-{i}")).ToArray();
+        await Consume(events);
+        await Consume(Enumerable.Range(0, 400).Select(i => E($"w-{i}", "product_viewed", T.AddHours(1), $"cust-{i}")).ToArray());
+        await Advance(TimeSpan.FromHours(2));
+
+        var summary = await _queries.SummaryAsync("split", default);
+        var step = Assert.Single(summary.Steps);
+        Assert.Equal(800, step.ByStatus.Values.Sum());
+        Assert.InRange(step.Holdout, 2 * 50, 2 * 110);                 // about 20 % of 400 customers, both times
+        Assert.Equal(step.Holdout, step.ByStatus["suppressed"]);
+        Assert.InRange(step.Variant0, 800 * 0.35, 800 * 0.65);
+        for (var i = 0; i < 400; i += 37)
+        {
+            var both = await Actions($"cust-{i}");
+            Assert.Equal(2, both.Count);
+            Assert.Equal(both[0].Holdout, both[1].Holdout);
+            Assert.Equal(both[0].Variant, both[1].Variant);
+        }
+        Assert.Equal(800 - step.Holdout, _channel.Delivered.Count);
+    }
+
+    [Fact]
+    public async Task Entering_a_phase_starts_its_campaign_once()
+    {
+        Use("""
+            campaigns:
+              - id: award-banner
+                trigger: { phaseEntered: awareness }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: award-2026, ttl: 14d }
+            """);
+        await Consume(E("p-1", "page_viewed", T, "kim"), E("p-2", "page_viewed", T.AddMinutes(1), "kim"));
+        await Consume(E("p-3", "ad_clicked", T.AddMinutes(2), "kim"));
+        await Advance(TimeSpan.FromSeconds(1));
+        var banner = Assert.Single(await Actions("kim"));
+        Assert.Equal("delivered", banner.Status);
+        Assert.Equal("p-1", banner.TriggerId);
+        Assert.Equal("award-2026", (string?)_channel.Delivered.Single().Settings["creative"]);
+    }
+
+    [Fact]
+    public async Task A_device_that_logs_in_brings_its_pending_steps_and_the_customers_purchase_cancels_them()
+    {
+        Use(CartRules);
+        await Consume(E("c-1", "cart_abandoned", T, null, Cart("cart-1"), Consent(), device: "phone-1"));
+        await Consume(E("i-1", "identified", T.AddMinutes(5), "lena", device: "phone-1"));
+        Assert.Equal(3, (await Actions("lena")).Count(a => a.Status == "pending"));
+        await Consume(E("o-1", "order_placed", T.AddMinutes(20), "lena", new JsonObject { ["orderId"] = "o-1" }));
+        Assert.All(await Actions("lena"), a => Assert.Equal("cancelled", a.Status));
+    }
+
+    [Fact]
+    public async Task Actions_fired_late_after_an_outage_are_recorded_as_late()
+    {
+        Use(CartRules);
+        await Consume(E("c-1", "cart_abandoned", T, "mo", Cart("cart-1"), Consent()));
+        await Advance(TimeSpan.FromHours(5)); // the worker was down: steps 1 and 2 fire now, 4 and 3 hours late
+        var late = (await Actions("mo")).Where(a => a.Status == "delivered").Select(a => a.Log.Single(l => l.Outcome == "due")).ToList();
+        Assert.Equal(2, late.Count);
+        Assert.All(late, l => Assert.StartsWith("late", l.Reason));
+        Assert.Equal([3 * 3600_000L, 4 * 3600_000L], late.Select(l => l.LateMs!.Value).Order());
+    }
+}
+
+public sealed class SqliteCampaignSchedulingTests : CampaignSchedulingTests
+{
+    protected override StorageProvider Provider => StorageProvider.Sqlite;
+
+    protected override Task<string> CreateDatabaseAsync() =>
+        Task.FromResult($"Data Source={Path.Combine(Directory.CreateTempSubdirectory("co-campaign-").FullName, "c.db")}");
+
+    protected override Task DropDatabaseAsync(string connectionString)
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(Path.GetDirectoryName(new SqliteConnectionStringBuilder(connectionString).DataSource)!, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PostgresCampaignSchedulingTests : CampaignSchedulingTests
+{
+    protected override StorageProvider Provider => StorageProvider.Postgres;
+
+    protected override Task<string> CreateDatabaseAsync() => TestServers.CreatePostgresDatabaseAsync();
+
+    protected override Task DropDatabaseAsync(string connectionString) => TestServers.DropPostgresDatabaseAsync(connectionString);
+}
