@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Integration.Tests.Support;
 using Microsoft.Data.Sqlite;
@@ -95,48 +93,10 @@ public sealed class CrashTests
         }
     }
 
-    /// <summary>The real worker as its own process (what infra/run.sh starts), on a free loopback port.</summary>
-    static async Task<(Process, HttpClient)> StartWorkerAsync(string queue, string database)
+    static Task<(Process, HttpClient)> StartWorkerAsync(string queue, string database) => WorkerProcess.StartAsync(new()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CampaignOrchestrator.Worker.dll")])
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-            Environment =
-            {
-                ["Bus__QueueName"] = queue,
-                ["Bus__RabbitMq__Host"] = TestServers.RabbitHost,
-                ["Bus__RabbitMq__Port"] = TestServers.RabbitPort.ToString(),
-                ["Storage__Provider"] = "Sqlite",
-                ["Storage__ConnectionString"] = $"Data Source={database}",
-                ["Http__Urls"] = $"http://127.0.0.1:{port}",
-                ["Logging__LogLevel__Default"] = "Warning",
-            },
-        };
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if ((await http.GetAsync("/health")).IsSuccessStatusCode)
-                    return (process, http);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-            }
-            Assert.False(process.HasExited, $"the worker exited with code {(process.HasExited ? process.ExitCode : 0)}");
-            await Task.Delay(200);
-        }
-        Assert.Fail("the worker did not become healthy in 60 s");
-        return (process, http);
-    }
+        ["Bus__QueueName"] = queue,
+        ["Storage__Provider"] = "Sqlite",
+        ["Storage__ConnectionString"] = $"Data Source={database}",
+    });
 }

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace CampaignOrchestrator.Integration.Tests.Support;
+
+/// <summary>The real worker as its own process (what infra/run.sh starts), on a free loopback port.</summary>
+internal static class WorkerProcess
+{
+    /// <summary>Starts the worker with <paramref name="environment"/> over the test defaults and waits until it is healthy.</summary>
+    public static async Task<(Process Process, HttpClient Http)> StartAsync(Dictionary<string, string> environment)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CampaignOrchestrator.Worker.dll")])
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+            Environment =
+            {
+                ["Bus__RabbitMq__Host"] = TestServers.RabbitHost,
+                ["Bus__RabbitMq__Port"] = TestServers.RabbitPort.ToString(),
+                ["Http__Urls"] = $"http://127.0.0.1:{port}",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+        };
+        foreach (var (key, value) in environment)
+            psi.Environment[key] = value;
+        var process = Process.Start(psi)!;
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health")).IsSuccessStatusCode)
+                    return (process, http);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            Assert.False(process.HasExited, $"the worker exited with code {(process.HasExited ? process.ExitCode : 0)}: {string.Join('\n', output)}");
+            await Task.Delay(200);
+        }
+        Assert.Fail("the worker did not become healthy in 60 s: " + string.Join('\n', output));
+        return (process, http);
+    }
+
+    /// <summary>Kills the process (SIGKILL) if it still runs.</summary>
+    public static async Task KillAsync(Process? process)
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+}
