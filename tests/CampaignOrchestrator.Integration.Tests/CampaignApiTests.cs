@@ -1,0 +1,98 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Integration.Tests.Support;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// The running worker as marketers and operators see it: the rules it runs (and reloads when the
+/// files change, refusing a bad change with its reasons), a customer's actions with their life, and
+/// a campaign's funnel and outcome log.
+/// </summary>
+public sealed class CampaignApiTests : IAsyncLifetime
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("co-api-rules-").FullName;
+
+    const string Rules = """
+        campaigns:
+          - id: cart-recovery
+            trigger: { event: cart_abandoned }
+            key: properties.cartId
+            exitOn: [order_placed]
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: come-back }
+              - delay: 2d
+                action: { kind: email, template: cart-reminder }
+        """;
+
+    string RulesFile => Path.Combine(_folder, "campaigns.yaml");
+
+    public Task InitializeAsync() => File.WriteAllTextAsync(RulesFile, Rules);
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Actions_their_life_and_the_campaign_funnel_are_visible_and_a_purchase_shows_as_the_cancelling_event()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _folder });
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var t = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await shop.PublishAsync(Events.Json("cart_abandoned", "api-cart", t, "api-anna", properties: new { cartId = "cart-1", cartValue = 50 }));
+        var journey = await worker.WaitForCustomerAsync("api-anna", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "delivered"));
+        await shop.PublishAsync(Events.Json("order_placed", "api-order", t.AddMinutes(5), "api-anna", properties: new { orderId = "o-1", total = 50 }));
+        journey = await worker.WaitForCustomerAsync("api-anna", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "cancelled"));
+
+        var actions = journey["actions"]!.AsArray().Select(a => a!.AsObject()).OrderBy(a => (int)a["step"]!).ToList();
+        Assert.Equal(["delivered", "cancelled"], actions.Select(a => (string?)a["status"]));
+        Assert.Equal(["scheduled", "due", "delivered"], actions[0]["log"]!.AsArray().Select(l => (string?)l!["outcome"]));
+        Assert.Equal("api-order", (string?)actions[1]["causeEventId"]);
+        Assert.Equal("api-cart", (string?)actions[1]["triggerId"]);
+        Assert.Equal(50m, (decimal)journey["orderTotal"]!);
+
+        var funnel = await worker.Http.GetFromJsonAsync<JsonObject>("/api/campaigns/cart-recovery");
+        Assert.Equal(1, (int)funnel!["steps"]![0]!["byStatus"]!["delivered"]!);
+        Assert.Equal(1, (int)funnel["steps"]![1]!["byStatus"]!["cancelled"]!);
+        var log = await worker.Http.GetFromJsonAsync<JsonArray>("/api/campaigns/cart-recovery/log?outcome=cancelled");
+        Assert.Equal("api-order", (string?)Assert.Single(log!)!["causeEventId"]);
+    }
+
+    [Fact]
+    public async Task The_worker_reloads_changed_rules_and_keeps_the_last_valid_ones_when_a_change_is_refused()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, transport: "InMemory", extra: new Dictionary<string, string?> { ["Rules:Path"] = _folder });
+        var first = await worker.Http.GetFromJsonAsync<JsonObject>("/api/rules");
+        var version = (string)first!["version"]!;
+        Assert.Equal(["cart-recovery"], first["campaigns"]!.AsArray().Select(c => (string?)c));
+
+        await File.WriteAllTextAsync(RulesFile, Rules.Replace("delay: 2d", "delay: 3d"));
+        var changed = await WaitForRulesAsync(worker, r => (string)r["version"]! != version);
+        Assert.Null(changed["lastRefusal"]);
+
+        await File.WriteAllTextAsync(RulesFile, Rules.Replace("delay: 2d", "delay: later"));
+        var refused = await WaitForRulesAsync(worker, r => r["lastRefusal"] is JsonObject);
+        Assert.Equal((string)changed["version"]!, (string)refused["version"]!);
+        var error = (string)refused["lastRefusal"]!["errors"]![0]!;
+        Assert.Contains("campaigns.yaml:8:", error);
+        Assert.Contains("campaign 'cart-recovery'", error);
+        Assert.Contains("'later'", error);
+    }
+
+    static async Task<JsonObject> WaitForRulesAsync(TestWorker worker, Func<JsonObject, bool> until)
+    {
+        JsonObject? last = null;
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await worker.Http.GetFromJsonAsync<JsonObject>("/api/rules");
+            if (until(last!))
+                return last!;
+            await Task.Delay(100);
+        }
+        Assert.Fail("the rules did not change as expected in 15 s; last seen: " + last?.ToJsonString());
+        return null!;
+    }
+}
