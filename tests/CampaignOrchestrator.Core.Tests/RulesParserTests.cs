@@ -135,6 +135,7 @@ public sealed class RulesParserTests
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, conditions: { field: shoeSize, op: eq, value: 1 }, steps: [ { action: { kind: email, template: t } } ] } ]", "unknown field 'shoeSize'; use one of traits.*, properties.*, context.*, phase, orders.count, orders.total")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, conditions: { field: traits.country, op: in, value: nl }, steps: [ { action: { kind: email, template: t } } ] } ]", "op 'in' takes a list value")]
     [InlineData("campaigns: [ { id: a, trigger: { schedule: every monday }, steps: [ { action: { kind: email, template: t } } ] } ]", "is not a Quartz cron expression")]
+    [InlineData("campaigns: [ { id: a, trigger: { schedule: \"0 0 25 ? * MON\" }, steps: [ { action: { kind: email, template: t } } ] } ]", "is not a Quartz cron expression (Hour values must be between 0 and 23)")]
     [InlineData("defaults: { timeZone: Mars/Olympus }\ncampaigns: []", "unknown time zone 'Mars/Olympus'")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [] } ]", "steps is a non-empty list")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [ { action: { kind: email, template: t } } ] }, { id: a, trigger: { event: y }, steps: [ { action: { kind: email, template: t } } ] } ]", "campaign id 'a' is used twice")]

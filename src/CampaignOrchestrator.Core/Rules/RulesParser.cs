@@ -88,6 +88,20 @@ public static partial class RulesParser
     static Exception Unwrap(Exception ex) => ex.InnerException is YamlException inner ? Unwrap(inner) : ex;
 
     /// <summary>Parses <c>30d</c>, <c>1h</c>, <c>15m</c>, <c>45s</c>, <c>2w</c>.</summary>
+    /// <summary>Why Quartz refuses a cron expression, or null when it accepts it.</summary>
+    static string? CronProblem(string cron)
+    {
+        try
+        {
+            _ = new Quartz.CronExpression(cron);
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            return ex.Message.TrimEnd('.');
+        }
+    }
+
     public static bool TryParseDuration(string? text, out TimeSpan duration)
     {
         duration = default;
@@ -360,13 +374,16 @@ public static partial class RulesParser
                     return inactive is null ? null : new InactivityTrigger(inactive.Value, inPhase);
                 default:
                     var cron = Scalar(map, "schedule");
-                    if (cron is null || cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not (6 or 7))
+                    var cronError = cron is null ? "it is empty"
+                        : cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length is not (6 or 7) ? "it needs 6 or 7 fields"
+                        : CronProblem(cron);
+                    if (cronError is not null)
                     {
-                        Error(Node(map, "schedule")!, $"schedule '{cron}' is not a Quartz cron expression (6 or 7 fields: sec min hour day month weekday [year]), e.g. \"0 0 9 ? * MON\"");
+                        Error(Node(map, "schedule")!, $"schedule '{cron}' is not a Quartz cron expression ({cronError}); write sec min hour day-of-month month day-of-week [year], e.g. \"0 0 9 ? * MON\"");
                         return null;
                     }
                     var segment = Node(map, "segment") is { } s ? Condition(s) : null;
-                    return new ScheduleTrigger(cron, segment);
+                    return new ScheduleTrigger(cron!, segment);
             }
         }
 
