@@ -62,6 +62,18 @@ internal static partial class Log
     [LoggerMessage(3008, LogLevel.Debug, "Action {ActionId} of campaign {CampaignId} for {CustomerId} ({Kind}): delivered {Delivered}, {Detail}")]
     public static partial void ActionDelivered(ILogger logger, string actionId, string campaignId, string? customerId, string kind, bool delivered, string? detail);
 
+    [LoggerMessage(3009, LogLevel.Information, "Inactivity scan of campaign {CampaignId}: {Found} customer(s) quiet since before {Until:O}")]
+    public static partial void InactivityScanned(ILogger logger, string campaignId, int found, DateTimeOffset until);
+
+    [LoggerMessage(3010, LogLevel.Information, "Schedule of campaign {CampaignId} fired for {FireTime:O}: {Matched} customer(s) in the segment, {Scheduled} step(s) scheduled")]
+    public static partial void ScheduleRan(ILogger logger, string campaignId, DateTimeOffset fireTime, int matched, int scheduled);
+
+    [LoggerMessage(3011, LogLevel.Information, "Campaign {CampaignId} runs on schedule '{Cron}' ({Zone}); next firing {Next:O}")]
+    public static partial void ScheduleJobPlanned(ILogger logger, string campaignId, string cron, string zone, DateTimeOffset? next);
+
+    [LoggerMessage(3012, LogLevel.Error, "Updating the Quartz jobs for the new rules failed: {Reason}")]
+    public static partial void JobsSyncFailed(ILogger logger, string reason);
+
     [LoggerMessage(4001, LogLevel.Information, "Rules version {Version} in force: {Campaigns} campaign(s); {Cancelled} pending step(s) of removed or changed campaigns cancelled")]
     public static partial void RulesActive(ILogger logger, string version, int campaigns, int cancelled);
 

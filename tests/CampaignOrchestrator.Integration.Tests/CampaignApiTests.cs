@@ -81,6 +81,37 @@ public sealed class CampaignApiTests : IAsyncLifetime
         Assert.Contains("'later'", error);
     }
 
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Quartz_runs_the_inactivity_scan_and_cron_schedules_in_the_running_worker(Db db)
+    {
+        await File.WriteAllTextAsync(RulesFile, """
+            campaigns:
+              - id: quiet
+                trigger: { inactiveFor: 30s }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: still-there }
+              - id: every-two-seconds
+                trigger: { schedule: "0/2 * * * * ?", segment: { all: [ { field: phase, op: eq, value: awareness } ] } }
+                reentry: { after: 1h }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: tick }
+            """);
+        await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?>
+        {
+            ["Rules:Path"] = _folder,
+            ["Scheduling:InactivityScanInterval"] = "00:00:01",
+        });
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        await shop.PublishAsync(Events.Json("page_viewed", Events.Id("quartz"), DateTimeOffset.UtcNow.AddMinutes(-5), "quartz-quinn"));
+
+        var journey = await worker.WaitForCustomerAsync("quartz-quinn", j => j["actions"]!.AsArray().Count(a => (string?)a!["status"] == "delivered") == 2);
+        var byCampaign = journey["actions"]!.AsArray().ToDictionary(a => (string)a!["campaignId"]!, a => a!.AsObject());
+        Assert.StartsWith("inactive:", (string)byCampaign["quiet"]["triggerId"]!);
+        Assert.StartsWith("schedule:", (string)byCampaign["every-two-seconds"]["triggerId"]!);
+    }
+
     static async Task<JsonObject> WaitForRulesAsync(TestWorker worker, Func<JsonObject, bool> until)
     {
         JsonObject? last = null;

@@ -359,6 +359,62 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.All(await Actions("lena"), a => Assert.Equal("cancelled", a.Status));
     }
 
+    TriggerScans Scans() => new(_database, _rules, _store, _time, NullLogger<TriggerScans>.Instance);
+
+    [Fact]
+    public async Task Inactivity_is_found_by_the_scan_once_per_quiet_period_and_activity_ends_what_it_started()
+    {
+        Use("""
+            campaigns:
+              - id: win-back
+                trigger: { inactiveFor: 60d, inPhase: purchase }
+                reentry: { after: 1d }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: we-miss-you }
+                  - delay: 7d
+                    action: { kind: banner, slot: home-hero, creative: last-chance }
+            """);
+        await Consume(E("o-1", "order_placed", T, "nora"), E("v-1", "product_viewed", T, "otto"), E("o-2", "order_placed", T.AddDays(10), "piet"));
+        var scans = Scans();
+        Assert.Equal(0, await scans.ScanInactivityAsync(default));
+
+        await Advance(TimeSpan.FromDays(60));
+        Assert.Equal(2, await scans.ScanInactivityAsync(default));            // nora, 60 days quiet; otto is not in purchase
+        Assert.Equal(0, await scans.ScanInactivityAsync(default));            // the same quiet period is not found twice
+        await Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["nora"], _channel.Delivered.Select(d => d.CustomerId));
+        Assert.Empty(await Actions("otto"));
+
+        // Nora comes back: the pending second step ends. Piet goes quiet later and is found then.
+        await Consume(E("v-2", "product_viewed", T.AddDays(61), "nora"));
+        var last = (await Actions("nora")).Single(a => a.Step == 2);
+        Assert.Equal(("cancelled", "v-2"), (last.Status, last.CauseEventId));
+        await Advance(TimeSpan.FromDays(10));
+        Assert.Equal(2, await scans.ScanInactivityAsync(default));
+        Assert.Equal(2, (await Actions("piet")).Count);
+    }
+
+    [Fact]
+    public async Task A_schedule_starts_its_campaign_for_the_segment_at_each_firing_once()
+    {
+        Use("""
+            campaigns:
+              - id: digest
+                trigger: { schedule: "0 0 9 ? * MON", segment: { all: [ { field: phase, op: eq, value: loyalty } ] } }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: digest }
+            """);
+        await Consume(E("o-1", "order_placed", T, "quinn"), E("o-2", "order_placed", T.AddMinutes(1), "quinn"), E("o-3", "order_placed", T, "rosa"));
+        var scans = Scans();
+        var monday = new DateTimeOffset(2026, 11, 9, 8, 0, 0, TimeSpan.Zero);
+        Assert.Equal(1, await scans.RunScheduleAsync("digest", monday, default));
+        Assert.Equal(0, await scans.RunScheduleAsync("digest", monday, default)); // the same firing again (recovery) adds nothing
+        Assert.Equal(1, await scans.RunScheduleAsync("digest", monday.AddDays(7), default));
+        Assert.Equal(2, (await Actions("quinn")).Count);
+        Assert.Empty(await Actions("rosa"));
+        Assert.Equal(0, await scans.RunScheduleAsync("no-such-campaign", monday, default));
+    }
+
     [Fact]
     public async Task Actions_fired_late_after_an_outage_are_recorded_as_late()
     {

@@ -33,7 +33,9 @@ public sealed record PlanDecision(InstancePlan? Plan, string? SkipReason);
 /// <summary>
 /// Turns a trigger into a campaign instance (spec/rules.md): conditions, re-entry, holdout, variants
 /// and the steps' due times (each delay from the previous step, the first from the trigger's
-/// occurredAt; <c>at</c> waits for the next such local time in the customer's zone). Pure: the store
+/// occurredAt; <c>at</c> waits for the next such local time in the customer's zone). Re-entry is
+/// judged per customer and campaign: once ever by default, except for schedules, which start at every
+/// firing unless <c>reentry</c> says otherwise. Pure: the store
 /// supplies earlier instances and writes the result.
 /// </summary>
 public static class CampaignPlanner
@@ -46,6 +48,9 @@ public static class CampaignPlanner
         var subject = new ConditionSubject(customer.Traits, trigger.Properties, trigger.Context, customer.Phase, customer.OrderCount, customer.OrderTotal);
         if (!ConditionEvaluator.Evaluate(campaign.Conditions, subject))
             return new PlanDecision(null, "conditions not met");
+        // A schedule starts the campaign at every firing unless its re-entry says otherwise.
+        if (campaign.Trigger is ScheduleTrigger && campaign.ReentryAfter is null)
+            earlierStarts = [];
         foreach (var earlier in earlierStarts)
         {
             if (campaign.ReentryAfter is not { } after)

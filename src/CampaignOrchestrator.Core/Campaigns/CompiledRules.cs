@@ -27,6 +27,8 @@ public sealed class CompiledRules
         ByPhase = rules.Campaigns.Where(c => c.Trigger is PhaseEnteredTrigger)
             .GroupBy(c => ((PhaseEnteredTrigger)c.Trigger).Phase)
             .ToFrozenDictionary(g => g.Key, g => g.ToArray());
+        Inactivity = rules.Campaigns.Where(c => c.Trigger is InactivityTrigger).ToArray();
+        Schedules = rules.Campaigns.Where(c => c.Trigger is ScheduleTrigger).ToArray();
         ExitsByEvent = rules.Campaigns.SelectMany(c => c.ExitOn.Select(e => (Event: e, Campaign: c)))
             .GroupBy(x => x.Event, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Campaign).ToArray(), StringComparer.Ordinal);
@@ -49,6 +51,12 @@ public sealed class CompiledRules
 
     /// <summary>Campaigns that entering a phase starts.</summary>
     public FrozenDictionary<Phase, Campaign[]> ByPhase { get; }
+
+    /// <summary>Campaigns started by inactivity (any later event of the customer ends their pending steps).</summary>
+    public IReadOnlyList<Campaign> Inactivity { get; }
+
+    /// <summary>Campaigns started by a cron schedule over a segment.</summary>
+    public IReadOnlyList<Campaign> Schedules { get; }
 
     /// <summary>Campaigns an event type exits.</summary>
     public FrozenDictionary<string, Campaign[]> ExitsByEvent { get; }

@@ -71,8 +71,9 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         return (scheduled, cancelled);
     }
 
-    async Task<int> StartAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
-        List<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> occurrences, Func<string, JourneyProfile> profileOf,
+    /// <summary>Starts campaign instances for <paramref name="occurrences"/> (re-entry, conditions, late exits) and writes their steps.</summary>
+    public async Task<int> StartAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
+        IReadOnlyList<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> occurrences, Func<string, JourneyProfile> profileOf,
         DateTimeOffset now, CancellationToken ct)
     {
         // 2. Re-entry is judged on the instances started before (stored, or earlier in this batch).
@@ -181,13 +182,14 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         var exits = new List<object?[]>();
         foreach (var (e, profileId) in fresh)
         {
-            if (!rules.ExitsByEvent.TryGetValue(e.Type, out var campaigns))
-                continue;
-            foreach (var campaign in campaigns)
+            foreach (var campaign in rules.ExitsByEvent.GetValueOrDefault(e.Type) ?? [])
             {
                 var key = campaign.Key is null ? null : KeyOf(campaign.Key, e.PropertiesJson, e.ContextJson);
                 exits.Add([profileId, campaign.Id, key, e.OccurredAt, e.EventId, $"exit: {e.Type} at {e.OccurredAt:O}"]);
             }
+            // The customer is active again: what inactivity started ends.
+            foreach (var campaign in rules.Inactivity)
+                exits.Add([profileId, campaign.Id, null, e.OccurredAt, e.EventId, $"active again: {e.Type} at {e.OccurredAt:O}"]);
         }
         if (exits.Count == 0)
             return 0;

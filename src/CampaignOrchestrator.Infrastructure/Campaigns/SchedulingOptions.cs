@@ -16,6 +16,9 @@ public sealed class SchedulingOptions
     /// <summary>How long a claim holds (PostgreSQL): after this, actions claimed by a worker that died are claimed again.</summary>
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often the inactivity scan looks for customers who went quiet (a Quartz job).</summary>
+    public TimeSpan InactivityScanInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>An action fired this long after its due time is recorded as late (a worker was down).</summary>
     public TimeSpan LateAfter { get; set; } = TimeSpan.FromMinutes(1);
 }
@@ -31,6 +34,8 @@ internal sealed class SchedulingOptionsValidator : IValidateOptions<SchedulingOp
             errors.Add($"Scheduling:BatchSize must be 1-10000 (got {o.BatchSize})");
         if (o.ClaimLease < TimeSpan.FromSeconds(5))
             errors.Add($"Scheduling:ClaimLease must be at least 00:00:05 (got {o.ClaimLease})");
+        if (o.InactivityScanInterval < TimeSpan.FromSeconds(1))
+            errors.Add($"Scheduling:InactivityScanInterval must be at least 00:00:01 (got {o.InactivityScanInterval})");
         if (o.LateAfter < TimeSpan.Zero)
             errors.Add($"Scheduling:LateAfter must not be negative (got {o.LateAfter})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -269,6 +269,38 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             (JsonNode.Parse(row.Traits) as JsonObject) ?? [], row.OrderCount, row.OrderTotal, row.EventCount, row.FirstSeen, row.LastSeen, history, timeline);
     }
 
+    /// <summary>
+    /// Starts campaigns for triggers that are not events (inactivity, schedules) on the customers
+    /// named; customers that no longer exist (merged meanwhile) are left out. Returns the steps scheduled.
+    /// </summary>
+    public async Task<int> StartCampaignsAsync(IReadOnlyList<(Core.Rules.Campaign Campaign, string ProfileId, Core.Campaigns.TriggerOccurrence Trigger)> occurrences,
+        CancellationToken cancellationToken)
+    {
+        if (occurrences.Count == 0)
+            return 0;
+        var active = rules.Current;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var ids = occurrences.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+        var profiles = (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
+                $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@ids")}", new { ids = _sql.List(ids) }, tx, cancellationToken: cancellationToken)))
+            .ToDictionary(r => r.ProfileId, FromRow, StringComparer.Ordinal);
+        var scheduled = await _campaigns.StartAsync(connection, tx, active, occurrences.Where(o => profiles.ContainsKey(o.ProfileId)).ToList(),
+            id => profiles[id], time.GetUtcNow(), cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return scheduled;
+    }
+
+    /// <summary>A page of profiles in profile id order after <paramref name="afterProfileId"/> (segment scans).</summary>
+    public async Task<IReadOnlyList<JourneyProfile>> ReadProfilesAsync(string afterProfileId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
+                "SELECT * FROM profiles WHERE profile_id > @afterProfileId ORDER BY profile_id LIMIT @limit", new { afterProfileId, limit },
+                cancellationToken: cancellationToken)))
+            .Select(FromRow).ToList();
+    }
+
     /// <summary>Answers whether the store can be reached (for <c>/health</c>).</summary>
     public async Task PingAsync(CancellationToken cancellationToken)
     {

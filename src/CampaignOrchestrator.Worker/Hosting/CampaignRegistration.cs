@@ -3,7 +3,9 @@ using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.Extensions.Options;
+using Quartz;
 
 namespace CampaignOrchestrator.Worker.Hosting;
 
@@ -16,7 +18,7 @@ internal static class CampaignRegistration
     public static IHostApplicationBuilder AddCampaigns(this IHostApplicationBuilder builder)
     {
         var options = builder.BindValidated(RulesOptions.SectionName, new RulesOptionsValidator());
-        builder.BindValidated(SchedulingOptions.SectionName, new SchedulingOptionsValidator());
+        builder.BindValidated(Infrastructure.Campaigns.SchedulingOptions.SectionName, new SchedulingOptionsValidator());
 
         var path = options.Resolve() ?? throw new OptionsValidationException(RulesOptions.SectionName, typeof(RulesOptions),
             [$"Rules:Path: no rules file or folder at '{options.Path}' (looked in {Directory.GetCurrentDirectory()} and {AppContext.BaseDirectory})"]);
@@ -48,7 +50,45 @@ internal static class CampaignRegistration
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RulesWatcher>());
         builder.Services.AddSingleton<ActionDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ActionDispatcher>());
+
+        // Quartz runs what is shaped like a schedule: the inactivity scan and each cron campaign, in a
+        // persistent store (clustered on PostgreSQL: one node runs each firing). Due actions are not
+        // Quartz triggers; the dispatcher claims them (docs/decisions/0003-scheduled-actions.md).
+        builder.Services.AddSingleton<TriggerScans>();
+        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        builder.Services.AddQuartz(q =>
+        {
+            q.ConfigureScheduler(o => o.InstanceName = "campaign-orchestrator");
+            q.UseDefaultThreadPool(2);
+            q.UsePersistentStore(store =>
+            {
+                if (storage.Provider == StorageProvider.Postgres)
+                {
+                    store.UsePostgres(storage.ConnectionString);
+                    store.UseClustering(c =>
+                    {
+                        c.CheckinInterval = TimeSpan.FromSeconds(10);
+                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(20);
+                    });
+                }
+                else
+                    store.UseSqlite(QuartzSqlite(storage.ConnectionString));
+                store.ProvisionSchema();
+            });
+        });
+        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        builder.Services.AddHostedService<CampaignJobs>();
         return builder;
+    }
+
+    /// <summary>Quartz keeps its tables in a file beside the journeys (<c>x.db</c> → <c>x.quartz.db</c>): its own
+    /// connections then never wait on the journey writer's lock.</summary>
+    static string QuartzSqlite(string connectionString)
+    {
+        var csb = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString);
+        var file = Path.GetFullPath(csb.DataSource);
+        csb.DataSource = Path.Combine(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + ".quartz.db");
+        return csb.ToString();
     }
 
     sealed class RulesOptionsValidator : IValidateOptions<RulesOptions>

@@ -10,6 +10,14 @@ CREATE TABLE rules_versions (
     campaigns    text NOT NULL               -- JSON object: campaign id -> fingerprint
 );
 
+-- How far the inactivity scan of each campaign has read profiles by last_seen (keyset: last_seen, profile_id).
+CREATE TABLE campaign_scans (
+    campaign_id   text NOT NULL PRIMARY KEY,
+    scanned_until timestamptz NOT NULL,
+    after_profile text NOT NULL,
+    updated_at    timestamptz NOT NULL
+);
+
 -- One row per campaign started for a customer (re-entry is judged on these).
 CREATE TABLE campaign_instances (
     instance_id   text    NOT NULL PRIMARY KEY,  -- hash of campaign, profile, trigger

@@ -10,6 +10,14 @@ CREATE TABLE rules_versions (
     campaigns    TEXT NOT NULL               -- JSON object: campaign id -> fingerprint
 ) WITHOUT ROWID;
 
+-- How far the inactivity scan of each campaign has read profiles by last_seen (keyset: last_seen, profile_id).
+CREATE TABLE campaign_scans (
+    campaign_id   TEXT NOT NULL PRIMARY KEY,
+    scanned_until TEXT NOT NULL,
+    after_profile TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- One row per campaign started for a customer (re-entry is judged on these).
 CREATE TABLE campaign_instances (
     instance_id   TEXT    NOT NULL PRIMARY KEY,  -- hash of campaign, profile, trigger

@@ -1,0 +1,101 @@
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Phases;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure.Campaigns;
+
+/// <summary>
+/// Finds the customers of triggers that no event carries, in pages: inactivity (<c>inactiveFor</c>,
+/// optional <c>inPhase</c>) by reading the <c>last_seen</c> index from where the previous scan stopped,
+/// never the whole table; and a cron schedule's segment at each firing. Run by Quartz jobs
+/// (<see cref="InactivityScanJob"/>, <see cref="CampaignScheduleJob"/>); safe to run again: the same
+/// period of inactivity or the same firing gives the same actionIds.
+/// </summary>
+internal sealed class TriggerScans(Database database, ActiveRules rules, JourneyStore store, TimeProvider time, ILogger<TriggerScans> logger)
+{
+    /// <summary>Customers started per transaction.</summary>
+    public const int PageSize = 1000;
+
+    /// <summary>Starts every inactivity campaign for the customers who went quiet since the last scan.</summary>
+    public async Task<int> ScanInactivityAsync(CancellationToken ct)
+    {
+        var active = rules.Current;
+        var now = time.GetUtcNow();
+        var scheduled = 0;
+        foreach (var campaign in active.Inactivity)
+        {
+            var trigger = (InactivityTrigger)campaign.Trigger;
+            var until = now - trigger.InactiveFor;
+            await using var connection = await database.OpenAsync(ct);
+            var mark = await connection.QuerySingleOrDefaultAsync<ScanMark>(new CommandDefinition(
+                "SELECT scanned_until, after_profile FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id }, cancellationToken: ct));
+            var (from, after) = mark is null ? (DateTimeOffset.UnixEpoch, "") : (mark.ScannedUntil, mark.AfterProfile);
+            var found = 0;
+            while (true)
+            {
+                var page = (await connection.QueryAsync<QuietProfile>(new CommandDefinition(
+                    "SELECT profile_id, last_seen FROM profiles WHERE (last_seen > @from OR (last_seen = @from AND profile_id > @after)) AND last_seen <= @until" +
+                    (trigger.InPhase is null ? "" : " AND phase = @phase") + " ORDER BY last_seen, profile_id LIMIT @limit",
+                    new { from, after, until, phase = trigger.InPhase?.ToName(), limit = PageSize }, cancellationToken: ct))).ToList();
+                if (page.Count == 0)
+                    break;
+                found += page.Count;
+                scheduled += await store.StartCampaignsAsync(page.Select(p => (campaign, p.ProfileId, new TriggerOccurrence(
+                    $"inactive:{p.LastSeen.UtcTicks}", $"inactive for {trigger.InactiveFor.TotalDays:0.##} days since {p.LastSeen:O}",
+                    p.LastSeen + trigger.InactiveFor, null, null))).ToList(), ct);
+                (from, after) = (page[^1].LastSeen, page[^1].ProfileId);
+                await SaveMarkAsync(connection, campaign.Id, from, after, now, ct);
+                if (page.Count < PageSize)
+                    break;
+            }
+            Log.InactivityScanned(logger, campaign.Id, found, until);
+        }
+        return scheduled;
+    }
+
+    /// <summary>Starts a schedule campaign, fired at <paramref name="fireTime"/>, for every customer in its segment.</summary>
+    public async Task<int> RunScheduleAsync(string campaignId, DateTimeOffset fireTime, CancellationToken ct)
+    {
+        if (!rules.Current.ById.TryGetValue(campaignId, out var campaign) || campaign.Trigger is not ScheduleTrigger trigger)
+            return 0; // removed or changed since the job was planned
+        var occurrence = new TriggerOccurrence($"schedule:{fireTime.UtcTicks}", $"schedule '{trigger.Cron}' at {fireTime:O}", fireTime, null, null);
+        var (after, matched, scheduled) = ("", 0, 0);
+        while (true)
+        {
+            var page = await store.ReadProfilesAsync(after, PageSize, ct);
+            if (page.Count == 0)
+                break;
+            var members = page.Where(p => ConditionEvaluator.Evaluate(trigger.Segment, new ConditionSubject(p.Traits, null, null, p.Phase, p.OrderCount, p.OrderTotal)))
+                .Select(p => (campaign, p.ProfileId, occurrence)).ToList();
+            matched += members.Count;
+            scheduled += await store.StartCampaignsAsync(members, ct);
+            after = page[^1].ProfileId;
+            if (page.Count < PageSize)
+                break;
+        }
+        Log.ScheduleRan(logger, campaignId, fireTime, matched, scheduled);
+        return scheduled;
+    }
+
+    Task SaveMarkAsync(System.Data.Common.DbConnection connection, string campaignId, DateTimeOffset until, string after, DateTimeOffset now, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO campaign_scans (campaign_id, scanned_until, after_profile, updated_at) VALUES (@campaignId, @until, @after, @now) " +
+            "ON CONFLICT (campaign_id) DO UPDATE SET scanned_until = excluded.scanned_until, after_profile = excluded.after_profile, updated_at = excluded.updated_at",
+            new { campaignId, until, after, now }, cancellationToken: ct));
+
+    sealed class ScanMark
+    {
+        public DateTimeOffset ScannedUntil { get; set; }
+        public string AfterProfile { get; set; } = "";
+    }
+
+    sealed class QuietProfile
+    {
+        public string ProfileId { get; set; } = "";
+        public DateTimeOffset LastSeen { get; set; }
+    }
+}
