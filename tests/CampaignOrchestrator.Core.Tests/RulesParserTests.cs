@@ -137,6 +137,8 @@ public sealed class RulesParserTests
     [InlineData("campaigns: [ { id: a, trigger: { schedule: every monday }, steps: [ { action: { kind: email, template: t } } ] } ]", "is not a Quartz cron expression")]
     [InlineData("campaigns: [ { id: a, trigger: { schedule: \"0 0 25 ? * MON\" }, steps: [ { action: { kind: email, template: t } } ] } ]", "is not a Quartz cron expression (Hour values must be between 0 and 23)")]
     [InlineData("defaults: { timeZone: Mars/Olympus }\ncampaigns: []", "unknown time zone 'Mars/Olympus'")]
+    [InlineData("derive: { cartAbandoned: { after: soon } }\ncampaigns: []", "after 'soon' is not a duration")]
+    [InlineData("derive: { orderLost: { after: 1h } }\ncampaigns: []", "unknown key 'orderLost' in derive; use one of cartAbandoned")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [] } ]", "steps is a non-empty list")]
     [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [ { action: { kind: email, template: t } } ] }, { id: a, trigger: { event: y }, steps: [ { action: { kind: email, template: t } } ] } ]", "campaign id 'a' is used twice")]
     [InlineData("campaigns:\n  - id: a\n   trigger: x", "not valid YAML")]

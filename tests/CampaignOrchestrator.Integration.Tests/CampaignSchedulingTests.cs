@@ -74,7 +74,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     {
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
-        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new ActionMetrics(), _time,
+        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new StoreWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }
 
@@ -413,6 +413,50 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.Equal(2, (await Actions("quinn")).Count);
         Assert.Empty(await Actions("rosa"));
         Assert.Equal(0, await scans.RunScheduleAsync("no-such-campaign", monday, default));
+    }
+
+    [Fact]
+    public async Task A_cart_left_without_an_order_becomes_a_derived_cart_abandoned_that_starts_cart_recovery()
+    {
+        Use("""
+            derive:
+              cartAbandoned: { after: 30m }
+            campaigns:
+              - id: cart-recovery
+                trigger: { event: cart_abandoned }
+                key: properties.cartId
+                exitOn: [order_placed]
+                steps:
+                  - delay: 1h
+                    action: { kind: banner, slot: home-hero, creative: your-cart }
+            """);
+        // Sara updates her cart, then starts checkout 10 minutes later: the clock restarts.
+        await Consume(E("u-1", "cart_updated", T, "sara", Cart("cart-1")));
+        await Consume(E("k-1", "checkout_started", T.AddMinutes(10), "sara", Cart("cart-1", 95)));
+        // Tom buys within the half hour; Uma's order (10:20) arrives before her cart update (10:00).
+        await Consume(E("u-2", "cart_updated", T, "tom", Cart("cart-2")), E("o-2", "order_placed", T.AddMinutes(20), "tom", new JsonObject { ["orderId"] = "o-2" }));
+        await Consume(E("o-3", "order_placed", T.AddMinutes(20), "uma", new JsonObject { ["orderId"] = "o-3" }));
+        await Consume(E("u-3", "cart_updated", T, "uma", Cart("cart-3")));
+
+        await Advance(TimeSpan.FromMinutes(39));
+        Assert.DoesNotContain("cart_abandoned", (await _store.GetAsync("sara", 100, default))!.Timeline.Select(t => t.Type));
+        await Advance(TimeSpan.FromMinutes(1));
+        var sara = (await _store.GetAsync("sara", 100, default))!;
+        var derived = sara.Timeline.Single(t => t.Type == "cart_abandoned");
+        Assert.Equal(T.AddMinutes(40), derived.OccurredAt);
+        Assert.True((bool)derived.Properties!["derived"]!);
+        Assert.Equal(95, (decimal)derived.Properties!["cartValue"]!);
+        Assert.Equal("k-1", (string?)derived.Context!["derivedFrom"]);
+        var recovery = (await Actions("sara")).Single(a => a.CampaignId == "cart-recovery");
+        Assert.Equal((derived.EventId, T.AddMinutes(100)), (recovery.TriggerId, recovery.DueAt));
+
+        foreach (var customer in new[] { "tom", "uma" })
+        {
+            Assert.DoesNotContain("cart_abandoned", (await _store.GetAsync(customer, 100, default))!.Timeline.Select(t => t.Type));
+            Assert.All(await Actions(customer), a => Assert.Equal("cancelled", a.Status));
+        }
+        await Advance(TimeSpan.FromHours(1));
+        Assert.Equal(["your-cart"], _channel.Delivered.Select(d => (string?)d.Settings["creative"]));
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Integration.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -69,7 +70,7 @@ public sealed class RulesVersionTests : IAsyncLifetime
         _watcher = new RulesWatcher(_rules, _database, Options.Create(new RulesOptions { Watch = false }), _time, NullLogger<RulesWatcher>.Instance);
         await _watcher.StartAsync(default);
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
-        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new ActionMetrics(), _time, Options.Create(new SchedulingOptions()),
+        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new StoreWriter(_store), new ActionMetrics(), _time, Options.Create(new SchedulingOptions()),
             NullLogger<ActionDispatcher>.Instance);
     }
 

@@ -19,20 +19,41 @@ public sealed class CompiledRules
     {
         Rules = rules;
         Version = version;
-        ById = rules.Campaigns.ToFrozenDictionary(c => c.Id, StringComparer.Ordinal);
-        Fingerprints = rules.Campaigns.ToFrozenDictionary(c => c.Id, Fingerprint, StringComparer.Ordinal);
-        ByEvent = rules.Campaigns.Where(c => c.Trigger is EventTrigger)
-            .GroupBy(c => ((EventTrigger)c.Trigger).EventType, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        ByPhase = rules.Campaigns.Where(c => c.Trigger is PhaseEnteredTrigger)
+        var campaigns = rules.Campaigns.ToList();
+        var triggers = campaigns.Where(c => c.Trigger is EventTrigger).Select(c => (((EventTrigger)c.Trigger).EventType, c)).ToList();
+        if (rules.DeriveCartAbandonedAfter is { } after)
+        {
+            var derive = new Campaign(DerivedCartAbandonedId, "Derived: a cart left without an order becomes a cart_abandoned on the timeline",
+                new EventTrigger("cart_updated"), "properties.cartId", null, ["order_placed", "cart_abandoned", "cart_updated", "checkout_started"],
+                TimeSpan.Zero, 0, 0, true, ChangeBehaviour.Finish,
+                [new Step(after, null, [new Variant(100, new RuleAction(DeriveKind, new Dictionary<string, string> { ["type"] = "cart_abandoned" }))])]);
+            campaigns.Add(derive);
+            triggers.Add(("cart_updated", derive));
+            triggers.Add(("checkout_started", derive));
+        }
+        Campaigns = campaigns;
+        ById = campaigns.ToFrozenDictionary(c => c.Id, StringComparer.Ordinal);
+        Fingerprints = campaigns.ToFrozenDictionary(c => c.Id, Fingerprint, StringComparer.Ordinal);
+        ByEvent = triggers.GroupBy(t => t.Item1, StringComparer.Ordinal)
+            .ToFrozenDictionary(g => g.Key, g => g.Select(t => t.c).ToArray(), StringComparer.Ordinal);
+        ByPhase = campaigns.Where(c => c.Trigger is PhaseEnteredTrigger)
             .GroupBy(c => ((PhaseEnteredTrigger)c.Trigger).Phase)
             .ToFrozenDictionary(g => g.Key, g => g.ToArray());
-        Inactivity = rules.Campaigns.Where(c => c.Trigger is InactivityTrigger).ToArray();
-        Schedules = rules.Campaigns.Where(c => c.Trigger is ScheduleTrigger).ToArray();
-        ExitsByEvent = rules.Campaigns.SelectMany(c => c.ExitOn.Select(e => (Event: e, Campaign: c)))
+        Inactivity = campaigns.Where(c => c.Trigger is InactivityTrigger).ToArray();
+        Schedules = campaigns.Where(c => c.Trigger is ScheduleTrigger).ToArray();
+        ExitsByEvent = campaigns.SelectMany(c => c.ExitOn.Select(e => (Event: e, Campaign: c)))
             .GroupBy(x => x.Event, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Campaign).ToArray(), StringComparer.Ordinal);
     }
+
+    /// <summary>The built-in campaign that derives <c>cart_abandoned</c> (<c>derive: { cartAbandoned }</c>).</summary>
+    public const string DerivedCartAbandonedId = "derived-cart-abandoned";
+
+    /// <summary>The action kind that puts a derived event on the timeline instead of reaching a channel.</summary>
+    public const string DeriveKind = "derive";
+
+    /// <summary>Every campaign in force: the marketers' and the built-in ones the rules turn on.</summary>
+    public IReadOnlyList<Campaign> Campaigns { get; }
 
     /// <summary>The rules as parsed.</summary>
     public RuleSet Rules { get; }

@@ -7,7 +7,15 @@ namespace CampaignOrchestrator.Core.Rules;
 /// What marketers write (spec/rules.md), parsed and checked: the phase model, defaults and campaigns.
 /// Immutable; a reload builds a new one.
 /// </summary>
-public sealed record RuleSet(string PhaseModelName, PhaseModel PhaseModel, RuleDefaults Defaults, IReadOnlyList<Campaign> Campaigns);
+public sealed record RuleSet(string PhaseModelName, PhaseModel PhaseModel, RuleDefaults Defaults, IReadOnlyList<Campaign> Campaigns)
+{
+    /// <summary>
+    /// When set (<c>derive: { cartAbandoned: { after } }</c>), a <c>cart_updated</c> or <c>checkout_started</c> not
+    /// followed within this time by an <c>order_placed</c> (or a newer update of the same cart) puts a derived
+    /// <c>cart_abandoned</c> on the timeline, for webshops that cannot publish one.
+    /// </summary>
+    public TimeSpan? DeriveCartAbandonedAfter { get; init; }
+}
 
 /// <summary>Defaults for marketing sends.</summary>
 /// <param name="TimeZone">IANA zone used when the customer has no <c>traits.timeZone</c>.</param>

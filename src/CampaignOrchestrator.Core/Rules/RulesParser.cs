@@ -32,7 +32,8 @@ public static partial class RulesParser
     public static readonly string[] ActionKinds = ["email", "banner", "offer", "retargeting", "webhook"];
     public static readonly string[] FieldRoots = ["traits.*", "properties.*", "context.*", "phase", "orders.count", "orders.total"];
 
-    static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "campaigns"];
+    static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "derive", "campaigns"];
+    static readonly string[] DeriveKeys = ["cartAbandoned"];
     static readonly string[] DefaultsKeys = ["timeZone", "sendWindow", "frequencyCap"];
     static readonly string[] CampaignKeys = ["id", "description", "trigger", "key", "conditions", "exitOn", "reentry", "holdout", "priority", "transactional", "onChange", "steps"];
     static readonly string[] TriggerKinds = ["event", "phaseEntered", "inactiveFor", "schedule"];
@@ -139,6 +140,7 @@ public static partial class RulesParser
         readonly Dictionary<string, (Phase Phase, string File)> _overrides = new(StringComparer.Ordinal);
         readonly Dictionary<string, string> _campaignFiles = new(StringComparer.Ordinal);
         readonly List<Campaign> _campaigns = [];
+        (TimeSpan After, string File)? _abandonment;
 
         void Error(YamlNode node, string message) =>
             Errors.Add(new RuleError(File, (int)node.Start.Line, (int)node.Start.Column, _campaign, message));
@@ -147,7 +149,10 @@ public static partial class RulesParser
             _model?.Name ?? "five-phase",
             PhaseModel.Default.With(_overrides.ToDictionary(kv => kv.Key, kv => kv.Value.Phase)),
             _defaults?.Defaults ?? new RuleDefaults(TimeZoneInfo.Utc, null, []),
-            _campaigns);
+            _campaigns)
+        {
+            DeriveCartAbandonedAfter = _abandonment?.After,
+        };
 
         public void Root(YamlMappingNode root)
         {
@@ -190,6 +195,29 @@ public static partial class RulesParser
                     Error(defaultsNode, $"defaults are already set in {set.File}; set them in one file");
                 else if (Defaults(defaultsNode) is { } defaults)
                     _defaults = (defaults, File);
+            }
+
+            if (Node(root, "derive") is { } deriveNode)
+            {
+                if (deriveNode is not YamlMappingNode derive)
+                    Error(deriveNode, "derive is a mapping, e.g. derive: { cartAbandoned: { after: 1h } }");
+                else
+                {
+                    CheckKeys(derive, DeriveKeys, "derive");
+                    if (Node(derive, "cartAbandoned") is { } cartNode)
+                    {
+                        if (cartNode is not YamlMappingNode cart)
+                            Error(cartNode, "cartAbandoned takes { after: DURATION }: a cart_updated or checkout_started with no order_placed within it becomes a cart_abandoned");
+                        else if (_abandonment is { } set)
+                            Error(cartNode, $"derive.cartAbandoned is already set in {set.File}; set it in one file");
+                        else
+                        {
+                            CheckKeys(cart, ["after"], "cartAbandoned");
+                            if (Duration(cart, "after", required: true) is { } after)
+                                _abandonment = (after, File);
+                        }
+                    }
+                }
             }
 
             if (Node(root, "campaigns") is not { } campaignsNode)

@@ -20,8 +20,8 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// worker that died are taken again after <see cref="SchedulingOptions.ClaimLease"/> (at start, on SQLite).
 /// See docs/decisions/0003-scheduled-actions.md.
 /// </summary>
-internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels, ActionMetrics metrics,
-    TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger) : BackgroundService
+internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels, IJourneyWriter journeys,
+    ActionMetrics metrics, TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger) : BackgroundService
 {
     readonly SqlDialect _sql = database.Dialect;
     readonly IActionChannel[] _channels = channels.ToArray();
@@ -168,6 +168,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
 
     async Task<ChannelResult> DeliverAsync(ClaimedRow a, string? customerId, CancellationToken ct)
     {
+        if (a.Kind == CompiledRules.DeriveKind)
+            return await DeriveAsync(a, customerId, ct);
         var channel = Array.Find(_channels, c => c.Handles(a.Kind));
         if (channel is null)
             return ChannelResult.Failed($"no channel delivers '{a.Kind}'");
@@ -184,6 +186,19 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             Log.ActionDelivered(logger, a.ActionId, a.CampaignId, customerId, a.Kind, false, ex.Message);
             return ChannelResult.Failed($"{ex.GetType().Name}: {ex.Message}");
         }
+    }
+
+    /// <summary>Puts the derived event (a cart_abandoned) on the customer's timeline, where it triggers campaigns like a published one.</summary>
+    async Task<ChannelResult> DeriveAsync(ClaimedRow a, string? customerId, CancellationToken ct)
+    {
+        var settings = JsonNode.Parse(a.Settings) as JsonObject ?? [];
+        var properties = settings["properties"] as JsonObject ?? [];
+        properties["derived"] = true;
+        var anonymousId = customerId is null && a.ProfileId.StartsWith("a:", StringComparison.Ordinal) ? a.ProfileId[2..] : null;
+        var evt = new Core.Events.AcceptedEvent("derived-" + a.ActionId, (string)settings["type"]!, a.DueAt, customerId, anonymousId, null,
+            (JsonObject)properties.DeepClone(), new JsonObject { ["derived"] = true, ["derivedFrom"] = (string?)settings["derivedFrom"] });
+        var stored = await journeys.WriteAsync(evt, ct);
+        return ChannelResult.Ok(stored ? $"derived {evt.Type} {evt.EventId}" : $"derived {evt.Type} {evt.EventId} (already on the timeline)");
     }
 
     static object?[] LogRow(ClaimedRow a, string outcome, DateTimeOffset at, DateTimeOffset? due, string? reason, long? lateMs) =>

@@ -41,7 +41,7 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         IReadOnlyList<StoredEvent> fresh, IReadOnlyList<(string ProfileId, PhaseChange Change)> phasesEntered,
         Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct)
     {
-        if (rules.Rules.Campaigns.Count == 0)
+        if (rules.Campaigns.Count == 0)
             return (0, 0);
 
         // 1. Triggers: events of a campaign's trigger type, and phases entered.
@@ -123,7 +123,8 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
             {
                 var reason = exit is null ? null : $"exit: {exit.Type} at {exit.OccurredAt:O} happened after the trigger";
                 actions.Add([action.ActionId, plan.InstanceId, campaign.Id, action.Step, profileId, plan.InstanceKey, trigger.TriggerId, trigger.OccurredAt,
-                    action.Action.Kind, new RawJson(SettingsJson(action.Action.Settings)), action.Variant, plan.Holdout, campaign.Transactional, campaign.Priority,
+                    action.Action.Kind, new RawJson(action.Action.Kind == CompiledRules.DeriveKind
+                        ? DeriveSettingsJson(action.Action.Settings, trigger) : SettingsJson(action.Action.Settings)), action.Variant, plan.Holdout, campaign.Transactional, campaign.Priority,
                     rules.Version, rules.Fingerprints[campaign.Id], action.DueAt, action.DueAt, exit is null ? ActionStatus.Pending : ActionStatus.Cancelled,
                     exit is null ? null : now, reason, exit?.EventId, now]);
                 logs.Add([action.ActionId, campaign.Id, action.Step, profileId, action.Action.Kind, ActionStatus.Scheduled, now, action.DueAt,
@@ -275,6 +276,15 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         var o = new JsonObject();
         foreach (var (key, value) in settings)
             o[key] = value;
+        return o.ToJsonString();
+    }
+
+    /// <summary>A derivation carries what the derived event needs: its type and the trigger's properties (the cart).</summary>
+    static string DeriveSettingsJson(IReadOnlyDictionary<string, string> settings, TriggerOccurrence trigger)
+    {
+        var o = new JsonObject { ["type"] = settings["type"], ["derivedFrom"] = trigger.TriggerId };
+        if (trigger.Properties is not null)
+            o["properties"] = trigger.Properties.DeepClone();
         return o.ToJsonString();
     }
 

@@ -24,7 +24,7 @@ public sealed class ActiveRules
     volatile State _state;
 
     public ActiveRules(CompiledRules rules, DateTimeOffset at, string? path = null, IReadOnlyList<string>? files = null) =>
-        _state = new State(rules, new RulesStatus(rules.Version, at, path, files ?? [], rules.Rules.Campaigns.Select(c => c.Id).ToList(), null));
+        _state = new State(rules, new RulesStatus(rules.Version, at, path, files ?? [], rules.Campaigns.Select(c => c.Id).ToList(), null));
 
     /// <summary>The rules version in force.</summary>
     public CompiledRules Current => _state.Rules;
@@ -39,7 +39,7 @@ public sealed class ActiveRules
     public void Activate(CompiledRules rules, DateTimeOffset at, IReadOnlyList<string> files)
     {
         var previous = _state;
-        _state = new State(rules, new RulesStatus(rules.Version, at, previous.Status.Path, files, rules.Rules.Campaigns.Select(c => c.Id).ToList(), null));
+        _state = new State(rules, new RulesStatus(rules.Version, at, previous.Status.Path, files, rules.Campaigns.Select(c => c.Id).ToList(), null));
         Activated?.Invoke(previous.Rules, rules);
     }
 

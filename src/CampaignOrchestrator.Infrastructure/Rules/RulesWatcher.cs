@@ -105,13 +105,13 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
             }, tx, cancellationToken: ct));
 
         // Pending steps of campaigns this version no longer has; and of changed campaigns that exit on change.
-        var ids = next.Rules.Campaigns.Select(c => c.Id).ToArray();
+        var ids = next.Campaigns.Select(c => c.Id).ToArray();
         var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
             $"reason = 'campaign removed in rules version ' || @version WHERE status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}) " +
             "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, reason",
             new { now, version = next.Version, ids = sql.List(ids) }, tx, cancellationToken: ct))).ToList();
-        foreach (var campaign in next.Rules.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
+        foreach (var campaign in next.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
         {
             cancelled.AddRange(await connection.QueryAsync<CancelledRow>(new CommandDefinition(
                 $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
@@ -125,9 +125,9 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
             ct);
         await tx.CommitAsync(ct);
         if (previous is null)
-            Log.RulesActive(logger, next.Version, next.Rules.Campaigns.Count, cancelled.Count);
+            Log.RulesActive(logger, next.Version, next.Campaigns.Count, cancelled.Count);
         else
-            Log.RulesReloaded(logger, previous.Version, next.Version, next.Rules.Campaigns.Count, cancelled.Count);
+            Log.RulesReloaded(logger, previous.Version, next.Version, next.Campaigns.Count, cancelled.Count);
     }
 
     sealed class CancelledRow

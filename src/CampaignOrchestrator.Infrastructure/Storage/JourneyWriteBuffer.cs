@@ -23,7 +23,7 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// each event is written on its own, so one bad event cannot fail the rest, and what still fails goes
 /// back to its consumer and from there to the error queue with the reason.
 /// </summary>
-internal sealed class JourneyWriteBuffer(JourneyStore store, IOptions<BusOptions> bus, ILogger<JourneyWriteBuffer> logger) : BackgroundService
+internal sealed class JourneyWriteBuffer(JourneyStore store, IOptions<BusOptions> bus, ILogger<JourneyWriteBuffer> logger) : BackgroundService, IJourneyWriter
 {
     /// <summary>Most events in one transaction.</summary>
     public const int MaxBatchSize = 500;

@@ -49,7 +49,7 @@ internal static class OperatorApi
             return Results.Ok(new
             {
                 version = current.Version,
-                campaigns = current.Rules.Campaigns.Select(c => new
+                campaigns = current.Campaigns.Select(c => new
                 {
                     c.Id, c.Description, trigger = c.Trigger.ToString(), steps = c.Steps.Count, c.Transactional, c.Priority,
                     holdout = c.HoldoutShare, fingerprint = current.Fingerprints[c.Id],

@@ -17,6 +17,7 @@ internal static class StorageRegistration
         builder.Services.AddHostedService<SchemaMigrationService>();
         builder.Services.AddSingleton<JourneyWriteBuffer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JourneyWriteBuffer>());
+        builder.Services.AddSingleton<IJourneyWriter>(sp => sp.GetRequiredService<JourneyWriteBuffer>());
         return builder;
     }
 
