@@ -70,7 +70,7 @@ public class CampaignPlannerTests
                 steps:
                   - action: { kind: email, template: a }
             """);
-        Assert.Equal("conditions not met", CampaignPlanner.Plan(campaign, Trigger(), Customer(orders: 0), Defaults(), []).SkipReason);
+        Assert.Equal("conditions not met: orders.count gte 1 (it is 0)", CampaignPlanner.Plan(campaign, Trigger(), Customer(orders: 0), Defaults(), []).SkipReason);
         Assert.NotNull(CampaignPlanner.Plan(campaign, Trigger(), Customer(orders: 1), Defaults(), [T.AddDays(-8)]).Plan);
         Assert.StartsWith("re-entry", CampaignPlanner.Plan(campaign, Trigger(), Customer(orders: 1), Defaults(), [T.AddDays(-6)]).SkipReason);
 
@@ -163,6 +163,17 @@ public class SendPolicyTests
         Assert.Equal(DueVerdict.Defer, cap.Verdict);
         Assert.Equal(Noon.AddDays(-2).AddDays(7), cap.Until); // when the older send leaves the rolling window
         Assert.Equal(DueVerdict.Deliver, SendPolicy.Decide("email", false, false, WithConsent, defaults, [Noon.AddDays(-8), Noon.AddDays(-1)], Noon).Verdict);
+    }
+
+    [Fact]
+    public void Only_messages_wait_for_the_window_and_an_offer_sent_with_a_template_is_an_email()
+    {
+        var defaults = Defaults("defaults:\n  timeZone: Europe/Amsterdam\n  sendWindow: { from: \"08:00\", to: \"21:00\" }\n");
+        var night = new DateTimeOffset(2026, 11, 2, 22, 0, 0, TimeSpan.Zero);
+        Assert.Equal(DueVerdict.Deliver, SendPolicy.Decide("banner", false, false, NoTraits, defaults, NoSends, night).Verdict);
+        Assert.Equal(DueVerdict.Deliver, SendPolicy.Decide("retargeting", false, false, NoTraits, defaults, NoSends, night).Verdict);
+        Assert.Equal("email", SendPolicy.ChannelOf(new RuleAction("offer", new Dictionary<string, string> { ["discountPercent"] = "10", ["template"] = "cart-offer" })));
+        Assert.Equal("offer", SendPolicy.ChannelOf(new RuleAction("offer", new Dictionary<string, string> { ["discountPercent"] = "10" })));
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     {
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
-        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new StoreWriter(_store), new ActionMetrics(), _time,
+        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }
 

@@ -83,4 +83,41 @@ public sealed class RulesCommandTests
         Assert.Equal(2, exit);
         Assert.Contains("usage: rules validate PATH", errors);
     }
+
+    [Fact]
+    public void Simulate_replays_a_journey_on_the_default_rules_and_says_what_would_happen_and_why()
+    {
+        var root = RepositoryRoot();
+        var events = Path.Combine(Directory.CreateTempSubdirectory("co-sim-").FullName, "events.jsonl");
+        File.WriteAllLines(events, [.. File.ReadAllLines(Path.Combine(root, "docs", "examples", "anna.jsonl")), "this is not json"]);
+
+        var (exit, output, errors) = Run("rules", "simulate", "--rules", Path.Combine(root, "rules"), "--events", events, "--until", "100d");
+
+        Assert.True(exit == 0, errors);
+        Assert.Contains("events.jsonl:9: left out: body is not valid JSON", errors);
+        var lines = output.Split('\n').Select(l => l.TrimEnd()).ToList();
+        string Line(string contains) => lines.FirstOrDefault(l => l.Contains(contains)) ?? throw new Xunit.Sdk.XunitException($"no line with '{contains}' in:\n{output}");
+        // The cart: reminder after an hour, but at 21:30 it waits for the send window; the purchase cancels the offer.
+        Assert.StartsWith("2026-11-20 20:30:00 +01:00", Line("cart-recovery step 1 email (template cart-reminder): scheduled for 2026-11-20 21:30:00 +01:00"));
+        Assert.StartsWith("2026-11-20 21:30:00 +01:00", Line("cart-recovery step 1 email (template cart-reminder): deferred to 2026-11-21 08:00:00 +01:00 (window)"));
+        Assert.StartsWith("2026-11-21 08:00:00 +01:00", Line("cart-recovery step 1 email (template cart-reminder): would be delivered to anna"));
+        Assert.StartsWith("2026-11-21 12:00:00 +01:00", Line("cart-recovery step 3 offer (template cart-offer, discountPercent 10): cancelled, exit: order_placed"));
+        Line("cart-recovery step 2 retargeting (audience cart-abandoners, op leave): would be delivered to anna");
+        // Ben's cart is too small, and the condition says so.
+        Line("cart-recovery: not started for ben, conditions not met: properties.cartValue gte 25 (it is 12)");
+        // Browsing on the phone before logging in: the device got the first banners.
+        Line("award-banner step 1 banner (creative award-2026): would be delivered to device phone-7");
+        Assert.StartsWith("2026-11-21 12:00:00 +01:00", Line("order-confirmation step 1 email (template order-confirmation): would be delivered to anna"));
+        Assert.StartsWith("2026-12-01 10:00:00 +01:00", Line("review-request step 1 email (template review-request): would be delivered to anna"));
+        Assert.StartsWith("2027-01-22 15:00:00 +01:00", Line("win-back step 1 email (template we-miss-you): would be delivered to anna"));
+        Assert.Contains("  cart-recovery: 1 cancelled, 3 delivered", output);
+    }
+
+    [Fact]
+    public void Simulate_says_how_to_call_it()
+    {
+        var (exit, _, errors) = Run("rules", "simulate", "--rules", "rules");
+        Assert.Equal(2, exit);
+        Assert.Contains("usage: rules simulate --rules PATH --events FILE.jsonl", errors);
+    }
 }

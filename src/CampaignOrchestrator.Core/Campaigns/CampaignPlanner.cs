@@ -46,8 +46,8 @@ public static class CampaignPlanner
         IEnumerable<DateTimeOffset> earlierStarts)
     {
         var subject = new ConditionSubject(customer.Traits, trigger.Properties, trigger.Context, customer.Phase, customer.OrderCount, customer.OrderTotal);
-        if (!ConditionEvaluator.Evaluate(campaign.Conditions, subject))
-            return new PlanDecision(null, "conditions not met");
+        if (ConditionEvaluator.Explain(campaign.Conditions, subject) is { } failed)
+            return new PlanDecision(null, "conditions not met: " + failed);
         // A schedule starts the campaign at every firing unless its re-entry says otherwise.
         if (campaign.Trigger is ScheduleTrigger && campaign.ReentryAfter is null)
             earlierStarts = [];

@@ -31,20 +31,29 @@ public sealed record DueDecision(DueVerdict Verdict, string? Reason = null, Date
 /// </summary>
 public static class SendPolicy
 {
-    /// <summary>Channels whose marketing sends need the customer's consent.</summary>
-    public static bool NeedsConsent(string kind) => kind is "email";
+    /// <summary>
+    /// The channel an action reaches the customer through: <c>email</c> for an email and for an offer sent
+    /// with a template; otherwise its kind. Consent, send windows and caps are per channel.
+    /// </summary>
+    public static string ChannelOf(RuleAction action) =>
+        action.Kind == "email" || (action.Kind == "offer" && action.Settings.ContainsKey("template")) ? "email" : action.Kind;
 
-    /// <param name="sentOnChannel">When this customer's earlier marketing sends on the action's channel went out (any order).</param>
-    public static DueDecision Decide(string kind, bool holdout, bool transactional, IReadOnlyDictionary<string, JsonNode?> traits,
+    /// <summary>Channels whose marketing sends need the customer's consent and wait for the send window
+    /// (they interrupt; a banner or an audience does not).</summary>
+    public static bool IsMessage(string channel) => channel is "email";
+
+    /// <param name="channel">See <see cref="ChannelOf"/>.</param>
+    /// <param name="sentOnChannel">When this customer's earlier marketing sends on the channel went out (any order).</param>
+    public static DueDecision Decide(string channel, bool holdout, bool transactional, IReadOnlyDictionary<string, JsonNode?> traits,
         RuleDefaults defaults, IReadOnlyCollection<DateTimeOffset> sentOnChannel, DateTimeOffset now)
     {
         if (holdout)
             return new DueDecision(DueVerdict.Suppress, "holdout");
         if (transactional)
             return DueDecision.Deliver;
-        if (NeedsConsent(kind) && !(traits.GetValueOrDefault("emailConsent") is JsonValue consent && consent.GetValueKind() == JsonValueKind.True))
+        if (IsMessage(channel) && !(traits.GetValueOrDefault("emailConsent") is JsonValue consent && consent.GetValueKind() == JsonValueKind.True))
             return new DueDecision(DueVerdict.Suppress, "consent");
-        if (defaults.SendWindow is { } window)
+        if (IsMessage(channel) && defaults.SendWindow is { } window)
         {
             var opening = LocalTimes.InWindow(now, window, CampaignPlanner.ZoneOf(traits, defaults));
             if (opening > now)
@@ -52,16 +61,16 @@ public static class SendPolicy
         }
         foreach (var cap in defaults.FrequencyCaps)
         {
-            if (cap.Channel != kind)
+            if (cap.Channel != channel)
                 continue;
             var inWindow = sentOnChannel.Where(at => at > now - cap.Per && at <= now).Order().ToList();
             if (inWindow.Count < cap.Max)
                 continue;
             if (cap.OnCap == CapBehaviour.Skip)
-                return new DueDecision(DueVerdict.Suppress, $"cap: {inWindow.Count} {kind} in {cap.Per}");
+                return new DueDecision(DueVerdict.Suppress, $"cap: {inWindow.Count} {channel} in {cap.Per}");
             // The cap allows a send again when enough of the sends in the window have aged out of it.
             var until = inWindow[inWindow.Count - cap.Max] + cap.Per;
-            return new DueDecision(DueVerdict.Defer, $"cap: {inWindow.Count} {kind} in {cap.Per}", until <= now ? now.AddSeconds(1) : until);
+            return new DueDecision(DueVerdict.Defer, $"cap: {inWindow.Count} {channel} in {cap.Per}", until <= now ? now.AddSeconds(1) : until);
         }
         return DueDecision.Deliver;
     }

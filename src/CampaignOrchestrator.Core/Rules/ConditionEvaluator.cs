@@ -29,6 +29,27 @@ public static class ConditionEvaluator
         _ => false,
     };
 
+    /// <summary>Why <paramref name="condition"/> is false for <paramref name="subject"/> (the first part that fails), or null when it holds.</summary>
+    public static string? Explain(Condition? condition, ConditionSubject subject) => condition switch
+    {
+        null => null,
+        _ when Evaluate(condition, subject) => null,
+        AllCondition all => all.Parts.Select(p => Explain(p, subject)).First(x => x is not null),
+        AnyCondition any => "none of: " + string.Join("; ", any.Parts.Select(p => Explain(p, subject))),
+        NotCondition not => $"not ({Describe(not.Part)}) is false",
+        Comparison c => $"{Describe(c)} (it is {Field(c.Field, subject)?.ToJsonString() ?? "missing"})",
+        _ => condition.GetType().Name,
+    };
+
+    static string Describe(Condition condition) => condition switch
+    {
+        Comparison c => $"{c.Field} {c.Op.ToString()[..1].ToLowerInvariant()}{c.Op.ToString()[1..]} {c.Value?.ToJsonString() ?? "null"}",
+        AllCondition all => "all of: " + string.Join("; ", all.Parts.Select(Describe)),
+        AnyCondition any => "any of: " + string.Join("; ", any.Parts.Select(Describe)),
+        NotCondition not => $"not ({Describe(not.Part)})",
+        _ => condition.GetType().Name,
+    };
+
     /// <summary>The value of a field such as <c>traits.address.country</c>, or null when it is missing.</summary>
     public static JsonNode? Field(string field, ConditionSubject subject)
     {

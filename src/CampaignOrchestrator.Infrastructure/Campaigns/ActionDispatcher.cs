@@ -78,7 +78,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             $"SELECT action_id FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
             $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
             (_sql.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") " +
-            "RETURNING action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, settings, variant, holdout, transactional, priority, rules_version, due_at",
+            "RETURNING action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at",
             new { now, token, expired = now - _options.ClaimLease, limit = _options.BatchSize }, cancellationToken: ct))).ToList();
         if (claimed.Count == 0)
             return 0;
@@ -94,12 +94,12 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         if (defaults.FrequencyCaps.Count > 0 && claimed.Any(c => !c.Transactional && !c.Holdout))
         {
             var since = now - defaults.FrequencyCaps.Max(c => c.Per);
-            var rows = await connection.QueryAsync<(string ProfileId, string Kind, DateTimeOffset FinishedAt)>(new CommandDefinition(
-                $"SELECT profile_id, kind, finished_at FROM scheduled_actions WHERE {_sql.In("profile_id", "@p")} " +
+            var rows = await connection.QueryAsync<(string ProfileId, string Channel, DateTimeOffset FinishedAt)>(new CommandDefinition(
+                $"SELECT profile_id, channel, finished_at FROM scheduled_actions WHERE {_sql.In("profile_id", "@p")} " +
                 $"AND status = '{ActionStatus.Delivered}' AND NOT transactional AND finished_at > @since",
                 new { p = _sql.List(profileIds), since }, cancellationToken: ct));
             foreach (var row in rows)
-                SendsOf(sends, row.ProfileId, row.Kind).Add(row.FinishedAt);
+                SendsOf(sends, row.ProfileId, row.Channel).Add(row.FinishedAt);
         }
 
         // Higher priority first, so it takes the cap before campaigns of lower priority.
@@ -112,7 +112,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             var late = lag > _options.LateAfter;
             logs.Add(LogRow(a, ActionStatus.Due, now, a.DueAt, late ? $"late: fired {lag:g} after its due time" : null, (long)lag.TotalMilliseconds));
             var (customerId, traits) = customers.GetValueOrDefault(a.ProfileId, (null, NoTraits));
-            var decision = SendPolicy.Decide(a.Kind, a.Holdout, a.Transactional, traits, defaults, SendsOf(sends, a.ProfileId, a.Kind), now);
+            var decision = SendPolicy.Decide(a.Channel, a.Holdout, a.Transactional, traits, defaults, SendsOf(sends, a.ProfileId, a.Channel), now);
             switch (decision.Verdict)
             {
                 case DueVerdict.Suppress:
@@ -132,7 +132,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                     {
                         metrics.Delivered();
                         if (!a.Transactional)
-                            SendsOf(sends, a.ProfileId, a.Kind).Add(at);
+                            SendsOf(sends, a.ProfileId, a.Channel).Add(at);
                     }
                     else
                         metrics.Failed();
@@ -234,6 +234,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         public string? InstanceKey { get; set; }
         public string TriggerId { get; set; } = "";
         public string Kind { get; set; } = "";
+        public string Channel { get; set; } = "";
         public string Settings { get; set; } = "{}";
         public int Variant { get; set; }
         public bool Holdout { get; set; }

@@ -28,7 +28,7 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         ["instance_id", "profile_id", "campaign_id", "instance_key", "trigger_id", "triggered_at", "rules_version", "holdout", "created_at"];
 
     internal static readonly string[] ActionColumns =
-        ["action_id", "instance_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at", "kind", "settings",
+        ["action_id", "instance_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at", "kind", "channel", "settings",
          "variant", "holdout", "transactional", "priority", "rules_version", "fingerprint", "planned_at", "due_at", "status", "finished_at",
          "reason", "cause_event_id", "created_at"];
 
@@ -123,7 +123,7 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
             {
                 var reason = exit is null ? null : $"exit: {exit.Type} at {exit.OccurredAt:O} happened after the trigger";
                 actions.Add([action.ActionId, plan.InstanceId, campaign.Id, action.Step, profileId, plan.InstanceKey, trigger.TriggerId, trigger.OccurredAt,
-                    action.Action.Kind, new RawJson(action.Action.Kind == CompiledRules.DeriveKind
+                    action.Action.Kind, SendPolicy.ChannelOf(action.Action), new RawJson(action.Action.Kind == CompiledRules.DeriveKind
                         ? DeriveSettingsJson(action.Action.Settings, trigger) : SettingsJson(action.Action.Settings)), action.Variant, plan.Holdout, campaign.Transactional, campaign.Priority,
                     rules.Version, rules.Fingerprints[campaign.Id], action.DueAt, action.DueAt, exit is null ? ActionStatus.Pending : ActionStatus.Cancelled,
                     exit is null ? null : now, reason, exit?.EventId, now]);
@@ -237,7 +237,7 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
                 settings["op"] = "leave";
                 var actionId = CampaignPlanner.ActionId(j.CampaignId, j.Step, j.ProfileId, j.TriggerId + "/leave");
                 var reason = $"leave audience: {(string)exit[5]!}";
-                leaves.Add([actionId, j.InstanceId, j.CampaignId, j.Step, j.ProfileId, j.InstanceKey, j.TriggerId, j.TriggeredAt, "retargeting",
+                leaves.Add([actionId, j.InstanceId, j.CampaignId, j.Step, j.ProfileId, j.InstanceKey, j.TriggerId, j.TriggeredAt, "retargeting", "retargeting",
                     new RawJson(settings.ToJsonString()), j.Variant, false, true, j.Priority, j.RulesVersion, j.Fingerprint, now, now, ActionStatus.Pending,
                     null, reason, exit[4], now]);
                 logs.Add([actionId, j.CampaignId, j.Step, j.ProfileId, "retargeting", ActionStatus.Scheduled, now, now, reason, exit[4], j.RulesVersion, j.Variant, null]);

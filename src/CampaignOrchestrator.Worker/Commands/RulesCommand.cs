@@ -14,9 +14,12 @@ internal static class RulesCommand
 
     public static int Run(string[] args, TextWriter output, TextWriter errors)
     {
+        if (args.Length > 1 && args[1] == "simulate")
+            return SimulateCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
         if (args.Length != 3 || args[1] != "validate")
         {
             errors.WriteLine("usage: rules validate PATH   (a rules .yaml file or a folder of them)");
+            errors.WriteLine("       rules simulate --rules PATH --events FILE.jsonl [--until DURATION]");
             return 2;
         }
         try

@@ -44,6 +44,7 @@ CREATE TABLE scheduled_actions (
     trigger_id    text    NOT NULL,
     triggered_at  timestamptz NOT NULL,
     kind          text    NOT NULL,              -- email, banner, offer, retargeting, webhook
+    channel       text    NOT NULL,              -- what reaches the customer: email (also an offer sent with a template), or the kind
     settings      json    NOT NULL,              -- JSON object: the action as the rules version wrote it
     variant       integer NOT NULL,
     holdout       boolean NOT NULL,

@@ -44,6 +44,7 @@ CREATE TABLE scheduled_actions (
     trigger_id    TEXT    NOT NULL,
     triggered_at  TEXT    NOT NULL,
     kind          TEXT    NOT NULL,              -- email, banner, offer, retargeting, webhook
+    channel       TEXT    NOT NULL,              -- what reaches the customer: email (also an offer sent with a template), or the kind
     settings      TEXT    NOT NULL,              -- JSON object: the action as the rules version wrote it
     variant       INTEGER NOT NULL,
     holdout       INTEGER NOT NULL,

@@ -1,0 +1,298 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Worker.Commands;
+
+/// <summary>
+/// <c>rules simulate --rules PATH --events FILE.jsonl [--until DURATION]</c>: the dry run for marketers.
+/// Replays the events (one wire-contract JSON object per line, in the order given) on a virtual clock
+/// through the worker's own journey store, rules, dispatcher and trigger scans, on a throwaway
+/// database (the real store is never touched), and prints what would happen and why: which campaign
+/// started or not (the failing condition, re-entry), each step's due time, cancellations with the
+/// event that caused them, and what every step became when it fell due. Nothing is sent.
+/// </summary>
+internal static class SimulateCommand
+{
+    const string Usage = "usage: rules simulate --rules PATH --events FILE.jsonl [--until DURATION]   (DURATION after the last event, default 90d)";
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
+    {
+        string? Option(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        var (rulesPath, eventsPath, untilText) = (Option("--rules"), Option("--events"), Option("--until") ?? "90d");
+        if (rulesPath is null || eventsPath is null || !RulesParser.TryParseDuration(untilText, out var horizon))
+        {
+            errors.WriteLine(Usage);
+            return 2;
+        }
+        LoadedRules loaded;
+        try
+        {
+            loaded = RulesFiles.Load(rulesPath);
+        }
+        catch (RulesRejectedException ex)
+        {
+            foreach (var error in ex.Errors)
+                errors.WriteLine(error);
+            errors.WriteLine($"refused: {ex.Errors.Count} error(s)");
+            return 1;
+        }
+        catch (FileNotFoundException ex)
+        {
+            errors.WriteLine(ex.Message);
+            return 1;
+        }
+        if (!File.Exists(eventsPath))
+        {
+            errors.WriteLine($"No events file at '{eventsPath}'");
+            return 1;
+        }
+
+        // The events, checked as the worker checks them (a line that breaks the contract is reported and left out).
+        var events = new List<AcceptedEvent>();
+        var lineNumber = 0;
+        foreach (var line in await File.ReadAllLinesAsync(eventsPath))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+                continue;
+            try
+            {
+                events.Add(JourneyEventValidator.Validate(Encoding.UTF8.GetBytes(line), DateTimeOffset.MaxValue.AddDays(-2)));
+            }
+            catch (JourneyEventRejectedException ex)
+            {
+                errors.WriteLine($"{eventsPath}:{lineNumber}: left out: {ex.Message}");
+            }
+        }
+        if (events.Count == 0)
+        {
+            errors.WriteLine($"{eventsPath}: no valid events");
+            return 1;
+        }
+
+        var rules = new CompiledRules(loaded.Rules, loaded.Version);
+        var folder = Directory.CreateTempSubdirectory("co-simulate-").FullName;
+        try
+        {
+            var run = new Simulation(rules, folder, output);
+            await run.StartAsync(events.Min(e => e.OccurredAt));
+            output.WriteLine($"Dry run of rules version {rules.Version} ({rules.Campaigns.Count} campaigns) over {events.Count} event(s) from {eventsPath}; " +
+                $"times in {rules.Rules.Defaults.TimeZone.Id}. Nothing is sent.");
+            foreach (var e in events)
+            {
+                await run.AdvanceToAsync(e.OccurredAt);
+                await run.ConsumeAsync(e);
+            }
+            await run.AdvanceToAsync(events.Max(e => e.OccurredAt) + horizon);
+            await run.SummaryAsync();
+            return 0;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The worker's components on a throwaway SQLite file and a clock that moves only when told.</summary>
+    sealed class Simulation(CompiledRules rules, string folder, TextWriter output)
+    {
+        static readonly VirtualClock Clock = new();
+        readonly VirtualClock _clock = Clock;
+        readonly CapturingLogger<JourneyStore> _skips = new(Clock);
+        readonly RecordingChannel _channel = new();
+        Database _database = null!;
+        JourneyStore _store = null!;
+        ActionDispatcher _dispatcher = null!;
+        TriggerScans _scans = null!;
+        long _seq;
+
+        public async Task StartAsync(DateTimeOffset start)
+        {
+            _clock.Now = start;
+            _database = new Database(StorageProvider.Sqlite, $"Data Source={Path.Combine(folder, "simulation.db")}");
+            await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+            var active = new ActiveRules(rules, start);
+            _store = new JourneyStore(_database, active, _clock, _skips);
+            _dispatcher = new ActionDispatcher(_database, active, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _clock,
+                Options.Create(new Infrastructure.Campaigns.SchedulingOptions { LateAfter = TimeSpan.MaxValue }), NullLogger<ActionDispatcher>.Instance);
+            _scans = new TriggerScans(_database, active, _store, _clock, NullLogger<TriggerScans>.Instance);
+        }
+
+        public async Task ConsumeAsync(AcceptedEvent e)
+        {
+            if (e.OccurredAt > _clock.Now)
+                _clock.Now = e.OccurredAt;
+            Write(_clock.Now, $"event {e.Type} {e.EventId} ({Who(e.CustomerId, e.AnonymousId)})");
+            await _store.ApplyAsync([e], default);
+            await ReportAsync();
+        }
+
+        /// <summary>Moves the clock to <paramref name="target"/>, firing due actions, inactivity scans and schedules in time order on the way.</summary>
+        public async Task AdvanceToAsync(DateTimeOffset target)
+        {
+            while (true)
+            {
+                var (at, what) = await NextAsync();
+                if (at is null || at > target)
+                    break;
+                if (at > _clock.Now)
+                    _clock.Now = at.Value;
+                if (what is { } scheduleId)
+                    await _scans.RunScheduleAsync(scheduleId, at.Value, default);
+                await _scans.ScanInactivityAsync(default);
+                while (await _dispatcher.FireDueAsync(default) > 0) { }
+                await ReportAsync();
+            }
+            if (target > _clock.Now)
+                _clock.Now = target;
+        }
+
+        /// <summary>The next moment something happens: an action falls due, a customer's inactivity ends, or a schedule fires.</summary>
+        async Task<(DateTimeOffset? At, string? ScheduleId)> NextAsync()
+        {
+            await using var connection = await _database.OpenAsync(default);
+            var candidates = new List<(DateTimeOffset At, string? ScheduleId)>();
+            if (await connection.ExecuteScalarAsync<string?>("SELECT min(due_at) FROM scheduled_actions WHERE status = 'pending'") is { } due)
+                candidates.Add((Parse(due), null));
+            foreach (var campaign in rules.Inactivity)
+            {
+                var trigger = (InactivityTrigger)campaign.Trigger;
+                var mark = await connection.ExecuteScalarAsync<string?>("SELECT scanned_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id });
+                var next = await connection.ExecuteScalarAsync<string?>("SELECT min(last_seen) FROM profiles WHERE last_seen > @mark",
+                    new { mark = mark is null ? DateTimeOffset.UnixEpoch : Parse(mark) });
+                if (next is not null)
+                    candidates.Add((Parse(next) + trigger.InactiveFor, null));
+            }
+            foreach (var campaign in rules.Schedules)
+            {
+                var cron = new Quartz.CronExpression(((ScheduleTrigger)campaign.Trigger).Cron, rules.Rules.Defaults.TimeZone);
+                if (cron.GetNextValidTimeAfter(_clock.Now) is { } fire)
+                    candidates.Add((fire, campaign.Id));
+            }
+            return candidates.Count == 0 ? (null, null) : candidates.MinBy(c => c.At);
+        }
+
+        async Task ReportAsync()
+        {
+            foreach (var (at, message) in _skips.Drain())
+                Write(at, "  " + message);
+            await using var connection = await _database.OpenAsync(default);
+            var rows = await connection.QueryAsync<LogLine>(
+                "SELECT l.seq, l.outcome, l.at, l.due_at, l.reason, l.cause_event_id, a.campaign_id, a.step, a.kind, a.settings, p.customer_id, a.profile_id " +
+                "FROM action_log l JOIN scheduled_actions a ON a.action_id = l.action_id LEFT JOIN profiles p ON p.profile_id = a.profile_id " +
+                "WHERE l.seq > @seq ORDER BY l.seq", new { seq = _seq });
+            foreach (var r in rows)
+            {
+                _seq = r.Seq;
+                var what = $"{r.CampaignId} step {r.Step} {r.Kind}{Summary(r.Settings)}";
+                var line = r.Outcome switch
+                {
+                    ActionStatus.Scheduled => $"  {what}: scheduled for {Local(r.DueAt!.Value)} ({r.Reason})",
+                    ActionStatus.Cancelled => $"  {what}: cancelled, {r.Reason}",
+                    ActionStatus.Deferred => $"{what}: deferred to {Local(r.DueAt!.Value)} ({r.Reason})",
+                    ActionStatus.Suppressed => $"{what}: suppressed ({r.Reason}) for {Who(r.CustomerId, r.ProfileId)}",
+                    ActionStatus.Delivered => $"{what}: would be delivered to {Who(r.CustomerId, r.ProfileId)}" + (r.Kind == CompiledRules.DeriveKind ? $" ({r.Reason})" : ""),
+                    ActionStatus.Failed => $"{what}: fails ({r.Reason})",
+                    _ => null,
+                };
+                if (line is not null)
+                    Write(r.At, line);
+            }
+        }
+
+        public async Task SummaryAsync()
+        {
+            await using var connection = await _database.OpenAsync(default);
+            var counts = await connection.QueryAsync<(string Campaign, string Status, long Count)>(
+                "SELECT campaign_id, status, count(*) FROM scheduled_actions GROUP BY campaign_id, status ORDER BY campaign_id, status");
+            output.WriteLine();
+            output.WriteLine("Per campaign, what the steps became:");
+            foreach (var g in counts.GroupBy(c => c.Campaign))
+                output.WriteLine($"  {g.Key}: " + string.Join(", ", g.Select(c => $"{c.Count} {c.Status}")));
+            if (!counts.Any())
+                output.WriteLine("  (no campaign started)");
+        }
+
+        void Write(DateTimeOffset at, string text) => output.WriteLine($"{Local(at)}  {text}");
+
+        string Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, rules.Rules.Defaults.TimeZone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture);
+
+        static string Who(string? customerId, string? other) =>
+            customerId ?? (other is { } p && p.StartsWith("a:", StringComparison.Ordinal) ? "device " + p[2..] : other ?? "?");
+
+        static string Summary(string settings)
+        {
+            if (JsonNode.Parse(settings) is not JsonObject o)
+                return "";
+            var parts = new[] { "template", "creative", "audience", "discountPercent", "amount", "op", "type" }
+                .Where(k => o[k] is JsonValue).Select(k => $"{k} {o[k]}").ToList();
+            return parts.Count == 0 ? "" : " (" + string.Join(", ", parts) + ")";
+        }
+
+        static DateTimeOffset Parse(string text) =>
+            DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    }
+
+    sealed class LogLine
+    {
+        public long Seq { get; set; }
+        public string Outcome { get; set; } = "";
+        public DateTimeOffset At { get; set; }
+        public DateTimeOffset? DueAt { get; set; }
+        public string? Reason { get; set; }
+        public string? CauseEventId { get; set; }
+        public string CampaignId { get; set; } = "";
+        public int Step { get; set; }
+        public string Kind { get; set; } = "";
+        public string Settings { get; set; } = "{}";
+        public string? CustomerId { get; set; }
+        public string ProfileId { get; set; } = "";
+    }
+
+    /// <summary>A clock that moves only when the simulation moves it.</summary>
+    sealed class VirtualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    /// <summary>Keeps the store's "campaign not started" messages (with the clock's time) to print them in order.</summary>
+    sealed class CapturingLogger<T>(VirtualClock clock) : Microsoft.Extensions.Logging.ILogger<T>
+    {
+        readonly List<(DateTimeOffset, string)> _lines = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id != 3001 || state is not IReadOnlyList<KeyValuePair<string, object?>> values)
+                return;
+            var get = values.ToDictionary(kv => kv.Key, kv => kv.Value);
+            _lines.Add((clock.Now, $"{get["CampaignId"]}: not started for {get["CustomerId"] ?? "a device"}, {get["Reason"]}"));
+        }
+
+        public IEnumerable<(DateTimeOffset, string)> Drain()
+        {
+            var lines = _lines.ToList();
+            _lines.Clear();
+            return lines;
+        }
+    }
+}
