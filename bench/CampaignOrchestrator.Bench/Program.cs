@@ -31,6 +31,15 @@ var bodies = EventGenerator.Create(events, customers: Math.Max(100, events / 5))
 // of its own so the timed load starts from the same empty journeys.
 var warmUp = EventGenerator.Create(Arg("--warmup", 20_000), customers: 2_000, idPrefix: "warm-");
 
+if (args.Contains("--firing"))
+{
+    // Firing under load: --pending N actions loaded, --rate R a second falling due for --seconds S.
+    foreach (var provider in new[] { "Sqlite", "Postgres" })
+        if (db == "both" || provider.Equals(db, StringComparison.OrdinalIgnoreCase))
+            await FiringBench.RunAsync(provider, workerDll, postgres, rabbitPort, vhost, Arg("--pending", 1_000_000), Arg("--rate", 2_000), Arg("--seconds", 30));
+    return 0;
+}
+
 if (args.Contains("--store-only"))
 {
     // The store alone, in this process: where the time goes without the broker.

@@ -98,7 +98,7 @@ public sealed class CampaignProcessTests
 
             var afterRestart = (await connection.QueryAsync<(string Reason, long LateMs)>(
                 "SELECT coalesce(l.reason, ''), l.late_ms FROM action_log l JOIN scheduled_actions a ON a.action_id = l.action_id " +
-                "WHERE a.campaign_id = 'later' AND l.outcome = 'due' AND l.at >= @from", new { from = restartedAt.UtcDateTime })).ToList();
+                "WHERE a.campaign_id = 'later' AND l.outcome = 'delivered' AND l.at >= @from", new { from = restartedAt.UtcDateTime })).ToList();
             Assert.NotEmpty(afterRestart);
             Assert.All(afterRestart, d => Assert.StartsWith("late", d.Reason));
             Assert.All(afterRestart, d => Assert.True(d.LateMs >= 2000, $"late by {d.LateMs} ms"));

@@ -109,8 +109,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         {
             var lag = now - a.DueAt;
             metrics.Due(lag);
-            var late = lag > _options.LateAfter;
-            logs.Add(LogRow(a, ActionStatus.Due, now, a.DueAt, late ? $"late: fired {lag:g} after its due time" : null, (long)lag.TotalMilliseconds));
+            var lateMs = (long)lag.TotalMilliseconds;
+            // One log row per firing: when it fell due (due_at), how late it was claimed (late_ms), and what it became.
+            string? Reason(string? what) => lag > _options.LateAfter ? $"late: fired {lag:g} after its due time" + (what is null ? "" : "; " + what) : what;
             var (customerId, traits) = customers.GetValueOrDefault(a.ProfileId, (null, NoTraits));
             var decision = SendPolicy.Decide(a.Channel, a.Holdout, a.Transactional, traits, defaults, SendsOf(sends, a.ProfileId, a.Channel), now);
             switch (decision.Verdict)
@@ -118,12 +119,12 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 case DueVerdict.Suppress:
                     metrics.Suppressed();
                     finished.Add([a.ActionId, ActionStatus.Suppressed, null, now, decision.Reason]);
-                    logs.Add(LogRow(a, ActionStatus.Suppressed, now, null, decision.Reason, null));
+                    logs.Add(LogRow(a, ActionStatus.Suppressed, now, null, Reason(decision.Reason), lateMs));
                     break;
                 case DueVerdict.Defer:
                     metrics.Deferred();
                     finished.Add([a.ActionId, ActionStatus.Pending, decision.Until, null, decision.Reason]);
-                    logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, decision.Reason, null));
+                    logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(decision.Reason), lateMs));
                     break;
                 default:
                     var result = await DeliverAsync(a, customerId, ct);
@@ -138,7 +139,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                         metrics.Failed();
                     var status = result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed;
                     finished.Add([a.ActionId, status, null, at, result.Detail]);
-                    logs.Add(LogRow(a, status, at, null, result.Detail, null));
+                    logs.Add(LogRow(a, status, at, null, Reason(result.Detail), lateMs));
                     break;
             }
         }
@@ -201,8 +202,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         return ChannelResult.Ok(stored ? $"derived {evt.Type} {evt.EventId}" : $"derived {evt.Type} {evt.EventId} (already on the timeline)");
     }
 
-    static object?[] LogRow(ClaimedRow a, string outcome, DateTimeOffset at, DateTimeOffset? due, string? reason, long? lateMs) =>
-        [a.ActionId, a.CampaignId, a.Step, a.ProfileId, a.Kind, outcome, at, due, reason, null, a.RulesVersion, a.Variant, lateMs];
+    static object?[] LogRow(ClaimedRow a, string outcome, DateTimeOffset at, DateTimeOffset? nextDue, string? reason, long lateMs) =>
+        [a.ActionId, a.CampaignId, a.Step, a.ProfileId, a.Kind, outcome, at, a.DueAt, nextDue, reason, null, a.RulesVersion, a.Variant, lateMs];
 
     static readonly Dictionary<string, JsonNode?> NoTraits = [];
 

@@ -1,5 +1,5 @@
 using System.Data.Common;
-using System.Text.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Events;
@@ -15,44 +15,49 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// <summary>A fresh event of a batch and the profile it landed on.</summary>
 internal readonly record struct StoredEvent(AcceptedEvent Event, string ProfileId);
 
+/// <summary>What a batch does to campaigns, written with the journey changes in the same transaction.</summary>
+/// <param name="Actions">New steps (<see cref="CampaignScheduler.ActionColumns"/>); an instance that an exit already ended is written cancelled.</param>
+/// <param name="Logs">Outcome-log rows of steps written cancelled at once.</param>
+/// <param name="Exits">The batch's exit events: profile, campaign, key (null: any), occurredAt, eventId, reason.</param>
+internal sealed record CampaignWrites(IReadOnlyList<object?[]> Actions, IReadOnlyList<object?[]> Logs, IReadOnlyList<object?[]> Exits)
+{
+    public bool IsEmpty => Actions.Count == 0 && Exits.Count == 0;
+}
+
 /// <summary>
 /// Where rules are judged: inside the journey store's transaction, so an event's effects on the
 /// journey and on campaigns commit together (a redelivered event, being a duplicate, schedules
 /// nothing). Starts campaign instances for events and phases entered, writes every step as a
 /// scheduled action with a stable actionId, and cancels pending steps when an exit event is
-/// consumed, judged by occurredAt (an exit that happened before a late trigger cancels it at once).
+/// consumed, judged by occurredAt (an exit that happened before a late trigger cancels it at once);
+/// audiences a cancelled instance joined are left again.
+/// Planning reads (re-entry, earlier exits) take one round trip; the writes are plain statements
+/// that PostgreSQL runs in the journey's final command.
 /// </summary>
 internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
 {
-    static readonly string[] InstanceColumns =
-        ["instance_id", "profile_id", "campaign_id", "instance_key", "trigger_id", "triggered_at", "rules_version", "holdout", "created_at"];
-
     internal static readonly string[] ActionColumns =
-        ["action_id", "instance_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at", "kind", "channel", "settings",
+        ["action_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at", "cause", "kind", "channel", "settings",
          "variant", "holdout", "transactional", "priority", "rules_version", "fingerprint", "planned_at", "due_at", "status", "finished_at",
          "reason", "cause_event_id", "created_at"];
 
     internal static readonly string[] LogColumns =
-        ["action_id", "campaign_id", "step", "profile_id", "kind", "outcome", "at", "due_at", "reason", "cause_event_id", "rules_version", "variant", "late_ms"];
+        ["action_id", "campaign_id", "step", "profile_id", "kind", "outcome", "at", "due_at", "next_due_at", "reason", "cause_event_id", "rules_version", "variant", "late_ms"];
 
-    /// <summary>Judges the batch's fresh events and phase changes against <paramref name="rules"/>.</summary>
-    /// <returns>How many steps were scheduled and how many cancelled.</returns>
-    public async Task<(int Scheduled, int Cancelled)> ApplyAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
-        IReadOnlyList<StoredEvent> fresh, IReadOnlyList<(string ProfileId, PhaseChange Change)> phasesEntered,
-        Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct)
+    static readonly string[] ExitColumns = ["profile_id", "campaign_id", "instance_key", "at", "event_id", "reason"];
+
+    /// <summary>The triggers in a batch's fresh events and phase changes.</summary>
+    public static List<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> Occurrences(CompiledRules rules,
+        IReadOnlyList<StoredEvent> fresh, IReadOnlyList<(string ProfileId, PhaseChange Change)> phasesEntered)
     {
-        if (rules.Campaigns.Count == 0)
-            return (0, 0);
-
-        // 1. Triggers: events of a campaign's trigger type, and phases entered.
         var occurrences = new List<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)>();
-        Dictionary<string, AcceptedEvent>? byId = null;
         foreach (var (e, profileId) in fresh)
         {
             if (rules.ByEvent.TryGetValue(e.Type, out var campaigns))
                 foreach (var campaign in campaigns)
                     occurrences.Add((campaign, profileId, new TriggerOccurrence(e.EventId, "event " + e.Type, e.OccurredAt, e.Properties, e.Context)));
         }
+        Dictionary<string, AcceptedEvent>? byId = null;
         foreach (var (profileId, change) in phasesEntered)
         {
             if (!rules.ByPhase.TryGetValue(change.Phase, out var campaigns))
@@ -63,122 +68,11 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
                 occurrences.Add((campaign, profileId, new TriggerOccurrence(change.EventId, $"entered {change.Phase.ToName()} (event {cause?.Type})",
                     change.At, cause?.Properties, cause?.Context)));
         }
-
-        var scheduled = 0;
-        if (occurrences.Count > 0)
-            scheduled = await StartAsync(connection, tx, rules, occurrences, profileOf, now, ct);
-        var cancelled = await ExitAsync(connection, tx, rules, fresh, now, ct);
-        return (scheduled, cancelled);
+        return occurrences;
     }
 
-    /// <summary>Starts campaign instances for <paramref name="occurrences"/> (re-entry, conditions, late exits) and writes their steps.</summary>
-    public async Task<int> StartAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
-        IReadOnlyList<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> occurrences, Func<string, JourneyProfile> profileOf,
-        DateTimeOffset now, CancellationToken ct)
-    {
-        // 2. Re-entry is judged on the instances started before (stored, or earlier in this batch).
-        var starts = new Dictionary<(string, string), List<DateTimeOffset>>();
-        {
-            var profileIds = occurrences.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
-            var campaignIds = occurrences.Select(o => o.Campaign.Id).Distinct(StringComparer.Ordinal).ToArray();
-            var rows = await connection.QueryAsync<(string ProfileId, string CampaignId, DateTimeOffset TriggeredAt)>(new CommandDefinition(
-                $"SELECT profile_id, campaign_id, triggered_at FROM campaign_instances WHERE {sql.In("profile_id", "@p")} AND {sql.In("campaign_id", "@c")}",
-                new { p = sql.List(profileIds), c = sql.List(campaignIds) }, tx, cancellationToken: ct));
-            foreach (var row in rows)
-                StartsOf(starts, row.ProfileId, row.CampaignId).Add(row.TriggeredAt);
-        }
-
-        // 3. Plan, oldest trigger first.
-        var plans = new List<(InstancePlan Plan, string ProfileId, TriggerOccurrence Trigger)>();
-        foreach (var (campaign, profileId, trigger) in occurrences.OrderBy(o => o.Trigger.OccurredAt))
-        {
-            var profile = profileOf(profileId);
-            var customer = new CustomerState(profile.ProfileId, profile.CustomerId, profile.Traits, profile.Phase, profile.OrderCount, profile.OrderTotal);
-            var earlier = StartsOf(starts, profileId, campaign.Id);
-            var decision = CampaignPlanner.Plan(campaign, trigger, customer, rules.Rules.Defaults, earlier);
-            if (decision.Plan is null)
-            {
-                Log.CampaignNotStarted(logger, campaign.Id, profile.CustomerId, trigger.TriggerId, decision.SkipReason!);
-                continue;
-            }
-            earlier.Add(trigger.OccurredAt);
-            plans.Add((decision.Plan, profileId, trigger));
-        }
-        if (plans.Count == 0)
-            return 0;
-
-        // 4. An exit event that happened after the trigger, but was consumed before it (a late
-        //    trigger), cancels the instance at once.
-        var exitedBy = await FindEarlierExitsAsync(connection, tx, plans, ct);
-
-        var instances = new List<object?[]>(plans.Count);
-        var actions = new List<object?[]>();
-        var logs = new List<object?[]>();
-        foreach (var (plan, profileId, trigger) in plans)
-        {
-            var campaign = plan.Campaign;
-            instances.Add([plan.InstanceId, profileId, campaign.Id, plan.InstanceKey, trigger.TriggerId, trigger.OccurredAt, rules.Version, plan.Holdout, now]);
-            var exit = exitedBy.GetValueOrDefault(plan.InstanceId);
-            foreach (var action in plan.Actions)
-            {
-                var reason = exit is null ? null : $"exit: {exit.Type} at {exit.OccurredAt:O} happened after the trigger";
-                actions.Add([action.ActionId, plan.InstanceId, campaign.Id, action.Step, profileId, plan.InstanceKey, trigger.TriggerId, trigger.OccurredAt,
-                    action.Action.Kind, SendPolicy.ChannelOf(action.Action), new RawJson(action.Action.Kind == CompiledRules.DeriveKind
-                        ? DeriveSettingsJson(action.Action.Settings, trigger) : SettingsJson(action.Action.Settings)), action.Variant, plan.Holdout, campaign.Transactional, campaign.Priority,
-                    rules.Version, rules.Fingerprints[campaign.Id], action.DueAt, action.DueAt, exit is null ? ActionStatus.Pending : ActionStatus.Cancelled,
-                    exit is null ? null : now, reason, exit?.EventId, now]);
-                logs.Add([action.ActionId, campaign.Id, action.Step, profileId, action.Action.Kind, ActionStatus.Scheduled, now, action.DueAt,
-                    $"{trigger.Description}" + (plan.Holdout ? "; holdout (control group)" : ""), trigger.TriggerId, rules.Version, action.Variant, null]);
-                if (exit is not null)
-                    logs.Add([action.ActionId, campaign.Id, action.Step, profileId, action.Action.Kind, ActionStatus.Cancelled, now, null, reason, exit.EventId,
-                        rules.Version, action.Variant, null]);
-            }
-            Log.CampaignStarted(logger, campaign.Id, profileOf(profileId).CustomerId, trigger.TriggerId, plan.Actions.Count, exit is not null);
-        }
-        await BulkRows.InsertAsync(connection, tx, sql, "campaign_instances", InstanceColumns, instances, ct, "ON CONFLICT (instance_id) DO NOTHING");
-        var inserted = await BulkRows.InsertReturningAsync(connection, tx, sql, "scheduled_actions", ActionColumns, actions, "action_id", ct,
-            "ON CONFLICT (action_id) DO NOTHING");
-        if (inserted.Count < actions.Count)
-            logs.RemoveAll(l => !inserted.Contains((string)l[0]!));
-        await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, logs, ct);
-        return inserted.Count;
-    }
-
-    async Task<Dictionary<string, ExitRow>> FindEarlierExitsAsync(DbConnection connection, DbTransaction tx,
-        List<(InstancePlan Plan, string ProfileId, TriggerOccurrence Trigger)> plans, CancellationToken ct)
-    {
-        var found = new Dictionary<string, ExitRow>(StringComparer.Ordinal);
-        var exiting = plans.Where(p => p.Plan.Campaign.ExitOn.Count > 0).ToList();
-        if (exiting.Count == 0)
-            return found;
-        var rows = (await connection.QueryAsync<ExitRow>(new CommandDefinition(
-            $"SELECT profile_id, type, occurred_at, event_id, properties, context FROM events " +
-            $"WHERE {sql.In("profile_id", "@p")} AND {sql.In("type", "@t")} AND occurred_at > @from",
-            new
-            {
-                p = sql.List(exiting.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToArray()),
-                t = sql.List(exiting.SelectMany(e => e.Plan.Campaign.ExitOn).Distinct(StringComparer.Ordinal).ToArray()),
-                from = exiting.Min(e => e.Trigger.OccurredAt),
-            }, tx, cancellationToken: ct))).ToList();
-        if (rows.Count == 0)
-            return found;
-        foreach (var (plan, profileId, trigger) in exiting)
-        {
-            var campaign = plan.Campaign;
-            var exit = rows
-                .Where(r => r.ProfileId == profileId && r.OccurredAt > trigger.OccurredAt && campaign.ExitOn.Contains(r.Type)
-                    && (campaign.Key is null || KeyOf(campaign.Key, r.Properties, r.Context) is not { } key || key == plan.InstanceKey))
-                .OrderBy(r => r.OccurredAt)
-                .FirstOrDefault();
-            if (exit is not null)
-                found[plan.InstanceId] = exit;
-        }
-        return found;
-    }
-
-    /// <summary>Cancels the pending steps that the batch's exit events end (same customer, same key when the event carries it).</summary>
-    async Task<int> ExitAsync(DbConnection connection, DbTransaction tx, CompiledRules rules, IReadOnlyList<StoredEvent> fresh,
-        DateTimeOffset now, CancellationToken ct)
+    /// <summary>The batch's exits: events an exitOn names, and any activity of a customer (it ends what inactivity started).</summary>
+    public static List<object?[]> Exits(CompiledRules rules, IReadOnlyList<StoredEvent> fresh)
     {
         var exits = new List<object?[]>();
         foreach (var (e, profileId) in fresh)
@@ -188,69 +82,202 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
                 var key = campaign.Key is null ? null : KeyOf(campaign.Key, e.PropertiesJson, e.ContextJson);
                 exits.Add([profileId, campaign.Id, key, e.OccurredAt, e.EventId, $"exit: {e.Type} at {e.OccurredAt:O}"]);
             }
-            // The customer is active again: what inactivity started ends.
             foreach (var campaign in rules.Inactivity)
                 exits.Add([profileId, campaign.Id, null, e.OccurredAt, e.EventId, $"active again: {e.Type} at {e.OccurredAt:O}"]);
         }
-        if (exits.Count == 0)
-            return 0;
+        return exits;
+    }
 
-        string[] columns = ["profile_id", "campaign_id", "instance_key", "at", "event_id", "reason"];
-        var source = sql.Provider == StorageProvider.Postgres
-            ? "json_to_recordset(@rows::json) AS x(profile_id text, campaign_id text, instance_key text, at timestamptz, event_id text, reason text)"
-            : "(SELECT value->>0 AS profile_id, value->>1 AS campaign_id, value->>2 AS instance_key, value->>3 AS at, value->>4 AS event_id, value->>5 AS reason FROM json_each(@rows)) AS x";
-        var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
-            $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, reason = x.reason, cause_event_id = x.event_id FROM {source} " +
-            "WHERE scheduled_actions.profile_id = x.profile_id AND scheduled_actions.campaign_id = x.campaign_id " +
-            $"AND scheduled_actions.status = '{ActionStatus.Pending}' AND scheduled_actions.triggered_at < x.at " +
-            "AND (x.instance_key IS NULL OR scheduled_actions.instance_key = x.instance_key) " +
-            "RETURNING scheduled_actions.action_id, scheduled_actions.campaign_id, scheduled_actions.step, scheduled_actions.profile_id, " +
-            "scheduled_actions.kind, scheduled_actions.rules_version, scheduled_actions.variant, scheduled_actions.reason, scheduled_actions.cause_event_id",
-            new { rows = BulkRows.ToJson(sql, columns, exits), now }, tx, cancellationToken: ct))).ToList();
+    /// <summary>
+    /// Plans the instances <paramref name="occurrences"/> start (conditions, re-entry, variants, due times;
+    /// cancelled at once when an exit happened after the trigger) and adds <paramref name="exits"/>.
+    /// </summary>
+    public async Task<CampaignWrites> PlanAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
+        IReadOnlyList<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> occurrences, IReadOnlyList<object?[]> exits,
+        Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct)
+    {
+        if (occurrences.Count == 0)
+            return new CampaignWrites([], [], exits);
 
-        var logs = cancelled.Select(c => new object?[]
+        // One round trip: earlier starts (re-entry) and exit events after the earliest trigger.
+        var starts = new Dictionary<(string, string), List<DateTimeOffset>>();
+        var exitEvents = new List<ExitRow>();
         {
-            c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, null, c.Reason, c.CauseEventId, c.RulesVersion, c.Variant, null,
-        }).ToList();
-
-        // Audiences joined by an instance that exits are left again.
-        var leaving = exits.Where(x => rules.ById[(string)x[1]!].Steps.Any(s => s.Variants.Any(v => v.Action.Kind == "retargeting"))).ToList();
-        var leaves = new List<object?[]>();
-        if (leaving.Count > 0)
-        {
-            var joined = await connection.QueryAsync<JoinedRow>(new CommandDefinition(
-                "SELECT action_id, instance_id, campaign_id, step, profile_id, instance_key, trigger_id, triggered_at, settings, rules_version, fingerprint, priority, variant " +
-                $"FROM scheduled_actions WHERE {sql.In("profile_id", "@p")} AND {sql.In("campaign_id", "@c")} AND kind = 'retargeting' AND status = '{ActionStatus.Delivered}'",
-                new
-                {
-                    p = sql.List(leaving.Select(x => (string)x[0]!).Distinct(StringComparer.Ordinal).ToArray()),
-                    c = sql.List(leaving.Select(x => (string)x[1]!).Distinct(StringComparer.Ordinal).ToArray()),
-                }, tx, cancellationToken: ct));
-            foreach (var j in joined)
+            var profileIds = occurrences.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+            var text = new StringBuilder($"SELECT profile_id, campaign_id, triggered_at FROM scheduled_actions WHERE {sql.In("profile_id", "@p")} " +
+                $"AND {sql.In("campaign_id", "@c")} AND step = 1;");
+            var args = new DynamicParameters();
+            args.Add("p", sql.List(profileIds));
+            args.Add("c", sql.List(occurrences.Select(o => o.Campaign.Id).Distinct(StringComparer.Ordinal).ToArray()));
+            var exiting = occurrences.Where(o => o.Campaign.ExitOn.Count > 0).ToList();
+            if (exiting.Count > 0)
             {
-                if (JsonNode.Parse(j.Settings) is not JsonObject settings || settings["op"]?.GetValue<string>() == "leave")
-                    continue;
-                var exit = leaving.FirstOrDefault(x => (string)x[0]! == j.ProfileId && (string)x[1]! == j.CampaignId && (DateTimeOffset)x[3]! > j.TriggeredAt
-                    && (x[2] is null || (string)x[2]! == j.InstanceKey));
-                if (exit is null)
-                    continue;
-                settings["op"] = "leave";
-                var actionId = CampaignPlanner.ActionId(j.CampaignId, j.Step, j.ProfileId, j.TriggerId + "/leave");
-                var reason = $"leave audience: {(string)exit[5]!}";
-                leaves.Add([actionId, j.InstanceId, j.CampaignId, j.Step, j.ProfileId, j.InstanceKey, j.TriggerId, j.TriggeredAt, "retargeting", "retargeting",
-                    new RawJson(settings.ToJsonString()), j.Variant, false, true, j.Priority, j.RulesVersion, j.Fingerprint, now, now, ActionStatus.Pending,
-                    null, reason, exit[4], now]);
-                logs.Add([actionId, j.CampaignId, j.Step, j.ProfileId, "retargeting", ActionStatus.Scheduled, now, now, reason, exit[4], j.RulesVersion, j.Variant, null]);
+                text.Append($"SELECT profile_id, type, occurred_at, event_id, properties, context FROM events WHERE {sql.In("profile_id", "@xp")} " +
+                    $"AND {sql.In("type", "@xt")} AND occurred_at > @xfrom;");
+                args.Add("xp", sql.List(exiting.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray()));
+                args.Add("xt", sql.List(exiting.SelectMany(o => o.Campaign.ExitOn).Distinct(StringComparer.Ordinal).ToArray()));
+                args.Add("xfrom", exiting.Min(o => o.Trigger.OccurredAt));
+            }
+            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(text.ToString(), args, tx, cancellationToken: ct));
+            foreach (var row in await grid.ReadAsync<StartRow>())
+                StartsOf(starts, row.ProfileId, row.CampaignId).Add(row.TriggeredAt);
+            if (exiting.Count > 0)
+                exitEvents = (await grid.ReadAsync<ExitRow>()).ToList();
+        }
+
+        var actions = new List<object?[]>();
+        var logs = new List<object?[]>();
+        foreach (var (campaign, profileId, trigger) in occurrences.OrderBy(o => o.Trigger.OccurredAt))
+        {
+            var profile = profileOf(profileId);
+            var customer = new CustomerState(profile.ProfileId, profile.CustomerId, profile.Traits, profile.Phase, profile.OrderCount, profile.OrderTotal);
+            var earlier = StartsOf(starts, profileId, campaign.Id);
+            var decision = CampaignPlanner.Plan(campaign, trigger, customer, rules.Rules.Defaults, earlier);
+            if (decision.Plan is not { } plan)
+            {
+                Log.CampaignNotStarted(logger, campaign.Id, profile.CustomerId, trigger.TriggerId, decision.SkipReason!);
+                continue;
+            }
+            earlier.Add(trigger.OccurredAt);
+
+            var exit = campaign.ExitOn.Count == 0 ? null : exitEvents
+                .Where(r => r.ProfileId == profileId && r.OccurredAt > trigger.OccurredAt && campaign.ExitOn.Contains(r.Type)
+                    && (campaign.Key is null || KeyOf(campaign.Key, r.Properties, r.Context) is not { } key || key == plan.InstanceKey))
+                .MinBy(r => r.OccurredAt);
+            var reason = exit is null ? null : $"exit: {exit.Type} at {exit.OccurredAt:O} happened after the trigger";
+            var cause = trigger.Description + (plan.Holdout ? "; holdout (control group)" : "");
+            foreach (var action in plan.Actions)
+            {
+                var settings = action.Action.Kind == CompiledRules.DeriveKind ? DeriveSettingsJson(action.Action.Settings, trigger) : SettingsJson(action.Action.Settings);
+                actions.Add([action.ActionId, campaign.Id, action.Step, profileId, plan.InstanceKey, trigger.TriggerId, trigger.OccurredAt, cause,
+                    action.Action.Kind, SendPolicy.ChannelOf(action.Action), new RawJson(settings), action.Variant, plan.Holdout, campaign.Transactional,
+                    campaign.Priority, rules.Version, rules.Fingerprints[campaign.Id], action.DueAt, action.DueAt,
+                    exit is null ? ActionStatus.Pending : ActionStatus.Cancelled, exit is null ? null : now, reason, exit?.EventId, now]);
+                if (exit is not null)
+                    logs.Add([action.ActionId, campaign.Id, action.Step, profileId, action.Action.Kind, ActionStatus.Cancelled, now, action.DueAt, null, reason,
+                        exit.EventId, rules.Version, action.Variant, null]);
+            }
+            Log.CampaignStarted(logger, campaign.Id, profile.CustomerId, trigger.TriggerId, plan.Actions.Count, exit is not null);
+        }
+        return new CampaignWrites(actions, logs, exits);
+    }
+
+    // The exit statement: cancel the pending steps of the instances an exit ends (triggered before it,
+    // same key when the exit carries one), and log each. Leave rows ("op": "leave") are never cancelled.
+    const string ExitMatch =
+        "scheduled_actions.profile_id = x.profile_id AND scheduled_actions.campaign_id = x.campaign_id " +
+        "AND scheduled_actions.triggered_at < x.at AND (x.instance_key IS NULL OR scheduled_actions.instance_key = x.instance_key)";
+
+    // Audiences joined by an instance that exits are left again: a pending, transactional copy of the
+    // delivered retargeting step with "op": "leave", id 'leave-' + the step's id (so at most one).
+    static string LeaveInsert(string source, string withLeave, string notLeave) =>
+        $"INSERT INTO scheduled_actions ({string.Join(", ", ActionColumns)}) " +
+        "SELECT 'leave-' || s.action_id, s.campaign_id, s.step, s.profile_id, s.instance_key, s.trigger_id, s.triggered_at, " +
+        $"'leave audience: ' || x.reason, s.kind, s.channel, {withLeave}, s.variant, s.holdout, @yes, s.priority, s.rules_version, s.fingerprint, " +
+        $"@cnow, @cnow, '{ActionStatus.Pending}', NULL, NULL, x.event_id, @cnow " +
+        $"FROM scheduled_actions s JOIN {source} ON s.profile_id = x.profile_id AND s.campaign_id = x.campaign_id AND s.triggered_at < x.at " +
+        "AND (x.instance_key IS NULL OR s.instance_key = x.instance_key) " +
+        $"WHERE s.kind = 'retargeting' AND s.status = '{ActionStatus.Delivered}' AND {notLeave} ON CONFLICT (action_id) DO NOTHING";
+
+    /// <summary>PostgreSQL: the writes as statements appended to the journey's final command (no results needed).</summary>
+    public void AppendPostgres(StringBuilder text, DynamicParameters args, CampaignWrites w, DateTimeOffset now)
+    {
+        args.Add("cnow", now);
+        AppendInsertsPostgres(text, args, w);
+        AppendExitsPostgres(text, args, w);
+    }
+
+    void AppendInsertsPostgres(StringBuilder text, DynamicParameters args, CampaignWrites w)
+    {
+        if (w.Actions.Count > 0)
+        {
+            var list = string.Join(", ", ActionColumns);
+            var insert = $"INSERT INTO scheduled_actions ({list}) SELECT {list} FROM json_populate_recordset(NULL::scheduled_actions, @ca::json) ON CONFLICT (action_id) DO NOTHING";
+            args.Add("ca", BulkRows.ToJson(sql, ActionColumns, w.Actions));
+            if (w.Logs.Count == 0)
+                text.Append(insert).Append(';');
+            else
+            {
+                // Log rows only for the steps this insert took (a redelivered trigger takes none).
+                var logs = string.Join(", ", LogColumns);
+                text.Append($"WITH ins AS ({insert} RETURNING action_id) INSERT INTO action_log ({logs}) SELECT {string.Join(", ", LogColumns.Select(c => "l." + c))} " +
+                    "FROM json_populate_recordset(NULL::action_log, @cl::json) l WHERE l.action_id IN (SELECT action_id FROM ins);");
+                args.Add("cl", BulkRows.ToJson(sql, LogColumns, w.Logs));
             }
         }
-        var insertedLeaves = await BulkRows.InsertReturningAsync(connection, tx, sql, "scheduled_actions", ActionColumns, leaves, "action_id", ct,
-            "ON CONFLICT (action_id) DO NOTHING");
-        if (insertedLeaves.Count < leaves.Count)
-            logs.RemoveAll(l => (string)l[5]! == ActionStatus.Scheduled && !insertedLeaves.Contains((string)l[0]!));
-        await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, logs, ct);
+    }
+
+    void AppendExitsPostgres(StringBuilder text, DynamicParameters args, CampaignWrites w)
+    {
+        if (w.Exits.Count > 0)
+        {
+            const string source = "json_to_recordset(@cx::json) AS x(profile_id text, campaign_id text, instance_key text, at timestamptz, event_id text, reason text)";
+            args.Add("cx", BulkRows.ToJson(sql, ExitColumns, w.Exits));
+            args.Add("yes", true);
+            // One statement: the snapshot it reads is the same for both parts, so the leave rows it adds are not cancelled by it.
+            text.Append($"WITH leave AS ({LeaveInsert(source, "(s.settings::jsonb || '{\"op\": \"leave\"}')::json", "s.settings->>'op' IS DISTINCT FROM 'leave'")} RETURNING 1), ");
+            text.Append($"c AS (UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @cnow, reason = x.reason, cause_event_id = x.event_id " +
+                $"FROM {source} WHERE {ExitMatch} AND scheduled_actions.status = '{ActionStatus.Pending}' " +
+                "RETURNING scheduled_actions.action_id, scheduled_actions.campaign_id, scheduled_actions.step, scheduled_actions.profile_id, scheduled_actions.kind, " +
+                "scheduled_actions.rules_version, scheduled_actions.variant, scheduled_actions.due_at, x.reason, x.event_id) " +
+                $"INSERT INTO action_log ({string.Join(", ", LogColumns)}) SELECT action_id, campaign_id, step, profile_id, kind, '{ActionStatus.Cancelled}', @cnow, due_at, NULL, " +
+                "reason, event_id, rules_version, variant, NULL FROM c;");
+        }
+    }
+
+    /// <summary>SQLite: the same writes, one statement each (no round trips in process).</summary>
+    /// <returns>How many new steps it wrote.</returns>
+    public async Task<int> WriteSqliteAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, DateTimeOffset now, CancellationToken ct)
+    {
+        var inserted = await InsertActionsAsync(connection, tx, w, ct);
+        if (w.Exits.Count == 0)
+            return inserted;
+        const string source = "(SELECT value->>0 AS profile_id, value->>1 AS campaign_id, value->>2 AS instance_key, value->>3 AS at, " +
+            "value->>4 AS event_id, value->>5 AS reason FROM json_each(@rows)) AS x";
+        var rows = BulkRows.ToJson(sql, ExitColumns, w.Exits);
+        var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
+            $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, reason = x.reason, cause_event_id = x.event_id " +
+            $"FROM {source} WHERE {ExitMatch} AND scheduled_actions.status = '{ActionStatus.Pending}' " +
+            "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, cause_event_id",
+            new { rows, now }, tx, cancellationToken: ct))).ToList();
+        await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, cancelled.Select(c => new object?[]
+        {
+            c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, c.CauseEventId, c.RulesVersion, c.Variant, null,
+        }).ToList(), ct);
+        // After the cancelling, so the leave rows stay pending.
+        await connection.ExecuteAsync(new CommandDefinition(
+            LeaveInsert(source, "json_set(s.settings, '$.op', 'leave')", "coalesce(s.settings->>'op', '') <> 'leave'"),
+            new { rows, cnow = now, yes = true }, tx, cancellationToken: ct));
         foreach (var c in cancelled)
             Log.ActionCancelled(logger, c.ActionId, c.CampaignId, c.CauseEventId);
-        return cancelled.Count;
+        return inserted;
+    }
+
+    async Task<int> InsertActionsAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, CancellationToken ct)
+    {
+        if (w.Actions.Count == 0)
+            return 0;
+        var inserted = await BulkRows.InsertReturningAsync(connection, tx, sql, "scheduled_actions", ActionColumns, w.Actions, "action_id", ct,
+            "ON CONFLICT (action_id) DO NOTHING");
+        await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, w.Logs.Where(l => inserted.Contains((string)l[0]!)).ToList(), ct);
+        return inserted.Count;
+    }
+
+    /// <summary>Writes <paramref name="w"/> in its own commands (inactivity and schedule starts).</summary>
+    /// <returns>How many new steps it wrote (a trigger started again writes none).</returns>
+    public async Task<int> WriteAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, DateTimeOffset now, CancellationToken ct)
+    {
+        if (sql.Provider == StorageProvider.Sqlite)
+            return await WriteSqliteAsync(connection, tx, w, now, ct);
+        var inserted = await InsertActionsAsync(connection, tx, w, ct);
+        if (w.Exits.Count > 0)
+        {
+            var (text, args) = (new StringBuilder(), new DynamicParameters());
+            args.Add("cnow", now);
+            AppendExitsPostgres(text, args, w);
+            await connection.ExecuteAsync(new CommandDefinition(text.ToString(), args, tx, cancellationToken: ct));
+        }
+        return inserted;
     }
 
     static List<DateTimeOffset> StartsOf(Dictionary<(string, string), List<DateTimeOffset>> starts, string profileId, string campaignId)
@@ -288,6 +315,13 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         return o.ToJsonString();
     }
 
+    sealed class StartRow
+    {
+        public string ProfileId { get; set; } = "";
+        public string CampaignId { get; set; } = "";
+        public DateTimeOffset TriggeredAt { get; set; }
+    }
+
     sealed class ExitRow
     {
         public string ProfileId { get; set; } = "";
@@ -307,29 +341,13 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         public string Kind { get; set; } = "";
         public string RulesVersion { get; set; } = "";
         public int Variant { get; set; }
+        public DateTimeOffset DueAt { get; set; }
         public string? Reason { get; set; }
         public string? CauseEventId { get; set; }
     }
-
-    sealed class JoinedRow
-    {
-        public string ActionId { get; set; } = "";
-        public string InstanceId { get; set; } = "";
-        public string CampaignId { get; set; } = "";
-        public int Step { get; set; }
-        public string ProfileId { get; set; } = "";
-        public string? InstanceKey { get; set; }
-        public string TriggerId { get; set; } = "";
-        public DateTimeOffset TriggeredAt { get; set; }
-        public string Settings { get; set; } = "{}";
-        public string RulesVersion { get; set; } = "";
-        public string Fingerprint { get; set; } = "";
-        public int Priority { get; set; }
-        public int Variant { get; set; }
-    }
 }
 
-/// <summary>The states and log outcomes of a scheduled action.</summary>
+/// <summary>The states of a scheduled action and the outcomes in its log.</summary>
 public static class ActionStatus
 {
     public const string Scheduled = "scheduled";

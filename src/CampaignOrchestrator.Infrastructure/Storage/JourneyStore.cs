@@ -206,15 +206,20 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         foreach (var (_, into) in merges)
             touched.Add(into);
 
-        // 7. Write the rest (the events are already in).
+        // 7. Campaigns: which instances the fresh events and phases start, and which they end.
+        var stored = fresh.Select(e => new StoredEvent(e, Resolve(e))).ToList();
+        var campaignWrites = await _campaigns.PlanAsync(connection, tx, active, CampaignScheduler.Occurrences(active, stored, entered),
+            CampaignScheduler.Exits(active, stored), id => profiles[id], now, ct);
+
+        // 8. Write the rest (the events are already in), campaigns last (they see the merged devices).
         var writes = new JourneyChanges(newLinks, merges, replayIds, history, touched.Select(id => ToRow(profiles[id], now)).ToList());
         if (_sql.Provider == StorageProvider.Postgres)
-            await WritePostgresAsync(connection, tx, writes, ct);
+            await WritePostgresAsync(connection, tx, writes, campaignWrites, now, ct);
         else
+        {
             await WriteSqliteAsync(connection, tx, writes, ct);
-
-        // 8. Campaigns: start, schedule and cancel, in the same transaction.
-        await _campaigns.ApplyAsync(connection, tx, active, fresh.Select(e => new StoredEvent(e, Resolve(e))).ToList(), entered, id => profiles[id], now, ct);
+            await _campaigns.WriteSqliteAsync(connection, tx, campaignWrites, now, ct);
+        }
 
         if (database.Cache is { } cache)
             foreach (var id in touched)
@@ -285,8 +290,10 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         var profiles = (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
                 $"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@ids")}", new { ids = _sql.List(ids) }, tx, cancellationToken: cancellationToken)))
             .ToDictionary(r => r.ProfileId, FromRow, StringComparer.Ordinal);
-        var scheduled = await _campaigns.StartAsync(connection, tx, active, occurrences.Where(o => profiles.ContainsKey(o.ProfileId)).ToList(),
-            id => profiles[id], time.GetUtcNow(), cancellationToken);
+        var now = time.GetUtcNow();
+        var writes = await _campaigns.PlanAsync(connection, tx, active, occurrences.Where(o => profiles.ContainsKey(o.ProfileId)).ToList(), [],
+            id => profiles[id], now, cancellationToken);
+        var scheduled = await _campaigns.WriteAsync(connection, tx, writes, now, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return scheduled;
     }
@@ -356,7 +363,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         "first_seen = excluded.first_seen, last_seen = excluded.last_seen, updated_at = excluded.updated_at";
 
     /// <summary>PostgreSQL: every write of the batch in one command, so one round trip.</summary>
-    static Task WritePostgresAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CancellationToken ct)
+    Task WritePostgresAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CampaignWrites campaigns, DateTimeOffset now, CancellationToken ct)
     {
         var sql = new System.Text.StringBuilder();
         var args = new DynamicParameters();
@@ -373,8 +380,6 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         {
             sql.Append("UPDATE events SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE events.profile_id = m.from_id;" +
                 "UPDATE scheduled_actions SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE scheduled_actions.profile_id = m.from_id;" +
-                "UPDATE campaign_instances SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE campaign_instances.profile_id = m.from_id;" +
-                "UPDATE action_log SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE action_log.profile_id = m.from_id;" +
                 "DELETE FROM phase_history WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM profiles WHERE profile_id = ANY(@mf);");
             args.Add("mf", c.Merges.Select(m => m.From).ToArray());
@@ -413,6 +418,8 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             args.Add("ls", rows.Select(r => r.LastSeen.UtcDateTime).ToArray());
             args.Add("ua", rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray());
         }
+        if (!campaigns.IsEmpty)
+            _campaigns.AppendPostgres(sql, args, campaigns, now);
         return sql.Length == 0 ? Task.CompletedTask : connection.ExecuteAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
     }
 
@@ -426,7 +433,6 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE events SET profile_id = @into WHERE profile_id = @from; UPDATE scheduled_actions SET profile_id = @into WHERE profile_id = @from; " +
-                "UPDATE campaign_instances SET profile_id = @into WHERE profile_id = @from; UPDATE action_log SET profile_id = @into WHERE profile_id = @from; " +
                 "DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
                 new { from, into }, tx, cancellationToken: ct));
         }

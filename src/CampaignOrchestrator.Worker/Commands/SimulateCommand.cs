@@ -118,6 +118,7 @@ internal static class SimulateCommand
         ActionDispatcher _dispatcher = null!;
         TriggerScans _scans = null!;
         long _seq;
+        readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
         public async Task StartAsync(DateTimeOffset start)
         {
@@ -190,8 +191,14 @@ internal static class SimulateCommand
             foreach (var (at, message) in _skips.Drain())
                 Write(at, "  " + message);
             await using var connection = await _database.OpenAsync(default);
+            // New steps (the action rows record their scheduling), then what happened since (the outcome log).
+            var scheduled = (await connection.QueryAsync<ScheduledLine>(
+                "SELECT action_id, campaign_id, step, kind, settings, planned_at, cause, created_at FROM scheduled_actions ORDER BY created_at, campaign_id, step"))
+                .Where(a => _seen.Add(a.ActionId)).ToList();
+            foreach (var a in scheduled)
+                Write(a.CreatedAt, $"  {a.CampaignId} step {a.Step} {a.Kind}{Summary(a.Settings)}: scheduled for {Local(a.PlannedAt)} ({a.Cause})");
             var rows = await connection.QueryAsync<LogLine>(
-                "SELECT l.seq, l.outcome, l.at, l.due_at, l.reason, l.cause_event_id, a.campaign_id, a.step, a.kind, a.settings, p.customer_id, a.profile_id " +
+                "SELECT l.seq, l.outcome, l.at, l.next_due_at, l.reason, a.campaign_id, a.step, a.kind, a.settings, p.customer_id, a.profile_id " +
                 "FROM action_log l JOIN scheduled_actions a ON a.action_id = l.action_id LEFT JOIN profiles p ON p.profile_id = a.profile_id " +
                 "WHERE l.seq > @seq ORDER BY l.seq", new { seq = _seq });
             foreach (var r in rows)
@@ -200,9 +207,8 @@ internal static class SimulateCommand
                 var what = $"{r.CampaignId} step {r.Step} {r.Kind}{Summary(r.Settings)}";
                 var line = r.Outcome switch
                 {
-                    ActionStatus.Scheduled => $"  {what}: scheduled for {Local(r.DueAt!.Value)} ({r.Reason})",
                     ActionStatus.Cancelled => $"  {what}: cancelled, {r.Reason}",
-                    ActionStatus.Deferred => $"{what}: deferred to {Local(r.DueAt!.Value)} ({r.Reason})",
+                    ActionStatus.Deferred => $"{what}: deferred to {Local(r.NextDueAt!.Value)} ({r.Reason})",
                     ActionStatus.Suppressed => $"{what}: suppressed ({r.Reason}) for {Who(r.CustomerId, r.ProfileId)}",
                     ActionStatus.Delivered => $"{what}: would be delivered to {Who(r.CustomerId, r.ProfileId)}" + (r.Kind == CompiledRules.DeriveKind ? $" ({r.Reason})" : ""),
                     ActionStatus.Failed => $"{what}: fails ({r.Reason})",
@@ -246,14 +252,25 @@ internal static class SimulateCommand
             DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
     }
 
+    sealed class ScheduledLine
+    {
+        public string ActionId { get; set; } = "";
+        public string CampaignId { get; set; } = "";
+        public int Step { get; set; }
+        public string Kind { get; set; } = "";
+        public string Settings { get; set; } = "{}";
+        public DateTimeOffset PlannedAt { get; set; }
+        public string Cause { get; set; } = "";
+        public DateTimeOffset CreatedAt { get; set; }
+    }
+
     sealed class LogLine
     {
         public long Seq { get; set; }
         public string Outcome { get; set; } = "";
         public DateTimeOffset At { get; set; }
-        public DateTimeOffset? DueAt { get; set; }
+        public DateTimeOffset? NextDueAt { get; set; }
         public string? Reason { get; set; }
-        public string? CauseEventId { get; set; }
         public string CampaignId { get; set; } = "";
         public int Step { get; set; }
         public string Kind { get; set; } = "";

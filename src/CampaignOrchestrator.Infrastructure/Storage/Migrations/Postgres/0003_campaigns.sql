@@ -1,4 +1,4 @@
--- Campaigns (issue 3): rules versions, campaign instances, scheduled actions and their outcome log,
+-- Campaigns (issue 3): rules versions, scheduled actions (every step of every campaign instance) and their outcome log,
 -- the order total on the profile, and the index the inactivity scan reads.
 ALTER TABLE profiles ADD COLUMN order_total numeric NOT NULL DEFAULT 0;
 CREATE INDEX ix_profiles_last_seen ON profiles (last_seen);
@@ -18,31 +18,17 @@ CREATE TABLE campaign_scans (
     updated_at    timestamptz NOT NULL
 );
 
--- One row per campaign started for a customer (re-entry is judged on these).
-CREATE TABLE campaign_instances (
-    instance_id   text    NOT NULL PRIMARY KEY,  -- hash of campaign, profile, trigger
-    profile_id    text    NOT NULL,
-    campaign_id   text    NOT NULL,
-    instance_key  text    NULL,                  -- the campaign's key value (a cart id)
-    trigger_id    text    NOT NULL,              -- eventId, or a synthetic id (inactivity, schedule)
-    triggered_at  timestamptz NOT NULL,              -- the trigger's occurredAt
-    rules_version text    NOT NULL,
-    holdout       boolean NOT NULL,
-    created_at    timestamptz NOT NULL
-);
-CREATE INDEX ix_campaign_instances_profile ON campaign_instances (profile_id, campaign_id);
-
--- Every step of every instance: pending until it falls due, then delivered, failed, suppressed or
+-- Every step of every campaign instance (re-entry is judged on the first steps): pending until it falls due, then delivered, failed, suppressed or
 -- cancelled. The claimer reads the partial index on due_at.
 CREATE TABLE scheduled_actions (
     action_id     text    NOT NULL PRIMARY KEY,  -- hash of campaign, step, profile, trigger
-    instance_id   text    NOT NULL,
     campaign_id   text    NOT NULL,
     step          integer NOT NULL,              -- 1-based
     profile_id    text    NOT NULL,
     instance_key  text    NULL,
     trigger_id    text    NOT NULL,
     triggered_at  timestamptz NOT NULL,
+    cause         text    NOT NULL,              -- what started it, for people
     kind          text    NOT NULL,              -- email, banner, offer, retargeting, webhook
     channel       text    NOT NULL,              -- what reaches the customer: email (also an offer sent with a template), or the kind
     settings      json    NOT NULL,              -- JSON object: the action as the rules version wrote it
@@ -65,7 +51,8 @@ CREATE TABLE scheduled_actions (
 CREATE INDEX ix_scheduled_actions_due ON scheduled_actions (due_at) WHERE status IN ('pending', 'claimed');
 CREATE INDEX ix_scheduled_actions_profile ON scheduled_actions (profile_id, campaign_id);
 
--- The life of every action, append-only: scheduled, deferred, cancelled, suppressed, delivered, failed.
+-- The life of every action after it was scheduled (the action row itself records that), append-only:
+-- cancelled, and per firing delivered, failed, suppressed or deferred, with how late it fired.
 CREATE TABLE action_log (
     seq            bigserial NOT NULL PRIMARY KEY,
     action_id      text    NOT NULL,
@@ -75,13 +62,13 @@ CREATE TABLE action_log (
     kind           text    NOT NULL,
     outcome        text    NOT NULL,
     at             timestamptz NOT NULL,             -- when it happened (worker clock)
-    due_at         timestamptz NULL,                 -- scheduled/deferred: the due time
+    due_at         timestamptz NULL,                 -- the due time it fell due for (cancelled: the one it had)
+    next_due_at    timestamptz NULL,             -- deferred: the new due time
     reason         text    NULL,
     cause_event_id text    NULL,
     rules_version  text    NULL,
     variant        integer NULL,
-    late_ms        bigint  NULL                  -- delivered/failed/suppressed: how long after its due time
+    late_ms        bigint  NULL                  -- per firing: how long after its due time it was claimed
 );
 CREATE INDEX ix_action_log_action ON action_log (action_id);
 CREATE INDEX ix_action_log_campaign ON action_log (campaign_id, seq);
-CREATE INDEX ix_action_log_profile ON action_log (profile_id, seq);

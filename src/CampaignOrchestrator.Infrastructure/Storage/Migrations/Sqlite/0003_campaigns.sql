@@ -1,4 +1,4 @@
--- Campaigns (issue 3): rules versions, campaign instances, scheduled actions and their outcome log,
+-- Campaigns (issue 3): rules versions, scheduled actions (every step of every campaign instance) and their outcome log,
 -- the order total on the profile, and the index the inactivity scan reads.
 ALTER TABLE profiles ADD COLUMN order_total REAL NOT NULL DEFAULT 0;
 CREATE INDEX ix_profiles_last_seen ON profiles (last_seen);
@@ -18,31 +18,17 @@ CREATE TABLE campaign_scans (
     updated_at    TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- One row per campaign started for a customer (re-entry is judged on these).
-CREATE TABLE campaign_instances (
-    instance_id   TEXT    NOT NULL PRIMARY KEY,  -- hash of campaign, profile, trigger
-    profile_id    TEXT    NOT NULL,
-    campaign_id   TEXT    NOT NULL,
-    instance_key  TEXT    NULL,                  -- the campaign's key value (a cart id)
-    trigger_id    TEXT    NOT NULL,              -- eventId, or a synthetic id (inactivity, schedule)
-    triggered_at  TEXT    NOT NULL,              -- the trigger's occurredAt
-    rules_version TEXT    NOT NULL,
-    holdout       INTEGER NOT NULL,
-    created_at    TEXT    NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX ix_campaign_instances_profile ON campaign_instances (profile_id, campaign_id);
-
--- Every step of every instance: pending until it falls due, then delivered, failed, suppressed or
+-- Every step of every campaign instance (re-entry is judged on the first steps): pending until it falls due, then delivered, failed, suppressed or
 -- cancelled. The claimer reads the partial index on due_at.
 CREATE TABLE scheduled_actions (
     action_id     TEXT    NOT NULL PRIMARY KEY,  -- hash of campaign, step, profile, trigger
-    instance_id   TEXT    NOT NULL,
     campaign_id   TEXT    NOT NULL,
     step          INTEGER NOT NULL,              -- 1-based
     profile_id    TEXT    NOT NULL,
     instance_key  TEXT    NULL,
     trigger_id    TEXT    NOT NULL,
     triggered_at  TEXT    NOT NULL,
+    cause         TEXT    NOT NULL,              -- what started it, for people
     kind          TEXT    NOT NULL,              -- email, banner, offer, retargeting, webhook
     channel       TEXT    NOT NULL,              -- what reaches the customer: email (also an offer sent with a template), or the kind
     settings      TEXT    NOT NULL,              -- JSON object: the action as the rules version wrote it
@@ -65,7 +51,8 @@ CREATE TABLE scheduled_actions (
 CREATE INDEX ix_scheduled_actions_due ON scheduled_actions (due_at) WHERE status IN ('pending', 'claimed');
 CREATE INDEX ix_scheduled_actions_profile ON scheduled_actions (profile_id, campaign_id);
 
--- The life of every action, append-only: scheduled, deferred, cancelled, suppressed, delivered, failed.
+-- The life of every action after it was scheduled (the action row itself records that), append-only:
+-- cancelled, and per firing delivered, failed, suppressed or deferred, with how late it fired.
 CREATE TABLE action_log (
     seq            INTEGER NOT NULL PRIMARY KEY,
     action_id      TEXT    NOT NULL,
@@ -75,13 +62,13 @@ CREATE TABLE action_log (
     kind           TEXT    NOT NULL,
     outcome        TEXT    NOT NULL,
     at             TEXT    NOT NULL,             -- when it happened (worker clock)
-    due_at         TEXT    NULL,                 -- scheduled/deferred: the due time
+    due_at         TEXT    NULL,                 -- the due time it fell due for (cancelled: the one it had)
+    next_due_at    TEXT    NULL,                 -- deferred: the new due time
     reason         TEXT    NULL,
     cause_event_id TEXT    NULL,
     rules_version  TEXT    NULL,
     variant        INTEGER NULL,
-    late_ms        INTEGER NULL                  -- delivered/failed/suppressed: how long after its due time
+    late_ms        INTEGER NULL                  -- per firing: how long after its due time it was claimed
 );
 CREATE INDEX ix_action_log_action ON action_log (action_id);
 CREATE INDEX ix_action_log_campaign ON action_log (campaign_id, seq);
-CREATE INDEX ix_action_log_profile ON action_log (profile_id, seq);

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CampaignOrchestrator.Bench;
+
+/// <summary>
+/// Firing under load (docs/benchmarks.md): a store holding <c>pending</c> scheduled actions, of which
+/// <c>rate</c> a second fall due for <c>seconds</c> seconds while the rest wait for later; the worker
+/// process fires them. Reports the firing lag (claim time minus due time, from the outcome log),
+/// the rate achieved and the worker's peak memory.
+/// </summary>
+internal static class FiringBench
+{
+    public static async Task RunAsync(string provider, string workerDll, string postgres, int rabbitPort, string vhost, int pending, int rate, int seconds)
+    {
+        var folder = Directory.CreateTempSubdirectory("co-firing-").FullName;
+        string connectionString;
+        string? pgDatabase = null;
+        if (provider == "Postgres")
+        {
+            pgDatabase = "co_firing_" + Guid.NewGuid().ToString("N")[..8];
+            await using var admin = new Npgsql.NpgsqlConnection(postgres);
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"CREATE DATABASE {pgDatabase}");
+            connectionString = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = pgDatabase }.ConnectionString;
+        }
+        else
+            connectionString = $"Data Source={Path.Combine(folder, "firing.db")}";
+        try
+        {
+            var database = new Database(provider == "Postgres" ? StorageProvider.Postgres : StorageProvider.Sqlite, connectionString);
+            await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+
+            // The backlog that waits (due in 1-30 days), then the load that falls due during the run.
+            var due = rate * seconds;
+            var load = Stopwatch.StartNew();
+            var now = DateTimeOffset.UtcNow;
+            await InsertAsync(database, pending - due, i => now.AddDays(1 + i % 30).AddSeconds(i % 86_400));
+            Console.WriteLine($"  {provider}: loaded {pending - due:N0} actions due in 1-30 days in {load.Elapsed.TotalSeconds:N0} s");
+            var start = DateTimeOffset.UtcNow.AddSeconds(20); // the worker starts and warms up meanwhile
+            await InsertAsync(database, due, i => start.AddTicks(TimeSpan.TicksPerSecond * i / rate), offset: pending - due);
+            Console.WriteLine($"  {provider}: loaded {due:N0} actions falling due at {rate:N0}/s for {seconds} s from {start:HH:mm:ss}; {pending:N0} pending");
+
+            var port = 5191;
+            var psi = new ProcessStartInfo("dotnet", [workerDll])
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                Environment =
+                {
+                    ["Bus__QueueName"] = "bench-firing-" + Guid.NewGuid().ToString("N")[..8],
+                    ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
+                    ["Bus__RabbitMq__VirtualHost"] = vhost,
+                    ["Storage__Provider"] = provider,
+                    ["Storage__ConnectionString"] = connectionString,
+                    ["Http__Urls"] = $"http://127.0.0.1:{port}",
+                    ["Logging__LogLevel__Default"] = "Warning",
+                },
+            };
+            using var worker = Process.Start(psi)!;
+            worker.OutputDataReceived += (_, _) => { };
+            worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
+            worker.BeginOutputReadLine();
+            worker.BeginErrorReadLine();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            var peakRss = 0L;
+            while (true)
+            {
+                peakRss = Math.Max(peakRss, Rss(worker.Id));
+                JsonObject? m = null;
+                try { m = await http.GetFromJsonAsync<JsonObject>("/api/metrics"); } catch (HttpRequestException) { }
+                if (m is not null && (long)m["actions"]!["due"]! >= due)
+                    break;
+                if (DateTimeOffset.UtcNow > start.AddSeconds(seconds + 120))
+                    throw new TimeoutException($"only {m?["actions"]?["due"]} of {due} fired");
+                await Task.Delay(100);
+            }
+            var peakKb = File.ReadLines($"/proc/{worker.Id}/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
+            worker.Kill(entireProcessTree: true);
+            await worker.WaitForExitAsync();
+
+            await using var connection = await database.OpenAsync(default);
+            var lags = (await connection.QueryAsync<long>("SELECT late_ms FROM action_log WHERE outcome = 'due' ORDER BY late_ms")).ToArray();
+            var span = await connection.QueryFirstAsync<(DateTimeOffset First, DateTimeOffset Last)>(
+                "SELECT min(at), max(at) FROM action_log WHERE outcome = 'delivered'");
+            long P(double q) => lags[Math.Min(lags.Length - 1, (int)Math.Ceiling(lags.Length * q) - 1)];
+            Console.WriteLine($"  {provider}: fired {lags.Length:N0} of {due:N0} due ({lags.Length / Math.Max(1, (span.Last - span.First).TotalSeconds):N0}/s while due at {rate:N0}/s); " +
+                $"firing lag p50 {P(0.5)} ms, p99 {P(0.99)} ms, max {lags[^1]} ms; worker peak RSS {peakKb / 1024.0:N0} MB; " +
+                $"{await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'pending'"):N0} still pending");
+            database.Dispose();
+        }
+        finally
+        {
+            if (pgDatabase is not null)
+            {
+                Npgsql.NpgsqlConnection.ClearAllPools();
+                await using var admin = new Npgsql.NpgsqlConnection(postgres);
+                await admin.OpenAsync();
+                await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {pgDatabase} WITH (FORCE)");
+            }
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, true);
+        }
+    }
+
+    static long Rss(int pid)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Banner steps of the default rules' award-banner campaign (so the worker's rules keep them), for 100,000 customers.</summary>
+    static async Task InsertAsync(Database database, int count, Func<int, DateTimeOffset> dueAt, int offset = 0)
+    {
+        const int chunk = 10_000;
+        var created = DateTimeOffset.UtcNow;
+        for (var from = 0; from < count; from += chunk)
+        {
+            var rows = new List<object?[]>(chunk);
+            for (var i = from; i < Math.Min(count, from + chunk); i++)
+            {
+                var id = (offset + i).ToString("x8");
+                var due = dueAt(i);
+                rows.Add([id, "award-banner", 1, $"c:bench-{(offset + i) % 100_000}", null, "bench-" + id, created, "bench", "banner", "banner",
+                    new RawJson("{\"slot\":\"home-hero\",\"creative\":\"award-2026\"}"), 0, false, false, 0, "bench", "bench", due, due, ActionStatus.Pending,
+                    null, null, null, created]);
+            }
+            await using var connection = await database.OpenAsync(default);
+            await using var tx = await connection.BeginTransactionAsync();
+            await BulkRows.InsertAsync(connection, tx, database.Dialect, "scheduled_actions", CampaignScheduler.ActionColumns, rows, default);
+            await tx.CommitAsync();
+        }
+    }
+}
