@@ -58,6 +58,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     /// <summary>SQLite has one worker: claims left when it was killed go back to pending at once.</summary>
     async Task ReleaseClaimsAsync(CancellationToken ct)
     {
+        using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         var released = await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Pending}', claimed_at = NULL, claim_token = NULL WHERE status = '{ActionStatus.Claimed}'",
@@ -73,7 +74,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var token = Guid.NewGuid().ToString("N");
         await using var connection = await database.OpenAsync(ct);
 
-        var claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
+        List<ClaimedRow> claimed;
+        using (await database.WriteTurnAsync(ct))
+            claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE action_id IN (" +
             $"SELECT action_id FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
             $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
@@ -145,6 +148,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
 
         // Finish what this claim still holds, and record it, in one transaction.
+        using var turn = await database.WriteTurnAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         string[] columns = ["action_id", "status", "due_at", "finished_at", "reason"];
         var source = _sql.Provider == StorageProvider.Postgres

@@ -89,19 +89,48 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
     }
 
     /// <summary>
+    /// Appends, to a query the store sends anyway, what planning reads: the first steps of the batch's
+    /// profiles (re-entry) and their exit events after <paramref name="from"/> (exits before a late
+    /// trigger). Read the answers with <see cref="ReadPlanningAsync"/>. False when there is nothing to plan.
+    /// </summary>
+    public bool AppendPlanningReads(StringBuilder text, DynamicParameters args, CompiledRules rules, IReadOnlyCollection<string> profileIds, DateTimeOffset from)
+    {
+        if (rules.Campaigns.Count == 0 || profileIds.Count == 0)
+            return false;
+        text.Append($"SELECT profile_id, campaign_id, triggered_at FROM scheduled_actions WHERE {sql.In("profile_id", "@pp")} AND step = 1;");
+        text.Append($"SELECT profile_id, type, occurred_at, event_id, properties, context FROM events WHERE {sql.In("profile_id", "@pp")} " +
+            $"AND {sql.In("type", "@pt")} AND occurred_at > @pfrom;");
+        args.Add("pp", sql.List(profileIds));
+        args.Add("pt", sql.List(rules.ExitsByEvent.Keys.ToArray()));
+        args.Add("pfrom", from);
+        return true;
+    }
+
+    /// <summary>The answers to <see cref="AppendPlanningReads"/>.</summary>
+    public static async Task<PlanningReads> ReadPlanningAsync(SqlMapper.GridReader grid) =>
+        new((await grid.ReadAsync<StartRow>()).ToList(), (await grid.ReadAsync<ExitRow>()).ToList());
+
+    /// <summary>
     /// Plans the instances <paramref name="occurrences"/> start (conditions, re-entry, variants, due times;
     /// cancelled at once when an exit happened after the trigger) and adds <paramref name="exits"/>.
     /// </summary>
     public async Task<CampaignWrites> PlanAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
         IReadOnlyList<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> occurrences, IReadOnlyList<object?[]> exits,
-        Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct)
+        Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct, PlanningReads? reads = null)
     {
         if (occurrences.Count == 0)
             return new CampaignWrites([], [], exits);
 
-        // One round trip: earlier starts (re-entry) and exit events after the earliest trigger.
+        // Earlier starts (re-entry) and exit events after the earliest trigger: read with the store's
+        // own round trip, or here in one.
         var starts = new Dictionary<(string, string), List<DateTimeOffset>>();
-        var exitEvents = new List<ExitRow>();
+        var exitEvents = reads?.Exits ?? [];
+        if (reads is not null)
+        {
+            foreach (var row in reads.Starts)
+                StartsOf(starts, row.ProfileId, row.CampaignId).Add(row.TriggeredAt);
+        }
+        else
         {
             var profileIds = occurrences.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
             var text = new StringBuilder($"SELECT profile_id, campaign_id, triggered_at FROM scheduled_actions WHERE {sql.In("profile_id", "@p")} " +
@@ -315,14 +344,17 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         return o.ToJsonString();
     }
 
-    sealed class StartRow
+    /// <summary>What planning read with the store's round trip.</summary>
+    internal sealed record PlanningReads(IReadOnlyList<StartRow> Starts, List<ExitRow> Exits);
+
+    internal sealed class StartRow
     {
         public string ProfileId { get; set; } = "";
         public string CampaignId { get; set; } = "";
         public DateTimeOffset TriggeredAt { get; set; }
     }
 
-    sealed class ExitRow
+    internal sealed class ExitRow
     {
         public string ProfileId { get; set; } = "";
         public string Type { get; set; } = "";

@@ -81,11 +81,14 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, Journey
         return scheduled;
     }
 
-    Task SaveMarkAsync(System.Data.Common.DbConnection connection, string campaignId, DateTimeOffset until, string after, DateTimeOffset now, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    async Task SaveMarkAsync(System.Data.Common.DbConnection connection, string campaignId, DateTimeOffset until, string after, DateTimeOffset now, CancellationToken ct)
+    {
+        using var turn = await database.WriteTurnAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO campaign_scans (campaign_id, scanned_until, after_profile, updated_at) VALUES (@campaignId, @until, @after, @now) " +
             "ON CONFLICT (campaign_id) DO UPDATE SET scanned_until = excluded.scanned_until, after_profile = excluded.after_profile, updated_at = excluded.updated_at",
             new { campaignId, until, after, now }, cancellationToken: ct));
+    }
 
     sealed class ScanMark
     {

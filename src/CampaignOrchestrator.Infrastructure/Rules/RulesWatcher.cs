@@ -94,6 +94,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
     {
         var now = time.GetUtcNow();
         var sql = database.Dialect;
+        using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(

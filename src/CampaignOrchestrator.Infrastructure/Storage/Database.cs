@@ -12,6 +12,7 @@ internal sealed class Database : IDisposable
 {
     readonly string _connectionString;
     readonly FileStream? _writerLock;
+    readonly SemaphoreSlim? _writeTurns;
 
     public Database(IOptions<StorageOptions> options)
         : this(options.Value.Provider, options.Value.ConnectionString, options.Value.ProfileCacheSize)
@@ -41,10 +42,31 @@ internal sealed class Database : IDisposable
             }
             if (profileCacheSize > 0)
                 Cache = new ProfileCache(profileCacheSize);
+            _writeTurns = new SemaphoreSlim(1, 1);
         }
     }
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>
+    /// SQLite: waits for this process's turn to write. SQLite has one writer at a time, and a writer that
+    /// finds the file locked waits in SQLite's busy handler, which sleeps in steps of up to 100 ms; the
+    /// journey writer, the dispatcher and the scans take turns here instead, without sleeping.
+    /// PostgreSQL: no wait (its row locks order writers).
+    /// </summary>
+    public async ValueTask<WriteTurn> WriteTurnAsync(CancellationToken cancellationToken)
+    {
+        if (_writeTurns is null)
+            return default;
+        await _writeTurns.WaitAsync(cancellationToken);
+        return new WriteTurn(_writeTurns);
+    }
+
+    /// <summary>A turn to write; disposing it ends the turn.</summary>
+    public readonly struct WriteTurn(SemaphoreSlim? turns) : IDisposable
+    {
+        public void Dispose() => turns?.Release();
+    }
 
     /// <summary>Recently written profiles (SQLite only, where this process is the one writer), or null.</summary>
     public ProfileCache? Cache { get; }

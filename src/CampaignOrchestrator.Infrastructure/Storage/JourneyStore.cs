@@ -25,6 +25,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
     /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
     public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> batch, CancellationToken cancellationToken)
     {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         try
@@ -105,6 +106,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 toRead.Add(id);
         }
         HashSet<string> inserted;
+        CampaignScheduler.PlanningReads? planningReads = null;
         {
             var (sql, args) = (new System.Text.StringBuilder(), new DynamicParameters());
             var locking = AppendLocks(sql, args, "resolvedIds", resolved);
@@ -115,6 +117,8 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 sql.Append($"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@toRead")};");
                 args.Add("toRead", _sql.List(toRead));
             }
+            // What campaign planning will read (earlier starts, exit events), in this same round trip.
+            var planning = _campaigns.AppendPlanningReads(sql, args, active, candidates.Concat(resolved).ToArray(), batch.Min(e => e.OccurredAt));
             await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
             if (locking)
                 await grid.ReadSingleAsync<long>();
@@ -122,6 +126,8 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             if (toRead.Count > 0)
                 foreach (var row in await grid.ReadAsync<ProfileRow>())
                     profiles[row.ProfileId] = FromRow(row);
+            if (planning)
+                planningReads = await CampaignScheduler.ReadPlanningAsync(grid);
         }
         var fresh = new List<AcceptedEvent>(batch.Count);
         var isNew = new bool[batch.Count];
@@ -209,7 +215,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         // 7. Campaigns: which instances the fresh events and phases start, and which they end.
         var stored = fresh.Select(e => new StoredEvent(e, Resolve(e))).ToList();
         var campaignWrites = await _campaigns.PlanAsync(connection, tx, active, CampaignScheduler.Occurrences(active, stored, entered),
-            CampaignScheduler.Exits(active, stored), id => profiles[id], now, ct);
+            CampaignScheduler.Exits(active, stored), id => profiles[id], now, ct, planningReads);
 
         // 8. Write the rest (the events are already in), campaigns last (they see the merged devices).
         var writes = new JourneyChanges(newLinks, merges, replayIds, history, touched.Select(id => ToRow(profiles[id], now)).ToList());
@@ -284,6 +290,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         if (occurrences.Count == 0)
             return 0;
         var active = rules.Current;
+        using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var ids = occurrences.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
