@@ -86,21 +86,24 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         if (claimed.Count == 0)
             return 0;
 
-        // The customers: traits (consent, time zone) and their recent marketing sends (caps).
-        var profileIds = claimed.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
-        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string Traits)>(new CommandDefinition(
-                $"SELECT profile_id, customer_id, traits FROM profiles WHERE {_sql.In("profile_id", "@p")}",
-                new { p = _sql.List(profileIds) }, cancellationToken: ct)))
-            .ToDictionary(r => r.ProfileId, r => (r.CustomerId, Traits: ParseTraits(r.Traits)), StringComparer.Ordinal);
+        // The customers: ids for the channels; traits (consent, time zone) only when a marketing message
+        // needs them; recent sends only on channels with a cap.
         var defaults = rules.Current.Rules.Defaults;
+        var profileIds = claimed.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+        var needTraits = claimed.Any(c => !c.Transactional && !c.Holdout && SendPolicy.IsMessage(c.Channel));
+        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Traits)>(new CommandDefinition(
+                $"SELECT profile_id, customer_id, {(needTraits ? "traits" : "NULL")} FROM profiles WHERE {_sql.In("profile_id", "@p")}",
+                new { p = _sql.List(profileIds) }, cancellationToken: ct)))
+            .ToDictionary(r => r.ProfileId, r => (r.CustomerId, Traits: r.Traits is null ? NoTraits : ParseTraits(r.Traits)), StringComparer.Ordinal);
         var sends = new Dictionary<(string, string), List<DateTimeOffset>>();
-        if (defaults.FrequencyCaps.Count > 0 && claimed.Any(c => !c.Transactional && !c.Holdout))
+        var capped = claimed.Where(c => !c.Transactional && !c.Holdout && defaults.FrequencyCaps.Any(cap => cap.Channel == c.Channel)).ToList();
+        if (capped.Count > 0)
         {
             var since = now - defaults.FrequencyCaps.Max(c => c.Per);
             var rows = await connection.QueryAsync<(string ProfileId, string Channel, DateTimeOffset FinishedAt)>(new CommandDefinition(
                 $"SELECT profile_id, channel, finished_at FROM scheduled_actions WHERE {_sql.In("profile_id", "@p")} " +
                 $"AND status = '{ActionStatus.Delivered}' AND NOT transactional AND finished_at > @since",
-                new { p = _sql.List(profileIds), since }, cancellationToken: ct));
+                new { p = _sql.List(capped.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray()), since }, cancellationToken: ct));
             foreach (var row in rows)
                 SendsOf(sends, row.ProfileId, row.Channel).Add(row.FinishedAt);
         }
