@@ -241,7 +241,12 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     }
     var rate = messages.Count / (watch.Elapsed - firstAt!.Value).TotalSeconds;
     if (tracer is not null) await tracer.WaitForExitAsync();
-    var peakKb = File.ReadLines($"/proc/{worker.Id}/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
+    var status = File.ReadLines($"/proc/{worker.Id}/status").Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+        .ToDictionary(p => p[0], p => p[1].Trim());
+    var peakKb = long.Parse(status["VmHWM"].Split(' ')[0]);
+    var gc = (await http.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
+    Console.WriteLine($"  worker memory at the end: RSS {status["VmRSS"]} = anonymous {status["RssAnon"]} + files (database pages mapped) {status["RssFile"]} + shared {status["RssShmem"]}; " +
+        $"GC heap {(long)gc["gcHeapBytes"]! / 1048576} MB, committed {(long)gc["gcCommittedBytes"]! / 1048576} MB");
     worker.Kill(entireProcessTree: true);
     await worker.WaitForExitAsync();
     await DeleteQueueAsync(queue);

@@ -1,17 +1,25 @@
 namespace CampaignOrchestrator.Infrastructure.Campaigns;
 
-/// <summary>Counts of what due actions became, and the firing lag (how long after its due time an action was claimed).</summary>
+/// <summary>
+/// Counts of what due actions became, and the firing lag (how long after its due time an action was
+/// claimed) as a histogram since start: 1 ms buckets up to 1 s, then 100 ms buckets up to 10 min, and
+/// one bucket beyond. Percentiles are read from the buckets, so reading the metrics costs nothing.
+/// </summary>
 public sealed class ActionMetrics
 {
-    long _due, _delivered, _failed, _suppressed, _deferred;
-    readonly long[] _lags = new long[1 << 16];
-    long _lagCount;
+    const int FineBuckets = 1000;                  // 0-999 ms, 1 ms each
+    const int CoarseBuckets = 6000;                // 1 s - 10 min, 100 ms each
+    readonly long[] _buckets = new long[FineBuckets + CoarseBuckets + 1];
+    long _due, _delivered, _failed, _suppressed, _deferred, _maxLagMs;
 
     internal void Due(TimeSpan lag)
     {
         Interlocked.Increment(ref _due);
-        var i = Interlocked.Increment(ref _lagCount) - 1;
-        _lags[i & (_lags.Length - 1)] = Math.Max(0, (long)lag.TotalMilliseconds);
+        var ms = Math.Max(0, (long)lag.TotalMilliseconds);
+        var bucket = ms < FineBuckets ? ms : Math.Min(FineBuckets + (ms - FineBuckets) / 100, FineBuckets + CoarseBuckets);
+        Interlocked.Increment(ref _buckets[bucket]);
+        long max;
+        while (ms > (max = Interlocked.Read(ref _maxLagMs)) && Interlocked.CompareExchange(ref _maxLagMs, ms, max) != max) { }
     }
 
     internal void Delivered() => Interlocked.Increment(ref _delivered);
@@ -26,14 +34,22 @@ public sealed class ActionMetrics
     public (long Due, long Delivered, long Failed, long Suppressed, long Deferred) Totals =>
         (Interlocked.Read(ref _due), Interlocked.Read(ref _delivered), Interlocked.Read(ref _failed), Interlocked.Read(ref _suppressed), Interlocked.Read(ref _deferred));
 
-    /// <summary>Firing lag percentiles in milliseconds over the last 65,536 actions (null before the first).</summary>
+    /// <summary>Firing lag percentiles in milliseconds since start (upper bound of the bucket), or null before the first.</summary>
     public (long P50, long P99, long Max)? Lag()
     {
-        var n = (int)Math.Min(Interlocked.Read(ref _lagCount), _lags.Length);
-        if (n == 0)
+        var counts = _buckets.Select(b => Interlocked.Read(ref b)).ToArray();
+        var total = counts.Sum();
+        if (total == 0)
             return null;
-        var copy = _lags[..n];
-        Array.Sort(copy);
-        return (copy[n / 2], copy[Math.Min(n - 1, (int)Math.Ceiling(n * 0.99) - 1)], copy[n - 1]);
+        long Percentile(double q)
+        {
+            var rank = (long)Math.Ceiling(total * q);
+            long seen = 0;
+            for (var i = 0; i < counts.Length; i++)
+                if ((seen += counts[i]) >= rank)
+                    return i < FineBuckets ? i : FineBuckets + (i - FineBuckets + 1) * 100L;
+            return Interlocked.Read(ref _maxLagMs);
+        }
+        return (Percentile(0.5), Percentile(0.99), Interlocked.Read(ref _maxLagMs));
     }
 }

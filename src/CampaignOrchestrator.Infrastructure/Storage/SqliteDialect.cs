@@ -28,7 +28,7 @@ internal sealed class SqliteDialect : SqlDialect
         if (connection.Handle is { } handle && !Configured.TryGetValue(handle, out _))
         {
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; " +
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-16384; " +
                 "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             Configured.AddOrUpdate(handle, Marker);

@@ -76,6 +76,8 @@ internal static class OperatorApi
                 process = new
                 {
                     workingSetBytes = Environment.WorkingSet,
+                    gcHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+                    gcCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
                     gcCollections = new { gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2) },
                     gcPauseMs = (long)GC.GetTotalPauseDuration().TotalMilliseconds,
                     allocatedBytes = GC.GetTotalAllocatedBytes(),

@@ -20,8 +20,11 @@ CREATE TABLE campaign_scans (
 
 -- Every step of every campaign instance (re-entry is judged on the first steps): pending until it falls due, then delivered, failed, suppressed or
 -- cancelled. The claimer reads the partial index on due_at.
+-- A rowid table: rows written together (a batch's steps, due together) share pages, so claiming and
+-- finishing a batch rewrites few pages; the random action_id lives in a narrow unique index.
 CREATE TABLE scheduled_actions (
-    action_id     TEXT    NOT NULL PRIMARY KEY,  -- hash of campaign, step, profile, trigger
+    seq           INTEGER NOT NULL PRIMARY KEY,
+    action_id     TEXT    NOT NULL UNIQUE,       -- hash of campaign, step, profile, trigger
     campaign_id   TEXT    NOT NULL,
     step          INTEGER NOT NULL,              -- 1-based
     profile_id    TEXT    NOT NULL,
@@ -47,7 +50,7 @@ CREATE TABLE scheduled_actions (
     reason        TEXT    NULL,
     cause_event_id TEXT   NULL,                  -- the event that cancelled it
     created_at    TEXT    NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX ix_scheduled_actions_due ON scheduled_actions (due_at) WHERE status IN ('pending', 'claimed');
 CREATE INDEX ix_scheduled_actions_profile ON scheduled_actions (profile_id, campaign_id);
 
