@@ -45,6 +45,7 @@ internal static class FiringBench
             var start = DateTimeOffset.UtcNow.AddSeconds(20); // the worker starts and warms up meanwhile
             await InsertAsync(database, due, i => start.AddTicks(TimeSpan.TicksPerSecond * i / rate), offset: pending - due);
             Console.WriteLine($"  {provider}: loaded {due:N0} actions falling due at {rate:N0}/s for {seconds} s from {start:HH:mm:ss}; {pending:N0} pending");
+            database.Dispose(); // the worker holds the SQLite file now
 
             var port = 5191;
             var psi = new ProcessStartInfo("dotnet", [workerDll])
@@ -62,7 +63,7 @@ internal static class FiringBench
                 },
             };
             using var worker = Process.Start(psi)!;
-            worker.OutputDataReceived += (_, _) => { };
+            worker.OutputDataReceived += (_, e) => { if (e.Data is not null && (e.Data.Contains("fail") || e.Data.Contains("crit") || e.Data.Contains("warn"))) Console.Error.WriteLine("  worker: " + e.Data); };
             worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
             worker.BeginOutputReadLine();
             worker.BeginErrorReadLine();
@@ -83,8 +84,9 @@ internal static class FiringBench
             worker.Kill(entireProcessTree: true);
             await worker.WaitForExitAsync();
 
+            database = new Database(provider == "Postgres" ? StorageProvider.Postgres : StorageProvider.Sqlite, connectionString);
             await using var connection = await database.OpenAsync(default);
-            var lags = (await connection.QueryAsync<long>("SELECT late_ms FROM action_log WHERE outcome = 'due' ORDER BY late_ms")).ToArray();
+            var lags = (await connection.QueryAsync<long>("SELECT late_ms FROM action_log WHERE late_ms IS NOT NULL ORDER BY late_ms")).ToArray();
             var span = await connection.QueryFirstAsync<(DateTimeOffset First, DateTimeOffset Last)>(
                 "SELECT min(at), max(at) FROM action_log WHERE outcome = 'delivered'");
             long P(double q) => lags[Math.Min(lags.Length - 1, (int)Math.Ceiling(lags.Length * q) - 1)];
@@ -111,7 +113,7 @@ internal static class FiringBench
     {
         try
         {
-            return File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
+            return File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault();
         }
         catch (IOException)
         {
