@@ -29,7 +29,7 @@ internal sealed class SqliteDialect : SqlDialect
         {
             await using var pragma = connection.CreateCommand();
             pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-16384; " +
-                "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
+                "PRAGMA mmap_size=0; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             Configured.AddOrUpdate(handle, Marker);
         }
