@@ -25,10 +25,14 @@ internal sealed class SqliteDialect : SqlDialect
         await connection.OpenAsync(cancellationToken);
         // Microsoft.Data.Sqlite pools native connections: configure each one once. (Run on every open,
         // the cache_size and mmap_size pragmas also reset the page cache: measured, docs/benchmarks.md.)
+        // A small page cache per connection and no memory map: the operating system caches the file
+        // anyway, and with several pooled connections (journey writer, dispatcher, API, scans) and a
+        // large database, 64 MB caches and a 256 MB map made the worker's memory grow to 380-460 MB
+        // for no measurable speed (docs/benchmarks.md, issue 3).
         if (connection.Handle is { } handle && !Configured.TryGetValue(handle, out _))
         {
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-16384; " +
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-4096; " +
                 "PRAGMA mmap_size=0; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             Configured.AddOrUpdate(handle, Marker);
