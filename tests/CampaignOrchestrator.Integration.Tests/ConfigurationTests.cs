@@ -13,6 +13,9 @@ public sealed class ConfigurationTests
     [InlineData("Storage:ConnectionString", "", "Storage:ConnectionString is required")]
     [InlineData("Storage:Provider", "Oracle", "Storage:Provider")]
     [InlineData("Bus:Transport", "Kafka", "Bus:Transport")]
+    [InlineData("Rules:Path", "no/such/rules", "Rules:Path: no rules file or folder at 'no/such/rules'")]
+    [InlineData("Scheduling:BatchSize", "0", "Scheduling:BatchSize must be 1-10000 (got 0)")]
+    [InlineData("Scheduling:ClaimLease", "00:00:01", "Scheduling:ClaimLease must be at least 00:00:05")]
     public void Invalid_configuration_fails_the_start_naming_the_key(string key, string value, string message)
     {
         var error = new StringWriter();
@@ -29,5 +32,26 @@ public sealed class ConfigurationTests
         }
         Assert.Contains("Invalid configuration", error.ToString());
         Assert.Contains(message, error.ToString());
+    }
+
+    [Fact]
+    public void A_rules_file_with_errors_fails_the_start_with_every_error()
+    {
+        var folder = Directory.CreateTempSubdirectory("co-config-rules-").FullName;
+        File.WriteAllText(Path.Combine(folder, "bad.yaml"), "campaigns:\n  - id: a\n    trigger: { event: x }\n    steps:\n      - delay: soon\n        action: { kind: email, template: t }\n");
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            Assert.Null(WorkerApp.Build([], new Dictionary<string, string?> { ["Rules:Path"] = folder }));
+        }
+        finally
+        {
+            Console.SetError(original);
+            Directory.Delete(folder, recursive: true);
+        }
+        Assert.Contains("Invalid configuration: Rules:Path: ", error.ToString());
+        Assert.Contains("bad.yaml:5:16 campaign 'a': delay 'soon' is not a duration", error.ToString());
     }
 }
