@@ -460,6 +460,42 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_exit_while_a_step_is_being_delivered_leaves_that_step_alone_and_cancels_the_rest()
+    {
+        Use(CartRules);
+        var gate = new GateChannel();
+        var dispatcher = new ActionDispatcher(_database, _rules, [gate], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
+            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        await Consume(E("c-1", "cart_abandoned", T, "vera", Cart("cart-1"), Consent()));
+        _time.Advance(TimeSpan.FromHours(1));
+        var firing = dispatcher.FireDueAsync(default);
+        await gate.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));   // the reminder is with the channel
+
+        await Consume(E("o-1", "order_placed", T.AddMinutes(61), "vera", new JsonObject { ["orderId"] = "o-1" }));
+        gate.Release.SetResult();
+        Assert.Equal(1, await firing);
+
+        var actions = await Actions("vera");
+        Assert.Equal(["delivered", "cancelled", "cancelled"], actions.Select(a => a.Status));
+        Assert.Equal(["scheduled", "due", "delivered"], actions[0].Log.Select(l => l.Outcome));
+    }
+
+    sealed class GateChannel : IActionChannel
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Handles(string kind) => true;
+
+        public async Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            await Release.Task;
+            return ChannelResult.Ok("sent");
+        }
+    }
+
+    [Fact]
     public async Task Actions_fired_late_after_an_outage_are_recorded_as_late()
     {
         Use(CartRules);

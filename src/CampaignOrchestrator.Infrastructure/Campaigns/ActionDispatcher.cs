@@ -74,15 +74,43 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var token = Guid.NewGuid().ToString("N");
         await using var connection = await database.OpenAsync(ct);
 
+        // SQLite (one worker per file): the claim is kept in memory (Database.InFlight), taken in the write
+        // turn so no exit can slip between reading a row and claiming it; nothing is written, no fsync.
+        const string returning = "action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at";
         List<ClaimedRow> claimed;
+        if (database.InFlight is { } inFlight)
+        {
+            using (await database.WriteTurnAsync(ct))
+            {
+                claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
+                    $"SELECT {returning} FROM scheduled_actions WHERE status = '{ActionStatus.Pending}' AND due_at <= @now ORDER BY due_at LIMIT @limit",
+                    new { now, limit = _options.BatchSize }, cancellationToken: ct))).ToList();
+                foreach (var c in claimed)
+                    inFlight[c.ActionId] = 0;
+            }
+            try
+            {
+                return await FireClaimedAsync(connection, claimed, now, token, ct);
+            }
+            finally
+            {
+                foreach (var c in claimed)
+                    inFlight.TryRemove(c.ActionId, out _);
+            }
+        }
         using (await database.WriteTurnAsync(ct))
             claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE action_id IN (" +
             $"SELECT action_id FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
             $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
             (_sql.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") " +
-            "RETURNING action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at",
+            "RETURNING " + returning,
             new { now, token, expired = now - _options.ClaimLease, limit = _options.BatchSize }, cancellationToken: ct))).ToList();
+        return await FireClaimedAsync(connection, claimed, now, token, ct);
+    }
+
+    async Task<int> FireClaimedAsync(System.Data.Common.DbConnection connection, List<ClaimedRow> claimed, DateTimeOffset now, string token, CancellationToken ct)
+    {
         if (claimed.Count == 0)
             return 0;
 
@@ -160,7 +188,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var kept = (await connection.QueryAsync<string>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = x.status, due_at = COALESCE(x.due_at, scheduled_actions.due_at), finished_at = x.finished_at, " +
             $"reason = x.reason, claimed_at = NULL, claim_token = NULL FROM {source} " +
-            "WHERE scheduled_actions.action_id = x.action_id AND scheduled_actions.claim_token = @token RETURNING scheduled_actions.action_id",
+            "WHERE scheduled_actions.action_id = x.action_id AND " +
+            (database.InFlight is null ? "scheduled_actions.claim_token = @token" : $"scheduled_actions.status = '{ActionStatus.Pending}'") +
+            " RETURNING scheduled_actions.action_id",
             new { rows = BulkRows.ToJson(_sql, columns, finished), token }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
         if (kept.Count < finished.Count)
         {

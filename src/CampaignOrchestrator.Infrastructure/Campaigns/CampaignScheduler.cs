@@ -34,8 +34,10 @@ internal sealed record CampaignWrites(IReadOnlyList<object?[]> Actions, IReadOnl
 /// Planning reads (re-entry, earlier exits) take one round trip; the writes are plain statements
 /// that PostgreSQL runs in the journey's final command.
 /// </summary>
-internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
+internal sealed class CampaignScheduler(Database database, ILogger logger)
 {
+    readonly SqlDialect sql = database.Dialect;
+
     internal static readonly string[] ActionColumns =
         ["action_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at", "cause", "kind", "channel", "settings",
          "variant", "holdout", "transactional", "priority", "rules_version", "fingerprint", "planned_at", "due_at", "status", "finished_at",
@@ -264,11 +266,12 @@ internal sealed class CampaignScheduler(SqlDialect sql, ILogger logger)
         const string source = "(SELECT value->>0 AS profile_id, value->>1 AS campaign_id, value->>2 AS instance_key, value->>3 AS at, " +
             "value->>4 AS event_id, value->>5 AS reason FROM json_each(@rows)) AS x";
         var rows = BulkRows.ToJson(sql, ExitColumns, w.Exits);
+        var (notInFlight, inflight) = database.NotInFlight("scheduled_actions.action_id");
         var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, reason = x.reason, cause_event_id = x.event_id " +
-            $"FROM {source} WHERE {ExitMatch} AND scheduled_actions.status = '{ActionStatus.Pending}' " +
+            $"FROM {source} WHERE {ExitMatch} AND scheduled_actions.status = '{ActionStatus.Pending}'{notInFlight} " +
             "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, cause_event_id",
-            new { rows, now }, tx, cancellationToken: ct))).ToList();
+            new { rows, now, inflight }, tx, cancellationToken: ct))).ToList();
         await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, cancelled.Select(c => new object?[]
         {
             c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, c.CauseEventId, c.RulesVersion, c.Variant, null,

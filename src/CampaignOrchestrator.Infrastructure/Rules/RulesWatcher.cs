@@ -107,19 +107,20 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
 
         // Pending steps of campaigns this version no longer has; and of changed campaigns that exit on change.
         var ids = next.Campaigns.Select(c => c.Id).ToArray();
+        var (notInFlight, inflight) = sql.Provider == StorageProvider.Sqlite ? database.NotInFlight("action_id") : ("", "[]");
         var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
-            $"reason = 'campaign removed in rules version ' || @version WHERE status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}) " +
+            $"reason = 'campaign removed in rules version ' || @version WHERE status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}){notInFlight} " +
             "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason",
-            new { now, version = next.Version, ids = sql.List(ids) }, tx, cancellationToken: ct))).ToList();
+            new { now, version = next.Version, ids = sql.List(ids), inflight }, tx, cancellationToken: ct))).ToList();
         foreach (var campaign in next.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
         {
             cancelled.AddRange(await connection.QueryAsync<CancelledRow>(new CommandDefinition(
                 $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
                 $"reason = 'campaign changed in rules version ' || @version || ' (onChange: exit)' WHERE status = '{ActionStatus.Pending}' " +
-                "AND campaign_id = @id AND fingerprint <> @fingerprint " +
+                $"AND campaign_id = @id AND fingerprint <> @fingerprint{notInFlight} " +
                 "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason",
-                new { now, version = next.Version, id = campaign.Id, fingerprint = next.Fingerprints[campaign.Id] }, tx, cancellationToken: ct)));
+                new { now, version = next.Version, id = campaign.Id, fingerprint = next.Fingerprints[campaign.Id], inflight }, tx, cancellationToken: ct)));
         }
         await BulkRows.InsertAsync(connection, tx, sql, "action_log", CampaignScheduler.LogColumns,
             cancelled.Select(c => new object?[] { c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, null, c.RulesVersion, c.Variant, null }).ToList(),

@@ -43,6 +43,7 @@ internal sealed class Database : IDisposable
             if (profileCacheSize > 0)
                 Cache = new ProfileCache(profileCacheSize);
             _writeTurns = new SemaphoreSlim(1, 1);
+            InFlight = new System.Collections.Concurrent.ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         }
     }
 
@@ -60,6 +61,20 @@ internal sealed class Database : IDisposable
             return default;
         await _writeTurns.WaitAsync(cancellationToken);
         return new WriteTurn(_writeTurns);
+    }
+
+    /// <summary>
+    /// SQLite: the actions this process's dispatcher is delivering right now (its claims, kept in memory:
+    /// one worker per file). Exits and rule changes leave them alone, as they leave claimed rows alone
+    /// on PostgreSQL. Null on PostgreSQL.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte>? InFlight { get; }
+
+    /// <summary>SQL that keeps the in-flight actions out of a statement on <c>scheduled_actions</c> (SQLite), with its parameter value.</summary>
+    public (string Sql, string Ids) NotInFlight(string column)
+    {
+        var ids = InFlight is { IsEmpty: false } f ? System.Text.Json.JsonSerializer.Serialize(f.Keys) : "[]";
+        return ($" AND {column} NOT IN (SELECT value FROM json_each(@inflight))", ids);
     }
 
     /// <summary>A turn to write; disposing it ends the turn.</summary>

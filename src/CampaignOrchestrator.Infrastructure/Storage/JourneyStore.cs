@@ -20,7 +20,7 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger)
 {
     readonly SqlDialect _sql = database.Dialect;
-    readonly CampaignScheduler _campaigns = new(database.Dialect, logger);
+    readonly CampaignScheduler _campaigns = new(database, logger);
 
     /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
     public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> batch, CancellationToken cancellationToken)
