@@ -50,9 +50,6 @@ internal static partial class Log
     [LoggerMessage(3004, LogLevel.Warning, "Firing due actions failed ({Reason}); trying again")]
     public static partial void DispatchFailed(ILogger logger, string reason);
 
-    [LoggerMessage(3005, LogLevel.Information, "{Count} action(s) a stopped worker had claimed are due again")]
-    public static partial void ClaimsReleased(ILogger logger, int count);
-
     [LoggerMessage(3006, LogLevel.Warning, "Action {ActionId}: its claim expired and another worker took it over before it was recorded")]
     public static partial void ClaimLost(ILogger logger, string actionId);
 

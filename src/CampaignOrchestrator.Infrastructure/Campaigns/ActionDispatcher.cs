@@ -16,8 +16,10 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// (<c>FOR UPDATE SKIP LOCKED</c> on PostgreSQL, so several workers share the work and none fires an
 /// action another holds; one claimer per SQLite file), judges each with <see cref="SendPolicy"/>
 /// (holdout, consent, send window, caps), hands the rest to its channel, and records every outcome.
-/// A claim is fenced by a token: only the claimer that holds it may finish the action. Claims of a
-/// worker that died are taken again after <see cref="SchedulingOptions.ClaimLease"/> (at start, on SQLite).
+/// On PostgreSQL a claim is a row state fenced by a token: only the claimer that holds it may finish the
+/// action, and claims of a worker that died are taken again after <see cref="SchedulingOptions.ClaimLease"/>.
+/// On SQLite (one worker per file) the claim is kept in memory (<see cref="Database.InFlight"/>), so a killed
+/// worker simply leaves its actions pending. Either way exits leave claimed actions alone.
 /// See docs/decisions/0003-scheduled-actions.md.
 /// </summary>
 internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels, IJourneyWriter journeys,
@@ -32,8 +34,6 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         await Task.Yield();
         try
         {
-            if (_sql.Provider == StorageProvider.Sqlite)
-                await ReleaseClaimsAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 var claimed = 0;
@@ -53,18 +53,6 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-    }
-
-    /// <summary>SQLite has one worker: claims left when it was killed go back to pending at once.</summary>
-    async Task ReleaseClaimsAsync(CancellationToken ct)
-    {
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var connection = await database.OpenAsync(ct);
-        var released = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE scheduled_actions SET status = '{ActionStatus.Pending}', claimed_at = NULL, claim_token = NULL WHERE status = '{ActionStatus.Claimed}'",
-            cancellationToken: ct));
-        if (released > 0)
-            Log.ClaimsReleased(logger, released);
     }
 
     /// <summary>Claims and fires one batch of due actions; returns how many it claimed.</summary>

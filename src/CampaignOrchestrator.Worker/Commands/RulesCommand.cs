@@ -4,6 +4,7 @@ using CampaignOrchestrator.Infrastructure.Rules;
 namespace CampaignOrchestrator.Worker.Commands;
 
 /// <summary>
+/// <c>rules simulate ...</c>: the dry run (<see cref="SimulateCommand"/>).
 /// <c>rules validate PATH</c>: checks a rules file or folder without starting the worker (for CI and
 /// editors). Prints every error as <c>file:line:column campaign 'id': what is wrong; what is allowed</c>
 /// and exits 1, or prints the campaigns and the version and exits 0.

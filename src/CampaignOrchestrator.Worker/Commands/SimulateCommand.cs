@@ -107,11 +107,21 @@ internal static class SimulateCommand
     }
 
     /// <summary>The worker's components on a throwaway SQLite file and a clock that moves only when told.</summary>
-    sealed class Simulation(CompiledRules rules, string folder, TextWriter output)
+    sealed class Simulation
     {
-        static readonly VirtualClock Clock = new();
-        readonly VirtualClock _clock = Clock;
-        readonly CapturingLogger<JourneyStore> _skips = new(Clock);
+        readonly CompiledRules rules;
+        readonly string folder;
+        readonly TextWriter output;
+
+        public Simulation(CompiledRules rules, string folder, TextWriter output)
+        {
+            (this.rules, this.folder, this.output) = (rules, folder, output);
+            _clock = new VirtualClock();
+            _skips = new CapturingLogger<JourneyStore>(_clock);
+        }
+
+        readonly VirtualClock _clock;
+        readonly CapturingLogger<JourneyStore> _skips;
         readonly RecordingChannel _channel = new();
         Database _database = null!;
         JourneyStore _store = null!;
