@@ -24,6 +24,9 @@ var vhost = ArgText("--vhost", "/");
 // --drain: publish the whole load first, then start the consumer and time it from its first message
 // to its last (consumer cost alone, without the publisher competing for the cores).
 var drain = args.Contains("--drain");
+// The consumers' prefetch and concurrency, the same for the ceiling and the worker (the worker's defaults).
+var prefetch = Arg("--prefetch", 512);
+var concurrency = Arg("--concurrency", 256);
 
 Console.WriteLine($"# {(drain ? "draining a backlog of" : "end to end,")} {events:N0} events, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 var bodies = EventGenerator.Create(events, customers: Math.Max(100, events / 5));
@@ -122,8 +125,8 @@ async Task<double> TrivialConsumerAsync(IReadOnlyList<(string Type, byte[] Body)
                 cfg.ReceiveEndpoint(queue, e =>
                 {
                     e.ConfigureConsumeTopology = false;
-                    e.PrefetchCount = 512;
-                    e.ConcurrentMessageLimit = 256;
+                    e.PrefetchCount = prefetch;
+                    e.ConcurrentMessageLimit = concurrency;
                     e.Bind(exchange, b => { b.ExchangeType = "topic"; b.RoutingKey = "#"; b.AutoDelete = true; b.Durable = false; });
                     e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
                     e.ConfigureConsumer<TrivialConsumer>(ctx);
@@ -179,6 +182,8 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             ["Storage__ConnectionString"] = connectionString,
             ["Http__Urls"] = $"http://127.0.0.1:{port}",
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Bus__RabbitMq__PrefetchCount"] = prefetch.ToString(),
+            ["Bus__ConcurrentMessageLimit"] = concurrency.ToString(),
         },
     };
     // BENCH_WORKER_ENV="NAME=value;NAME=value": extra environment for the worker process only.
