@@ -367,7 +367,8 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         public string? Context { get; set; }
     }
 
-    sealed class CancelledRow
+    /// <summary>A step a cancelling statement returned (exits here, rule changes in RulesWatcher).</summary>
+    internal sealed class CancelledRow
     {
         public string ActionId { get; set; } = "";
         public string CampaignId { get; set; } = "";

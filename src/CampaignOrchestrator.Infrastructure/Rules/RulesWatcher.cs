@@ -108,14 +108,14 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
         // Pending steps of campaigns this version no longer has; and of changed campaigns that exit on change.
         var ids = next.Campaigns.Select(c => c.Id).ToArray();
         var (notInFlight, inflight) = sql.Provider == StorageProvider.Sqlite ? database.NotInFlight("action_id") : ("", "[]");
-        var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
+        var cancelled = (await connection.QueryAsync<CampaignScheduler.CancelledRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
             $"reason = 'campaign removed in rules version ' || @version WHERE status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}){notInFlight} " +
             "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason",
             new { now, version = next.Version, ids = sql.List(ids), inflight }, tx, cancellationToken: ct))).ToList();
         foreach (var campaign in next.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
         {
-            cancelled.AddRange(await connection.QueryAsync<CancelledRow>(new CommandDefinition(
+            cancelled.AddRange(await connection.QueryAsync<CampaignScheduler.CancelledRow>(new CommandDefinition(
                 $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
                 $"reason = 'campaign changed in rules version ' || @version || ' (onChange: exit)' WHERE status = '{ActionStatus.Pending}' " +
                 $"AND campaign_id = @id AND fingerprint <> @fingerprint{notInFlight} " +
@@ -130,18 +130,5 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
             Log.RulesActive(logger, next.Version, next.Campaigns.Count, cancelled.Count);
         else
             Log.RulesReloaded(logger, previous.Version, next.Version, next.Campaigns.Count, cancelled.Count);
-    }
-
-    sealed class CancelledRow
-    {
-        public string ActionId { get; set; } = "";
-        public string CampaignId { get; set; } = "";
-        public int Step { get; set; }
-        public string ProfileId { get; set; } = "";
-        public string Kind { get; set; } = "";
-        public string RulesVersion { get; set; } = "";
-        public int Variant { get; set; }
-        public DateTimeOffset DueAt { get; set; }
-        public string? Reason { get; set; }
     }
 }

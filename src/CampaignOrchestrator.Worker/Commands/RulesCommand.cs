@@ -23,26 +23,32 @@ internal static class RulesCommand
             errors.WriteLine("       rules simulate --rules PATH --events FILE.jsonl [--until DURATION]");
             return 2;
         }
+        if (Load(args[2], errors) is not { } loaded)
+            return 1;
+        output.WriteLine($"valid: {loaded.Rules.Campaigns.Count} campaigns in {loaded.Files.Count} file(s), version {loaded.Version}");
+        foreach (var campaign in loaded.Rules.Campaigns)
+            output.WriteLine($"  {campaign.Id}: {Describe(campaign.Trigger)}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
+        return 0;
+    }
+
+    /// <summary>Loads the rules at <paramref name="path"/>, or prints every error (and how many) and returns null.</summary>
+    internal static LoadedRules? Load(string path, TextWriter errors)
+    {
         try
         {
-            var loaded = RulesFiles.Load(args[2]);
-            output.WriteLine($"valid: {loaded.Rules.Campaigns.Count} campaigns in {loaded.Files.Count} file(s), version {loaded.Version}");
-            foreach (var campaign in loaded.Rules.Campaigns)
-                output.WriteLine($"  {campaign.Id}: {Describe(campaign.Trigger)}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
-            return 0;
+            return RulesFiles.Load(path);
         }
         catch (RulesRejectedException ex)
         {
             foreach (var error in ex.Errors)
                 errors.WriteLine(error);
             errors.WriteLine($"refused: {ex.Errors.Count} error(s)");
-            return 1;
         }
         catch (FileNotFoundException ex)
         {
             errors.WriteLine(ex.Message);
-            return 1;
         }
+        return null;
     }
 
     static string Describe(Trigger trigger) => trigger switch

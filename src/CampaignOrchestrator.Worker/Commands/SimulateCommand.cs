@@ -36,23 +36,8 @@ internal static class SimulateCommand
             errors.WriteLine(Usage);
             return 2;
         }
-        LoadedRules loaded;
-        try
-        {
-            loaded = RulesFiles.Load(rulesPath);
-        }
-        catch (RulesRejectedException ex)
-        {
-            foreach (var error in ex.Errors)
-                errors.WriteLine(error);
-            errors.WriteLine($"refused: {ex.Errors.Count} error(s)");
+        if (RulesCommand.Load(rulesPath, errors) is not { } loaded)
             return 1;
-        }
-        catch (FileNotFoundException ex)
-        {
-            errors.WriteLine(ex.Message);
-            return 1;
-        }
         if (!File.Exists(eventsPath))
         {
             errors.WriteLine($"No events file at '{eventsPath}'");
