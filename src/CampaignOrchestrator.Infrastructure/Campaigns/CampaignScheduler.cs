@@ -121,7 +121,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct, PlanningReads? reads = null)
     {
         if (occurrences.Count == 0)
-            return new CampaignWrites([], [], exits);
+            return new CampaignWrites([], [], Relevant(exits, reads, []));
 
         // Earlier starts (re-entry) and exit events after the earliest trigger: read with the store's
         // own round trip, or here in one.
@@ -190,7 +190,22 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             }
             Log.CampaignStarted(logger, campaign.Id, profile.CustomerId, trigger.TriggerId, plan.Actions.Count, exit is not null);
         }
-        return new CampaignWrites(actions, logs, exits);
+        return new CampaignWrites(actions, logs, Relevant(exits, reads, actions));
+    }
+
+    /// <summary>
+    /// Only the exits that can end something: the customer has an instance of that campaign (read with the
+    /// batch, or started by it). Most events end nothing, and the statements that would look are skipped.
+    /// Without the batch's reads (scans) every exit is kept.
+    /// </summary>
+    static IReadOnlyList<object?[]> Relevant(IReadOnlyList<object?[]> exits, PlanningReads? reads, IReadOnlyList<object?[]> started)
+    {
+        if (reads is null || exits.Count == 0)
+            return exits;
+        var instances = reads.Starts.Select(s => (s.ProfileId, s.CampaignId))
+            .Concat(started.Select(a => ((string)a[3]!, (string)a[1]!)))
+            .ToHashSet();
+        return exits.Where(x => instances.Contains(((string)x[0]!, (string)x[1]!))).ToList();
     }
 
     // The exit statement: cancel the pending steps of the instances an exit ends (triggered before it,

@@ -212,7 +212,15 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         foreach (var (_, into) in merges)
             touched.Add(into);
 
-        // 7. Campaigns: which instances the fresh events and phases start, and which they end.
+        // 7. Campaigns: which instances the fresh events and phases start, and which they end. A merged
+        //    device's instances count as the customer's (they move with it below).
+        if (planningReads is not null && merges.Count > 0)
+        {
+            var into = merges.ToDictionary(m => m.From, m => m.Into, StringComparer.Ordinal);
+            foreach (var start in planningReads.Starts)
+                if (into.TryGetValue(start.ProfileId, out var target))
+                    start.ProfileId = target;
+        }
         var stored = fresh.Select(e => new StoredEvent(e, Resolve(e))).ToList();
         var campaignWrites = await _campaigns.PlanAsync(connection, tx, active, CampaignScheduler.Occurrences(active, stored, entered),
             CampaignScheduler.Exits(active, stored), id => profiles[id], now, ct, planningReads);
