@@ -71,7 +71,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             using (await database.WriteTurnAsync(ct))
             {
                 claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
-                    $"SELECT {returning} FROM scheduled_actions WHERE status = '{ActionStatus.Pending}' AND due_at <= @now ORDER BY due_at LIMIT @limit",
+                    // The first condition is the partial index's own, so SQLite uses it (it does not infer it from the second).
+                    $"SELECT {returning} FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') " +
+                    $"AND status = '{ActionStatus.Pending}' AND due_at <= @now ORDER BY due_at LIMIT @limit",
                     new { now, limit = _options.BatchSize }, cancellationToken: ct))).ToList();
                 foreach (var c in claimed)
                     inFlight[c.ActionId] = 0;

@@ -110,14 +110,14 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
         var (notInFlight, inflight) = sql.Provider == StorageProvider.Sqlite ? database.NotInFlight("action_id") : ("", "[]");
         var cancelled = (await connection.QueryAsync<CampaignScheduler.CancelledRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
-            $"reason = 'campaign removed in rules version ' || @version WHERE status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}){notInFlight} " +
+            $"reason = 'campaign removed in rules version ' || @version WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}){notInFlight} " +
             "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason",
             new { now, version = next.Version, ids = sql.List(ids), inflight }, tx, cancellationToken: ct))).ToList();
         foreach (var campaign in next.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
         {
             cancelled.AddRange(await connection.QueryAsync<CampaignScheduler.CancelledRow>(new CommandDefinition(
                 $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
-                $"reason = 'campaign changed in rules version ' || @version || ' (onChange: exit)' WHERE status = '{ActionStatus.Pending}' " +
+                $"reason = 'campaign changed in rules version ' || @version || ' (onChange: exit)' WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' " +
                 $"AND campaign_id = @id AND fingerprint <> @fingerprint{notInFlight} " +
                 "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason",
                 new { now, version = next.Version, id = campaign.Id, fingerprint = next.Fingerprints[campaign.Id], inflight }, tx, cancellationToken: ct)));

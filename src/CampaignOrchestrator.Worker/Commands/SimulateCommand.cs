@@ -161,7 +161,7 @@ internal static class SimulateCommand
         {
             await using var connection = await _database.OpenAsync(default);
             var candidates = new List<(DateTimeOffset At, string? ScheduleId)>();
-            if (await connection.ExecuteScalarAsync<string?>("SELECT min(due_at) FROM scheduled_actions WHERE status = 'pending'") is { } due)
+            if (await connection.ExecuteScalarAsync<string?>("SELECT min(due_at) FROM scheduled_actions WHERE status IN ('pending', 'claimed') AND status = 'pending'") is { } due)
                 candidates.Add((Parse(due), null));
             foreach (var campaign in rules.Inactivity)
             {
