@@ -80,16 +80,7 @@ public sealed class CampaignProcessTests
             (worker, _) = await WorkerProcess.StartAsync(env);
 
             await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
-            deadline = DateTime.UtcNow.AddSeconds(90);
-            long total = 0, open = 0;
-            while (DateTime.UtcNow < deadline)
-            {
-                total = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions");
-                open = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status IN ('pending', 'claimed')");
-                if (total == 2 * customers && open == 0)
-                    break;
-                await Task.Delay(200);
-            }
+            var (total, open) = await WaitUntilAllFiredAsync(connection, 2 * customers);
             Assert.Equal(2 * customers, total);   // every event started both campaigns, once
             Assert.Equal(0, open);                // and every action fired
             Assert.Equal(2 * customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'"));
@@ -140,16 +131,7 @@ public sealed class CampaignProcessTests
                 await shop.PublishAsync(Events.Json("page_viewed", $"two-{queue}-{i}", at, $"cust-{i}"));
 
             await using var connection = new NpgsqlConnection(connectionString);
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            long total = 0, open = 0;
-            while (DateTime.UtcNow < deadline)
-            {
-                total = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions");
-                open = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status IN ('pending', 'claimed')");
-                if (total == 2 * customers && open == 0)
-                    break;
-                await Task.Delay(200);
-            }
+            var (total, open) = await WaitUntilAllFiredAsync(connection, 2 * customers);
             Assert.Equal(2 * customers, total);
             Assert.Equal(0, open);
             Assert.Equal(2 * customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'"));
@@ -167,6 +149,22 @@ public sealed class CampaignProcessTests
             await TestServers.DropPostgresDatabaseAsync(connectionString);
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>Waits up to 90 s until <paramref name="expected"/> actions exist and none is pending or claimed; returns what it saw last.</summary>
+    static async Task<(long Total, long Open)> WaitUntilAllFiredAsync(System.Data.Common.DbConnection connection, long expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        long total = 0, open = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            total = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions");
+            open = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status IN ('pending', 'claimed')");
+            if (total == expected && open == 0)
+                break;
+            await Task.Delay(200);
+        }
+        return (total, open);
     }
 
     static async Task<long> DeliveredAsync(HttpClient http)
