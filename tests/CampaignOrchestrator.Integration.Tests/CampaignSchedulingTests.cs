@@ -395,6 +395,39 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Inactivity_within_the_cutoffs_own_hour_is_found_when_it_is_long_enough_and_only_once()
+    {
+        // The scan reads customers by the hour of their last activity; the cutoff's own hour is read again by the
+        // next scan. Ada was last seen at 9:10 (after two visits in that hour), Bo at 9:40, Cas at 11:05.
+        Use("""
+            campaigns:
+              - id: nudge
+                trigger: { inactiveFor: 1d }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: come-back }
+            """);
+        await Consume(E("a-1", "product_viewed", T, "ada"), E("a-2", "product_viewed", T.AddMinutes(10), "ada"),
+            E("b-1", "product_viewed", T.AddMinutes(40), "bo"), E("c-1", "product_viewed", T.AddHours(2).AddMinutes(5), "cas"));
+        var scans = Scans();
+
+        _time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(20));            // cutoff 9:20
+        Assert.Equal(1, await scans.ScanInactivityAsync(default));
+        Assert.Equal(T.AddMinutes(10).AddDays(1), Assert.Single(await Actions("ada")).DueAt);   // from her last visit, not the first
+        Assert.Empty(await Actions("bo"));
+
+        _time.Advance(TimeSpan.FromMinutes(10));                                    // cutoff 9:30: nobody new
+        Assert.Equal(0, await scans.ScanInactivityAsync(default));
+        _time.Advance(TimeSpan.FromMinutes(15));                                    // cutoff 9:45: Bo
+        Assert.Equal(1, await scans.ScanInactivityAsync(default));
+        Assert.Single(await Actions("bo"));
+        _time.Advance(TimeSpan.FromHours(2));                                       // cutoff 11:45: Cas, in a later hour
+        Assert.Equal(1, await scans.ScanInactivityAsync(default));
+        Assert.Single(await Actions("cas"));
+        Assert.Single(await Actions("ada"));
+        Assert.Single(await Actions("bo"));
+    }
+
+    [Fact]
     public async Task A_schedule_starts_its_campaign_for_the_segment_at_each_firing_once()
     {
         Use("""

@@ -86,6 +86,19 @@ public abstract class JourneyStoreTests : IAsyncLifetime
             Assert.Equal("nl-NL", (string?)journey.Traits["locale"]);
             Assert.Equal(0, (int?)journey.Timeline[0].Properties!["n"]);
 
+            // The inactivity scan finds the upgraded customer by the hour of activity the upgrade filled in.
+            var quiet = new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(new CampaignOrchestrator.Core.Campaigns.CompiledRules(
+                CampaignOrchestrator.Core.Rules.RulesParser.Parse("""
+                    campaigns:
+                      - id: nudge
+                        trigger: { inactiveFor: 1d }
+                        steps:
+                          - action: { kind: banner, slot: home-hero, creative: come-back }
+                    """, "quiet.yaml"), "v1"), _time.GetUtcNow());
+            var scanStore = new JourneyStore(upgraded, quiet, _time, NullLogger<JourneyStore>.Instance);
+            Assert.Equal(1, await new CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans(upgraded, quiet, scanStore, _time,
+                NullLogger<CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans>.Instance).ScanInactivityAsync(default));
+
             // And keeps working: a later event lands on the same journey.
             await after.ApplyAsync([E("u4", "order_placed", 3, customer: "cust-u")], default);
             Assert.Equal("loyalty", (await after.GetAsync("cust-u", 100, default))!.Phase);

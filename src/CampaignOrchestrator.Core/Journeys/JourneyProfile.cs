@@ -50,6 +50,12 @@ public sealed class JourneyProfile(string profileId, string? customerId)
     /// <summary>Latest occurredAt on the timeline.</summary>
     public DateTimeOffset LastSeen { get; set; }
 
+    /// <summary>
+    /// The <see cref="LastSeen"/> the store holds (as last read or written); null for a profile not stored yet.
+    /// The store rewrites its activity index only when the hour of <see cref="LastSeen"/> moved.
+    /// </summary>
+    public DateTimeOffset? StoredLastSeen { get; set; }
+
     /// <summary>Phase changes appended in this unit of work (in-order events only).</summary>
     public List<PhaseChange> AppendedPhaseChanges { get; } = [];
 

@@ -10,7 +10,7 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 
 /// <summary>
 /// Finds the customers of triggers that no event carries, in pages: inactivity (<c>inactiveFor</c>,
-/// optional <c>inPhase</c>) by reading the <c>last_seen</c> index from where the previous scan stopped,
+/// optional <c>inPhase</c>) by reading the <c>seen_hour</c> index from where the previous scan stopped,
 /// never the whole table; and a cron schedule's segment at each firing. Run by Quartz jobs
 /// (<see cref="InactivityScanJob"/>, <see cref="CampaignScheduleJob"/>); safe to run again: the same
 /// period of inactivity or the same firing gives the same actionIds.
@@ -20,7 +20,15 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, Journey
     /// <summary>Customers started per transaction.</summary>
     public const int PageSize = 1000;
 
-    /// <summary>Starts every inactivity campaign for the customers who went quiet since the last scan.</summary>
+    /// <summary>
+    /// Starts every inactivity campaign for the customers who went quiet since the last scan. Reads the
+    /// <c>seen_hour</c> index (the hour of last_seen) from where the previous scan stopped, up to the hour
+    /// of the cutoff (now - inactiveFor), and checks each customer's exact last_seen. The mark moves over
+    /// whole hours only: the cutoff's own hour is read again next time, for the customers in it who were
+    /// not quiet long enough yet (those started already are skipped by <c>quiet_until</c>, the latest last_seen
+    /// started, and would be deduplicated by their actionId anyway). Like a mark on last_seen itself, a customer
+    /// stored late with a last_seen below what the scan has passed is not found.
+    /// </summary>
     public async Task<int> ScanInactivityAsync(CancellationToken ct)
     {
         var active = rules.Current;
@@ -30,25 +38,36 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, Journey
         {
             var trigger = (InactivityTrigger)campaign.Trigger;
             var until = now - trigger.InactiveFor;
+            var untilHour = JourneyStore.SeenHour(until);
             await using var connection = await database.OpenAsync(ct);
             var mark = await connection.QuerySingleOrDefaultAsync<ScanMark>(new CommandDefinition(
-                "SELECT scanned_until, after_profile FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id }, cancellationToken: ct));
-            var (from, after) = mark is null ? (DateTimeOffset.UnixEpoch, "") : (mark.ScannedUntil, mark.AfterProfile);
+                "SELECT scanned_until, after_profile, quiet_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id }, cancellationToken: ct));
+            var (markHour, markAfter) = mark is null ? (DateTimeOffset.UnixEpoch, "") : (mark.ScannedUntil, mark.AfterProfile);
+            // The latest last_seen a scan started the campaign for: the cutoff's own hour is read again, and its customers
+            // up to there were judged already.
+            var quietBefore = mark?.QuietUntil ?? DateTimeOffset.MinValue;
+            DateTimeOffset? judgedUntil = mark?.QuietUntil;
+            var (from, after) = (markHour, markAfter);
             var found = 0;
             while (true)
             {
                 var page = (await connection.QueryAsync<QuietProfile>(new CommandDefinition(
-                    "SELECT profile_id, last_seen FROM profiles WHERE (last_seen > @from OR (last_seen = @from AND profile_id > @after)) AND last_seen <= @until" +
-                    (trigger.InPhase is null ? "" : " AND phase = @phase") + " ORDER BY last_seen, profile_id LIMIT @limit",
-                    new { from, after, until, phase = trigger.InPhase?.ToName(), limit = PageSize }, cancellationToken: ct))).ToList();
+                    "SELECT profile_id, last_seen, seen_hour FROM profiles WHERE (seen_hour > @from OR (seen_hour = @from AND profile_id > @after)) " +
+                    "AND seen_hour <= @untilHour" + (trigger.InPhase is null ? "" : " AND phase = @phase") + " ORDER BY seen_hour, profile_id LIMIT @limit",
+                    new { from, after, untilHour, phase = trigger.InPhase?.ToName(), limit = PageSize }, cancellationToken: ct))).ToList();
                 if (page.Count == 0)
                     break;
-                found += page.Count;
-                scheduled += await store.StartCampaignsAsync(page.Select(p => (campaign, p.ProfileId, new TriggerOccurrence(
+                var quiet = page.Where(p => p.LastSeen <= until && p.LastSeen > quietBefore).ToList();
+                found += quiet.Count;
+                if (quiet.Count > 0)
+                    judgedUntil = Max(judgedUntil, quiet.Max(p => p.LastSeen));
+                scheduled += await store.StartCampaignsAsync(quiet.Select(p => (campaign, p.ProfileId, new TriggerOccurrence(
                     $"inactive:{p.LastSeen.UtcTicks}", $"inactive for {trigger.InactiveFor.TotalDays:0.##} days since {p.LastSeen:O}",
                     p.LastSeen + trigger.InactiveFor, null, null))).ToList(), ct);
-                (from, after) = (page[^1].LastSeen, page[^1].ProfileId);
-                await SaveMarkAsync(connection, campaign.Id, from, after, now, ct);
+                (from, after) = (page[^1].SeenHour, page[^1].ProfileId);
+                if (page.LastOrDefault(p => p.SeenHour < untilHour) is { } done)
+                    (markHour, markAfter) = (done.SeenHour, done.ProfileId);
+                await SaveMarkAsync(connection, campaign.Id, markHour, markAfter, judgedUntil, now, ct);
                 if (page.Count < PageSize)
                     break;
             }
@@ -81,24 +100,30 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, Journey
         return scheduled;
     }
 
-    async Task SaveMarkAsync(System.Data.Common.DbConnection connection, string campaignId, DateTimeOffset until, string after, DateTimeOffset now, CancellationToken ct)
+    static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
+
+    async Task SaveMarkAsync(System.Data.Common.DbConnection connection, string campaignId, DateTimeOffset hour, string after, DateTimeOffset? quietUntil,
+        DateTimeOffset now, CancellationToken ct)
     {
         using var turn = await database.WriteTurnAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO campaign_scans (campaign_id, scanned_until, after_profile, updated_at) VALUES (@campaignId, @until, @after, @now) " +
-            "ON CONFLICT (campaign_id) DO UPDATE SET scanned_until = excluded.scanned_until, after_profile = excluded.after_profile, updated_at = excluded.updated_at",
-            new { campaignId, until, after, now }, cancellationToken: ct));
+            "INSERT INTO campaign_scans (campaign_id, scanned_until, after_profile, quiet_until, updated_at) VALUES (@campaignId, @hour, @after, @quietUntil, @now) " +
+            "ON CONFLICT (campaign_id) DO UPDATE SET scanned_until = excluded.scanned_until, after_profile = excluded.after_profile, " +
+            "quiet_until = excluded.quiet_until, updated_at = excluded.updated_at",
+            new { campaignId, hour, after, quietUntil, now }, cancellationToken: ct));
     }
 
     sealed class ScanMark
     {
         public DateTimeOffset ScannedUntil { get; set; }
         public string AfterProfile { get; set; } = "";
+        public DateTimeOffset? QuietUntil { get; set; }
     }
 
     sealed class QuietProfile
     {
         public string ProfileId { get; set; } = "";
         public DateTimeOffset LastSeen { get; set; }
+        public DateTimeOffset SeenHour { get; set; }
     }
 }

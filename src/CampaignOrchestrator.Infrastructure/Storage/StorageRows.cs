@@ -15,7 +15,11 @@ internal sealed class ProfileRow
     public int EventCount { get; set; }
     public DateTimeOffset FirstSeen { get; set; }
     public DateTimeOffset LastSeen { get; set; }
+    public DateTimeOffset SeenHour { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Not a column: the hour of last_seen differs from the stored one (or the profile is new).</summary>
+    public bool SeenHourMoved { get; set; }
 }
 
 internal sealed record EventRow(

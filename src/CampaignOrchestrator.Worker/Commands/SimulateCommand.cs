@@ -166,9 +166,13 @@ internal static class SimulateCommand
             foreach (var campaign in rules.Inactivity)
             {
                 var trigger = (InactivityTrigger)campaign.Trigger;
-                var mark = await connection.ExecuteScalarAsync<string?>("SELECT scanned_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id });
-                var next = await connection.ExecuteScalarAsync<string?>("SELECT min(last_seen) FROM profiles WHERE last_seen > @mark",
-                    new { mark = mark is null ? DateTimeOffset.UnixEpoch : Parse(mark) });
+                // What the scan will still read (after its mark) and has not started yet (last seen after quiet_until).
+                var mark = await connection.QuerySingleOrDefaultAsync<(string Hour, string After, string? Quiet)>(
+                    "SELECT scanned_until, after_profile, quiet_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id });
+                var next = await connection.ExecuteScalarAsync<string?>(
+                    "SELECT min(last_seen) FROM profiles WHERE (seen_hour > @hour OR (seen_hour = @hour AND profile_id > @after)) AND last_seen > @quiet",
+                    new { hour = mark.Hour is null ? DateTimeOffset.UnixEpoch : Parse(mark.Hour), after = mark.After ?? "",
+                        quiet = mark.Quiet is null ? DateTimeOffset.UnixEpoch : Parse(mark.Quiet) });
                 if (next is not null)
                     candidates.Add((Parse(next) + trigger.InactiveFor, null));
             }
