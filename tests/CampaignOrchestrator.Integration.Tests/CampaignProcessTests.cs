@@ -88,7 +88,7 @@ public sealed class CampaignProcessTests
             Assert.Equal(2 * customers, await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT action_id) FROM action_log WHERE outcome = 'delivered'"));
 
             var afterRestart = (await connection.QueryAsync<(string Reason, long LateMs)>(
-                "SELECT coalesce(l.reason, ''), l.late_ms FROM action_log l JOIN scheduled_actions a ON a.action_id = l.action_id " +
+                "SELECT coalesce(l.reason, ''), l.late_ms FROM action_log l JOIN scheduled_actions a ON a.seq = l.action_seq " +
                 "WHERE a.campaign_id = 'later' AND l.outcome = 'delivered' AND l.at >= @from", new { from = restartedAt.UtcDateTime })).ToList();
             Assert.NotEmpty(afterRestart);
             Assert.All(afterRestart, d => Assert.StartsWith("late", d.Reason));

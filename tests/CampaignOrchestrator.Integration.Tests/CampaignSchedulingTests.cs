@@ -395,6 +395,51 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Actions_and_their_log_written_before_the_reindexing_upgrade_keep_their_life_and_their_dedup()
+    {
+        var connectionString = await CreateDatabaseAsync();
+        try
+        {
+            // A pending and a cancelled step as the release before migration 0005 stored them (no seq on the log).
+            using (var old = new Database(Provider, connectionString))
+            {
+                await new SchemaMigrator(old, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default, upTo: "0004_seen_hour");
+                await using var connection = await old.OpenAsync(default);
+                await Dapper.SqlMapper.ExecuteAsync(connection, """
+                    INSERT INTO scheduled_actions (action_id, campaign_id, step, profile_id, instance_key, trigger_id, triggered_at, cause, kind, channel, settings,
+                        variant, holdout, transactional, priority, rules_version, fingerprint, planned_at, due_at, status, finished_at, reason, cause_event_id, created_at)
+                    VALUES ('a-1', 'cart-recovery', 1, 'c:anna', 'cart-9', 'c-1', '2026-11-02 09:00:00', 'event cart_abandoned', 'email', 'email', '{"template":"cart-reminder"}',
+                            0, false, false, 0, 'v0', 'f0', '2026-11-02 10:00:00', '2026-11-02 10:00:00', 'pending', NULL, NULL, NULL, '2026-11-02 09:00:00'),
+                           ('a-2', 'cart-recovery', 2, 'c:anna', 'cart-9', 'c-1', '2026-11-02 09:00:00', 'event cart_abandoned', 'retargeting', 'retargeting', '{}',
+                            0, false, false, 0, 'v0', 'f0', '2026-11-02 11:00:00', '2026-11-02 11:00:00', 'cancelled', '2026-11-02 09:30:00', 'exit: order_placed', 'o-0', '2026-11-02 09:00:00');
+                    INSERT INTO action_log (action_id, campaign_id, step, profile_id, kind, outcome, at, due_at, next_due_at, reason, cause_event_id, rules_version, variant, late_ms)
+                    VALUES ('a-2', 'cart-recovery', 2, 'c:anna', 'retargeting', 'cancelled', '2026-11-02 09:30:00', '2026-11-02 11:00:00', NULL, 'exit: order_placed', 'o-0', 'v0', 0, NULL);
+                    """);
+            }
+
+            using var upgraded = new Database(Provider, connectionString);
+            await new SchemaMigrator(upgraded, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+            var actions = (await new CampaignQueries(upgraded).ForProfileAsync("c:anna", 100, default)).OrderBy(a => a.Step).ToList();
+            Assert.Equal(["a-1", "a-2"], actions.Select(a => a.ActionId));
+            Assert.Equal(["scheduled"], actions[0].Log.Select(l => l.Outcome));
+            Assert.Equal(["scheduled", "cancelled"], actions[1].Log.Select(l => l.Outcome));
+            Assert.Equal("o-0", actions[1].Log[1].CauseEventId);
+
+            // The same step planned again is still recognised; a new one is added beside it.
+            await using var connection2 = await upgraded.OpenAsync(default);
+            var insert = "INSERT INTO scheduled_actions (action_id, campaign_id, step, profile_id, trigger_id, triggered_at, cause, kind, channel, settings, variant, holdout, " +
+                "transactional, priority, rules_version, fingerprint, planned_at, due_at, status, created_at) VALUES (@id, 'cart-recovery', 1, 'c:anna', 'c-1', @t, 'x', 'email', " +
+                $"'email', '{{}}', 0, false, false, 0, 'v1', 'f1', @t, @t, 'pending', @t) {CampaignScheduler.ActionConflict}";
+            Assert.Equal(0, await Dapper.SqlMapper.ExecuteAsync(connection2, insert, new { id = "a-1", t = T }));
+            Assert.Equal(1, await Dapper.SqlMapper.ExecuteAsync(connection2, insert, new { id = "a-3", t = T }));
+        }
+        finally
+        {
+            await DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
     public async Task Inactivity_within_the_cutoffs_own_hour_is_found_when_it_is_long_enough_and_only_once()
     {
         // The scan reads customers by the hour of their last activity; the cutoff's own hour is read again by the

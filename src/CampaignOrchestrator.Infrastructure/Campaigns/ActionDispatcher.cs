@@ -64,7 +64,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
 
         // SQLite (one worker per file): the claim is kept in memory (Database.InFlight), taken in the write
         // turn so no exit can slip between reading a row and claiming it; nothing is written, no fsync.
-        const string returning = "action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at";
+        const string returning = "seq, action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at";
         List<ClaimedRow> claimed;
         if (database.InFlight is { } inFlight)
         {
@@ -90,8 +90,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
         using (await database.WriteTurnAsync(ct))
             claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
-            $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE action_id IN (" +
-            $"SELECT action_id FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
+            $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE seq IN (" +
+            $"SELECT seq FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
             $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
             (_sql.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") " +
             "RETURNING " + returning,
@@ -142,12 +142,12 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             {
                 case DueVerdict.Suppress:
                     metrics.Suppressed();
-                    finished.Add([a.ActionId, ActionStatus.Suppressed, null, now, decision.Reason]);
+                    finished.Add([a.Seq, ActionStatus.Suppressed, null, now, decision.Reason]);
                     logs.Add(LogRow(a, ActionStatus.Suppressed, now, null, Reason(decision.Reason), lateMs));
                     break;
                 case DueVerdict.Defer:
                     metrics.Deferred();
-                    finished.Add([a.ActionId, ActionStatus.Pending, decision.Until, null, decision.Reason]);
+                    finished.Add([a.Seq, ActionStatus.Pending, decision.Until, null, decision.Reason]);
                     logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(decision.Reason), lateMs));
                     break;
                 default:
@@ -162,7 +162,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                     else
                         metrics.Failed();
                     var status = result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed;
-                    finished.Add([a.ActionId, status, null, at, result.Detail]);
+                    finished.Add([a.Seq, status, null, at, result.Detail]);
                     logs.Add(LogRow(a, status, at, null, Reason(result.Detail), lateMs));
                     break;
             }
@@ -171,22 +171,22 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         // Finish what this claim still holds, and record it, in one transaction.
         using var turn = await database.WriteTurnAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        string[] columns = ["action_id", "status", "due_at", "finished_at", "reason"];
+        string[] columns = ["seq", "status", "due_at", "finished_at", "reason"];
         var source = _sql.Provider == StorageProvider.Postgres
-            ? "json_to_recordset(@rows::json) AS x(action_id text, status text, due_at timestamptz, finished_at timestamptz, reason text)"
-            : "(SELECT value->>0 AS action_id, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM json_each(@rows)) AS x";
-        var kept = (await connection.QueryAsync<string>(new CommandDefinition(
+            ? "json_to_recordset(@rows::json) AS x(seq bigint, status text, due_at timestamptz, finished_at timestamptz, reason text)"
+            : "(SELECT value->>0 AS seq, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM json_each(@rows)) AS x";
+        var kept = (await connection.QueryAsync<long>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = x.status, due_at = COALESCE(x.due_at, scheduled_actions.due_at), finished_at = x.finished_at, " +
             $"reason = x.reason, claimed_at = NULL, claim_token = NULL FROM {source} " +
-            "WHERE scheduled_actions.action_id = x.action_id AND " +
+            "WHERE scheduled_actions.seq = x.seq AND " +
             (database.InFlight is null ? "scheduled_actions.claim_token = @token" : $"scheduled_actions.status = '{ActionStatus.Pending}'") +
-            " RETURNING scheduled_actions.action_id",
-            new { rows = BulkRows.ToJson(_sql, columns, finished), token }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+            " RETURNING scheduled_actions.seq",
+            new { rows = BulkRows.ToJson(_sql, columns, finished), token }, tx, cancellationToken: ct))).ToHashSet();
         if (kept.Count < finished.Count)
         {
-            foreach (var lost in finished.Select(f => (string)f[0]!).Where(id => !kept.Contains(id)))
-                Log.ClaimLost(logger, lost);
-            logs.RemoveAll(l => !kept.Contains((string)l[0]!));
+            foreach (var lost in claimed.Where(c => !kept.Contains(c.Seq)))
+                Log.ClaimLost(logger, lost.ActionId);
+            logs.RemoveAll(l => !kept.Contains((long)l[^1]!));
         }
         await BulkRows.InsertAsync(connection, tx, _sql, "action_log", CampaignScheduler.LogColumns, logs, ct);
         await tx.CommitAsync(ct);
@@ -230,7 +230,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     }
 
     static object?[] LogRow(ClaimedRow a, string outcome, DateTimeOffset at, DateTimeOffset? nextDue, string? reason, long lateMs) =>
-        [a.ActionId, a.CampaignId, a.Step, a.ProfileId, a.Kind, outcome, at, a.DueAt, nextDue, reason, null, a.RulesVersion, a.Variant, lateMs];
+        [a.ActionId, a.CampaignId, a.Step, a.ProfileId, a.Kind, outcome, at, a.DueAt, nextDue, reason, null, a.RulesVersion, a.Variant, lateMs, a.Seq];
 
     static readonly Dictionary<string, JsonNode?> NoTraits = [];
 
@@ -255,6 +255,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
 
     sealed class ClaimedRow
     {
+        public long Seq { get; set; }
         public string ActionId { get; set; } = "";
         public string CampaignId { get; set; } = "";
         public int Step { get; set; }

@@ -40,18 +40,18 @@ internal sealed class CampaignQueries(Database database)
     {
         await using var connection = await database.OpenAsync(ct);
         var actions = (await connection.QueryAsync<ActionRow>(new CommandDefinition(
-            "SELECT action_id, campaign_id, step, kind, settings, variant, holdout, transactional, instance_key, trigger_id, triggered_at, cause, planned_at, due_at, " +
+            "SELECT seq, action_id, campaign_id, step, kind, settings, variant, holdout, transactional, instance_key, trigger_id, triggered_at, cause, planned_at, due_at, " +
             "status, finished_at, reason, cause_event_id, rules_version, created_at FROM scheduled_actions WHERE profile_id = @profileId " +
             "ORDER BY triggered_at DESC, campaign_id, step LIMIT @limit",
             new { profileId, limit }, cancellationToken: ct))).ToList();
         if (actions.Count == 0)
             return [];
         var log = (await connection.QueryAsync<LogRow>(new CommandDefinition(
-            $"SELECT action_id, outcome, at, due_at, next_due_at, reason, cause_event_id, late_ms FROM action_log WHERE {_sql.In("action_id", "@ids")} ORDER BY seq",
-            new { ids = _sql.List(actions.Select(a => a.ActionId).ToArray()) }, cancellationToken: ct))).ToLookup(l => l.ActionId, StringComparer.Ordinal);
+            $"SELECT action_seq, outcome, at, due_at, next_due_at, reason, cause_event_id, late_ms FROM action_log WHERE {_sql.In("action_seq", "@seqs")} ORDER BY seq",
+            new { seqs = _sql.List(actions.Select(a => a.Seq).ToArray()) }, cancellationToken: ct))).ToLookup(l => l.ActionSeq);
         return actions.Select(a => new ActionView(a.ActionId, a.CampaignId, a.Step, a.Kind, JsonNode.Parse(a.Settings), a.Variant, a.Holdout, a.Transactional,
             a.InstanceKey, a.TriggerId, a.TriggeredAt, a.PlannedAt, a.DueAt, a.Status, a.FinishedAt, a.Reason, a.CauseEventId, a.RulesVersion,
-            Life(a, log[a.ActionId]).ToList())).ToList();
+            Life(a, log[a.Seq]).ToList())).ToList();
     }
 
     static IEnumerable<ActionLogEntry> Life(ActionRow a, IEnumerable<LogRow> log)
@@ -98,6 +98,7 @@ internal sealed class CampaignQueries(Database database)
 
     sealed class ActionRow
     {
+        public long Seq { get; set; }
         public string ActionId { get; set; } = "";
         public string CampaignId { get; set; } = "";
         public int Step { get; set; }
@@ -133,6 +134,7 @@ internal sealed class CampaignQueries(Database database)
     sealed class LogRow
     {
         public long Seq { get; set; }
+        public long? ActionSeq { get; set; }
         public int Step { get; set; }
         public string ProfileId { get; set; } = "";
         public string Kind { get; set; } = "";

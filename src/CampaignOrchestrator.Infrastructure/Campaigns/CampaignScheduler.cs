@@ -44,7 +44,10 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
          "reason", "cause_event_id", "created_at"];
 
     internal static readonly string[] LogColumns =
-        ["action_id", "campaign_id", "step", "profile_id", "kind", "outcome", "at", "due_at", "next_due_at", "reason", "cause_event_id", "rules_version", "variant", "late_ms"];
+        ["action_id", "campaign_id", "step", "profile_id", "kind", "outcome", "at", "due_at", "next_due_at", "reason", "cause_event_id", "rules_version", "variant", "late_ms", "action_seq"];
+
+    /// <summary>The unique index a new step must not collide with (the actionId already hashes campaign and customer).</summary>
+    internal const string ActionConflict = "ON CONFLICT (profile_id, campaign_id, action_id) DO NOTHING";
 
     static readonly string[] ExitColumns = ["profile_id", "campaign_id", "instance_key", "at", "event_id", "reason"];
 
@@ -186,7 +189,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
                     exit is null ? ActionStatus.Pending : ActionStatus.Cancelled, exit is null ? null : now, reason, exit?.EventId, now]);
                 if (exit is not null)
                     logs.Add([action.ActionId, campaign.Id, action.Step, profileId, action.Action.Kind, ActionStatus.Cancelled, now, action.DueAt, null, reason,
-                        exit.EventId, rules.Version, action.Variant, null]);
+                        exit.EventId, rules.Version, action.Variant, null, null]);
             }
             Log.CampaignStarted(logger, campaign.Id, profile.CustomerId, trigger.TriggerId, plan.Actions.Count, exit is not null);
         }
@@ -223,7 +226,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         $"@cnow, @cnow, '{ActionStatus.Pending}', NULL, NULL, x.event_id, @cnow " +
         $"FROM scheduled_actions s JOIN {source} ON s.profile_id = x.profile_id AND s.campaign_id = x.campaign_id AND s.triggered_at < x.at " +
         "AND (x.instance_key IS NULL OR s.instance_key = x.instance_key) " +
-        $"WHERE s.kind = 'retargeting' AND s.status = '{ActionStatus.Delivered}' AND {notLeave} ON CONFLICT (action_id) DO NOTHING";
+        $"WHERE s.kind = 'retargeting' AND s.status = '{ActionStatus.Delivered}' AND {notLeave} {ActionConflict}";
 
     /// <summary>PostgreSQL: the writes as statements appended to the journey's final command (no results needed).</summary>
     public void AppendPostgres(StringBuilder text, DynamicParameters args, CampaignWrites w, DateTimeOffset now)
@@ -238,7 +241,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         if (w.Actions.Count > 0)
         {
             var list = string.Join(", ", ActionColumns);
-            var insert = $"INSERT INTO scheduled_actions ({list}) SELECT {list} FROM json_populate_recordset(NULL::scheduled_actions, @ca::json) ON CONFLICT (action_id) DO NOTHING";
+            var insert = $"INSERT INTO scheduled_actions ({list}) SELECT {list} FROM json_populate_recordset(NULL::scheduled_actions, @ca::json) {ActionConflict}";
             args.Add("ca", BulkRows.ToJson(sql, ActionColumns, w.Actions));
             if (w.Logs.Count == 0)
                 text.Append(insert).Append(';');
@@ -246,8 +249,9 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             {
                 // Log rows only for the steps this insert took (a redelivered trigger takes none).
                 var logs = string.Join(", ", LogColumns);
-                text.Append($"WITH ins AS ({insert} RETURNING action_id) INSERT INTO action_log ({logs}) SELECT {string.Join(", ", LogColumns.Select(c => "l." + c))} " +
-                    "FROM json_populate_recordset(NULL::action_log, @cl::json) l WHERE l.action_id IN (SELECT action_id FROM ins);");
+                text.Append($"WITH ins AS ({insert} RETURNING action_id, seq) INSERT INTO action_log ({logs}) " +
+                    $"SELECT {string.Join(", ", LogColumns.Select(c => c == "action_seq" ? "ins.seq" : "l." + c))} " +
+                    "FROM json_populate_recordset(NULL::action_log, @cl::json) l JOIN ins ON ins.action_id = l.action_id;");
                 args.Add("cl", BulkRows.ToJson(sql, LogColumns, w.Logs));
             }
         }
@@ -265,9 +269,9 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             text.Append($"c AS (UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @cnow, reason = x.reason, cause_event_id = x.event_id " +
                 $"FROM {source} WHERE {ExitMatch} AND scheduled_actions.status = '{ActionStatus.Pending}' " +
                 "RETURNING scheduled_actions.action_id, scheduled_actions.campaign_id, scheduled_actions.step, scheduled_actions.profile_id, scheduled_actions.kind, " +
-                "scheduled_actions.rules_version, scheduled_actions.variant, scheduled_actions.due_at, x.reason, x.event_id) " +
+                "scheduled_actions.rules_version, scheduled_actions.variant, scheduled_actions.due_at, x.reason, x.event_id, scheduled_actions.seq) " +
                 $"INSERT INTO action_log ({string.Join(", ", LogColumns)}) SELECT action_id, campaign_id, step, profile_id, kind, '{ActionStatus.Cancelled}', @cnow, due_at, NULL, " +
-                "reason, event_id, rules_version, variant, NULL FROM c;");
+                "reason, event_id, rules_version, variant, NULL, seq FROM c;");
         }
     }
 
@@ -285,11 +289,11 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, reason = x.reason, cause_event_id = x.event_id " +
             $"FROM {source} WHERE {ExitMatch} AND scheduled_actions.status = '{ActionStatus.Pending}'{notInFlight} " +
-            "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, cause_event_id",
+            "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, cause_event_id, seq",
             new { rows, now, inflight }, tx, cancellationToken: ct))).ToList();
         await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, cancelled.Select(c => new object?[]
         {
-            c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, c.CauseEventId, c.RulesVersion, c.Variant, null,
+            c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, c.CauseEventId, c.RulesVersion, c.Variant, null, c.Seq,
         }).ToList(), ct);
         // After the cancelling, so the leave rows stay pending.
         await connection.ExecuteAsync(new CommandDefinition(
@@ -304,9 +308,16 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
     {
         if (w.Actions.Count == 0)
             return 0;
-        var inserted = await BulkRows.InsertReturningAsync(connection, tx, sql, "scheduled_actions", ActionColumns, w.Actions, "action_id", ct,
-            "ON CONFLICT (action_id) DO NOTHING");
-        await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, w.Logs.Where(l => inserted.Contains((string)l[0]!)).ToList(), ct);
+        var inserted = await BulkRows.InsertReturningAsync(connection, tx, sql, "scheduled_actions", ActionColumns, w.Actions,
+            "action_id || ' ' || seq", ct, ActionConflict);
+        if (w.Logs.Count > 0)
+        {
+            // Log rows (steps written cancelled at once) only for the steps this insert took, with their seq.
+            var seqs = inserted.Select(s => s.Split(' ')).ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
+            await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, w.Logs
+                .Where(l => seqs.ContainsKey((string)l[0]!))
+                .Select(l => { var row = (object?[])l.Clone(); row[^1] = seqs[(string)l[0]!]; return row; }).ToList(), ct);
+        }
         return inserted.Count;
     }
 
@@ -395,6 +406,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         public DateTimeOffset DueAt { get; set; }
         public string? Reason { get; set; }
         public string? CauseEventId { get; set; }
+        public long Seq { get; set; }
     }
 }
 

@@ -111,7 +111,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
         var cancelled = (await connection.QueryAsync<CampaignScheduler.CancelledRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
             $"reason = 'campaign removed in rules version ' || @version WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}){notInFlight} " +
-            "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason",
+            "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, seq",
             new { now, version = next.Version, ids = sql.List(ids), inflight }, tx, cancellationToken: ct))).ToList();
         foreach (var campaign in next.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
         {
@@ -119,11 +119,11 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
                 $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
                 $"reason = 'campaign changed in rules version ' || @version || ' (onChange: exit)' WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' " +
                 $"AND campaign_id = @id AND fingerprint <> @fingerprint{notInFlight} " +
-                "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason",
+                "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, seq",
                 new { now, version = next.Version, id = campaign.Id, fingerprint = next.Fingerprints[campaign.Id], inflight }, tx, cancellationToken: ct)));
         }
         await BulkRows.InsertAsync(connection, tx, sql, "action_log", CampaignScheduler.LogColumns,
-            cancelled.Select(c => new object?[] { c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, null, c.RulesVersion, c.Variant, null }).ToList(),
+            cancelled.Select(c => new object?[] { c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, null, c.RulesVersion, c.Variant, null, c.Seq }).ToList(),
             ct);
         await tx.CommitAsync(ct);
         if (previous is null)

@@ -12,6 +12,8 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override object List(IReadOnlyCollection<string> values) => values as string[] ?? values.ToArray();
 
+    public override object List(IReadOnlyCollection<long> values) => values as long[] ?? values.ToArray();
+
     // Transaction-scoped advisory locks, taken in one sorted order so two workers never deadlock.
     // They also cover profiles that do not exist yet, which row locks cannot.
     public override string? LockProfilesSql(string parameter) =>

@@ -16,6 +16,9 @@ internal abstract class SqlDialect
     /// <summary>The value to pass for a parameter used with <see cref="In"/>.</summary>
     public abstract object List(IReadOnlyCollection<string> values);
 
+    /// <summary>The value to pass for a parameter of numbers used with <see cref="In"/>.</summary>
+    public abstract object List(IReadOnlyCollection<long> values);
+
     /// <summary>
     /// A statement that serializes writers touching the same profiles (several workers on one
     /// database), given a parameter holding the profile ids in ascending ordinal order; it returns

@@ -13,6 +13,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override object List(IReadOnlyCollection<string> values) => System.Text.Json.JsonSerializer.Serialize(values);
 
+    public override object List(IReadOnlyCollection<long> values) => System.Text.Json.JsonSerializer.Serialize(values);
+
     // One worker writes an SQLite file (Database holds its lock file), and writers queue on the file lock.
     public override string? LockProfilesSql(string parameter) => null;
 

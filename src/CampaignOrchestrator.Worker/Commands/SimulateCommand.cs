@@ -198,7 +198,7 @@ internal static class SimulateCommand
                 Write(a.CreatedAt, $"  {a.CampaignId} step {a.Step} {a.Kind}{Summary(a.Settings)}: scheduled for {Local(a.PlannedAt)} ({a.Cause})");
             var rows = await connection.QueryAsync<LogLine>(
                 "SELECT l.seq, l.outcome, l.at, l.next_due_at, l.reason, a.campaign_id, a.step, a.kind, a.settings, p.customer_id, a.profile_id " +
-                "FROM action_log l JOIN scheduled_actions a ON a.action_id = l.action_id LEFT JOIN profiles p ON p.profile_id = a.profile_id " +
+                "FROM action_log l JOIN scheduled_actions a ON a.seq = l.action_seq LEFT JOIN profiles p ON p.profile_id = a.profile_id " +
                 "WHERE l.seq > @seq ORDER BY l.seq", new { seq = _seq });
             foreach (var r in rows)
             {
