@@ -141,11 +141,14 @@ async Task<double> TrivialConsumerAsync(IReadOnlyList<(string Type, byte[] Body)
         await PublishAsync(exchange, messages);
     }
     await bus.StartAsync();
+    var (brokerBefore, selfBefore) = (BrokerCpu(), Environment.CpuUsage.TotalTime);
     var watch = Stopwatch.StartNew();
     if (!drain)
         await PublishAsync(exchange, messages);
     await counter.Done.Task.WaitAsync(TimeSpan.FromMinutes(10));
     var rate = messages.Count / (drain ? counter.DoneAt - counter.FirstAt : watch.Elapsed).TotalSeconds;
+    Console.WriteLine($"  ceiling: broker CPU {(BrokerCpu() - brokerBefore).TotalMicroseconds / messages.Count:N0} µs a message, " +
+        $"publisher + trivial consumer {(Environment.CpuUsage.TotalTime - selfBefore).TotalMicroseconds / messages.Count:N0} µs");
     await bus.StopAsync();
     await DeleteQueueAsync(queue);
     return rate;
@@ -186,6 +189,16 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             ["Bus__ConcurrentMessageLimit"] = concurrency.ToString(),
         },
     };
+    // --rules none: the worker without campaigns (what the foundation measured); --rules PATH: other rules.
+    if (ArgText("--rules", "rules") is var rulesArg && rulesArg != "rules")
+    {
+        if (rulesArg == "none")
+        {
+            rulesArg = Path.Combine(folder, "none.yaml");
+            File.WriteAllText(rulesArg, "campaigns: []\n");
+        }
+        psi.Environment["Rules__Path"] = Path.GetFullPath(rulesArg);
+    }
     // BENCH_WORKER_ENV="NAME=value;NAME=value": extra environment for the worker process only.
     foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_WORKER_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
         psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
@@ -223,6 +236,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     var tracePath = Environment.GetEnvironmentVariable("BENCH_TRACE");
     using var tracer = tracePath is null ? null : Process.Start("dotnet-trace", ["collect", "-p", worker.Id.ToString(), "--profile", "dotnet-sampled-thread-time", "-o", $"{tracePath}.{provider}.nettrace", "--duration", "00:00:00:10"]);
     if (tracer is not null && !drain) await Task.Delay(1500);
+    var (brokerBefore, selfBefore, pgBefore) = (BrokerCpu(), Environment.CpuUsage.TotalTime, PostgresCpu());
     var watch = Stopwatch.StartNew();
     if (!drain)
         await PublishAsync(JourneyEventsTopology.ExchangeName, messages);
@@ -239,6 +253,8 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             long Delta(string key) => (long)p[key]! - (long)before[key]!;
             Console.WriteLine($"  worker during the timed load: CPU {Delta("cpuMs") * 1000.0 / messages.Count:N0} µs an event, " +
                 $"allocated {Delta("allocatedBytes") / 1024.0 / messages.Count:N1} KiB an event, JIT {Delta("jitCompilationMs"):N0} ms, GC pauses {Delta("gcPauseMs"):N0} ms, collections {p["gcCollections"]!.ToJsonString()}");
+            Console.WriteLine($"  broker CPU {(BrokerCpu() - brokerBefore).TotalMicroseconds / messages.Count:N0} µs a message, publisher {(Environment.CpuUsage.TotalTime - selfBefore).TotalMicroseconds / messages.Count:N0} µs" +
+                (provider == "Postgres" ? $", PostgreSQL {(PostgresCpu() - pgBefore).TotalMicroseconds / messages.Count:N0} µs" : ""));
             break;
         }
         if (watch.Elapsed > TimeSpan.FromMinutes(15)) throw new TimeoutException($"only {stored} of {messages.Count} stored");
@@ -328,3 +344,26 @@ string ArgText(string name, string fallback)
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
+
+// CPU time of the processes that share the 2 cores with the worker, from /proc (clock ticks of 10 ms).
+static TimeSpan ProcessesCpu(Func<string, bool> comm)
+{
+    long ticks = 0;
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        try
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _) || !comm(File.ReadAllText(Path.Combine(dir, "comm")).Trim()))
+                continue;
+            var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            ticks += long.Parse(fields[11]) + long.Parse(fields[12]); // utime, stime
+        }
+        catch (IOException) { }
+    }
+    return TimeSpan.FromMilliseconds(ticks * 10);
+}
+
+static TimeSpan BrokerCpu() => ProcessesCpu(c => c == "beam.smp");
+
+static TimeSpan PostgresCpu() => ProcessesCpu(c => c.StartsWith("postgres", StringComparison.Ordinal));
