@@ -40,8 +40,9 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<ActionMetrics>();
         builder.Services.AddSingleton<CampaignQueries>();
 
-        // Channels: until the delivery channels exist, every kind is recorded (and logged) only.
-        builder.Services.AddSingleton<RecordingChannel>();
+        // Channels: until the delivery channels exist (issue 4), every kind is taken and logged only; nothing is
+        // sent or kept in memory (the outcome log has it).
+        builder.Services.AddSingleton(new RecordingChannel(keep: 0));
         builder.Services.AddSingleton<IActionChannel>(sp => sp.GetRequiredService<RecordingChannel>());
 
         // After the schema migration (registered before), before the bus: the version is recorded
