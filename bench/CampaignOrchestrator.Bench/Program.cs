@@ -29,7 +29,8 @@ var prefetch = Arg("--prefetch", 512);
 var concurrency = Arg("--concurrency", 256);
 
 Console.WriteLine($"# {(drain ? "draining a backlog of" : "end to end,")} {events:N0} events, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-var bodies = EventGenerator.Create(events, customers: Math.Max(100, events / 5));
+// --sessions: customers come in visits of a few events seconds apart (EventGenerator); the default spreads them.
+var bodies = EventGenerator.Create(events, customers: Math.Max(100, events / 5), sessions: args.Contains("--sessions"));
 // Warm-up traffic for each consumer before it is timed (JIT, caches, connection pools), on customers
 // of its own so the timed load starts from the same empty journeys.
 var warmUp = EventGenerator.Create(Arg("--warmup", 20_000), customers: 2_000, idPrefix: "warm-");
