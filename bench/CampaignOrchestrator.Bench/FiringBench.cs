@@ -19,18 +19,7 @@ internal static class FiringBench
     public static async Task RunAsync(string provider, string workerDll, string postgres, int rabbitPort, string vhost, int pending, int rate, int seconds)
     {
         var folder = Directory.CreateTempSubdirectory("co-firing-").FullName;
-        string connectionString;
-        string? pgDatabase = null;
-        if (provider == "Postgres")
-        {
-            pgDatabase = "co_firing_" + Guid.NewGuid().ToString("N")[..8];
-            await using var admin = new Npgsql.NpgsqlConnection(postgres);
-            await admin.OpenAsync();
-            await admin.ExecuteAsync($"CREATE DATABASE {pgDatabase}");
-            connectionString = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = pgDatabase }.ConnectionString;
-        }
-        else
-            connectionString = $"Data Source={Path.Combine(folder, "firing.db")}";
+        var (connectionString, pgDatabase) = await BenchDatabase.CreateAsync(provider, postgres, folder, "firing");
         try
         {
             var database = new Database(provider == "Postgres" ? StorageProvider.Postgres : StorageProvider.Sqlite, connectionString);
@@ -97,13 +86,7 @@ internal static class FiringBench
         }
         finally
         {
-            if (pgDatabase is not null)
-            {
-                Npgsql.NpgsqlConnection.ClearAllPools();
-                await using var admin = new Npgsql.NpgsqlConnection(postgres);
-                await admin.OpenAsync();
-                await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {pgDatabase} WITH (FORCE)");
-            }
+            await BenchDatabase.DropAsync(postgres, pgDatabase);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, true);
         }

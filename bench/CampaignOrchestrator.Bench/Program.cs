@@ -52,16 +52,8 @@ if (args.Contains("--store-only"))
     {
         if (db != "both" && !provider.ToString().Equals(db, StringComparison.OrdinalIgnoreCase))
             continue;
-        var cs = provider == CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite
-            ? $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("co-store-").FullName, "s.db")}"
-            : postgres.Replace("Database=postgres", "Database=co_store_" + Guid.NewGuid().ToString("N")[..8]);
-        if (provider != CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite)
-        {
-            await using var admin = new Npgsql.NpgsqlConnection(postgres);
-            await admin.OpenAsync();
-            await using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {new Npgsql.NpgsqlConnectionStringBuilder(cs).Database}", admin);
-            await cmd.ExecuteNonQueryAsync();
-        }
+        var folder = Directory.CreateTempSubdirectory("co-store-").FullName;
+        var (cs, pgDatabase) = await BenchDatabase.CreateAsync(provider.ToString(), postgres, folder, "store");
         var database = new CampaignOrchestrator.Infrastructure.Storage.Database(provider, cs);
         await new CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator(database, Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator>.Instance).MigrateAsync(default);
         // The rules in force as in the worker: the default rules unless --rules names others (--rules none: no campaigns).
@@ -79,6 +71,10 @@ if (args.Contains("--store-only"))
             await store.ApplyAsync(chunk, default);
         Console.WriteLine($"store only, {provider}: {accepted.Count / sw.Elapsed.TotalSeconds:N0} events/s in batches of {Arg("--batch", 100)}; " +
             $"CPU {(Environment.CpuUsage.TotalTime - cpuBefore).TotalMicroseconds / accepted.Count:N0} µs and {(Written() - writtenBefore) / 1024.0 / accepted.Count:N1} KiB written an event");
+        database.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await BenchDatabase.DropAsync(postgres, pgDatabase);
+        Directory.Delete(folder, true);
     }
     return 0;
 }
@@ -159,19 +155,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
 {
     var queue = "bench-worker-" + Guid.NewGuid().ToString("N")[..8];
     var folder = Directory.CreateTempSubdirectory("co-bench-").FullName;
-    string connectionString;
-    string? pgDatabase = null;
-    if (provider == "Postgres")
-    {
-        pgDatabase = "co_bench_" + Guid.NewGuid().ToString("N")[..8];
-        await using var admin = new Npgsql.NpgsqlConnection(postgres);
-        await admin.OpenAsync();
-        await using (var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {pgDatabase}", admin))
-            await cmd.ExecuteNonQueryAsync();
-        connectionString = new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = pgDatabase }.ConnectionString;
-    }
-    else
-        connectionString = $"Data Source={Path.Combine(folder, "bench.db")}";
+    var (connectionString, pgDatabase) = await BenchDatabase.CreateAsync(provider, postgres, folder, "bench");
 
     var port = 5190;
     var psi = new ProcessStartInfo("dotnet", [workerDll])
@@ -272,14 +256,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     worker.Kill(entireProcessTree: true);
     await worker.WaitForExitAsync();
     await DeleteQueueAsync(queue);
-    if (pgDatabase is not null)
-    {
-        Npgsql.NpgsqlConnection.ClearAllPools();
-        await using var admin = new Npgsql.NpgsqlConnection(postgres);
-        await admin.OpenAsync();
-        await using var cmd = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {pgDatabase} WITH (FORCE)", admin);
-        await cmd.ExecuteNonQueryAsync();
-    }
+    await BenchDatabase.DropAsync(postgres, pgDatabase);
     Directory.Delete(folder, true);
     return (rate, peakKb / 1024.0);
 
