@@ -308,12 +308,12 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
     {
         if (w.Actions.Count == 0)
             return 0;
-        var inserted = await BulkRows.InsertReturningAsync(connection, tx, sql, "scheduled_actions", ActionColumns, w.Actions,
-            "action_id || ' ' || seq", ct, ActionConflict);
+        var inserted = await BulkRows.InsertReturningAsync<(string ActionId, long Seq)>(connection, tx, sql, "scheduled_actions", ActionColumns, w.Actions,
+            "action_id, seq", ct, ActionConflict);
         if (w.Logs.Count > 0)
         {
             // Log rows (steps written cancelled at once) only for the steps this insert took, with their seq.
-            var seqs = inserted.Select(s => s.Split(' ')).ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
+            var seqs = inserted.ToDictionary(i => i.ActionId, i => i.Seq, StringComparer.Ordinal);
             await BulkRows.InsertAsync(connection, tx, sql, "action_log", LogColumns, w.Logs
                 .Where(l => seqs.ContainsKey((string)l[0]!))
                 .Select(l => { var row = (object?[])l.Clone(); row[^1] = seqs[(string)l[0]!]; return row; }).ToList(), ct);

@@ -27,7 +27,7 @@ internal static class BulkRows
     }
 
     /// <summary>Like <see cref="InsertAsync"/>, returning <paramref name="returning"/> of the rows it inserted.</summary>
-    public static async Task<HashSet<string>> InsertReturningAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, string table,
+    public static async Task<List<T>> InsertReturningAsync<T>(DbConnection connection, DbTransaction tx, SqlDialect dialect, string table,
         string[] columns, IReadOnlyList<object?[]> rows, string returning, CancellationToken ct, string suffix = "")
     {
         if (rows.Count == 0)
@@ -36,8 +36,7 @@ internal static class BulkRows
         var sql = dialect.Provider == StorageProvider.Postgres
             ? $"INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, @rows::json) {suffix} RETURNING {returning}"
             : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM json_each(@rows) WHERE true {suffix} RETURNING {returning}";
-        var ids = await connection.QueryAsync<string>(new CommandDefinition(sql, new { rows = ToJson(dialect, columns, rows) }, tx, cancellationToken: ct));
-        return ids.ToHashSet(StringComparer.Ordinal);
+        return (await connection.QueryAsync<T>(new CommandDefinition(sql, new { rows = ToJson(dialect, columns, rows) }, tx, cancellationToken: ct))).ToList();
     }
 
     /// <summary>
