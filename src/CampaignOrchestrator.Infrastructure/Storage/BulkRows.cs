@@ -22,7 +22,7 @@ internal static class BulkRows
         var list = string.Join(", ", columns);
         var sql = dialect.Provider == StorageProvider.Postgres
             ? $"INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, @rows::json) {suffix}"
-            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM json_each(@rows) WHERE true {suffix}";
+            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM jsonb_each(@rows) WHERE true {suffix}";
         return connection.ExecuteAsync(new CommandDefinition(sql, new { rows = ToJson(dialect, columns, rows) }, tx, cancellationToken: ct));
     }
 
@@ -35,7 +35,7 @@ internal static class BulkRows
         var list = string.Join(", ", columns);
         var sql = dialect.Provider == StorageProvider.Postgres
             ? $"INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, @rows::json) {suffix} RETURNING {returning}"
-            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM json_each(@rows) WHERE true {suffix} RETURNING {returning}";
+            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM jsonb_each(@rows) WHERE true {suffix} RETURNING {returning}";
         return (await connection.QueryAsync<T>(new CommandDefinition(sql, new { rows = ToJson(dialect, columns, rows) }, tx, cancellationToken: ct))).ToList();
     }
 
