@@ -174,7 +174,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         string[] columns = ["seq", "status", "due_at", "finished_at", "reason"];
         var source = _sql.Provider == StorageProvider.Postgres
             ? "json_to_recordset(@rows::json) AS x(seq bigint, status text, due_at timestamptz, finished_at timestamptz, reason text)"
-            : "(SELECT value->>0 AS seq, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM jsonb_each(@rows)) AS x";
+            : "(SELECT value->>0 AS seq, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM jsonb_each(CAST(@rows AS TEXT))) AS x";
         var kept = (await connection.QueryAsync<long>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = x.status, due_at = COALESCE(x.due_at, scheduled_actions.due_at), finished_at = x.finished_at, " +
             $"reason = x.reason, claimed_at = NULL, claim_token = NULL FROM {source} " +

@@ -283,7 +283,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         if (w.Exits.Count == 0)
             return inserted;
         const string source = "(SELECT value->>0 AS profile_id, value->>1 AS campaign_id, value->>2 AS instance_key, value->>3 AS at, " +
-            "value->>4 AS event_id, value->>5 AS reason FROM jsonb_each(@rows)) AS x";
+            "value->>4 AS event_id, value->>5 AS reason FROM jsonb_each(CAST(@rows AS TEXT))) AS x";
         var rows = BulkRows.ToJson(sql, ExitColumns, w.Exits);
         var (notInFlight, inflight) = database.NotInFlight("scheduled_actions.action_id");
         var cancelled = (await connection.QueryAsync<CancelledRow>(new CommandDefinition(

@@ -8,7 +8,7 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// <summary>
 /// Many rows in one statement on both databases, passed as one JSON parameter: PostgreSQL reads it
 /// with <c>json_populate_recordset</c> (typed by the table's own row type), SQLite with
-/// <c>json_each</c>. Values: strings, numbers, booleans and timestamps (UTC).
+/// <c>jsonb_each</c>. Values: strings, numbers, booleans and timestamps (UTC).
 /// </summary>
 internal static class BulkRows
 {
@@ -22,7 +22,7 @@ internal static class BulkRows
         var list = string.Join(", ", columns);
         var sql = dialect.Provider == StorageProvider.Postgres
             ? $"INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, @rows::json) {suffix}"
-            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM jsonb_each(@rows) WHERE true {suffix}";
+            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM jsonb_each(CAST(@rows AS TEXT)) WHERE true {suffix}";
         return connection.ExecuteAsync(new CommandDefinition(sql, new { rows = ToJson(dialect, columns, rows) }, tx, cancellationToken: ct));
     }
 
@@ -35,45 +35,43 @@ internal static class BulkRows
         var list = string.Join(", ", columns);
         var sql = dialect.Provider == StorageProvider.Postgres
             ? $"INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, @rows::json) {suffix} RETURNING {returning}"
-            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM jsonb_each(@rows) WHERE true {suffix} RETURNING {returning}";
+            : $"INSERT INTO {table} ({list}) SELECT {string.Join(", ", columns.Select((_, i) => $"value->>{i}"))} FROM jsonb_each(CAST(@rows AS TEXT)) WHERE true {suffix} RETURNING {returning}";
         return (await connection.QueryAsync<T>(new CommandDefinition(sql, new { rows = ToJson(dialect, columns, rows) }, tx, cancellationToken: ct))).ToList();
     }
 
     /// <summary>
-    /// The rows as JSON: objects keyed by column (PostgreSQL) or arrays (SQLite, read as <c>value-&gt;&gt;N</c>).
-    /// Timestamps as each database compares them: ISO-8601 UTC (PostgreSQL), SQLite's stored text.
+    /// The rows as JSON: objects keyed by column (PostgreSQL: text, typed by the table) or arrays (SQLite: UTF-8 bytes, read
+    /// as <c>value-&gt;&gt;N</c>; see <see cref="SqliteRows.ToJson{T}"/>). Timestamps as each database compares them:
+    /// ISO-8601 UTC (PostgreSQL), SQLite's stored text.
     /// </summary>
-    public static string ToJson(SqlDialect dialect, string[] columns, IReadOnlyList<object?[]> rows)
+    public static object ToJson(SqlDialect dialect, string[] columns, IReadOnlyList<object?[]> rows)
     {
-        var postgres = dialect.Provider == StorageProvider.Postgres;
+        if (dialect.Provider != StorageProvider.Postgres)
+            return SqliteRows.ToJson(rows, static row => row);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(rows.Count * 256);
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartArray();
             foreach (var row in rows)
             {
-                if (postgres) json.WriteStartObject(); else json.WriteStartArray();
+                json.WriteStartObject();
                 for (var i = 0; i < columns.Length; i++)
                 {
-                    if (postgres)
-                        json.WritePropertyName(columns[i]);
+                    json.WritePropertyName(columns[i]);
                     switch (row[i])
                     {
                         case null: json.WriteNullValue(); break;
-                        case RawJson raw when postgres: json.WriteRawValue(raw.Json, skipInputValidation: true); break;
-                        case RawJson raw: json.WriteStringValue(raw.Json); break;
+                        case RawJson raw: json.WriteRawValue(raw.Json, skipInputValidation: true); break;
                         case string s: json.WriteStringValue(s); break;
                         case int n: json.WriteNumberValue(n); break;
                         case long n: json.WriteNumberValue(n); break;
                         case decimal n: json.WriteNumberValue(n); break;
-                        case bool b when postgres: json.WriteBooleanValue(b); break;
-                        case bool b: json.WriteNumberValue(b ? 1 : 0); break;
-                        case DateTimeOffset t when postgres: json.WriteStringValue(t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)); break;
-                        case DateTimeOffset t: json.WriteStringValue(SqliteRows.Timestamp(t)); break;
+                        case bool b: json.WriteBooleanValue(b); break;
+                        case DateTimeOffset t: json.WriteStringValue(t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)); break;
                         default: throw new ArgumentException($"unsupported value type {row[i]!.GetType().Name}");
                     }
                 }
-                if (postgres) json.WriteEndObject(); else json.WriteEndArray();
+                json.WriteEndObject();
             }
             json.WriteEndArray();
         }

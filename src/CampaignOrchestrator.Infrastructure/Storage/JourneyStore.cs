@@ -369,7 +369,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             return;
         }
         sql.Append("INSERT INTO events (event_id, profile_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context) " +
-            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 FROM jsonb_each(@rows) " +
+            "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9 FROM jsonb_each(CAST(@rows AS TEXT)) " +
             "WHERE true ON CONFLICT (event_id) DO NOTHING RETURNING event_id;");
         args.Add("rows", SqliteRows.ToJson(rows, r => [r.EventId, r.ProfileId, r.Type, r.OccurredAt, r.ReceivedAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context]));
     }
@@ -460,7 +460,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
     static async Task WriteSqliteAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CancellationToken ct)
     {
         await SqliteRows.ExecuteAsync(connection, tx,
-            "INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each(@rows)",
+            "INSERT INTO anonymous_links (anonymous_id, customer_id, linked_at, event_id) SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each(CAST(@rows AS TEXT))",
             c.Links, l => [l.AnonymousId, l.CustomerId, l.LinkedAt, l.EventId], ct);
         foreach (var (from, into) in c.Merges)
         {
@@ -470,15 +470,15 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 new { from, into }, tx, cancellationToken: ct));
         }
         await SqliteRows.ExecuteAsync(connection, tx,
-            "DELETE FROM phase_history WHERE profile_id IN (SELECT value->>0 FROM jsonb_each(@rows))",
+            "DELETE FROM phase_history WHERE profile_id IN (SELECT value->>0 FROM jsonb_each(CAST(@rows AS TEXT)))",
             c.ReplayedProfileIds, id => [id], ct);
         await SqliteRows.ExecuteAsync(connection, tx,
-            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each(@rows)",
+            "INSERT INTO phase_history (profile_id, event_id, phase, occurred_at) SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each(CAST(@rows AS TEXT))",
             c.History, r => [r.ProfileId, r.EventId, r.Phase, r.OccurredAt], ct);
         const string upsert =
             "INSERT INTO profiles (profile_id, customer_id, traits, trait_times, phase, phase_since, order_count, order_total, event_count, first_seen, last_seen, seen_hour, updated_at) " +
             "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12 " +
-            "FROM jsonb_each(@rows) WHERE true" + ProfileOnConflict;
+            "FROM jsonb_each(CAST(@rows AS TEXT)) WHERE true" + ProfileOnConflict;
         static object?[] Values(ProfileRow r) =>
             [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.OrderTotal, r.EventCount, r.FirstSeen, r.LastSeen, r.SeenHour, r.UpdatedAt];
         await SqliteRows.ExecuteAsync(connection, tx, upsert + SeenHourSet, c.Profiles.Where(r => r.SeenHourMoved).ToList(), Values, ct);
