@@ -3,6 +3,7 @@ using CampaignOrchestrator.Contracts.Inbound;
 using CampaignOrchestrator.Core.Events;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using MassTransit;
+using MassTransit.Middleware;
 
 namespace CampaignOrchestrator.Worker.Hosting;
 
@@ -17,8 +18,8 @@ internal static class InboundRegistration
     {
         var options = builder.BindValidated(BusOptions.SectionName, new BusOptionsValidator());
         builder.Services.AddSingleton<InboundMetrics>();
-        builder.Services.AddSingleton<UnreadableMessageObserver>();
         builder.Services.AddSingleton<ErrorQueue>();
+        builder.Services.AddSingleton<JourneyEventConsumer>();
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
             // Do not report started before the queue is bound: messages published right after start
@@ -29,8 +30,6 @@ internal static class InboundRegistration
         });
         builder.Services.AddMassTransit(x =>
         {
-            x.AddConsumer<JourneyEventConsumer>();
-            x.AddReceiveObserver<UnreadableMessageObserver>();
             if (options.Transport == BusTransport.InMemory)
             {
                 x.UsingInMemory((context, cfg) =>
@@ -74,9 +73,18 @@ internal static class InboundRegistration
         // Webshops publish plain JSON, with or without a content type.
         e.DefaultContentType = new ContentType("application/json");
         e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        // Failed messages are logged, then go where MassTransit sends them by default: a Fault event and the error queue.
+        var faults = new FaultLogFilter(context.GetRequiredService<InboundMetrics>(), context.GetRequiredService<ILoggerFactory>().CreateLogger<JourneyEventConsumer>());
+        e.ConfigureError(x =>
+        {
+            x.UseFilter(faults);
+            x.UseFilter(new GenerateFaultFilter());
+            x.UseFilter(new ErrorTransportFilter());
+        });
         // No message retry here: the journey write buffer retries transient store failures itself, a
         // batch at a time (one retry loop instead of one per message; measured: docs/benchmarks.md),
         // and a message that breaks the contract is never retried.
-        e.ConfigureConsumer<JourneyEventConsumer>(context);
+        // One consumer instance for every message (it holds no per-message state): no DI scope a message.
+        e.Instance(context.GetRequiredService<JourneyEventConsumer>());
     }
 }
