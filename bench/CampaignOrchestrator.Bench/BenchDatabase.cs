@@ -21,6 +21,12 @@ public static class BenchDatabase
     {
         if (pgDatabase is null)
             return;
+        // BENCH_KEEP_DATABASE=1: leave it for a look at its plans (psql), and say which it is.
+        if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATABASE") == "1")
+        {
+            Console.WriteLine($"  kept PostgreSQL database {pgDatabase}");
+            return;
+        }
         Npgsql.NpgsqlConnection.ClearAllPools();
         await using var admin = new Npgsql.NpgsqlConnection(postgres);
         await admin.OpenAsync();

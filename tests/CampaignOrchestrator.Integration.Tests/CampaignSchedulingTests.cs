@@ -160,6 +160,27 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_exit_in_the_same_batch_as_an_earlier_trigger_cancels_it_and_a_later_one_does_not()
+    {
+        Use(CartRules);
+        // One batch, arrival order reversed: the order (10:05) before the cart_abandoned of 10:00 ends it.
+        await Consume(E("o-1", "order_placed", T.AddMinutes(5), "bea", new JsonObject { ["orderId"] = "o-1" }, Consent()),
+            E("c-1", "cart_abandoned", T, "bea", Cart("cart-1")));
+        var actions = await Actions("bea");
+        Assert.Equal(3, actions.Count);
+        Assert.All(actions, a => Assert.Equal("cancelled", a.Status));
+        Assert.All(actions, a => Assert.Equal("o-1", a.CauseEventId));
+
+        // A customer already known (her last activity stored at 09:00): an order at 08:00 arriving with a cart of 10:00 ends nothing.
+        await Consume(E("p-1", "page_viewed", T.AddHours(-1), "bo"));
+        await Consume(E("o-2", "order_placed", T.AddHours(-2), "bo", new JsonObject { ["orderId"] = "o-2" }, Consent()),
+            E("c-2", "cart_abandoned", T, "bo", Cart("cart-2")));
+        Assert.Equal(3, (await Actions("bo")).Count(a => a.Status == "pending"));
+        await Advance(TimeSpan.FromDays(2));
+        Assert.DoesNotContain(await Actions("bo"), a => a.Status is "cancelled" or "pending");
+    }
+
+    [Fact]
     public async Task A_redelivered_event_schedules_nothing_twice()
     {
         Use(CartRules);

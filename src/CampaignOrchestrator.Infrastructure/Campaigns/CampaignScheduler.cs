@@ -94,70 +94,78 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
     }
 
     /// <summary>
-    /// Appends, to a query the store sends anyway, what planning reads: the first steps of the batch's
-    /// profiles (re-entry) and their exit events after <paramref name="from"/> (exits before a late
-    /// trigger). Read the answers with <see cref="ReadPlanningAsync"/>. False when there is nothing to plan.
-    /// </summary>
-    public bool AppendPlanningReads(StringBuilder text, DynamicParameters args, CompiledRules rules, IReadOnlyCollection<string> profileIds, DateTimeOffset from)
-    {
-        if (rules.Campaigns.Count == 0 || profileIds.Count == 0)
-            return false;
-        text.Append($"SELECT profile_id, campaign_id, triggered_at FROM scheduled_actions WHERE {sql.In("profile_id", "@pp")} AND step = 1;");
-        text.Append($"SELECT profile_id, type, occurred_at, event_id, properties, context FROM events WHERE {sql.In("profile_id", "@pp")} " +
-            $"AND {sql.In("type", "@pt")} AND occurred_at > @pfrom;");
-        args.Add("pp", sql.List(profileIds));
-        args.Add("pt", sql.List(rules.ExitsByEvent.Keys.ToArray()));
-        args.Add("pfrom", from);
-        return true;
-    }
-
-    /// <summary>The answers to <see cref="AppendPlanningReads"/>.</summary>
-    public static async Task<PlanningReads> ReadPlanningAsync(SqlMapper.GridReader grid) =>
-        new((await grid.ReadAsync<StartRow>()).ToList(), (await grid.ReadAsync<ExitRow>()).ToList());
-
-    /// <summary>
     /// Plans the instances <paramref name="occurrences"/> start (conditions, re-entry, variants, due times;
-    /// cancelled at once when an exit happened after the trigger) and adds <paramref name="exits"/>.
+    /// cancelled at once when an exit happened after the trigger) and adds the <paramref name="exits"/> that can end something.
     /// </summary>
+    /// <param name="mayBeLate">Whether the store may hold events of the customer after this time (a late trigger); only then are
+    /// the customer's stored exit events read. Null: always (scans).</param>
+    /// <param name="mergedInto">Devices this batch merged into a customer (device profile -> customer profile): their instances and
+    /// events count as the customer's (they move with it in the same transaction, after this read).</param>
     public async Task<CampaignWrites> PlanAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
         IReadOnlyList<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> occurrences, IReadOnlyList<object?[]> exits,
-        Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct, PlanningReads? reads = null)
+        Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct,
+        Func<string, DateTimeOffset, bool>? mayBeLate = null, IReadOnlyDictionary<string, string>? mergedInto = null)
     {
-        if (occurrences.Count == 0)
-            return new CampaignWrites([], [], Relevant(exits, reads, []));
+        if (occurrences.Count == 0 && exits.Count == 0)
+            return new CampaignWrites([], [], []);
 
-        // Earlier starts (re-entry) and exit events after the earliest trigger: read with the store's
-        // own round trip, or here in one.
-        var starts = new Dictionary<(string, string), List<DateTimeOffset>>();
-        var exitEvents = reads?.Exits ?? [];
-        if (reads is not null)
+        // One read for what planning needs: the earlier first steps of exactly the (customer, campaign) pairs the batch
+        // starts or ends (re-entry, and whether an exit can end anything), and the stored exit events after late triggers.
+        var pairs = new HashSet<(string ProfileId, string CampaignId)>();
+        foreach (var (campaign, profileId, _) in occurrences)
+            pairs.Add((profileId, campaign.Id));
+        foreach (var x in exits)
+            pairs.Add(((string)x[0]!, (string)x[1]!));
+        var sourcesOf = mergedInto?.GroupBy(m => m.Value, m => m.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        foreach (var (profileId, campaignId) in pairs.ToList())
+            foreach (var source in sourcesOf?.GetValueOrDefault(profileId) ?? [])
+                pairs.Add((source, campaignId));
+        var late = occurrences.Where(o => o.Campaign.ExitOn.Count > 0
+            && (mayBeLate is null || mayBeLate(o.ProfileId, o.Trigger.OccurredAt) || sourcesOf?.ContainsKey(o.ProfileId) == true)).ToList();
+
+        var text = new StringBuilder();
+        var args = new DynamicParameters();
+        var keys = pairs.ToArray();
+        if (sql.Provider == StorageProvider.Postgres)
         {
-            foreach (var row in reads.Starts)
-                StartsOf(starts, row.ProfileId, row.CampaignId).Add(row.TriggeredAt);
+            // Per pair an index lookup (the unique index starts with profile and campaign); OFFSET 0 keeps the planner from
+            // turning it into a join that scans the table while it is still small.
+            text.Append("SELECT k.p AS profile_id, k.c AS campaign_id, s.triggered_at FROM unnest(@kp::text[], @kc::text[]) AS k(p, c) " +
+                "CROSS JOIN LATERAL (SELECT triggered_at FROM scheduled_actions WHERE profile_id = k.p AND campaign_id = k.c AND step = 1 OFFSET 0) s;");
+            args.Add("kp", keys.Select(k => k.ProfileId).ToArray());
+            args.Add("kc", keys.Select(k => k.CampaignId).ToArray());
         }
         else
         {
-            var profileIds = occurrences.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
-            var text = new StringBuilder($"SELECT profile_id, campaign_id, triggered_at FROM scheduled_actions WHERE {sql.In("profile_id", "@p")} " +
-                $"AND {sql.In("campaign_id", "@c")} AND step = 1;");
-            var args = new DynamicParameters();
-            args.Add("p", sql.List(profileIds));
-            args.Add("c", sql.List(occurrences.Select(o => o.Campaign.Id).Distinct(StringComparer.Ordinal).ToArray()));
-            var exiting = occurrences.Where(o => o.Campaign.ExitOn.Count > 0).ToList();
-            if (exiting.Count > 0)
-            {
-                text.Append($"SELECT profile_id, type, occurred_at, event_id, properties, context FROM events WHERE {sql.In("profile_id", "@xp")} " +
-                    $"AND {sql.In("type", "@xt")} AND occurred_at > @xfrom;");
-                args.Add("xp", sql.List(exiting.Select(o => o.ProfileId).Distinct(StringComparer.Ordinal).ToArray()));
-                args.Add("xt", sql.List(exiting.SelectMany(o => o.Campaign.ExitOn).Distinct(StringComparer.Ordinal).ToArray()));
-                args.Add("xfrom", exiting.Min(o => o.Trigger.OccurredAt));
-            }
-            await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(text.ToString(), args, tx, cancellationToken: ct));
-            foreach (var row in await grid.ReadAsync<StartRow>())
-                StartsOf(starts, row.ProfileId, row.CampaignId).Add(row.TriggeredAt);
-            if (exiting.Count > 0)
-                exitEvents = (await grid.ReadAsync<ExitRow>()).ToList();
+            // CROSS JOIN: SQLite loops over the pairs and looks each up in the unique index.
+            text.Append("SELECT s.profile_id, s.campaign_id, s.triggered_at FROM jsonb_each(CAST(@k AS TEXT)) AS k " +
+                "CROSS JOIN scheduled_actions AS s WHERE s.profile_id = k.value->>0 AND s.campaign_id = k.value->>1 AND s.step = 1;");
+            args.Add("k", BulkRows.ToJson(sql, ["profile_id", "campaign_id"], keys.Select(k => new object?[] { k.ProfileId, k.CampaignId }).ToList()));
         }
+        if (late.Count > 0)
+        {
+            var profiles = late.Select(o => o.ProfileId).Concat(late.SelectMany(o => sourcesOf?.GetValueOrDefault(o.ProfileId) ?? []))
+                .Distinct(StringComparer.Ordinal).ToArray();
+            text.Append($"SELECT profile_id, type, occurred_at, event_id, properties, context FROM events WHERE {sql.In("profile_id", "@xp")} " +
+                $"AND {sql.In("type", "@xt")} AND occurred_at > @xfrom;");
+            args.Add("xp", sql.List(profiles));
+            args.Add("xt", sql.List(late.SelectMany(o => o.Campaign.ExitOn).Distinct(StringComparer.Ordinal).ToArray()));
+            args.Add("xfrom", late.Min(o => o.Trigger.OccurredAt));
+        }
+        var starts = new Dictionary<(string, string), List<DateTimeOffset>>();
+        var exitEvents = new List<ExitRow>();
+        await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition(text.ToString(), args, tx, cancellationToken: ct)))
+        {
+            foreach (var row in await grid.ReadAsync<StartRow>())
+                StartsOf(starts, mergedInto?.GetValueOrDefault(row.ProfileId) ?? row.ProfileId, row.CampaignId).Add(row.TriggeredAt);
+            if (late.Count > 0)
+                foreach (var row in await grid.ReadAsync<ExitRow>())
+                {
+                    row.ProfileId = mergedInto?.GetValueOrDefault(row.ProfileId) ?? row.ProfileId;
+                    exitEvents.Add(row);
+                }
+        }
+        var existing = starts.Keys.ToHashSet();
 
         var actions = new List<object?[]>();
         var logs = new List<object?[]>();
@@ -193,22 +201,20 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             }
             Log.CampaignStarted(logger, campaign.Id, profile.CustomerId, trigger.TriggerId, plan.Actions.Count, exit is not null);
         }
-        return new CampaignWrites(actions, logs, Relevant(exits, reads, actions));
+        return new CampaignWrites(actions, logs, Relevant(exits, existing, actions));
     }
 
     /// <summary>
-    /// Only the exits that can end something: the customer has an instance of that campaign (read with the
-    /// batch, or started by it). Most events end nothing, and the statements that would look are skipped.
-    /// Without the batch's reads (scans) every exit is kept.
+    /// Only the exits that can end something: the customer has an instance of that campaign (stored before, or started by
+    /// this batch). Most events end nothing, and the statements that would look are skipped.
     /// </summary>
-    static IReadOnlyList<object?[]> Relevant(IReadOnlyList<object?[]> exits, PlanningReads? reads, IReadOnlyList<object?[]> started)
+    static IReadOnlyList<object?[]> Relevant(IReadOnlyList<object?[]> exits, HashSet<(string, string)> existing, IReadOnlyList<object?[]> started)
     {
-        if (reads is null || exits.Count == 0)
+        if (exits.Count == 0)
             return exits;
-        var instances = reads.Starts.Select(s => (s.ProfileId, s.CampaignId))
-            .Concat(started.Select(a => ((string)a[3]!, (string)a[1]!)))
-            .ToHashSet();
-        return exits.Where(x => instances.Contains(((string)x[0]!, (string)x[1]!))).ToList();
+        foreach (var a in started)
+            existing.Add(((string)a[3]!, (string)a[1]!));
+        return exits.Where(x => existing.Contains(((string)x[0]!, (string)x[1]!))).ToList();
     }
 
     // The exit statement: cancel the pending steps of the instances an exit ends (triggered before it,
@@ -372,9 +378,6 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             o["properties"] = trigger.Properties.DeepClone();
         return o.ToJsonString();
     }
-
-    /// <summary>What planning read with the store's round trip.</summary>
-    internal sealed record PlanningReads(IReadOnlyList<StartRow> Starts, List<ExitRow> Exits);
 
     internal sealed class StartRow
     {

@@ -106,7 +106,6 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 toRead.Add(id);
         }
         HashSet<string> inserted;
-        CampaignScheduler.PlanningReads? planningReads = null;
         {
             var (sql, args) = (new System.Text.StringBuilder(), new DynamicParameters());
             var locking = AppendLocks(sql, args, "resolvedIds", resolved);
@@ -117,8 +116,6 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 sql.Append($"SELECT * FROM profiles WHERE {_sql.In("profile_id", "@toRead")};");
                 args.Add("toRead", _sql.List(toRead));
             }
-            // What campaign planning will read (earlier starts, exit events), in this same round trip.
-            var planning = _campaigns.AppendPlanningReads(sql, args, active, candidates.Concat(resolved).ToArray(), batch.Min(e => e.OccurredAt));
             await using var grid = await connection.QueryMultipleAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
             if (locking)
                 await grid.ReadSingleAsync<long>();
@@ -126,8 +123,6 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             if (toRead.Count > 0)
                 foreach (var row in await grid.ReadAsync<ProfileRow>())
                     profiles[row.ProfileId] = FromRow(row);
-            if (planning)
-                planningReads = await CampaignScheduler.ReadPlanningAsync(grid);
         }
         var fresh = new List<AcceptedEvent>(batch.Count);
         var isNew = new bool[batch.Count];
@@ -213,17 +208,13 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             touched.Add(into);
 
         // 7. Campaigns: which instances the fresh events and phases start, and which they end. A merged
-        //    device's instances count as the customer's (they move with it below).
-        if (planningReads is not null && merges.Count > 0)
-        {
-            var into = merges.ToDictionary(m => m.From, m => m.Into, StringComparer.Ordinal);
-            foreach (var start in planningReads.Starts)
-                if (into.TryGetValue(start.ProfileId, out var target))
-                    start.ProfileId = target;
-        }
+        //    device's instances count as the customer's (they move with it below). Stored exit events are read
+        //    only for triggers older than what the store holds of the customer (late ones).
         var stored = fresh.Select(e => new StoredEvent(e, Resolve(e))).ToList();
         var campaignWrites = await _campaigns.PlanAsync(connection, tx, active, CampaignScheduler.Occurrences(active, stored, entered),
-            CampaignScheduler.Exits(active, stored), id => profiles[id], now, ct, planningReads);
+            CampaignScheduler.Exits(active, stored), id => profiles[id], now, ct,
+            mayBeLate: (id, at) => profiles[id].StoredLastSeen is { } held && at < held,
+            mergedInto: merges.Count == 0 ? null : merges.ToDictionary(m => m.From, m => m.Into, StringComparer.Ordinal));
 
         // 8. Write the rest (the events are already in), campaigns last (they see the merged devices).
         var writes = new JourneyChanges(newLinks, merges, replayIds, history, touched.Select(id => ToRow(profiles[id], now)).ToList());
