@@ -181,6 +181,28 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_merged_into_the_customer_brings_its_instance_along_for_reentry_and_exits()
+    {
+        Use(CartRules);
+        // An anonymous device abandons a cart; later, in one batch, the device logs in and the customer abandons another cart.
+        await Consume(E("c-1", "cart_abandoned", T, null, Cart("cart-1"), device: "dev-9"));
+        await Consume(E("l-1", "page_viewed", T.AddMinutes(10), "cara", device: "dev-9"),
+            E("c-2", "cart_abandoned", T.AddMinutes(20), "cara", Cart("cart-2")));
+        var actions = await Actions("cara");
+        Assert.Equal(3, actions.Count); // the device's instance, now the customer's; the second cart is within the 30 days of re-entry
+        Assert.All(actions, a => Assert.Equal("c-1", a.TriggerId));
+        Assert.All(actions, a => Assert.Equal("pending", a.Status));
+
+        // The order ends the instance the device started.
+        await Consume(E("o-1", "order_placed", T.AddMinutes(30), "cara", new JsonObject { ["orderId"] = "o-1" }));
+        actions = await Actions("cara");
+        Assert.All(actions, a => Assert.Equal("cancelled", a.Status));
+        Assert.All(actions, a => Assert.Equal("o-1", a.CauseEventId));
+        await Advance(TimeSpan.FromDays(2));
+        Assert.Empty(_channel.Delivered);
+    }
+
+    [Fact]
     public async Task A_redelivered_event_schedules_nothing_twice()
     {
         Use(CartRules);
