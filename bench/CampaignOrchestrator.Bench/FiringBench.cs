@@ -118,7 +118,7 @@ internal static class FiringBench
                 var due = dueAt(i);
                 rows.Add([id, "award-banner", 1, $"c:bench-{(offset + i) % 100_000}", null, "bench-" + id, created, "bench", "banner", "banner",
                     new RawJson("{\"slot\":\"home-hero\",\"creative\":\"award-2026\"}"), 0, false, false, 0, "bench", "bench", due, due, ActionStatus.Pending,
-                    null, null, null, created, null, null]);
+                    null, null, null, created]);
             }
             await using var connection = await database.OpenAsync(default);
             await using var tx = await connection.BeginTransactionAsync();

@@ -80,12 +80,6 @@ internal static partial class Log
     [LoggerMessage(4003, LogLevel.Warning, "Rules change refused; version {Version} stays in force. {Count} error(s):\n{Errors}")]
     public static partial void RulesRefused(ILogger logger, string version, int count, string errors);
 
-    [LoggerMessage(3013, LogLevel.Warning, "{Count} actions handed over for immediate delivery waited {Waited} and are left to the claimer (their claim may be taken over)")]
-    public static partial void ImmediateTooOld(ILogger logger, int count, TimeSpan waited);
-
-    [LoggerMessage(3014, LogLevel.Information, "{Count} actions a worker claimed as due at once but did not finish are pending again")]
-    public static partial void FiringReleased(ILogger logger, int count);
-
     [LoggerMessage(6001, LogLevel.Information, "Applied schema migration {Version} on {Provider}")]
     public static partial void MigrationApplied(ILogger logger, string version, string provider);
 }

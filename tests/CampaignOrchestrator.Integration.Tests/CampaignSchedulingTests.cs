@@ -50,7 +50,6 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     ActiveRules _rules = null!;
     JourneyStore _store = null!;
     ActionDispatcher _dispatcher = null!;
-    ImmediateActions _immediate = null!;
     CampaignQueries _queries = null!;
 
     protected abstract StorageProvider Provider { get; }
@@ -74,11 +73,9 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     void Use(string yaml)
     {
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
-        // As in the worker: steps due at once are handed from the journey writer to the dispatcher.
-        _immediate = new ImmediateActions();
-        _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance, _immediate);
+        _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
         _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
-            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance, _immediate);
+            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }
 
     static AcceptedEvent E(string id, string type, DateTimeOffset at, string? customer, JsonObject? properties = null, JsonObject? traits = null,
@@ -94,7 +91,6 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     /// <summary>Moves the clock and fires whatever fell due.</summary>
     async Task Advance(TimeSpan by)
     {
-        await _dispatcher.FireImmediateAsync(default); // what the writer handed over is delivered at once, as the worker's loop does
         _time.Advance(by);
         while (await _dispatcher.FireDueAsync(default) > 0) { }
     }
@@ -204,43 +200,6 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.All(actions, a => Assert.Equal("o-1", a.CauseEventId));
         await Advance(TimeSpan.FromDays(2));
         Assert.Empty(_channel.Delivered);
-    }
-
-    [Fact]
-    public async Task Steps_due_at_once_are_delivered_once_also_when_the_worker_that_claimed_them_did_not()
-    {
-        Use("""
-            campaigns:
-              - id: hello
-                trigger: { event: account_created }
-                transactional: true
-                steps:
-                  - action: { kind: banner, slot: home-hero, creative: welcome }
-            """);
-        await Consume(E("a-1", "account_created", T, "dan"));
-        var action = Assert.Single(await Actions("dan"));
-        Assert.Equal("firing", action.Status); // claimed by the writer that planned it, for its dispatcher
-
-        // That worker stops before delivering it: the claim is released after the lease, and the claimer delivers it once.
-        _ = _immediate.TryRead(out _);
-        _time.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(0, await _dispatcher.FireDueAsync(default));
-        await _dispatcher.ReleaseFiringAsync(_time.GetUtcNow() - new SchedulingOptions().ClaimLease, default);
-        while (await _dispatcher.FireDueAsync(default) > 0) { }
-        await _dispatcher.FireImmediateAsync(default);
-        Assert.Single(_channel.Delivered);
-        action = Assert.Single(await Actions("dan"));
-        Assert.Equal("delivered", action.Status);
-        Assert.Equal(["scheduled", "due", "delivered"], action.Log.Select(l => l.Outcome));
-
-        // Handed over and delivered at once: one delivery, no claim by the claimer.
-        await Consume(E("a-2", "account_created", T.AddMinutes(2), "eve"));
-        await Advance(TimeSpan.Zero);
-        Assert.Equal(2, _channel.Delivered.Count);
-        Assert.Equal("delivered", Assert.Single(await Actions("eve")).Status);
-        await _dispatcher.ReleaseFiringAsync(_time.GetUtcNow().AddHours(1), default);
-        Assert.Equal(0, await _dispatcher.FireDueAsync(default));
-        Assert.Equal(2, _channel.Delivered.Count);
     }
 
     [Fact]

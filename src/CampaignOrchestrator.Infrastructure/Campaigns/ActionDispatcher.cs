@@ -23,20 +23,15 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// See docs/decisions/0003-scheduled-actions.md.
 /// </summary>
 internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels, IJourneyWriter journeys,
-    ActionMetrics metrics, TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger,
-    ImmediateActions? immediate = null) : BackgroundService
+    ActionMetrics metrics, TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger) : BackgroundService
 {
     readonly SqlDialect _sql = database.Dialect;
     readonly IActionChannel[] _channels = channels.ToArray();
     readonly SchedulingOptions _options = options.Value;
-    // Before any journey batch of this process (the host creates its services before starting them).
-    readonly DateTimeOffset _created = time.GetUtcNow();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        var started = _created;
-        var (nextPoll, nextSweep) = (started, started);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -44,82 +39,20 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 var claimed = 0;
                 try
                 {
-                    // Firing rows a worker did not finish go back to pending: on SQLite those of an earlier process (one worker
-                    // per file), on PostgreSQL those whose lease ran out.
-                    if (time.GetUtcNow() >= nextSweep)
-                    {
-                        await ReleaseFiringAsync(_sql.Provider == StorageProvider.Sqlite ? started : time.GetUtcNow() - _options.ClaimLease, stoppingToken);
-                        nextSweep = _sql.Provider == StorageProvider.Sqlite ? DateTimeOffset.MaxValue : time.GetUtcNow() + _options.ClaimLease / 2;
-                    }
-                    await FireImmediateAsync(stoppingToken);
-                    if (time.GetUtcNow() >= nextPoll)
-                    {
-                        claimed = await FireDueAsync(stoppingToken);
-                        nextPoll = claimed < _options.BatchSize ? time.GetUtcNow() + _options.PollInterval : time.GetUtcNow();
-                    }
+                    claimed = await FireDueAsync(stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     Log.DispatchFailed(logger, ex.GetType().Name + ": " + ex.Message);
                     await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
                 }
-                await WaitAsync(nextPoll - time.GetUtcNow(), stoppingToken);
+                if (claimed < _options.BatchSize)
+                    await Task.Delay(_options.PollInterval, time, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-    }
-
-    /// <summary>Until the next poll, or until the journey writer hands over actions due at once.</summary>
-    async Task WaitAsync(TimeSpan until, CancellationToken ct)
-    {
-        if (until <= TimeSpan.Zero)
-            return;
-        if (immediate is null)
-        {
-            await Task.Delay(until, time, ct);
-            return;
-        }
-        using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var delay = Task.Delay(until, time, wake.Token);
-        var handed = immediate.WaitToReadAsync(wake.Token).AsTask();
-        await Task.WhenAny(delay, handed);
-        wake.Cancel();
-        ct.ThrowIfCancellationRequested();
-    }
-
-    /// <summary>Fires what the journey writer handed over (steps it wrote firing, claimed with its token); returns how many.</summary>
-    internal async Task<int> FireImmediateAsync(CancellationToken ct)
-    {
-        if (immediate is null)
-            return 0;
-        var fired = 0;
-        while (immediate.TryRead(out var batch))
-        {
-            var now = time.GetUtcNow();
-            // PostgreSQL: a claim this old may be released soon and taken by another worker; leave it to that.
-            if (_sql.Provider == StorageProvider.Postgres && now - batch.ClaimedAt > _options.ClaimLease / 2)
-            {
-                Log.ImmediateTooOld(logger, batch.Actions.Count, now - batch.ClaimedAt);
-                continue;
-            }
-            await using var connection = await database.OpenAsync(ct);
-            fired += await FireClaimedAsync(connection, batch.Actions.ToList(), now, batch.Token, ct);
-        }
-        return fired;
-    }
-
-    /// <summary>Firing rows claimed before <paramref name="before"/> that nobody finished become pending again (the claimer takes them).</summary>
-    internal async Task ReleaseFiringAsync(DateTimeOffset before, CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        using var turn = await database.WriteTurnAsync(ct);
-        var released = await connection.ExecuteAsync(new CommandDefinition(
-            $"UPDATE scheduled_actions SET status = '{ActionStatus.Pending}', claimed_at = NULL, claim_token = NULL " +
-            $"WHERE status = '{ActionStatus.Firing}' AND claimed_at < @before", new { before }, cancellationToken: ct));
-        if (released > 0)
-            Log.FiringReleased(logger, released);
     }
 
     /// <summary>Claims and fires one batch of due actions; returns how many it claimed.</summary>
@@ -131,13 +64,13 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
 
         // SQLite (one worker per file): the claim is kept in memory (Database.InFlight), taken in the write
         // turn so no exit can slip between reading a row and claiming it; nothing is written, no fsync.
-        const string returning = ClaimedAction.Columns;
-        List<ClaimedAction> claimed;
+        const string returning = "seq, action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at";
+        List<ClaimedRow> claimed;
         if (database.InFlight is { } inFlight)
         {
             using (await database.WriteTurnAsync(ct))
             {
-                claimed = (await connection.QueryAsync<ClaimedAction>(new CommandDefinition(
+                claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
                     // The first condition is the partial index's own, so SQLite uses it (it does not infer it from the second).
                     $"SELECT {returning} FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') " +
                     $"AND status = '{ActionStatus.Pending}' AND due_at <= @now ORDER BY due_at LIMIT @limit",
@@ -156,7 +89,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             }
         }
         using (await database.WriteTurnAsync(ct))
-            claimed = (await connection.QueryAsync<ClaimedAction>(new CommandDefinition(
+            claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE seq IN (" +
             $"SELECT seq FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
             $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
@@ -166,7 +99,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         return await FireClaimedAsync(connection, claimed, now, token, ct);
     }
 
-    async Task<int> FireClaimedAsync(System.Data.Common.DbConnection connection, List<ClaimedAction> claimed, DateTimeOffset now, string token, CancellationToken ct)
+    async Task<int> FireClaimedAsync(System.Data.Common.DbConnection connection, List<ClaimedRow> claimed, DateTimeOffset now, string token, CancellationToken ct)
     {
         if (claimed.Count == 0)
             return 0;
@@ -246,8 +179,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             $"UPDATE scheduled_actions SET status = x.status, due_at = COALESCE(x.due_at, scheduled_actions.due_at), finished_at = x.finished_at, " +
             $"reason = x.reason, claimed_at = NULL, claim_token = NULL FROM {source} " +
             "WHERE scheduled_actions.seq = x.seq AND " +
-            (database.InFlight is null ? "scheduled_actions.claim_token = @token"
-                : $"scheduled_actions.status IN ('{ActionStatus.Pending}', '{ActionStatus.Firing}')") +
+            (database.InFlight is null ? "scheduled_actions.claim_token = @token" : $"scheduled_actions.status = '{ActionStatus.Pending}'") +
             " RETURNING scheduled_actions.seq",
             new { rows = BulkRows.ToJson(_sql, columns, finished), token }, tx, cancellationToken: ct))).ToHashSet();
         if (kept.Count < finished.Count)
@@ -262,7 +194,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         return claimed.Count;
     }
 
-    async Task<ChannelResult> DeliverAsync(ClaimedAction a, string? customerId, CancellationToken ct)
+    async Task<ChannelResult> DeliverAsync(ClaimedRow a, string? customerId, CancellationToken ct)
     {
         if (a.Kind == CompiledRules.DeriveKind)
             return await DeriveAsync(a, customerId, ct);
@@ -285,7 +217,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     }
 
     /// <summary>Puts the derived event (a cart_abandoned) on the customer's timeline, where it triggers campaigns like a published one.</summary>
-    async Task<ChannelResult> DeriveAsync(ClaimedAction a, string? customerId, CancellationToken ct)
+    async Task<ChannelResult> DeriveAsync(ClaimedRow a, string? customerId, CancellationToken ct)
     {
         var settings = JsonNode.Parse(a.Settings) as JsonObject ?? [];
         var properties = settings["properties"] as JsonObject ?? [];
@@ -297,7 +229,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         return ChannelResult.Ok(stored ? $"derived {evt.Type} {evt.EventId}" : $"derived {evt.Type} {evt.EventId} (already on the timeline)");
     }
 
-    static object?[] LogRow(ClaimedAction a, string outcome, DateTimeOffset at, DateTimeOffset? nextDue, string? reason, long lateMs) =>
+    static object?[] LogRow(ClaimedRow a, string outcome, DateTimeOffset at, DateTimeOffset? nextDue, string? reason, long lateMs) =>
         [a.ActionId, a.CampaignId, a.Step, a.ProfileId, a.Kind, outcome, at, a.DueAt, nextDue, reason, null, a.RulesVersion, a.Variant, lateMs, a.Seq];
 
     static readonly Dictionary<string, JsonNode?> NoTraits = [];
@@ -319,5 +251,25 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         if (!sends.TryGetValue((profileId, kind), out var list))
             sends[(profileId, kind)] = list = [];
         return list;
+    }
+
+    sealed class ClaimedRow
+    {
+        public long Seq { get; set; }
+        public string ActionId { get; set; } = "";
+        public string CampaignId { get; set; } = "";
+        public int Step { get; set; }
+        public string ProfileId { get; set; } = "";
+        public string? InstanceKey { get; set; }
+        public string TriggerId { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string Channel { get; set; } = "";
+        public string Settings { get; set; } = "{}";
+        public int Variant { get; set; }
+        public bool Holdout { get; set; }
+        public bool Transactional { get; set; }
+        public int Priority { get; set; }
+        public string RulesVersion { get; set; } = "";
+        public DateTimeOffset DueAt { get; set; }
     }
 }

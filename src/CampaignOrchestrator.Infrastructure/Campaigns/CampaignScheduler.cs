@@ -16,8 +16,7 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 internal readonly record struct StoredEvent(AcceptedEvent Event, string ProfileId);
 
 /// <summary>What a batch does to campaigns, written with the journey changes in the same transaction.</summary>
-/// <param name="Actions">New steps (<see cref="CampaignScheduler.ActionColumns"/>); an instance that an exit already ended is written cancelled,
-/// and a step due at once is written firing when the planner was given a claim token.</param>
+/// <param name="Actions">New steps (<see cref="CampaignScheduler.ActionColumns"/>); an instance that an exit already ended is written cancelled.</param>
 /// <param name="Logs">Outcome-log rows of steps written cancelled at once.</param>
 /// <param name="Exits">The batch's exit events: profile, campaign, key (null: any), occurredAt, eventId, reason.</param>
 internal sealed record CampaignWrites(IReadOnlyList<object?[]> Actions, IReadOnlyList<object?[]> Logs, IReadOnlyList<object?[]> Exits)
@@ -42,7 +41,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
     internal static readonly string[] ActionColumns =
         ["action_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at", "cause", "kind", "channel", "settings",
          "variant", "holdout", "transactional", "priority", "rules_version", "fingerprint", "planned_at", "due_at", "status", "finished_at",
-         "reason", "cause_event_id", "created_at", "claimed_at", "claim_token"];
+         "reason", "cause_event_id", "created_at"];
 
     internal static readonly string[] LogColumns =
         ["action_id", "campaign_id", "step", "profile_id", "kind", "outcome", "at", "due_at", "next_due_at", "reason", "cause_event_id", "rules_version", "variant", "late_ms", "action_seq"];
@@ -77,14 +76,6 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         return occurrences;
     }
 
-    /// <summary>The batch's own events of the types some campaign exits on, as planning judges them against new instances.</summary>
-    public static List<ExitRow> ExitEvents(CompiledRules rules, IReadOnlyList<StoredEvent> fresh) =>
-        fresh.Where(f => rules.ExitsByEvent.ContainsKey(f.Event.Type)).Select(f => new ExitRow
-        {
-            ProfileId = f.ProfileId, Type = f.Event.Type, OccurredAt = f.Event.OccurredAt, EventId = f.Event.EventId,
-            Properties = f.Event.PropertiesJson, Context = f.Event.ContextJson,
-        }).ToList();
-
     /// <summary>The batch's exits: events an exitOn names, and any activity of a customer (it ends what inactivity started).</summary>
     public static List<object?[]> Exits(CompiledRules rules, IReadOnlyList<StoredEvent> fresh)
     {
@@ -110,14 +101,10 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
     /// the customer's stored exit events read. Null: always (scans).</param>
     /// <param name="mergedInto">Devices this batch merged into a customer (device profile -> customer profile): their instances and
     /// events count as the customer's (they move with it in the same transaction, after this read).</param>
-    /// <param name="batchExits">The batch's own events of exit types: an instance they end is written cancelled at once (the exit
-    /// statements, which run before the new steps are written, end only stored instances).</param>
-    /// <param name="fireToken">When given, steps due now are written firing, claimed with this token (<see cref="ImmediateActions"/>).</param>
     public async Task<CampaignWrites> PlanAsync(DbConnection connection, DbTransaction tx, CompiledRules rules,
         IReadOnlyList<(Campaign Campaign, string ProfileId, TriggerOccurrence Trigger)> occurrences, IReadOnlyList<object?[]> exits,
         Func<string, JourneyProfile> profileOf, DateTimeOffset now, CancellationToken ct,
-        Func<string, DateTimeOffset, bool>? mayBeLate = null, IReadOnlyDictionary<string, string>? mergedInto = null,
-        IReadOnlyList<ExitRow>? batchExits = null, string? fireToken = null)
+        Func<string, DateTimeOffset, bool>? mayBeLate = null, IReadOnlyDictionary<string, string>? mergedInto = null)
     {
         if (occurrences.Count == 0 && exits.Count == 0)
             return new CampaignWrites([], [], []);
@@ -179,8 +166,6 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
                 }
         }
         var existing = starts.Keys.ToHashSet();
-        if (batchExits is { Count: > 0 })
-            exitEvents.AddRange(batchExits);
 
         var actions = new List<object?[]>();
         var logs = new List<object?[]>();
@@ -205,13 +190,11 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             var cause = trigger.Description + (plan.Holdout ? "; holdout (control group)" : "");
             foreach (var action in plan.Actions)
             {
-                var firing = exit is null && fireToken is not null && action.DueAt <= now;
                 var settings = action.Action.Kind == CompiledRules.DeriveKind ? DeriveSettingsJson(action.Action.Settings, trigger) : SettingsJson(action.Action.Settings);
                 actions.Add([action.ActionId, campaign.Id, action.Step, profileId, plan.InstanceKey, trigger.TriggerId, trigger.OccurredAt, cause,
                     action.Action.Kind, SendPolicy.ChannelOf(action.Action), new RawJson(settings), action.Variant, plan.Holdout, campaign.Transactional,
                     campaign.Priority, rules.Version, rules.Fingerprints[campaign.Id], action.DueAt, action.DueAt,
-                    exit is not null ? ActionStatus.Cancelled : firing ? ActionStatus.Firing : ActionStatus.Pending, exit is null ? null : now, reason, exit?.EventId, now,
-                    firing ? now : null, firing ? fireToken : null]);
+                    exit is null ? ActionStatus.Pending : ActionStatus.Cancelled, exit is null ? null : now, reason, exit?.EventId, now]);
                 if (exit is not null)
                     logs.Add([action.ActionId, campaign.Id, action.Step, profileId, action.Action.Kind, ActionStatus.Cancelled, now, action.DueAt, null, reason,
                         exit.EventId, rules.Version, action.Variant, null, null]);
@@ -246,20 +229,17 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         $"INSERT INTO scheduled_actions ({string.Join(", ", ActionColumns)}) " +
         "SELECT 'leave-' || s.action_id, s.campaign_id, s.step, s.profile_id, s.instance_key, s.trigger_id, s.triggered_at, " +
         $"'leave audience: ' || x.reason, s.kind, s.channel, {withLeave}, s.variant, s.holdout, @yes, s.priority, s.rules_version, s.fingerprint, " +
-        $"@cnow, @cnow, '{ActionStatus.Pending}', NULL, NULL, x.event_id, @cnow, NULL, NULL " +
+        $"@cnow, @cnow, '{ActionStatus.Pending}', NULL, NULL, x.event_id, @cnow " +
         $"FROM scheduled_actions s JOIN {source} ON s.profile_id = x.profile_id AND s.campaign_id = x.campaign_id AND s.triggered_at < x.at " +
         "AND (x.instance_key IS NULL OR s.instance_key = x.instance_key) " +
         $"WHERE s.kind = 'retargeting' AND s.status = '{ActionStatus.Delivered}' AND {notLeave} {ActionConflict}";
 
-    /// <summary>
-    /// PostgreSQL: the writes as statements appended to the journey's final command: the exits (stored instances), then the new
-    /// steps, whose insert is the command's one result: (action_id, seq, status) of each step it took.
-    /// </summary>
+    /// <summary>PostgreSQL: the writes as statements appended to the journey's final command (no results needed).</summary>
     public void AppendPostgres(StringBuilder text, DynamicParameters args, CampaignWrites w, DateTimeOffset now)
     {
         args.Add("cnow", now);
-        AppendExitsPostgres(text, args, w);
         AppendInsertsPostgres(text, args, w);
+        AppendExitsPostgres(text, args, w);
     }
 
     void AppendInsertsPostgres(StringBuilder text, DynamicParameters args, CampaignWrites w)
@@ -267,8 +247,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         if (w.Actions.Count > 0)
         {
             var list = string.Join(", ", ActionColumns);
-            var insert = $"INSERT INTO scheduled_actions ({list}) SELECT {list} FROM json_populate_recordset(NULL::scheduled_actions, @ca::json) {ActionConflict} " +
-                "RETURNING action_id, seq, status";
+            var insert = $"INSERT INTO scheduled_actions ({list}) SELECT {list} FROM json_populate_recordset(NULL::scheduled_actions, @ca::json) {ActionConflict}";
             args.Add("ca", BulkRows.ToJson(sql, ActionColumns, w.Actions));
             if (w.Logs.Count == 0)
                 text.Append(insert).Append(';');
@@ -276,9 +255,9 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             {
                 // Log rows only for the steps this insert took (a redelivered trigger takes none).
                 var logs = string.Join(", ", LogColumns);
-                text.Append($"WITH ins AS ({insert}), lg AS (INSERT INTO action_log ({logs}) " +
+                text.Append($"WITH ins AS ({insert} RETURNING action_id, seq) INSERT INTO action_log ({logs}) " +
                     $"SELECT {string.Join(", ", LogColumns.Select(c => c == "action_seq" ? "ins.seq" : "l." + c))} " +
-                    "FROM json_populate_recordset(NULL::action_log, @cl::json) l JOIN ins ON ins.action_id = l.action_id) SELECT action_id, seq, status FROM ins;");
+                    "FROM json_populate_recordset(NULL::action_log, @cl::json) l JOIN ins ON ins.action_id = l.action_id;");
                 args.Add("cl", BulkRows.ToJson(sql, LogColumns, w.Logs));
             }
         }
@@ -302,17 +281,13 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
         }
     }
 
-    /// <summary>SQLite: the same writes, one statement each (no round trips in process): the exits (stored instances), then the new steps.</summary>
-    /// <returns>The new steps written, and those of them written firing.</returns>
-    public async Task<ActionsWritten> WriteSqliteAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, DateTimeOffset now, CancellationToken ct)
+    /// <summary>SQLite: the same writes, one statement each (no round trips in process).</summary>
+    /// <returns>How many new steps it wrote.</returns>
+    public async Task<int> WriteSqliteAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, DateTimeOffset now, CancellationToken ct)
     {
-        if (w.Exits.Count > 0)
-            await ExitSqliteAsync(connection, tx, w, now, ct);
-        return Written(w, await InsertActionsAsync(connection, tx, w, ct));
-    }
-
-    async Task ExitSqliteAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, DateTimeOffset now, CancellationToken ct)
-    {
+        var inserted = await InsertActionsAsync(connection, tx, w, ct);
+        if (w.Exits.Count == 0)
+            return inserted;
         const string source = "(SELECT value->>0 AS profile_id, value->>1 AS campaign_id, value->>2 AS instance_key, value->>3 AS at, " +
             "value->>4 AS event_id, value->>5 AS reason FROM jsonb_each(CAST(@rows AS TEXT))) AS x";
         var rows = BulkRows.ToJson(sql, ExitColumns, w.Exits);
@@ -332,14 +307,15 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             new { rows, cnow = now, yes = true }, tx, cancellationToken: ct));
         foreach (var c in cancelled)
             Log.ActionCancelled(logger, c.ActionId, c.CampaignId, c.CauseEventId);
+        return inserted;
     }
 
-    async Task<List<InsertedAction>> InsertActionsAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, CancellationToken ct)
+    async Task<int> InsertActionsAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, CancellationToken ct)
     {
         if (w.Actions.Count == 0)
-            return [];
-        var inserted = await BulkRows.InsertReturningAsync<InsertedAction>(connection, tx, sql, "scheduled_actions", ActionColumns, w.Actions,
-            "action_id, seq, status", ct, ActionConflict);
+            return 0;
+        var inserted = await BulkRows.InsertReturningAsync<(string ActionId, long Seq)>(connection, tx, sql, "scheduled_actions", ActionColumns, w.Actions,
+            "action_id, seq", ct, ActionConflict);
         if (w.Logs.Count > 0)
         {
             // Log rows (steps written cancelled at once) only for the steps this insert took, with their seq.
@@ -348,20 +324,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
                 .Where(l => seqs.ContainsKey((string)l[0]!))
                 .Select(l => { var row = (object?[])l.Clone(); row[^1] = seqs[(string)l[0]!]; return row; }).ToList(), ct);
         }
-        return inserted;
-    }
-
-    /// <summary>What an insert of <paramref name="w"/>'s steps took (its returned rows): how many, and the firing ones to hand to the dispatcher.</summary>
-    public static ActionsWritten Written(CampaignWrites w, IReadOnlyList<InsertedAction> inserted)
-    {
-        List<ClaimedAction>? firing = null;
-        if (inserted.Any(i => i.Status == ActionStatus.Firing))
-        {
-            var planned = w.Actions.ToDictionary(a => (string)a[0]!, StringComparer.Ordinal);
-            foreach (var i in inserted.Where(i => i.Status == ActionStatus.Firing))
-                (firing ??= []).Add(ClaimedAction.FromPlanned(planned[i.ActionId], i.Seq));
-        }
-        return new ActionsWritten(inserted.Count, firing ?? []);
+        return inserted.Count;
     }
 
     /// <summary>Writes <paramref name="w"/> in its own commands (inactivity and schedule starts).</summary>
@@ -369,7 +332,8 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
     public async Task<int> WriteAsync(DbConnection connection, DbTransaction tx, CampaignWrites w, DateTimeOffset now, CancellationToken ct)
     {
         if (sql.Provider == StorageProvider.Sqlite)
-            return (await WriteSqliteAsync(connection, tx, w, now, ct)).Inserted;
+            return await WriteSqliteAsync(connection, tx, w, now, ct);
+        var inserted = await InsertActionsAsync(connection, tx, w, ct);
         if (w.Exits.Count > 0)
         {
             var (text, args) = (new StringBuilder(), new DynamicParameters());
@@ -377,7 +341,7 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             AppendExitsPostgres(text, args, w);
             await connection.ExecuteAsync(new CommandDefinition(text.ToString(), args, tx, cancellationToken: ct));
         }
-        return (await InsertActionsAsync(connection, tx, w, ct)).Count;
+        return inserted;
     }
 
     static List<DateTimeOffset> StartsOf(Dictionary<(string, string), List<DateTimeOffset>> starts, string profileId, string campaignId)
@@ -414,12 +378,6 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
             o["properties"] = trigger.Properties.DeepClone();
         return o.ToJsonString();
     }
-
-    /// <summary>A step an insert took.</summary>
-    internal sealed record InsertedAction(string ActionId, long Seq, string Status);
-
-    /// <summary>How many new steps a write took, and which of them it wrote firing (due at once, claimed by this worker).</summary>
-    internal sealed record ActionsWritten(int Inserted, IReadOnlyList<ClaimedAction> Firing);
 
     internal sealed class StartRow
     {
@@ -467,6 +425,4 @@ public static class ActionStatus
     public const string Suppressed = "suppressed";
     public const string Cancelled = "cancelled";
     public const string Due = "due";
-    /// <summary>Due when it was planned, claimed by the worker that planned it and handed to its dispatcher (<see cref="ImmediateActions"/>).</summary>
-    public const string Firing = "firing";
 }

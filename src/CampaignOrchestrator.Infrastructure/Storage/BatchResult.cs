@@ -9,9 +9,6 @@ public sealed record BatchResult(IReadOnlyList<bool> Stored)
     /// <summary>Events stored.</summary>
     public int StoredCount => Stored.Count(s => s);
 
-    /// <summary>Steps the batch wrote firing (due at once), for the dispatcher once committed.</summary>
-    internal IReadOnlyList<Campaigns.ClaimedAction> Firing { get; init; } = [];
-
     /// <summary>Events skipped as duplicates.</summary>
     public int DuplicateCount => Stored.Count(s => !s);
 }

@@ -17,7 +17,7 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// transaction: duplicates are dropped by eventId, devices are linked and merged, the journey rules
 /// (<see cref="JourneyEngine"/>) run in memory, and the changes are written set-based.
 /// </summary>
-internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger, ImmediateActions? immediate = null)
+internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger)
 {
     readonly SqlDialect _sql = database.Dialect;
     readonly CampaignScheduler _campaigns = new(database, logger);
@@ -30,12 +30,8 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            // Steps due at once are claimed by this worker as they are written, and handed to its dispatcher once committed.
-            var fireToken = immediate is null ? null : Guid.NewGuid().ToString("N");
-            var result = await ApplyAsync(connection, tx, batch, fireToken, cancellationToken);
+            var result = await ApplyAsync(connection, tx, batch, cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            if (result.Firing.Count > 0)
-                immediate!.Post(new ImmediateActions.Batch(fireToken!, time.GetUtcNow(), result.Firing));
             return result;
         }
         catch
@@ -46,7 +42,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         }
     }
 
-    async Task<BatchResult> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> batch, string? fireToken, CancellationToken ct)
+    async Task<BatchResult> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> batch, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         // One rules version for the whole batch, even if a reload happens meanwhile.
@@ -218,18 +214,16 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         var campaignWrites = await _campaigns.PlanAsync(connection, tx, active, CampaignScheduler.Occurrences(active, stored, entered),
             CampaignScheduler.Exits(active, stored), id => profiles[id], now, ct,
             mayBeLate: (id, at) => profiles[id].StoredLastSeen is { } held && at < held,
-            mergedInto: merges.Count == 0 ? null : merges.ToDictionary(m => m.From, m => m.Into, StringComparer.Ordinal),
-            batchExits: CampaignScheduler.ExitEvents(active, stored), fireToken: fireToken);
+            mergedInto: merges.Count == 0 ? null : merges.ToDictionary(m => m.From, m => m.Into, StringComparer.Ordinal));
 
         // 8. Write the rest (the events are already in), campaigns last (they see the merged devices).
         var writes = new JourneyChanges(newLinks, merges, replayIds, history, touched.Select(id => ToRow(profiles[id], now)).ToList());
-        CampaignScheduler.ActionsWritten written;
         if (_sql.Provider == StorageProvider.Postgres)
-            written = await WritePostgresAsync(connection, tx, writes, campaignWrites, now, ct);
+            await WritePostgresAsync(connection, tx, writes, campaignWrites, now, ct);
         else
         {
             await WriteSqliteAsync(connection, tx, writes, ct);
-            written = await _campaigns.WriteSqliteAsync(connection, tx, campaignWrites, now, ct);
+            await _campaigns.WriteSqliteAsync(connection, tx, campaignWrites, now, ct);
         }
 
         foreach (var id in touched)
@@ -240,7 +234,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
 
         foreach (var e in fresh)
             Log.EventStored(logger, e.EventId, e.CustomerId);
-        return new BatchResult(isNew) { Firing = written.Firing };
+        return new BatchResult(isNew);
     }
 
     /// <summary>
@@ -392,8 +386,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
     }
 
     /// <summary>PostgreSQL: every write of the batch in one command, so one round trip.</summary>
-    async Task<CampaignScheduler.ActionsWritten> WritePostgresAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CampaignWrites campaigns,
-        DateTimeOffset now, CancellationToken ct)
+    Task WritePostgresAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CampaignWrites campaigns, DateTimeOffset now, CancellationToken ct)
     {
         var sql = new System.Text.StringBuilder();
         var args = new DynamicParameters();
@@ -451,26 +444,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         }
         if (!campaigns.IsEmpty)
             _campaigns.AppendPostgres(sql, args, campaigns, now);
-        if (sql.Length == 0)
-            return new CampaignScheduler.ActionsWritten(0, []);
-        if (campaigns.Actions.Count == 0)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
-            return new CampaignScheduler.ActionsWritten(0, []);
-        }
-        // The steps' insert is the command's only statement that returns rows: (action_id, seq, status) of each step it took.
-        var inserted = new List<CampaignScheduler.InsertedAction>();
-        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct)))
-        {
-            do
-            {
-                if (reader.FieldCount == 3 && reader.GetName(0) == "action_id")
-                    while (await reader.ReadAsync(ct))
-                        inserted.Add(new(reader.GetString(0), reader.GetInt64(1), reader.GetString(2)));
-            }
-            while (await reader.NextResultAsync(ct));
-        }
-        return CampaignScheduler.Written(campaigns, inserted);
+        return sql.Length == 0 ? Task.CompletedTask : connection.ExecuteAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
     }
 
     /// <summary>SQLite: the same writes, one <c>json_each</c> statement per table (no round trips in process).</summary>

@@ -38,8 +38,6 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton(sp => new ActiveRules(new CompiledRules(loaded.Rules, loaded.Version),
             sp.GetRequiredService<TimeProvider>().GetUtcNow(), path, loaded.Files));
         builder.Services.AddSingleton<ActionMetrics>();
-        // Steps due at once go from the journey writer to the dispatcher in memory (claimed as they are written).
-        builder.Services.AddSingleton<Infrastructure.Campaigns.ImmediateActions>();
         builder.Services.AddSingleton<CampaignQueries>();
 
         // Channels: until the delivery channels exist (issue 4), every kind is taken and logged only; nothing is
