@@ -43,6 +43,8 @@ internal static class FiringBench
                 Environment =
                 {
                     ["Bus__QueueName"] = "bench-firing-" + Guid.NewGuid().ToString("N")[..8],
+                    // Run as infra/run.sh runs it: every method JIT-optimized, no precompiled framework code (decision 0004).
+                    ["DOTNET_ReadyToRun"] = "0",
                     ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
                     ["Bus__RabbitMq__VirtualHost"] = vhost,
                     ["Storage__Provider"] = provider,

@@ -164,6 +164,8 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         Environment =
         {
             ["Bus__QueueName"] = queue,
+            // Run as infra/run.sh runs it: every method JIT-optimized, no precompiled framework code (decision 0004).
+            ["DOTNET_ReadyToRun"] = "0",
             ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
             ["Bus__RabbitMq__VirtualHost"] = vhost,
             ["Storage__Provider"] = provider,
