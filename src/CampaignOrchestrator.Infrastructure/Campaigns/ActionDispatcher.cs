@@ -89,13 +89,18 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             }
         }
         using (await database.WriteTurnAsync(ct))
+        {
+            await using var claim = await connection.BeginTransactionAsync(ct);
+            await IndexPlansAsync(connection, claim, ct);
             claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
-            $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE seq IN (" +
-            $"SELECT seq FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
-            $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
-            (_sql.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") " +
-            "RETURNING " + returning,
-            new { now, token, expired = now - _options.ClaimLease, limit = _options.BatchSize }, cancellationToken: ct))).ToList();
+                $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE seq IN (" +
+                $"SELECT seq FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
+                $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
+                (_sql.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") " +
+                "RETURNING " + returning,
+                new { now, token, expired = now - _options.ClaimLease, limit = _options.BatchSize }, claim, cancellationToken: ct))).ToList();
+            await claim.CommitAsync(ct);
+        }
         return await FireClaimedAsync(connection, claimed, now, token, ct);
     }
 
@@ -171,6 +176,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         // Finish what this claim still holds, and record it, in one transaction.
         using var turn = await database.WriteTurnAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        await IndexPlansAsync(connection, tx, ct);
         string[] columns = ["seq", "status", "due_at", "finished_at", "reason"];
         var source = _sql.Provider == StorageProvider.Postgres
             ? "json_to_recordset(@rows::json) AS x(seq bigint, status text, due_at timestamptz, finished_at timestamptz, reason text)"
@@ -192,6 +198,19 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         await tx.CommitAsync(ct);
         Log.ActionsFired(logger, claimed.Count, finished.Count(f => (string)f[1]! == ActionStatus.Delivered));
         return claimed.Count;
+    }
+
+    /// <summary>
+    /// PostgreSQL: the claim walks the due index in due order and stops at the batch; the finish finds each
+    /// row by its seq. Left to itself, the planner picked a bitmap scan of the due index (while few rows look
+    /// due), which visits every row the index still lists — also the ones fired since the last vacuum — and
+    /// never marks those entries dead, or a sequential scan while the table's statistics were young; both grew
+    /// with the table (measured: docs/benchmarks.md). For this transaction only.
+    /// </summary>
+    async Task IndexPlansAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
+    {
+        if (_sql.Provider == StorageProvider.Postgres)
+            await connection.ExecuteAsync(new CommandDefinition("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off", transaction: tx, cancellationToken: ct));
     }
 
     async Task<ChannelResult> DeliverAsync(ClaimedRow a, string? customerId, CancellationToken ct)
