@@ -27,10 +27,12 @@ internal sealed class PostgresDialect : SqlDialect
     }
 
     /// <summary>
-    /// Adds what the operator did not set: Timezone=UTC, and no session reset when a connection
-    /// returns to the pool (the store changes no session state). Not automatic preparation: after a
-    /// few runs PostgreSQL gave the prepared <c>= ANY(array)</c> statements generic plans that made
-    /// write batches 4 times slower (docs/benchmarks.md).
+    /// Adds what the operator did not set: Timezone=UTC; no session reset when a connection returns to
+    /// the pool (the store changes no session state; the dispatcher's plan settings are SET LOCAL); and
+    /// automatic preparation of repeated statements with custom plans only. Generic plans are off: after
+    /// a few runs PostgreSQL gave the prepared <c>= ANY(array)</c> statements generic plans that made
+    /// write batches 4 times slower; prepared with custom plans, statements are parsed once per connection
+    /// and still planned for their parameters (docs/benchmarks.md).
     /// </summary>
     public static string Normalize(string connectionString)
     {
@@ -39,6 +41,12 @@ internal sealed class PostgresDialect : SqlDialect
             builder.Timezone = "UTC";
         if (!HasKey(connectionString, "No Reset On Close", "NoResetOnClose"))
             builder.NoResetOnClose = true;
+        if (!HasKey(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+            if (builder.Options?.Contains("plan_cache_mode", StringComparison.Ordinal) != true)
+                builder.Options = ((builder.Options ?? "") + " -c plan_cache_mode=force_custom_plan").Trim();
+        }
         return builder.ConnectionString;
     }
 
