@@ -17,6 +17,17 @@ public static class BenchDatabase
         return (new Npgsql.NpgsqlConnectionStringBuilder(postgres) { Database = database }.ConnectionString, database);
     }
 
+    /// <summary>Deletes the folder of an SQLite bench store, unless BENCH_KEEP_DATABASE=1 (then says where it is).</summary>
+    public static void DeleteFolder(string folder)
+    {
+        if (Environment.GetEnvironmentVariable("BENCH_KEEP_DATABASE") == "1")
+        {
+            Console.WriteLine($"  kept SQLite files in {folder}");
+            return;
+        }
+        Directory.Delete(folder, true);
+    }
+
     public static async Task DropAsync(string postgres, string? pgDatabase)
     {
         if (pgDatabase is null)

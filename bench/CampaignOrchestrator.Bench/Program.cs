@@ -74,7 +74,7 @@ if (args.Contains("--store-only"))
         database.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         await BenchDatabase.DropAsync(postgres, pgDatabase);
-        Directory.Delete(folder, true);
+        BenchDatabase.DeleteFolder(folder);
     }
     return 0;
 }
@@ -191,14 +191,17 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
     var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
     if (verbose)
+    {
         psi.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Storage.JourneyWriteBuffer"] = "Debug";
+        psi.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.ActionDispatcher"] = "Debug";
+    }
     if (drain)
     {
         await DeclareBoundQueueAsync(queue, JourneyEventsTopology.ExchangeName);
         await PublishAsync(JourneyEventsTopology.ExchangeName, messages);
     }
     using var worker = Process.Start(psi)!;
-    worker.OutputDataReceived += (_, e) => { if (verbose && e.Data?.Contains("batch") == true) Console.WriteLine("  worker: " + e.Data); };
+    worker.OutputDataReceived += (_, e) => { if (verbose && (e.Data?.Contains("batch") == true || e.Data?.Contains("Fired") == true)) Console.WriteLine("  worker: " + e.Data); };
     worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
     worker.BeginOutputReadLine();
     worker.BeginErrorReadLine();
@@ -223,6 +226,10 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     var tracePath = Environment.GetEnvironmentVariable("BENCH_TRACE");
     using var tracer = tracePath is null ? null : Process.Start("dotnet-trace", ["collect", "-p", worker.Id.ToString(), "--profile", "dotnet-sampled-thread-time", "-o", $"{tracePath}.{provider}.nettrace", "--duration", "00:00:00:10"]);
     if (tracer is not null && !drain) await Task.Delay(1500);
+    // BENCH_PERF=file: a perf CPU profile (call graphs) of the worker for the first 6 s of the timed load;
+    // set DOTNET_PerfMapEnabled=1 in BENCH_WORKER_ENV so perf can name the JIT-compiled methods.
+    var perfPath = Environment.GetEnvironmentVariable("BENCH_PERF");
+    using var perf = perfPath is null ? null : Process.Start("perf", ["record", "-F", "999", "-g", "-p", worker.Id.ToString(), "-o", $"{perfPath}.{provider}.data", "--", "sleep", "6"]);
     var (brokerBefore, selfBefore, pgBefore) = (BrokerCpu(), Environment.CpuUsage.TotalTime, PostgresCpu());
     var watch = Stopwatch.StartNew();
     if (!drain)
@@ -249,6 +256,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     }
     var rate = messages.Count / (watch.Elapsed - firstAt!.Value).TotalSeconds;
     if (tracer is not null) await tracer.WaitForExitAsync();
+    if (perf is not null) await perf.WaitForExitAsync();
     var status = File.ReadLines($"/proc/{worker.Id}/status").Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
         .ToDictionary(p => p[0], p => p[1].Trim());
     var peakKb = long.Parse(status["VmHWM"].Split(' ')[0]);
@@ -259,7 +267,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     await worker.WaitForExitAsync();
     await DeleteQueueAsync(queue);
     await BenchDatabase.DropAsync(postgres, pgDatabase);
-    Directory.Delete(folder, true);
+    BenchDatabase.DeleteFolder(folder);
     return (rate, peakKb / 1024.0);
 
     async Task<long> WaitStoredAsync(int count, TimeSpan timeout)

@@ -53,10 +53,10 @@ internal static partial class Log
     [LoggerMessage(3006, LogLevel.Warning, "Action {ActionId}: its claim expired and another worker took it over before it was recorded")]
     public static partial void ClaimLost(ILogger logger, string actionId);
 
-    [LoggerMessage(3007, LogLevel.Debug, "Fired {Count} due action(s), {Delivered} delivered")]
-    public static partial void ActionsFired(ILogger logger, int count, int delivered);
+    [LoggerMessage(3007, LogLevel.Debug, "Fired {Count} due action(s), {Delivered} delivered; claim {ClaimMs:F1} ms (write turn waited {ClaimWaitMs:F1}), fire {FireMs:F1} ms, finish {FinishMs:F1} ms (write turn waited {FinishWaitMs:F1})")]
+    public static partial void ActionsFired(ILogger logger, int count, int delivered, double claimMs, double claimWaitMs, double fireMs, double finishMs, double finishWaitMs);
 
-    [LoggerMessage(3008, LogLevel.Debug, "Action {ActionId} of campaign {CampaignId} for {CustomerId} ({Kind}): delivered {Delivered}, {Detail}")]
+    [LoggerMessage(3008, LogLevel.Trace, "Action {ActionId} of campaign {CampaignId} for {CustomerId} ({Kind}): delivered {Delivered}, {Detail}")]
     public static partial void ActionDelivered(ILogger logger, string actionId, string campaignId, string? customerId, string kind, bool delivered, string? detail);
 
     [LoggerMessage(3009, LogLevel.Information, "Inactivity scan of campaign {CampaignId}: {Found} customer(s) quiet since before {Until:O}")]

@@ -66,10 +66,12 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         // turn so no exit can slip between reading a row and claiming it; nothing is written, no fsync.
         const string returning = "seq, action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at";
         List<ClaimedRow> claimed;
+        var timing = new PollTiming(System.Diagnostics.Stopwatch.GetTimestamp());
         if (database.InFlight is { } inFlight)
         {
             using (await database.WriteTurnAsync(ct))
             {
+                timing.ClaimTurn = System.Diagnostics.Stopwatch.GetTimestamp();
                 claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
                     // The first condition is the partial index's own, so SQLite uses it (it does not infer it from the second).
                     $"SELECT {returning} FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') " +
@@ -80,7 +82,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             }
             try
             {
-                return await FireClaimedAsync(connection, claimed, now, token, ct);
+                return await FireClaimedAsync(connection, claimed, now, token, timing, ct);
             }
             finally
             {
@@ -90,6 +92,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
         using (await database.WriteTurnAsync(ct))
         {
+            timing.ClaimTurn = System.Diagnostics.Stopwatch.GetTimestamp();
             await using var claim = await connection.BeginTransactionAsync(ct);
             await IndexPlansAsync(connection, claim, ct);
             claimed = (await connection.QueryAsync<ClaimedRow>(new CommandDefinition(
@@ -101,13 +104,14 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 new { now, token, expired = now - _options.ClaimLease, limit = _options.BatchSize }, claim, cancellationToken: ct))).ToList();
             await claim.CommitAsync(ct);
         }
-        return await FireClaimedAsync(connection, claimed, now, token, ct);
+        return await FireClaimedAsync(connection, claimed, now, token, timing, ct);
     }
 
-    async Task<int> FireClaimedAsync(System.Data.Common.DbConnection connection, List<ClaimedRow> claimed, DateTimeOffset now, string token, CancellationToken ct)
+    async Task<int> FireClaimedAsync(System.Data.Common.DbConnection connection, List<ClaimedRow> claimed, DateTimeOffset now, string token, PollTiming timing, CancellationToken ct)
     {
         if (claimed.Count == 0)
             return 0;
+        timing.Claimed = System.Diagnostics.Stopwatch.GetTimestamp();
 
         // The customers: ids for the channels; traits (consent, time zone) only when a marketing message
         // needs them; recent sends only on channels with a cap.
@@ -174,7 +178,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
 
         // Finish what this claim still holds, and record it, in one transaction.
+        timing.Fired = System.Diagnostics.Stopwatch.GetTimestamp();
         using var turn = await database.WriteTurnAsync(ct);
+        timing.FinishTurn = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var tx = await connection.BeginTransactionAsync(ct);
         await IndexPlansAsync(connection, tx, ct);
         string[] columns = ["seq", "status", "due_at", "finished_at", "reason"];
@@ -196,7 +202,14 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
         await BulkRows.InsertAsync(connection, tx, _sql, "action_log", CampaignScheduler.LogColumns, logs, ct);
         await tx.CommitAsync(ct);
-        Log.ActionsFired(logger, claimed.Count, finished.Count(f => (string)f[1]! == ActionStatus.Delivered));
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            static double Ms(long from, long to) => System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
+            var end = System.Diagnostics.Stopwatch.GetTimestamp();
+            Log.ActionsFired(logger, claimed.Count, finished.Count(f => (string)f[1]! == ActionStatus.Delivered),
+                Ms(timing.ClaimTurn, timing.Claimed), Ms(timing.Started, timing.ClaimTurn), Ms(timing.Claimed, timing.Fired),
+                Ms(timing.FinishTurn, end), Ms(timing.Fired, timing.FinishTurn));
+        }
         return claimed.Count;
     }
 
@@ -270,6 +283,16 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         if (!sends.TryGetValue((profileId, kind), out var list))
             sends[(profileId, kind)] = list = [];
         return list;
+    }
+
+    /// <summary>Stopwatch timestamps of one poll, for the debug log.</summary>
+    sealed class PollTiming(long started)
+    {
+        public long Started { get; } = started;
+        public long ClaimTurn { get; set; }
+        public long Claimed { get; set; }
+        public long Fired { get; set; }
+        public long FinishTurn { get; set; }
     }
 
     sealed class ClaimedRow
