@@ -43,8 +43,6 @@ internal static class FiringBench
                 Environment =
                 {
                     ["Bus__QueueName"] = "bench-firing-" + Guid.NewGuid().ToString("N")[..8],
-                    // Run as infra/run.sh runs it: every method JIT-optimized, no precompiled framework code (decision 0004).
-                    ["DOTNET_ReadyToRun"] = "0",
                     ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
                     ["Bus__RabbitMq__VirtualHost"] = vhost,
                     ["Storage__Provider"] = provider,
@@ -53,6 +51,7 @@ internal static class FiringBench
                     ["Logging__LogLevel__Default"] = "Warning",
                 },
             };
+            WorkerRuntime.Apply(psi.Environment);
             using var worker = Process.Start(psi)!;
             worker.OutputDataReceived += (_, e) => { if (e.Data is not null && (e.Data.Contains("fail") || e.Data.Contains("crit") || e.Data.Contains("warn"))) Console.Error.WriteLine("  worker: " + e.Data); };
             worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };

@@ -164,8 +164,6 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         Environment =
         {
             ["Bus__QueueName"] = queue,
-            // Run as infra/run.sh runs it: every method JIT-optimized, no precompiled framework code (decision 0004).
-            ["DOTNET_ReadyToRun"] = "0",
             ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
             ["Bus__RabbitMq__VirtualHost"] = vhost,
             ["Storage__Provider"] = provider,
@@ -176,6 +174,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             ["Bus__ConcurrentMessageLimit"] = concurrency.ToString(),
         },
     };
+    WorkerRuntime.Apply(psi.Environment);
     // --rules none: the worker without campaigns (what the foundation measured); --rules PATH: other rules.
     if (ArgText("--rules", "rules") is var rulesArg && rulesArg != "rules")
     {
