@@ -184,16 +184,22 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         await using var tx = await connection.BeginTransactionAsync(ct);
         await IndexPlansAsync(connection, tx, ct);
         string[] columns = ["seq", "status", "due_at", "finished_at", "reason"];
-        var source = _sql.Provider == StorageProvider.Postgres
-            ? "json_to_recordset(@rows::json) AS x(seq bigint, status text, due_at timestamptz, finished_at timestamptz, reason text)"
-            : "(SELECT value->>0 AS seq, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM jsonb_each(CAST(@rows AS TEXT))) AS x";
+        var args = new DynamicParameters(new { token });
+        string source;
+        if (_sql.Provider == StorageProvider.Postgres)
+            source = BulkRows.Unnest(args, "x", columns, finished).From;
+        else
+        {
+            source = "(SELECT value->>0 AS seq, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM jsonb_each(CAST(@rows AS TEXT))) AS x";
+            args.Add("rows", BulkRows.ToJson(_sql, columns, finished));
+        }
         var kept = (await connection.QueryAsync<long>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = x.status, due_at = COALESCE(x.due_at, scheduled_actions.due_at), finished_at = x.finished_at, " +
             $"reason = x.reason, claimed_at = NULL, claim_token = NULL FROM {source} " +
             "WHERE scheduled_actions.seq = x.seq AND " +
             (database.InFlight is null ? "scheduled_actions.claim_token = @token" : $"scheduled_actions.status = '{ActionStatus.Pending}'") +
             " RETURNING scheduled_actions.seq",
-            new { rows = BulkRows.ToJson(_sql, columns, finished), token }, tx, cancellationToken: ct))).ToHashSet();
+            args, tx, cancellationToken: ct))).ToHashSet();
         if (kept.Count < finished.Count)
         {
             foreach (var lost in claimed.Where(c => !kept.Contains(c.Seq)))

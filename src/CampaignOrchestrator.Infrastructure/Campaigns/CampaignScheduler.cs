@@ -246,19 +246,17 @@ internal sealed class CampaignScheduler(Database database, ILogger logger)
     {
         if (w.Actions.Count > 0)
         {
-            var list = string.Join(", ", ActionColumns);
-            var insert = $"INSERT INTO scheduled_actions ({list}) SELECT {list} FROM json_populate_recordset(NULL::scheduled_actions, @ca::json) {ActionConflict}";
-            args.Add("ca", BulkRows.ToJson(sql, ActionColumns, w.Actions));
+            var (from, select) = BulkRows.Unnest(args, "ca", ActionColumns, w.Actions);
+            var insert = $"INSERT INTO scheduled_actions ({string.Join(", ", ActionColumns)}) SELECT {select} FROM {from} {ActionConflict}";
             if (w.Logs.Count == 0)
                 text.Append(insert).Append(';');
             else
             {
                 // Log rows only for the steps this insert took (a redelivered trigger takes none).
-                var logs = string.Join(", ", LogColumns);
-                text.Append($"WITH ins AS ({insert} RETURNING action_id, seq) INSERT INTO action_log ({logs}) " +
-                    $"SELECT {string.Join(", ", LogColumns.Select(c => c == "action_seq" ? "ins.seq" : "l." + c))} " +
-                    "FROM json_populate_recordset(NULL::action_log, @cl::json) l JOIN ins ON ins.action_id = l.action_id;");
-                args.Add("cl", BulkRows.ToJson(sql, LogColumns, w.Logs));
+                var (logFrom, _) = BulkRows.Unnest(args, "cl", LogColumns, w.Logs);
+                text.Append($"WITH ins AS ({insert} RETURNING action_id, seq) INSERT INTO action_log ({string.Join(", ", LogColumns)}) " +
+                    $"SELECT {string.Join(", ", LogColumns.Select(c => c == "action_seq" ? "ins.seq" : "cl." + c))} " +
+                    $"FROM {logFrom} JOIN ins ON ins.action_id = cl.action_id;");
             }
         }
     }
