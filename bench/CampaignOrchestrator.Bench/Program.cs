@@ -174,7 +174,6 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             ["Bus__ConcurrentMessageLimit"] = concurrency.ToString(),
         },
     };
-    WorkerRuntime.Apply(psi.Environment);
     // --rules none: the worker without campaigns (what the foundation measured); --rules PATH: other rules.
     if (ArgText("--rules", "rules") is var rulesArg && rulesArg != "rules")
     {
@@ -185,9 +184,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         }
         psi.Environment["Rules__Path"] = Path.GetFullPath(rulesArg);
     }
-    // BENCH_WORKER_ENV="NAME=value;NAME=value": extra environment for the worker process only.
-    foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_WORKER_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-        psi.Environment[pair[..pair.IndexOf('=')]] = pair[(pair.IndexOf('=') + 1)..];
+    WorkerRuntime.Apply(psi.Environment);
     var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
     if (verbose)
     {

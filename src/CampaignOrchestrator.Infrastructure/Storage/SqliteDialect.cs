@@ -30,12 +30,14 @@ internal sealed class SqliteDialect : SqlDialect
         // A small page cache per connection and no memory map: the operating system caches the file
         // anyway, and with several pooled connections (journey writer, dispatcher, API, scans) and a
         // large database, 64 MB caches and a 256 MB map made the worker's memory grow to 380-460 MB
-        // for no measurable speed (docs/benchmarks.md, issue 3).
+        // for no measurable speed (docs/benchmarks.md, issue 3). The WAL is checkpointed every 50,000 pages
+        // (about 200 MB): a page written many times between two checkpoints is copied into the file once
+        // (store alone 8 % faster than every 20,000 pages, end to end 1-4 %; docs/benchmarks.md, fifth session).
         if (connection.Handle is { } handle && !Configured.TryGetValue(handle, out _))
         {
             await using var pragma = connection.CreateCommand();
             pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-4096; " +
-                "PRAGMA mmap_size=0; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
+                "PRAGMA mmap_size=0; PRAGMA wal_autocheckpoint=50000; PRAGMA temp_store=MEMORY;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             Configured.AddOrUpdate(handle, Marker);
         }
