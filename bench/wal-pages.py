@@ -3,7 +3,7 @@
 
 Run the bench with BENCH_KEEP_DATABASE=1 (it prints the folder it kept); then
     bench/wal-pages.py FOLDER EVENTS
-The WAL holds what was written since its last checkpoint (20,000 pages): a sample of the run's end, unless
+The WAL holds what was written since its last checkpoint (every 50,000 pages): a sample of the run's end, unless
 checkpoints were held off (the fifth session's figures in docs/benchmarks.md: a worker built with
 wal_autocheckpoint raised, EVENTS = warm-up + timed load).
 Needs Debian's /usr/bin/python3 (its sqlite3 module has the dbstat table).
