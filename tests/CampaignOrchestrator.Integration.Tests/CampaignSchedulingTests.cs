@@ -51,6 +51,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     JourneyStore _store = null!;
     ActionDispatcher _dispatcher = null!;
     CampaignQueries _queries = null!;
+    PlacementQueries _placements = null!;
 
     protected abstract StorageProvider Provider { get; }
     protected abstract Task<string> CreateDatabaseAsync();
@@ -70,11 +71,14 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         await DropDatabaseAsync(_connectionString);
     }
 
-    void Use(string yaml)
+    /// <param name="banners">Banners through the banner channel (placements), the rest recorded.</param>
+    void Use(string yaml, bool banners = false)
     {
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
-        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
+        _placements = new PlacementQueries(_database, _time, Options.Create(new PlacementOptions { Defaults = { ["home-hero"] = "house-default" } }));
+        IActionChannel[] channels = banners ? [new BannerChannel(), _channel] : [_channel];
+        _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }
 
@@ -389,6 +393,74 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.Equal("delivered", banner.Status);
         Assert.Equal("p-1", banner.TriggerId);
         Assert.Equal("award-2026", (string?)_channel.Delivered.Single().Settings["creative"]);
+    }
+
+    const string BannerRules = """
+        campaigns:
+          - id: award-banner
+            trigger: { phaseEntered: awareness }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: award-2026, ttl: 14d }
+          - id: benefits-banner
+            trigger: { phaseEntered: consideration }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: benefits-2026, ttl: 14d }
+          - id: offer-banner
+            trigger: { phaseEntered: purchase }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: ten-percent-off, ttl: 2d }
+              - action: { kind: banner, slot: sidebar, creative: free-shipping }
+        """;
+
+    async Task<string?> Banner(string id, string slot = "home-hero") => Assert.Single(await _placements.GetAsync(id, slot, default)).Creative;
+
+    [Fact]
+    public async Task Banners_become_the_customers_placement_per_slot_and_follow_the_phases_until_they_expire()
+    {
+        Use(BannerRules, banners: true);
+        Assert.Equal("house-default", await Banner("rosa"));                  // nobody yet: the slot's default, not an error
+
+        await Consume(E("b-1", "page_viewed", T, "rosa"));
+        Assert.Equal("house-default", await Banner("rosa"));                  // scheduled, not yet delivered
+        await Advance(TimeSpan.FromSeconds(1));
+        var award = Assert.Single(await _placements.GetAsync("rosa", "home-hero", default));
+        Assert.Equal(("award-2026", false, "award-banner"), (award.Creative, award.IsDefault, award.CampaignId));
+        Assert.Equal(award.AssignedAt + TimeSpan.FromDays(14), award.ExpiresAt);
+
+        await Consume(E("b-2", "product_viewed", T.AddMinutes(5), "rosa"));
+        await Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal("benefits-2026", await Banner("rosa"));
+
+        await Consume(E("b-3", "cart_updated", T.AddMinutes(10), "rosa"));
+        await Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal("ten-percent-off", await Banner("rosa"));
+        Assert.Equal("free-shipping", await Banner("rosa", "sidebar"));
+        var all = await _placements.GetAsync("rosa", null, default);
+        Assert.Equal([("home-hero", "ten-percent-off"), ("sidebar", "free-shipping")], all.Select(p => (p.Slot, p.Creative)));
+
+        // The offer banner's ttl is 2 days; the sidebar's has none.
+        await Advance(TimeSpan.FromDays(2));
+        Assert.Equal("house-default", await Banner("rosa"));
+        Assert.Equal("free-shipping", await Banner("rosa", "sidebar"));
+        Assert.True(Assert.Single(await _placements.GetAsync("rosa", "home-hero", default)).IsDefault);
+    }
+
+    [Fact]
+    public async Task A_device_that_logs_in_brings_its_banners_and_is_read_by_either_id()
+    {
+        Use(BannerRules, banners: true);
+        await Consume(E("d-1", "page_viewed", T, null, device: "tablet-7"));
+        await Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("award-2026", await Banner("tablet-7"));
+
+        await Consume(E("d-2", "identified", T.AddMinutes(1), "sven", device: "tablet-7"));
+        Assert.Equal("award-2026", await Banner("sven"));                      // moved with the merge
+        Assert.Equal("award-2026", await Banner("tablet-7"));                  // the device reads its customer's banners
+
+        await Consume(E("d-3", "product_viewed", T.AddMinutes(2), null, device: "tablet-7"));
+        await Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal("benefits-2026", await Banner("sven"));
+        Assert.Equal("benefits-2026", await Banner("tablet-7"));
     }
 
     [Fact]

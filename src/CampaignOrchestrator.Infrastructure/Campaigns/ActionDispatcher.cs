@@ -138,6 +138,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         // Higher priority first, so it takes the cap before campaigns of lower priority.
         var finished = new List<object?[]>(claimed.Count);
         var logs = new List<object?[]>(claimed.Count * 2);
+        var kept = new List<(IStoredActionChannel Channel, DueAction Action, DateTimeOffset At, long Seq)>();
         foreach (var a in claimed.OrderByDescending(c => c.Priority).ThenBy(c => c.DueAt))
         {
             var lag = now - a.DueAt;
@@ -160,8 +161,10 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                     logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(decision.Reason), lateMs));
                     break;
                 default:
-                    var result = await DeliverAsync(a, customerId, ct);
+                    var (result, due, channel) = await DeliverAsync(a, customerId, ct);
                     var at = time.GetUtcNow();
+                    if (result.Delivered && channel is IStoredActionChannel keeper)
+                        kept.Add((keeper, due!, at, a.Seq));
                     if (result.Delivered)
                     {
                         metrics.Delivered();
@@ -193,20 +196,23 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             source = "(SELECT value->>0 AS seq, value->>1 AS status, value->>2 AS due_at, value->>3 AS finished_at, value->>4 AS reason FROM jsonb_each(CAST(@rows AS TEXT))) AS x";
             args.Add("rows", BulkRows.ToJson(_sql, columns, finished));
         }
-        var kept = (await connection.QueryAsync<long>(new CommandDefinition(
+        var finishedSeqs = (await connection.QueryAsync<long>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = x.status, due_at = COALESCE(x.due_at, scheduled_actions.due_at), finished_at = x.finished_at, " +
             $"reason = x.reason, claimed_at = NULL, claim_token = NULL FROM {source} " +
             "WHERE scheduled_actions.seq = x.seq AND " +
             (database.InFlight is null ? "scheduled_actions.claim_token = @token" : $"scheduled_actions.status = '{ActionStatus.Pending}'") +
             " RETURNING scheduled_actions.seq",
             args, tx, cancellationToken: ct))).ToHashSet();
-        if (kept.Count < finished.Count)
+        if (finishedSeqs.Count < finished.Count)
         {
-            foreach (var lost in claimed.Where(c => !kept.Contains(c.Seq)))
+            foreach (var lost in claimed.Where(c => !finishedSeqs.Contains(c.Seq)))
                 Log.ClaimLost(logger, lost.ActionId);
-            logs.RemoveAll(l => !kept.Contains((long)l[^1]!));
+            logs.RemoveAll(l => !finishedSeqs.Contains((long)l[^1]!));
         }
         await BulkRows.InsertAsync(connection, tx, _sql, "action_log", CampaignScheduler.LogColumns, logs, ct);
+        // What channels keep of their deliveries (banner placements), only for the actions this claim still finished.
+        foreach (var group in kept.Where(k => finishedSeqs.Contains(k.Seq)).GroupBy(k => k.Channel))
+            await group.Key.StoreAsync(connection, tx, _sql, group.Select(k => (k.Action, k.At)).ToList(), ct);
         await tx.CommitAsync(ct);
         if (logger.IsEnabled(LogLevel.Debug))
         {
@@ -232,25 +238,26 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             await connection.ExecuteAsync(new CommandDefinition("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off", transaction: tx, cancellationToken: ct));
     }
 
-    async Task<ChannelResult> DeliverAsync(ClaimedRow a, string? customerId, CancellationToken ct)
+    async Task<(ChannelResult Result, DueAction? Action, IActionChannel? Channel)> DeliverAsync(ClaimedRow a, string? customerId, CancellationToken ct)
     {
         if (a.Kind == CompiledRules.DeriveKind)
-            return await DeriveAsync(a, customerId, ct);
+            return (await DeriveAsync(a, customerId, ct), null, null);
         var channel = Array.Find(_channels, c => c.Handles(a.Kind));
         if (channel is null)
-            return ChannelResult.Failed($"no channel delivers '{a.Kind}'");
+            return (ChannelResult.Failed($"no channel delivers '{a.Kind}'"), null, null);
         var settings = JsonNode.Parse(a.Settings) as JsonObject ?? [];
+        var action = new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, settings, a.Variant,
+            a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion);
         try
         {
-            var result = await channel.DeliverAsync(new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, settings, a.Variant,
-                a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion), ct);
+            var result = await channel.DeliverAsync(action, ct);
             Log.ActionDelivered(logger, a.ActionId, a.CampaignId, customerId, a.Kind, result.Delivered, result.Detail);
-            return result;
+            return (result, action, channel);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             Log.ActionDelivered(logger, a.ActionId, a.CampaignId, customerId, a.Kind, false, ex.Message);
-            return ChannelResult.Failed($"{ex.GetType().Name}: {ex.Message}");
+            return (ChannelResult.Failed($"{ex.GetType().Name}: {ex.Message}"), action, channel);
         }
     }
 

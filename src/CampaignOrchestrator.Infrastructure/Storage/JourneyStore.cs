@@ -403,6 +403,11 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         {
             sql.Append("UPDATE events SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE events.profile_id = m.from_id;" +
                 "UPDATE scheduled_actions SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE scheduled_actions.profile_id = m.from_id;" +
+                // A device's banners go with it; per slot the newest wins (one row per customer and slot in the statement).
+                $"INSERT INTO placements ({PlacementColumns}) SELECT DISTINCT ON (m.into_id, p.slot) m.into_id, {PlacementValues} " +
+                "FROM placements p JOIN unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) ON p.profile_id = m.from_id " +
+                $"ORDER BY m.into_id, p.slot, p.assigned_at DESC {Channels.BannerChannel.Upsert};" +
+                "DELETE FROM placements WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM phase_history WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM profiles WHERE profile_id = ANY(@mf);");
             args.Add("mf", c.Merges.Select(m => m.From).ToArray());
@@ -447,6 +452,9 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         return sql.Length == 0 ? Task.CompletedTask : connection.ExecuteAsync(new CommandDefinition(sql.ToString(), args, tx, cancellationToken: ct));
     }
 
+    static readonly string PlacementColumns = string.Join(", ", Channels.BannerChannel.Columns);
+    static readonly string PlacementValues = string.Join(", ", Channels.BannerChannel.Columns.Skip(1).Select(c => "p." + c));
+
     /// <summary>SQLite: the same writes, one <c>json_each</c> statement per table (no round trips in process).</summary>
     static async Task WriteSqliteAsync(DbConnection connection, DbTransaction tx, JourneyChanges c, CancellationToken ct)
     {
@@ -457,6 +465,8 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE events SET profile_id = @into WHERE profile_id = @from; UPDATE scheduled_actions SET profile_id = @into WHERE profile_id = @from; " +
+                $"INSERT INTO placements ({PlacementColumns}) SELECT @into, {PlacementValues} FROM placements p WHERE p.profile_id = @from {Channels.BannerChannel.Upsert}; " +
+                "DELETE FROM placements WHERE profile_id = @from; " +
                 "DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
                 new { from, into }, tx, cancellationToken: ct));
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -41,6 +42,19 @@ internal static class OperatorApi
             return journey is null
                 ? Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"No journey for customerId or anonymousId '{id}'")
                 : Results.Ok(journey with { Actions = await campaigns.ForProfileAsync(journey.ProfileId, Math.Clamp(actionLimit ?? 200, 1, 5000), ct) });
+        });
+        // The webshop's read of banners when it renders a page: its own read-only key, and always an answer (a slot
+        // nobody assigned shows its default creative, an unknown customer too).
+        app.MapGet("/api/placements/{id}", async (string id, string? slot, HttpRequest request, IOptions<PlacementOptions> options,
+            PlacementQueries placements, CancellationToken ct) =>
+        {
+            if (!options.Value.Accepts(request.Headers["X-Api-Key"].FirstOrDefault()))
+                return Results.Problem(statusCode: 401, title: "Placement API key required",
+                    detail: string.IsNullOrEmpty(options.Value.ApiKey)
+                        ? "Placements:ApiKey is not set on the worker; set it (Placements__ApiKey) and send it in the X-Api-Key header"
+                        : "Send the placement API key in the X-Api-Key header");
+            var found = await placements.GetAsync(id, string.IsNullOrWhiteSpace(slot) ? null : slot, ct);
+            return slot is null ? Results.Ok(new { id, placements = found }) : Results.Ok(found.Single());
         });
         app.MapGet("/api/rules", (ActiveRules rules) => Results.Ok(rules.Status));
         app.MapGet("/api/campaigns", (ActiveRules rules) =>
