@@ -61,6 +61,39 @@ public sealed class CampaignApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_webshop_reads_a_customers_banner_with_its_own_key_and_gets_the_default_when_none_is_assigned()
+    {
+        const string key = "shop-placement-key-0123456789";
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?>
+        {
+            ["Rules:Path"] = _folder,
+            ["Placements:ApiKey"] = key,
+            ["Placements:Defaults:home-hero"] = "spring-sale",
+        });
+        async Task<HttpResponseMessage> Read(string path, string? apiKey)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (apiKey is not null)
+                request.Headers.Add("X-Api-Key", apiKey);
+            return await worker.Http.SendAsync(request);
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Read("/api/placements/banner-bo?slot=home-hero", null)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Read("/api/placements/banner-bo?slot=home-hero", key + "x")).StatusCode);
+        var unknown = await (await Read("/api/placements/banner-bo?slot=home-hero", key)).Content.ReadFromJsonAsync<JsonObject>();
+        Assert.Equal(("spring-sale", true), ((string?)unknown!["creative"], (bool)unknown["isDefault"]!));
+
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        await shop.PublishAsync(Events.Json("cart_abandoned", "api-banner-cart", DateTimeOffset.UtcNow.AddMinutes(-1), "banner-bo",
+            properties: new { cartId = "cart-b", cartValue = 30 }));
+        await worker.WaitForCustomerAsync("banner-bo", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "delivered"));
+        var assigned = await (await Read("/api/placements/banner-bo?slot=home-hero", key)).Content.ReadFromJsonAsync<JsonObject>();
+        Assert.Equal(("come-back", false, "cart-recovery"), ((string?)assigned!["creative"], (bool)assigned["isDefault"]!, (string?)assigned["campaignId"]));
+        var all = await (await Read("/api/placements/banner-bo", key)).Content.ReadFromJsonAsync<JsonObject>();
+        Assert.Equal(["home-hero"], all!["placements"]!.AsArray().Select(p => (string?)p!["slot"]));
+    }
+
+    [Fact]
     public async Task The_worker_reloads_changed_rules_and_keeps_the_last_valid_ones_when_a_change_is_refused()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, transport: "InMemory", extra: new Dictionary<string, string?> { ["Rules:Path"] = _folder });
