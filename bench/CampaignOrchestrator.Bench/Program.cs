@@ -44,6 +44,15 @@ if (args.Contains("--firing"))
     return 0;
 }
 
+if (args.Contains("--placements"))
+{
+    // Banner reads over HTTP: --customers N with a placement, --clients C readers, --seconds S timed, --rate R a second in all (0: flat out).
+    foreach (var provider in new[] { "Sqlite", "Postgres" })
+        if (db == "both" || provider.Equals(db, StringComparison.OrdinalIgnoreCase))
+            await PlacementBench.RunAsync(provider, workerDll, postgres, rabbitPort, vhost, Arg("--customers", 100_000), Arg("--clients", 16), Arg("--seconds", 20), Arg("--rate", 0));
+    return 0;
+}
+
 if (args.Contains("--store-only"))
 {
     // The store alone, in this process: where the time goes without the broker.
