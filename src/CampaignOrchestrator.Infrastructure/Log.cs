@@ -82,4 +82,13 @@ internal static partial class Log
 
     [LoggerMessage(6001, LogLevel.Information, "Applied schema migration {Version} on {Provider}")]
     public static partial void MigrationApplied(ILogger logger, string version, string provider);
+
+    [LoggerMessage(7001, LogLevel.Warning, "Publishing outbound events to {Exchange} failed ({Pending} waiting, kept in the outbox; retrying in {Delay}): {Reason}")]
+    public static partial void OutboxPublishFailed(ILogger logger, string exchange, long pending, TimeSpan delay, string reason);
+
+    [LoggerMessage(7002, LogLevel.Information, "Publishing outbound events to {Exchange} again")]
+    public static partial void OutboxPublishing(ILogger logger, string exchange);
+
+    [LoggerMessage(7003, LogLevel.Debug, "Published {Count} outbound event(s) in {Milliseconds:F1} ms")]
+    public static partial void OutboxPublished(ILogger logger, int count, double milliseconds);
 }

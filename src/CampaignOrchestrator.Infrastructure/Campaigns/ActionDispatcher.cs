@@ -23,7 +23,8 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// See docs/decisions/0003-scheduled-actions.md.
 /// </summary>
 internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels, IJourneyWriter journeys,
-    ActionMetrics metrics, TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger) : BackgroundService
+    ActionMetrics metrics, TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger,
+    Messaging.OutboxSignal? outbox = null) : BackgroundService
 {
     readonly SqlDialect _sql = database.Dialect;
     readonly IActionChannel[] _channels = channels.ToArray();
@@ -118,10 +119,10 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var defaults = rules.Current.Rules.Defaults;
         var profileIds = claimed.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
         var needTraits = claimed.Any(c => !c.Transactional && !c.Holdout && SendPolicy.IsMessage(c.Channel));
-        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Traits)>(new CommandDefinition(
-                $"SELECT profile_id, customer_id, {(needTraits ? "traits" : "NULL")} FROM profiles WHERE {_sql.In("profile_id", "@p")}",
+        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase, string? Traits)>(new CommandDefinition(
+                $"SELECT profile_id, customer_id, phase, {(needTraits ? "traits" : "NULL")} FROM profiles WHERE {_sql.In("profile_id", "@p")}",
                 new { p = _sql.List(profileIds) }, cancellationToken: ct)))
-            .ToDictionary(r => r.ProfileId, r => (r.CustomerId, Traits: r.Traits is null ? NoTraits : ParseTraits(r.Traits)), StringComparer.Ordinal);
+            .ToDictionary(r => r.ProfileId, r => (r.CustomerId, r.Phase, Traits: r.Traits is null ? NoTraits : ParseTraits(r.Traits)), StringComparer.Ordinal);
         var sends = new Dictionary<(string, string), List<DateTimeOffset>>();
         var capped = claimed.Where(c => !c.Transactional && !c.Holdout && defaults.FrequencyCaps.Any(cap => cap.Channel == c.Channel)).ToList();
         if (capped.Count > 0)
@@ -146,7 +147,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             var lateMs = (long)lag.TotalMilliseconds;
             // One log row per firing: when it fell due (due_at), how late it was claimed (late_ms), and what it became.
             string? Reason(string? what) => lag > _options.LateAfter ? $"late: fired {lag:g} after its due time" + (what is null ? "" : "; " + what) : what;
-            var (customerId, traits) = customers.GetValueOrDefault(a.ProfileId, (null, NoTraits));
+            var (customerId, phase, traits) = customers.GetValueOrDefault(a.ProfileId, (null, null, NoTraits));
             var decision = SendPolicy.Decide(a.Channel, a.Holdout, a.Transactional, traits, defaults, SendsOf(sends, a.ProfileId, a.Channel), now);
             switch (decision.Verdict)
             {
@@ -161,7 +162,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                     logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(decision.Reason), lateMs));
                     break;
                 default:
-                    var (result, due, channel) = await DeliverAsync(a, customerId, ct);
+                    var (result, due, channel) = await DeliverAsync(a, customerId, phase, ct);
                     var at = time.GetUtcNow();
                     if (result.Delivered && channel is IStoredActionChannel keeper)
                         kept.Add((keeper, due!, at, a.Seq));
@@ -210,10 +211,14 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             logs.RemoveAll(l => !finishedSeqs.Contains((long)l[^1]!));
         }
         await BulkRows.InsertAsync(connection, tx, _sql, "action_log", CampaignScheduler.LogColumns, logs, ct);
-        // What channels keep of their deliveries (banner placements), only for the actions this claim still finished.
-        foreach (var group in kept.Where(k => finishedSeqs.Contains(k.Seq)).GroupBy(k => k.Channel))
+        // What channels keep of their deliveries (banner placements) and their outbound events, only for the actions
+        // this claim still finished.
+        var stored = kept.Where(k => finishedSeqs.Contains(k.Seq)).ToList();
+        foreach (var group in stored.GroupBy(k => k.Channel))
             await group.Key.StoreAsync(connection, tx, _sql, group.Select(k => (k.Action, k.At)).ToList(), ct);
         await tx.CommitAsync(ct);
+        if (stored.Count > 0)
+            outbox?.Notify();
         if (logger.IsEnabled(LogLevel.Debug))
         {
             static double Ms(long from, long to) => System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
@@ -238,7 +243,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             await connection.ExecuteAsync(new CommandDefinition("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off", transaction: tx, cancellationToken: ct));
     }
 
-    async Task<(ChannelResult Result, DueAction? Action, IActionChannel? Channel)> DeliverAsync(ClaimedRow a, string? customerId, CancellationToken ct)
+    async Task<(ChannelResult Result, DueAction? Action, IActionChannel? Channel)> DeliverAsync(ClaimedRow a, string? customerId, string? phase, CancellationToken ct)
     {
         if (a.Kind == CompiledRules.DeriveKind)
             return (await DeriveAsync(a, customerId, ct), null, null);
@@ -247,7 +252,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             return (ChannelResult.Failed($"no channel delivers '{a.Kind}'"), null, null);
         var settings = JsonNode.Parse(a.Settings) as JsonObject ?? [];
         var action = new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, settings, a.Variant,
-            a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion);
+            a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase);
         try
         {
             var result = await channel.DeliverAsync(action, ct);

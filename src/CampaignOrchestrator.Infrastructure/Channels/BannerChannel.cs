@@ -1,13 +1,14 @@
 using System.Data.Common;
+using System.Text.Json.Nodes;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 
 namespace CampaignOrchestrator.Infrastructure.Channels;
 
 /// <summary>
-/// A channel that keeps what it delivered in the journey store, written in the transaction that records the
-/// outcomes: what it keeps exists exactly when its action is recorded delivered (never for an action whose
-/// claim was lost, never twice).
+/// A channel that keeps what it delivered in the journey store, and its outbound events, written in the transaction
+/// that records the outcomes: what it keeps exists exactly when its action is recorded delivered (never for an action
+/// whose claim was lost, never twice).
 /// </summary>
 internal interface IStoredActionChannel : IActionChannel
 {
@@ -19,7 +20,8 @@ internal interface IStoredActionChannel : IActionChannel
 /// Banners: a delivered banner step becomes the customer's placement for its slot (creative, campaign, expiry after
 /// the step's <c>ttl</c>), which the webshop reads when it renders a page (<c>GET /api/placements/{id}</c>). A later
 /// assignment to the same slot replaces an earlier one, so the award, benefits and offer banners of the default rules
-/// follow each other as the customer moves through the phases.
+/// follow each other as the customer moves through the phases. Each assignment is also published as <c>banner.assigned</c>
+/// (slot, creative, expiresAt) through the outbox.
 /// </summary>
 internal sealed class BannerChannel : IStoredActionChannel
 {
@@ -39,7 +41,7 @@ internal sealed class BannerChannel : IStoredActionChannel
         return Task.FromResult(ChannelResult.Ok($"{slot}: {creative}"));
     }
 
-    public Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
+    public async Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
         CancellationToken cancellationToken)
     {
         // One row per slot and customer: of several in one batch, the last assigned.
@@ -53,7 +55,14 @@ internal sealed class BannerChannel : IStoredActionChannel
                 RulesParser.TryParseDuration((string?)d.Action.Settings["ttl"], out var ttl) ? d.At + ttl : null,
             })
             .ToList();
-        return BulkRows.InsertAsync(connection, tx, dialect, "placements", Columns, rows, cancellationToken, Upsert);
+        await BulkRows.InsertAsync(connection, tx, dialect, "placements", Columns, rows, cancellationToken, Upsert);
+        // banner.assigned for every delivery (also one a later one in the batch replaced at once: each was assigned).
+        await Messaging.Outbox.AppendAsync(connection, tx, dialect, delivered.Select(d => Messaging.Outbox.Row("banner.assigned", d.Action, d.At, new JsonObject
+        {
+            ["slot"] = (string?)d.Action.Settings["slot"],
+            ["creative"] = (string?)d.Action.Settings["creative"],
+            ["expiresAt"] = RulesParser.TryParseDuration((string?)d.Action.Settings["ttl"], out var ttl) ? d.At + ttl : null,
+        })).ToList(), cancellationToken);
     }
 
     /// <summary>A newer assignment replaces the slot's placement; an older one (a late redelivery) does not.</summary>

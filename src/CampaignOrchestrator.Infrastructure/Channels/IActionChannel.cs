@@ -5,9 +5,14 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// <summary>An action that fell due and passed consent, window and caps: what a channel delivers.</summary>
 /// <param name="ActionId">Stable: the same step for the same customer and trigger always has this id (an idempotency key for the channel).</param>
 /// <param name="Settings">The action as the rules version that planned it wrote it (template, slot, audience, ...).</param>
+/// <param name="Phase">The customer's phase when it fell due (null: no phase yet).</param>
 public sealed record DueAction(
     string ActionId, string CampaignId, int Step, string ProfileId, string? CustomerId, string Kind, JsonObject Settings, int Variant,
-    string TriggerId, string? InstanceKey, bool Transactional, DateTimeOffset DueAt, string RulesVersion);
+    string TriggerId, string? InstanceKey, bool Transactional, DateTimeOffset DueAt, string RulesVersion, string? Phase = null)
+{
+    /// <summary>The device's id when the customer is not known (yet).</summary>
+    public string? AnonymousId => CustomerId is null && ProfileId.StartsWith("a:", StringComparison.Ordinal) ? ProfileId[2..] : null;
+}
 
 /// <summary>What a channel did with an action.</summary>
 /// <param name="Delivered">True when the channel took it (sent, assigned, joined).</param>

@@ -133,8 +133,8 @@ internal static class BulkRows
 }
 
 /// <summary>
-/// PostgreSQL types of the columns written in bulk (scheduled_actions, action_log, placements and the rows read from
-/// them; migrations 0003, 0005 and 0006). A column name means the same type in every table that has it.
+/// PostgreSQL types of the columns written in bulk (scheduled_actions, action_log, placements, outbox and the rows read from
+/// them; migrations 0003, 0005, 0006 and 0007). A column name means the same type in every table that has it.
 /// </summary>
 internal static class PostgresColumnTypes
 {
@@ -150,6 +150,7 @@ internal static class PostgresColumnTypes
         ["cause"] = "text", ["kind"] = "text", ["channel"] = "text", ["rules_version"] = "text", ["fingerprint"] = "text",
         ["status"] = "text", ["outcome"] = "text", ["reason"] = "text", ["cause_event_id"] = "text", ["event_id"] = "text",
         ["slot"] = "text", ["creative"] = "text", ["assigned_at"] = "timestamptz", ["expires_at"] = "timestamptz",
+        ["routing_key"] = "text", ["message_id"] = "text", ["body"] = "text",
     };
 
     public static string Of(string column) =>

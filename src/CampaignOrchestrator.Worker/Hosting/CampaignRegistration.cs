@@ -2,6 +2,7 @@ using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.Extensions.Options;
@@ -55,6 +56,9 @@ internal static class CampaignRegistration
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RulesWatcher>());
         builder.Services.AddSingleton<ActionDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ActionDispatcher>());
+        // Outbound events (campaign-actions), written with what they tell and published after the commit.
+        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddHostedService<OutboxPublisher>();
 
         // Quartz runs what is shaped like a schedule: the inactivity scan and each cron campaign, in a
         // persistent store (clustered on PostgreSQL: one node runs each firing). Due actions are not
