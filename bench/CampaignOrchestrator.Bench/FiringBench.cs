@@ -37,12 +37,13 @@ internal static class FiringBench
             database.Dispose(); // the worker holds the SQLite file now
 
             var port = 5191;
+            var queue = "bench-firing-" + Guid.NewGuid().ToString("N")[..8];
             var psi = new ProcessStartInfo("dotnet", [workerDll])
             {
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
                 Environment =
                 {
-                    ["Bus__QueueName"] = "bench-firing-" + Guid.NewGuid().ToString("N")[..8],
+                    ["Bus__QueueName"] = queue,
                     ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
                     ["Bus__RabbitMq__VirtualHost"] = vhost,
                     ["Storage__Provider"] = provider,
@@ -73,6 +74,7 @@ internal static class FiringBench
             var peakKb = File.ReadLines($"/proc/{worker.Id}/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
             worker.Kill(entireProcessTree: true);
             await worker.WaitForExitAsync();
+            await BenchRabbit.DeleteQueueAsync(rabbitPort, vhost, queue);
 
             database = new Database(provider == "Postgres" ? StorageProvider.Postgres : StorageProvider.Sqlite, connectionString);
             await using var connection = await database.OpenAsync(default);

@@ -42,12 +42,13 @@ internal static class PlacementBench
             Console.WriteLine($"  {provider}: {customers:N0} customers with a home-hero banner");
 
             var port = 5192;
+            var queue = "bench-placements-" + Guid.NewGuid().ToString("N")[..8];
             var psi = new ProcessStartInfo("dotnet", [workerDll])
             {
                 RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
                 Environment =
                 {
-                    ["Bus__QueueName"] = "bench-placements-" + Guid.NewGuid().ToString("N")[..8],
+                    ["Bus__QueueName"] = queue,
                     ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
                     ["Bus__RabbitMq__VirtualHost"] = vhost,
                     ["Storage__Provider"] = provider,
@@ -83,6 +84,7 @@ internal static class PlacementBench
             var peakKb = File.ReadLines($"/proc/{worker.Id}/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
             worker.Kill(entireProcessTree: true);
             await worker.WaitForExitAsync();
+            await BenchRabbit.DeleteQueueAsync(rabbitPort, vhost, queue);
 
             latencies.Sort();
             double P(double q) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(latencies.Count * q) - 1)] / 1000.0;

@@ -321,14 +321,7 @@ async Task DeclareBoundQueueAsync(string queue, string exchange)
     await channel.QueueBindAsync(queue, exchange, "#");
 }
 
-async Task DeleteQueueAsync(string queue)
-{
-    var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = rabbitPort, VirtualHost = vhost };
-    await using var connection = await factory.CreateConnectionAsync();
-    await using var channel = await connection.CreateChannelAsync();
-    await channel.QueueDeleteAsync(queue);
-    await channel.ExchangeDeleteAsync(queue);
-}
+Task DeleteQueueAsync(string queue) => BenchRabbit.DeleteQueueAsync(rabbitPort, vhost, queue);
 
 int Arg(string name, int fallback) => int.TryParse(ArgText(name, ""), out var v) ? v : fallback;
 
