@@ -433,7 +433,8 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
 
         await Consume(E("b-3", "cart_updated", T.AddMinutes(10), "rosa"));
         await Advance(TimeSpan.FromMinutes(5));
-        Assert.Equal("ten-percent-off", await Banner("rosa"));
+        var offer = Assert.Single(await _placements.GetAsync("rosa", "home-hero", default));
+        Assert.Equal("ten-percent-off", offer.Creative);
         Assert.Equal("free-shipping", await Banner("rosa", "sidebar"));
         var all = await _placements.GetAsync("rosa", null, default);
         Assert.Equal([("home-hero", "ten-percent-off"), ("sidebar", "free-shipping")], all.Select(p => (p.Slot, p.Creative)));
@@ -443,6 +444,20 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.Equal("house-default", await Banner("rosa"));
         Assert.Equal("free-shipping", await Banner("rosa", "sidebar"));
         Assert.True(Assert.Single(await _placements.GetAsync("rosa", "home-hero", default)).IsDefault);
+
+        // The sweep clears it and tells the webshop's systems (banner.cleared in the outbox, with the assignment's fields).
+        var sweeper = new PlacementSweeper(_database, _time, new Infrastructure.Messaging.OutboxSignal(), NullLogger<PlacementSweeper>.Instance);
+        Assert.Equal(1, await sweeper.SweepAsync(default));
+        Assert.Equal(0, await sweeper.SweepAsync(default));
+        await using var connection = await _database.OpenAsync(default);
+        var events = (await Dapper.SqlMapper.QueryAsync<(string RoutingKey, string Body)>(connection, "SELECT routing_key, body FROM outbox ORDER BY seq")).ToList();
+        Assert.Equal(["banner.assigned", "banner.assigned", "banner.assigned", "banner.assigned", "banner.cleared"], events.Select(e => e.RoutingKey));
+        var cleared = JsonNode.Parse(events[^1].Body)!;
+        Assert.Equal(("offer-banner", 1, "rosa", "home-hero", "ten-percent-off", "expired", "purchase"),
+            ((string?)cleared["campaignId"], (int)cleared["step"]!, (string?)cleared["customerId"], (string?)cleared["slot"], (string?)cleared["creative"],
+             (string?)cleared["reason"], (string?)cleared["phase"]));
+        Assert.Equal(offer.ExpiresAt, (DateTimeOffset)cleared["occurredAt"]!);
+        Assert.Equal("free-shipping", await Banner("rosa", "sidebar"));                 // no ttl: stays
     }
 
     [Fact]

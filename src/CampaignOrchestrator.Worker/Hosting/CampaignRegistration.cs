@@ -59,6 +59,7 @@ internal static class CampaignRegistration
         // Outbound events (campaign-actions), written with what they tell and published after the commit.
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddHostedService<OutboxPublisher>();
+        builder.Services.AddHostedService<PlacementSweeper>();
 
         // Quartz runs what is shaped like a schedule: the inactivity scan and each cron campaign, in a
         // persistent store (clustered on PostgreSQL: one node runs each firing). Due actions are not

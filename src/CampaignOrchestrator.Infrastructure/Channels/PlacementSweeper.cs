@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure.Channels;
+
+/// <summary>
+/// Clears banners whose ttl ran out: the placement is removed (the webshop reads the slot's default from then on,
+/// which it did already: reads leave expired banners out) and <c>banner.cleared</c> is published through the outbox,
+/// in one transaction. Every 30 seconds, in batches; on PostgreSQL several workers share the work (SKIP LOCKED).
+/// </summary>
+internal sealed class PlacementSweeper(Database database, TimeProvider time, OutboxSignal signal, ILogger<PlacementSweeper> logger) : BackgroundService
+{
+    static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    const int BatchSize = 1000;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    while (await SweepAsync(stoppingToken) == BatchSize) { }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Clearing expired banners failed; trying again in {Interval}", Interval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Clears one batch of expired banners; returns how many.</summary>
+    internal async Task<int> SweepAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        using var turn = await database.WriteTurnAsync(ct);
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var postgres = database.Provider == StorageProvider.Postgres;
+        var expired = (await connection.QueryAsync<Expired>(new CommandDefinition(
+            "DELETE FROM placements WHERE (profile_id, slot) IN (SELECT profile_id, slot FROM placements WHERE expires_at IS NOT NULL AND expires_at <= @now " +
+            $"ORDER BY expires_at LIMIT @limit{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}) " +
+            "RETURNING profile_id, slot, creative, campaign_id, action_id, expires_at", new { now, limit = BatchSize }, tx, cancellationToken: ct))).ToList();
+        if (expired.Count == 0)
+            return 0;
+        // The contract's common fields: the step from the action that assigned the banner, the customer's phase now.
+        var profiles = expired.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+        var sql = database.Dialect;
+        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase)>(new CommandDefinition(
+            $"SELECT profile_id, customer_id, phase FROM profiles WHERE {sql.In("profile_id", "@p")}", new { p = sql.List(profiles) }, tx, cancellationToken: ct)))
+            .ToDictionary(r => r.ProfileId, StringComparer.Ordinal);
+        var steps = (await connection.QueryAsync<(string ActionId, int Step, string TriggerId, int Variant)>(new CommandDefinition(
+            $"SELECT action_id, step, trigger_id, variant FROM scheduled_actions WHERE {sql.In("profile_id", "@p")} AND kind = 'banner' AND status = 'delivered'",
+            new { p = sql.List(profiles) }, tx, cancellationToken: ct)))
+            .ToDictionary(r => r.ActionId, StringComparer.Ordinal);
+        var rows = expired.Select(e =>
+        {
+            var customer = customers.GetValueOrDefault(e.ProfileId);
+            var step = steps.GetValueOrDefault(e.ActionId);
+            var action = new DueAction(e.ActionId, e.CampaignId, step.Step, e.ProfileId, customer.CustomerId, "banner", [], step.Variant,
+                step.TriggerId ?? "", null, false, e.ExpiresAt, "", customer.Phase);
+            return Outbox.Row("banner.cleared", action, e.ExpiresAt, new JsonObject { ["slot"] = e.Slot, ["creative"] = e.Creative, ["reason"] = "expired" });
+        }).ToList();
+        await Outbox.AppendAsync(connection, tx, sql, rows, ct);
+        await tx.CommitAsync(ct);
+        signal.Notify();
+        return expired.Count;
+    }
+
+    sealed class Expired
+    {
+        public string ProfileId { get; set; } = "";
+        public string Slot { get; set; } = "";
+        public string Creative { get; set; } = "";
+        public string CampaignId { get; set; } = "";
+        public string ActionId { get; set; } = "";
+        public DateTimeOffset ExpiresAt { get; set; }
+    }
+}
