@@ -71,13 +71,13 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         await DropDatabaseAsync(_connectionString);
     }
 
-    /// <param name="banners">Banners through the banner channel (placements), the rest recorded.</param>
-    void Use(string yaml, bool banners = false)
+    /// <param name="stored">Banners and offers through their channels (placements, codes), the rest recorded.</param>
+    void Use(string yaml, bool stored = false)
     {
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
         _placements = new PlacementQueries(_database, _time, Options.Create(new PlacementOptions { Defaults = { ["home-hero"] = "house-default" } }));
-        IActionChannel[] channels = banners ? [new BannerChannel(), _channel] : [_channel];
+        IActionChannel[] channels = stored ? [new BannerChannel(), new OfferChannel(_database), _channel] : [_channel];
         _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }
@@ -417,7 +417,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     [Fact]
     public async Task Banners_become_the_customers_placement_per_slot_and_follow_the_phases_until_they_expire()
     {
-        Use(BannerRules, banners: true);
+        Use(BannerRules, stored: true);
         Assert.Equal("house-default", await Banner("rosa"));                  // nobody yet: the slot's default, not an error
 
         await Consume(E("b-1", "page_viewed", T, "rosa"));
@@ -463,7 +463,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     [Fact]
     public async Task A_device_that_logs_in_brings_its_banners_and_is_read_by_either_id()
     {
-        Use(BannerRules, banners: true);
+        Use(BannerRules, stored: true);
         await Consume(E("d-1", "page_viewed", T, null, device: "tablet-7"));
         await Advance(TimeSpan.FromSeconds(1));
         Assert.Equal("award-2026", await Banner("tablet-7"));
@@ -476,6 +476,43 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         await Advance(TimeSpan.FromMinutes(2));
         Assert.Equal("benefits-2026", await Banner("sven"));
         Assert.Equal("benefits-2026", await Banner("tablet-7"));
+    }
+
+    [Fact]
+    public async Task An_offer_step_issues_a_readable_unguessable_code_once_and_offer_redeemed_marks_it_used()
+    {
+        Use("""
+            campaigns:
+              - id: welcome-offer
+                trigger: { event: loyalty_joined }
+                steps:
+                  - action: { kind: offer, discountPercent: 15, validFor: 7d }
+            """, stored: true);
+        await Consume(E("w-1", "loyalty_joined", T, "tess"), E("w-2", "loyalty_joined", T, "ugo"));
+        await Advance(TimeSpan.FromSeconds(1));
+        await Advance(TimeSpan.FromSeconds(1));                                    // fired once, not again
+
+        await using var connection = await _database.OpenAsync(default);
+        var offers = (await Dapper.SqlMapper.QueryAsync<(string Code, string ProfileId, decimal DiscountPercent, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt)>(
+            connection, "SELECT code, profile_id, discount_percent, issued_at, expires_at FROM offers ORDER BY profile_id")).ToList();
+        Assert.Equal(["c:tess", "c:ugo"], offers.Select(o => o.ProfileId));
+        Assert.All(offers, o => Assert.Matches("^[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{2,}$", o.Code));
+        Assert.NotEqual(offers[0].Code, offers[1].Code);
+        Assert.All(offers, o => Assert.Equal((15m, o.IssuedAt.AddDays(7)), (o.DiscountPercent, o.ExpiresAt)));
+        var tess = offers[0].Code;
+        Assert.Equal("code " + tess, Assert.Single(await Actions("tess")).Reason);
+        var issued = (await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT body FROM outbox WHERE routing_key = 'offer.issued'"))
+            .Select(b => JsonNode.Parse(b)!).ToList();
+        Assert.Equal(offers.Select(o => o.Code).Order(StringComparer.Ordinal), issued.Select(b => (string)b["code"]!).Order(StringComparer.Ordinal));
+        Assert.All(issued, b => Assert.Equal(("welcome-offer", 15m), ((string?)b["campaignId"], (decimal)b["discountPercent"]!)));
+
+        // The shop reports the code used (in any case); a second report of it changes nothing.
+        await Consume(E("r-1", "offer_redeemed", T.AddHours(1), "tess", new JsonObject { ["code"] = tess.ToLowerInvariant() }));
+        await Consume(E("r-2", "offer_redeemed", T.AddHours(2), "tess", new JsonObject { ["code"] = tess }));
+        var redeemed = await Dapper.SqlMapper.QuerySingleAsync<(DateTimeOffset? At, string? EventId)>(connection,
+            "SELECT redeemed_at, redeemed_event_id FROM offers WHERE code = @tess", new { tess });
+        Assert.Equal((T.AddHours(1), "r-1"), (redeemed.At, redeemed.EventId));
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM offers WHERE profile_id = 'c:ugo' AND redeemed_at IS NULL"));
     }
 
     [Fact]

@@ -252,7 +252,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             return (ChannelResult.Failed($"no channel delivers '{a.Kind}'"), null, null);
         var settings = JsonNode.Parse(a.Settings) as JsonObject ?? [];
         var action = new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, settings, a.Variant,
-            a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase);
+            a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq);
         try
         {
             var result = await channel.DeliverAsync(action, ct);

@@ -6,9 +6,10 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// <param name="ActionId">Stable: the same step for the same customer and trigger always has this id (an idempotency key for the channel).</param>
 /// <param name="Settings">The action as the rules version that planned it wrote it (template, slot, audience, ...).</param>
 /// <param name="Phase">The customer's phase when it fell due (null: no phase yet).</param>
+/// <param name="Seq">The action's row number in the store: unique, never reused.</param>
 public sealed record DueAction(
     string ActionId, string CampaignId, int Step, string ProfileId, string? CustomerId, string Kind, JsonObject Settings, int Variant,
-    string TriggerId, string? InstanceKey, bool Transactional, DateTimeOffset DueAt, string RulesVersion, string? Phase = null)
+    string TriggerId, string? InstanceKey, bool Transactional, DateTimeOffset DueAt, string RulesVersion, string? Phase = null, long Seq = 0)
 {
     /// <summary>The device's id when the customer is not known (yet).</summary>
     public string? AnonymousId => CustomerId is null && ProfileId.StartsWith("a:", StringComparison.Ordinal) ? ProfileId[2..] : null;

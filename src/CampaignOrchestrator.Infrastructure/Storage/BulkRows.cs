@@ -81,6 +81,8 @@ internal static class BulkRows
                 return rows.Select(r => r[i] switch { null => (int?)null, int n => n, var v => throw Unsupported(v, type) }).ToArray();
             case "bigint":
                 return rows.Select(r => r[i] switch { null => (long?)null, long n => n, int n => n, var v => throw Unsupported(v, type) }).ToArray();
+            case "numeric":
+                return rows.Select(r => r[i] switch { null => (decimal?)null, decimal n => n, int n => n, long n => n, var v => throw Unsupported(v, type) }).ToArray();
             case "boolean":
                 return rows.Select(r => r[i] switch { null => (bool?)null, bool b => b, var v => throw Unsupported(v, type) }).ToArray();
             case "timestamptz":
@@ -133,8 +135,8 @@ internal static class BulkRows
 }
 
 /// <summary>
-/// PostgreSQL types of the columns written in bulk (scheduled_actions, action_log, placements, outbox and the rows read from
-/// them; migrations 0003, 0005, 0006 and 0007). A column name means the same type in every table that has it.
+/// PostgreSQL types of the columns written in bulk (scheduled_actions, action_log, placements, outbox, offers and the rows read
+/// from them; migrations 0003, 0005, 0006, 0007 and 0009). A column name means the same type in every table that has it.
 /// </summary>
 internal static class PostgresColumnTypes
 {
@@ -151,6 +153,7 @@ internal static class PostgresColumnTypes
         ["status"] = "text", ["outcome"] = "text", ["reason"] = "text", ["cause_event_id"] = "text", ["event_id"] = "text",
         ["slot"] = "text", ["creative"] = "text", ["assigned_at"] = "timestamptz", ["expires_at"] = "timestamptz",
         ["routing_key"] = "text", ["message_id"] = "text", ["body"] = "text",
+        ["code"] = "text", ["discount_percent"] = "numeric", ["amount"] = "numeric", ["issued_at"] = "timestamptz",
     };
 
     public static string Of(string column) =>

@@ -225,6 +225,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             await WriteSqliteAsync(connection, tx, writes, ct);
             await _campaigns.WriteSqliteAsync(connection, tx, campaignWrites, now, ct);
         }
+        await Channels.OfferChannel.RedeemAsync(connection, tx, fresh, ct);
 
         foreach (var id in touched)
             profiles[id].StoredLastSeen = profiles[id].LastSeen;
@@ -408,6 +409,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 "FROM placements p JOIN unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) ON p.profile_id = m.from_id " +
                 $"ORDER BY m.into_id, p.slot, p.assigned_at DESC {Channels.BannerChannel.Upsert};" +
                 "DELETE FROM placements WHERE profile_id = ANY(@mf);" +
+                "UPDATE offers SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE offers.profile_id = m.from_id;" +
                 "DELETE FROM phase_history WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM profiles WHERE profile_id = ANY(@mf);");
             args.Add("mf", c.Merges.Select(m => m.From).ToArray());
@@ -466,7 +468,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE events SET profile_id = @into WHERE profile_id = @from; UPDATE scheduled_actions SET profile_id = @into WHERE profile_id = @from; " +
                 $"INSERT INTO placements ({PlacementColumns}) SELECT @into, {PlacementValues} FROM placements p WHERE p.profile_id = @from {Channels.BannerChannel.Upsert}; " +
-                "DELETE FROM placements WHERE profile_id = @from; " +
+                "DELETE FROM placements WHERE profile_id = @from; UPDATE offers SET profile_id = @into WHERE profile_id = @from; " +
                 "DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
                 new { from, into }, tx, cancellationToken: ct));
         }
