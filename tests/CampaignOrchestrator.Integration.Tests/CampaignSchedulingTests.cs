@@ -515,6 +515,47 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM offers WHERE profile_id = 'c:ugo' AND redeemed_at IS NULL"));
     }
 
+    /// <summary>A receiver that is down once: the channel says "later" the first time (as the webhook channel does).</summary>
+    sealed class DownOnceChannel(TimeProvider time) : IActionChannel
+    {
+        public int Calls;
+        public bool Handles(string kind) => kind == "webhook";
+        public Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken) =>
+            Task.FromResult(Interlocked.Increment(ref Calls) == 1
+                ? ChannelResult.Later("webhook unreachable after retries", time.GetUtcNow().AddMinutes(5))
+                : ChannelResult.Ok("HTTP 200"));
+    }
+
+    [Fact]
+    public async Task An_action_whose_receiver_is_down_waits_pending_and_is_delivered_once_it_is_back()
+    {
+        Use("""
+            campaigns:
+              - id: crm-sync
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - action: { kind: webhook, url: "http://127.0.0.1:9/hooks", secret: crm }
+            """);
+        var down = new DownOnceChannel(_time);
+        _dispatcher = new ActionDispatcher(_database, _rules, [down, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
+            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        await Consume(E("o-1", "order_placed", T, "wim", new JsonObject { ["orderId"] = "o-1" }));
+        await Advance(TimeSpan.FromSeconds(1));
+
+        var waiting = Assert.Single(await Actions("wim"));
+        Assert.Equal(("pending", T.AddSeconds(1).AddMinutes(5)), (waiting.Status, waiting.DueAt));
+        Assert.Equal(["scheduled", "due", "deferred"], waiting.Log.Select(l => l.Outcome));
+        Assert.Contains("unreachable", waiting.Log[^1].Reason);
+
+        await Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(1, down.Calls);                                                     // not before its new due time
+        await Advance(TimeSpan.FromMinutes(1));
+        var delivered = Assert.Single(await Actions("wim"));
+        Assert.Equal(("delivered", 2), (delivered.Status, down.Calls));
+        Assert.Empty(_channel.Delivered);
+    }
+
     [Fact]
     public async Task A_device_that_logs_in_brings_its_pending_steps_and_the_customers_purchase_cancels_them()
     {

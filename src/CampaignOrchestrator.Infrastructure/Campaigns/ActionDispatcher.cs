@@ -164,6 +164,14 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 default:
                     var (result, due, channel) = await DeliverAsync(a, customerId, phase, ct);
                     var at = time.GetUtcNow();
+                    if (result.RetryAt is { } retryAt)
+                    {
+                        // A passing failure (receiver down, circuit open): it waits, pending, and falls due again.
+                        metrics.Deferred();
+                        finished.Add([a.Seq, ActionStatus.Pending, retryAt, null, result.Detail]);
+                        logs.Add(LogRow(a, ActionStatus.Deferred, at, retryAt, Reason(result.Detail), lateMs));
+                        break;
+                    }
                     if (result.Delivered && channel is IStoredActionChannel keeper)
                         kept.Add((keeper, due!, at, a.Seq));
                     if (result.Delivered)

@@ -18,11 +18,15 @@ public sealed record DueAction(
 /// <summary>What a channel did with an action.</summary>
 /// <param name="Delivered">True when the channel took it (sent, assigned, joined).</param>
 /// <param name="Detail">A message id, a banner slot, or why it failed.</param>
-public sealed record ChannelResult(bool Delivered, string? Detail)
+/// <param name="RetryAt">Not delivered for a passing reason (the receiver is down, a circuit is open): the action waits,
+/// pending, and falls due again then. Null with Delivered false: failed for good.</param>
+public sealed record ChannelResult(bool Delivered, string? Detail, DateTimeOffset? RetryAt = null)
 {
     public static ChannelResult Ok(string? detail = null) => new(true, detail);
 
     public static ChannelResult Failed(string reason) => new(false, reason);
+
+    public static ChannelResult Later(string reason, DateTimeOffset retryAt) => new(false, reason, retryAt);
 }
 
 /// <summary>

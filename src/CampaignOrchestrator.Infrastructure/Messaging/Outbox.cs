@@ -17,7 +17,11 @@ internal static class Outbox
     internal static readonly string[] Columns = ["routing_key", "message_id", "body", "created_at"];
 
     /// <summary>An event about <paramref name="action"/>: the contract's common fields, then the kind's own.</summary>
-    public static object?[] Row(string routingKey, DueAction action, DateTimeOffset at, JsonObject fields)
+    public static object?[] Row(string routingKey, DueAction action, DateTimeOffset at, JsonObject fields) =>
+        [routingKey, routingKey + ":" + action.ActionId, Body(action, at, fields).ToJsonString(), at];
+
+    /// <summary>The contract's common fields of an action (as events and webhooks carry them), then <paramref name="fields"/>.</summary>
+    public static JsonObject Body(DueAction action, DateTimeOffset at, JsonObject fields)
     {
         var body = new JsonObject
         {
@@ -33,7 +37,7 @@ internal static class Outbox
         };
         foreach (var (key, value) in fields)
             body[key] = value?.DeepClone();
-        return [routingKey, routingKey + ":" + action.ActionId, body.ToJsonString(), at];
+        return body;
     }
 
     public static Task AppendAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<object?[]> rows, CancellationToken ct) =>

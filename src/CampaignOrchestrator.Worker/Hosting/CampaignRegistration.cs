@@ -42,12 +42,14 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<CampaignQueries>();
 
         // Channels, the first that handles a kind delivers it: banners become placements the webshop reads, offers
-        // coupon codes. Until the other channels exist (issue 4), their kinds are taken and logged only; nothing is sent
+        // coupon codes, webhooks signed POSTs. Until the other channels exist (issue 4), their kinds are taken and logged only; nothing is sent
         // or kept in memory (the outcome log has it).
         builder.BindValidated(PlacementOptions.SectionName, new PlacementOptionsValidator());
         builder.Services.AddSingleton<PlacementQueries>();
         builder.Services.AddSingleton<IActionChannel, BannerChannel>();
         builder.Services.AddSingleton<IActionChannel, OfferChannel>();
+        builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.SectionName));
+        builder.Services.AddSingleton<IActionChannel, WebhookChannel>();
         builder.Services.AddSingleton(new RecordingChannel(keep: 0));
         builder.Services.AddSingleton<IActionChannel>(sp => sp.GetRequiredService<RecordingChannel>());
 

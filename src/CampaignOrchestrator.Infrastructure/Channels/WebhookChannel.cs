@@ -1,0 +1,126 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace CampaignOrchestrator.Infrastructure.Channels;
+
+/// <summary>The <c>Webhooks</c> section: signing secrets by the name the rules use, and the per-attempt timeout.</summary>
+public sealed class WebhookOptions
+{
+    public const string SectionName = "Webhooks";
+
+    /// <summary>Secret by name (<c>Webhooks:Secrets:crm</c>); set them from the environment (<c>Webhooks__Secrets__crm</c>).</summary>
+    public Dictionary<string, string> Secrets { get; set; } = new(StringComparer.Ordinal);
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>
+/// Webhooks: POSTs the action as JSON (the contract's common fields, <c>settings</c> without the secret's name) to the
+/// step's url, signed: <c>X-Campaign-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256 of "t.body" under the named
+/// secret&gt;</c>, with <c>Idempotency-Key: &lt;actionId&gt;</c> (the same on every attempt: a receiver drops what it saw).
+/// One Polly pipeline for all webhooks: a timeout per attempt, 3 retries with jittered exponential backoff for transient
+/// answers (connection refused, timeout, 408, 429, 5xx), and a circuit breaker that opens when half the calls fail, so an
+/// outage pauses sending. A transient failure that outlasts the retries, or an open circuit, leaves the action pending
+/// to fall due again later (nothing lost); any other 4xx fails it for good. Delivered: <c>webhook.sent</c> is published.
+/// </summary>
+internal sealed class WebhookChannel : IStoredActionChannel
+{
+    public const string SignatureHeader = "X-Campaign-Signature";
+    static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan WaitAfterRetries = TimeSpan.FromMinutes(1);
+
+    readonly WebhookOptions _options;
+    readonly TimeProvider _time;
+    readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+    readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+
+    public WebhookChannel(IOptions<WebhookOptions> options, TimeProvider time)
+    {
+        _options = options.Value;
+        _time = time;
+        var transient = new PredicateBuilder<HttpResponseMessage>()
+            .Handle<HttpRequestException>()
+            .Handle<TimeoutRejectedException>()
+            .HandleResult(r => IsTransient(r.StatusCode));
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient, MaxRetryAttempts = 3, BackoffType = DelayBackoffType.Exponential, UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(200),
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = BreakDuration,
+            })
+            .AddTimeout(_options.Timeout)
+            .Build();
+    }
+
+    static bool IsTransient(HttpStatusCode status) => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+
+    public bool Handles(string kind) => kind == "webhook";
+
+    public async Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken)
+    {
+        var url = (string?)action.Settings["url"];
+        var secretName = (string?)action.Settings["secret"];
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            return ChannelResult.Failed($"webhook url '{url}' is not an http(s) address");
+        if (secretName is null || !_options.Secrets.TryGetValue(secretName, out var secret) || string.IsNullOrEmpty(secret))
+            return ChannelResult.Failed($"webhook secret '{secretName}' is not configured (Webhooks:Secrets:{secretName})");
+
+        var settings = (JsonObject)action.Settings.DeepClone();
+        settings.Remove("secret");
+        var body = Outbox.Body(action, _time.GetUtcNow(), new JsonObject { ["kind"] = "webhook", ["settings"] = settings }).ToJsonString();
+        try
+        {
+            using var response = await _pipeline.ExecuteAsync(async ct =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.Add(SignatureHeader, Sign(secret, _time.GetUtcNow().ToUnixTimeSeconds(), body));
+                request.Headers.Add("Idempotency-Key", action.ActionId);
+                return await _http.SendAsync(request, ct);
+            }, cancellationToken);
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+                return ChannelResult.Ok($"HTTP {status}");
+            return IsTransient(response.StatusCode)
+                ? ChannelResult.Later($"webhook answered HTTP {status} after retries", _time.GetUtcNow() + WaitAfterRetries)
+                : ChannelResult.Failed($"webhook answered HTTP {status}");
+        }
+        catch (BrokenCircuitException)
+        {
+            return ChannelResult.Later("webhook receivers failing: circuit open", _time.GetUtcNow() + BreakDuration);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException)
+        {
+            return ChannelResult.Later($"webhook unreachable after retries: {ex.Message}", _time.GetUtcNow() + WaitAfterRetries);
+        }
+    }
+
+    /// <summary>The signature header's value: <c>t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256 of "t.body"&gt;</c>.</summary>
+    public static string Sign(string secret, long unixSeconds, string body)
+    {
+        var t = unixSeconds.ToString(CultureInfo.InvariantCulture);
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(t + "." + body));
+        return $"t={t},v1={Convert.ToHexStringLower(mac)}";
+    }
+
+    public Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
+        CancellationToken cancellationToken) =>
+        Outbox.AppendAsync(connection, tx, dialect, delivered.Select(d => Outbox.Row("webhook.sent", d.Action, d.At, new JsonObject
+        {
+            ["url"] = (string?)d.Action.Settings["url"],
+        })).ToList(), cancellationToken);
+}
