@@ -38,26 +38,7 @@ internal static class FiringBench
 
             var port = 5191;
             var queue = "bench-firing-" + Guid.NewGuid().ToString("N")[..8];
-            var psi = new ProcessStartInfo("dotnet", [workerDll])
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-                Environment =
-                {
-                    ["Bus__QueueName"] = queue,
-                    ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
-                    ["Bus__RabbitMq__VirtualHost"] = vhost,
-                    ["Storage__Provider"] = provider,
-                    ["Storage__ConnectionString"] = connectionString,
-                    ["Http__Urls"] = $"http://127.0.0.1:{port}",
-                    ["Logging__LogLevel__Default"] = "Warning",
-                },
-            };
-            WorkerRuntime.Apply(psi.Environment);
-            using var worker = Process.Start(psi)!;
-            worker.OutputDataReceived += (_, e) => { if (e.Data is not null && (e.Data.Contains("fail") || e.Data.Contains("crit") || e.Data.Contains("warn"))) Console.Error.WriteLine("  worker: " + e.Data); };
-            worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
-            worker.BeginOutputReadLine();
-            worker.BeginErrorReadLine();
+            using var worker = WorkerRuntime.Start(workerDll, queue, rabbitPort, vhost, provider, connectionString, port);
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             var peakRss = 0L;
             while (true)

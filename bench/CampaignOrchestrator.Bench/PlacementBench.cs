@@ -43,28 +43,7 @@ internal static class PlacementBench
 
             var port = 5192;
             var queue = "bench-placements-" + Guid.NewGuid().ToString("N")[..8];
-            var psi = new ProcessStartInfo("dotnet", [workerDll])
-            {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-                Environment =
-                {
-                    ["Bus__QueueName"] = queue,
-                    ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
-                    ["Bus__RabbitMq__VirtualHost"] = vhost,
-                    ["Storage__Provider"] = provider,
-                    ["Storage__ConnectionString"] = connectionString,
-                    ["Http__Urls"] = $"http://127.0.0.1:{port}",
-                    ["Logging__LogLevel__Default"] = "Warning",
-                    ["Placements__ApiKey"] = Key,
-                    ["Placements__Defaults__home-hero"] = "house-default",
-                },
-            };
-            WorkerRuntime.Apply(psi.Environment);
-            using var worker = Process.Start(psi)!;
-            worker.OutputDataReceived += (_, e) => { if (e.Data is not null && (e.Data.Contains("fail") || e.Data.Contains("crit"))) Console.Error.WriteLine("  worker: " + e.Data); };
-            worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
-            worker.BeginOutputReadLine();
-            worker.BeginErrorReadLine();
+            using var worker = WorkerRuntime.Start(workerDll, queue, rabbitPort, vhost, provider, connectionString, port, new Dictionary<string, string> { ["Placements__ApiKey"] = Key, ["Placements__Defaults__home-hero"] = "house-default" });
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
             {
                 BaseAddress = new Uri($"http://127.0.0.1:{port}"),

@@ -3,6 +3,36 @@ namespace CampaignOrchestrator.Bench;
 /// <summary>The environment infra/run.sh gives the worker's process, so the bench measures the worker as it runs.</summary>
 public static class WorkerRuntime
 {
+    /// <summary>The worker process as the benches start it: its own queue, the given store, its HTTP port, warnings only,
+    /// the runtime settings of <see cref="Apply"/>; its warnings and errors echoed.</summary>
+    public static System.Diagnostics.Process Start(string workerDll, string queue, int rabbitPort, string vhost, string provider, string connectionString,
+        int httpPort, IDictionary<string, string>? extra = null)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [workerDll])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            Environment =
+            {
+                ["Bus__QueueName"] = queue,
+                ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
+                ["Bus__RabbitMq__VirtualHost"] = vhost,
+                ["Storage__Provider"] = provider,
+                ["Storage__ConnectionString"] = connectionString,
+                ["Http__Urls"] = $"http://127.0.0.1:{httpPort}",
+                ["Logging__LogLevel__Default"] = "Warning",
+            },
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+            psi.Environment[key] = value;
+        Apply(psi.Environment);
+        var worker = System.Diagnostics.Process.Start(psi)!;
+        worker.OutputDataReceived += (_, e) => { if (e.Data is not null && (e.Data.Contains("fail") || e.Data.Contains("crit") || e.Data.Contains("warn"))) Console.Error.WriteLine("  worker: " + e.Data); };
+        worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
+        worker.BeginOutputReadLine();
+        worker.BeginErrorReadLine();
+        return worker;
+    }
+
     public static void Apply(IDictionary<string, string?> environment)
     {
         // Every method JIT-optimized, no precompiled framework code (decision 0004).
