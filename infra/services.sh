@@ -110,7 +110,7 @@ stop_postgres() {
 start_smtp() {
   if port_open "$SMTP_PORT"; then say "SMTP sink already listening on 127.0.0.1:$SMTP_PORT"; return 0; fi
   /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null || need_pkg __aiosmtpd_missing__ python3-aiosmtpd
-  mkdir -p "$data/mail"
+  mkdir -p "$data/mail/tmp" "$data/mail/new" "$data/mail/cur"  # a Maildir: the sink refuses mail (500) without them
   say "starting SMTP sink on 127.0.0.1:$SMTP_PORT (Maildir $data/mail)"
   setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$data/mail" \
     > "$data/smtp.log" 2>&1 < /dev/null &

@@ -77,7 +77,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
         _placements = new PlacementQueries(_database, _time, Options.Create(new PlacementOptions { Defaults = { ["home-hero"] = "house-default" } }));
-        IActionChannel[] channels = stored ? [new BannerChannel(), new OfferChannel(_database), _channel] : [_channel];
+        IActionChannel[] channels = stored ? [new BannerChannel(), new OfferChannel(_database, _time), _channel] : [_channel];
         _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }

@@ -17,9 +17,9 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// The code is readable (no 0/O, 1/I/L) and neither guessable nor repeated: eight characters of an HMAC-SHA256 of the
 /// actionId under this installation's own secret (made at first use, kept in the database), then the action's row
 /// number. The same action always gets the same code, so an email that carries it and is sent twice carries the same one.
-/// An offer with a template is also an email: the code is issued here; the email that carries it comes with the email channel.
+/// An offer with a template is also an email, sent through the email channel with the code (<c>{{ offer.code }}</c>).
 /// </summary>
-internal sealed class OfferChannel(Database database) : IStoredActionChannel
+internal sealed class OfferChannel(Database database, TimeProvider time, Email.EmailChannel? email = null) : IStoredActionChannel
 {
     internal const string Alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     internal static readonly string[] Columns = ["code", "profile_id", "campaign_id", "action_id", "discount_percent", "amount", "issued_at", "expires_at"];
@@ -29,9 +29,22 @@ internal sealed class OfferChannel(Database database) : IStoredActionChannel
 
     public async Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken)
     {
-        if (Terms(action) is { Error: { } error })
+        var terms = Terms(action);
+        if (terms.Error is { } error)
             return ChannelResult.Failed(error);
-        return ChannelResult.Ok("code " + Code(await SecretAsync(cancellationToken), action));
+        var code = Code(await SecretAsync(cancellationToken), action);
+        if (action.Settings["template"] is null)
+            return ChannelResult.Ok("code " + code);
+        // An offer with a template is an email carrying the code (the same code if it is sent again).
+        if (email is null)
+            return ChannelResult.Failed("offer with a template, and no email channel to send it");
+        var offer = new Dictionary<string, object?>
+        {
+            ["code"] = code, ["discountPercent"] = terms.Percent, ["amount"] = terms.Amount,
+            ["expiresAt"] = terms.ValidFor is { } v ? time.GetUtcNow() + v : null,
+        };
+        var sent = await email.SendAsync(action, new Dictionary<string, object?> { ["offer"] = offer }, cancellationToken);
+        return sent.Delivered ? ChannelResult.Ok($"code {code}; {sent.Detail}") : sent;
     }
 
     public async Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,

@@ -2,6 +2,7 @@ using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Channels.Email;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -41,11 +42,22 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<ActionMetrics>();
         builder.Services.AddSingleton<CampaignQueries>();
 
-        // Channels, the first that handles a kind delivers it: banners become placements the webshop reads, offers
-        // coupon codes, webhooks signed POSTs. Until the other channels exist (issue 4), their kinds are taken and logged only; nothing is sent
+        // Channels, the first that handles a kind delivers it: emails go out over SMTP, banners become placements the
+        // webshop reads, offers coupon codes, webhooks signed POSTs. Until the other channels exist (issue 4), their kinds are taken and logged only; nothing is sent
         // or kept in memory (the outcome log has it).
         builder.BindValidated(PlacementOptions.SectionName, new PlacementOptionsValidator());
         builder.Services.AddSingleton<PlacementQueries>();
+        var email = builder.BindValidated(EmailOptions.SectionName, new EmailOptionsValidator());
+        try
+        {
+            builder.Services.AddSingleton(EmailTemplates.Load(email.ResolveTemplates()!, email.DefaultLocale));
+        }
+        catch (EmailTemplatesRejectedException ex)
+        {
+            throw new OptionsValidationException(EmailOptions.SectionName, typeof(EmailOptions), ex.Errors.Select(e => $"Email:Templates: {e}"));
+        }
+        builder.Services.AddSingleton<EmailChannel>();
+        builder.Services.AddSingleton<IActionChannel>(sp => sp.GetRequiredService<EmailChannel>());
         builder.Services.AddSingleton<IActionChannel, BannerChannel>();
         builder.Services.AddSingleton<IActionChannel, OfferChannel>();
         builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.SectionName));

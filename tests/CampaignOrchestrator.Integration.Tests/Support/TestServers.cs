@@ -16,6 +16,24 @@ internal static class TestServers
 
     public static void RequireRabbitMq() => Require(RabbitHost, RabbitPort, "RabbitMQ");
 
+    public static int SmtpPort => int.Parse(Environment.GetEnvironmentVariable("TEST_SMTP_PORT") ?? "2525");
+
+    /// <summary>Where the SMTP sink (aiosmtpd's Mailbox handler) writes what it receives: a Maildir.</summary>
+    public static string Maildir => Environment.GetEnvironmentVariable("TEST_SMTP_MAILDIR") ?? Path.Combine(RepositoryRoot, ".data", "infra", "mail");
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "CampaignOrchestrator.sln")))
+                    return dir.FullName;
+            throw new InvalidOperationException("not inside the repository");
+        }
+    }
+
+    public static void RequireSmtp() => Require("127.0.0.1", SmtpPort, "The SMTP sink");
+
     public static void RequirePostgres()
     {
         var b = new NpgsqlConnectionStringBuilder(PostgresAdmin);

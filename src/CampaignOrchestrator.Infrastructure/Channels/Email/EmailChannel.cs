@@ -1,0 +1,183 @@
+using System.Data.Common;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using MailKit;
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace CampaignOrchestrator.Infrastructure.Channels.Email;
+
+/// <summary>
+/// Email over SMTP (MailKit): renders the step's template in the customer's locale with the customer, the trigger event
+/// (its properties: the cart and its items) and the action, and sends it through a pool of connections. The Message-ID
+/// is the actionId's (<c>&lt;actionId@from-domain&gt;</c>): the one window for a duplicate, a crash between the server's
+/// accept and our commit, sends the same Message-ID again. One Polly pipeline: a timeout per attempt, 3 retries with
+/// jittered backoff for passing trouble (refused or dropped connection, timeout, a 4xx reply), a circuit breaker that
+/// opens when half the sends fail, so an SMTP outage pauses sending: then, or when the retries did not help, the action
+/// waits pending and falls due again later (nothing lost). A 5xx reply fails it for good. Delivered: <c>email.sent</c>.
+/// </summary>
+internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
+{
+    static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(30);
+    static readonly TimeSpan WaitAfterRetries = TimeSpan.FromMinutes(1);
+
+    readonly Database _database;
+    readonly EmailTemplates _templates;
+    readonly TimeProvider _time;
+    readonly MailboxAddress _from;
+    readonly SmtpPool _pool;
+    readonly ResiliencePipeline _pipeline;
+
+    public EmailChannel(Database database, EmailTemplates templates, IOptions<EmailOptions> options, TimeProvider time)
+    {
+        _database = database;
+        _templates = templates;
+        _time = time;
+        _from = MailboxAddress.Parse(options.Value.From);
+        _pool = new SmtpPool(options.Value.Smtp);
+        var transient = new PredicateBuilder()
+            .Handle<SmtpCommandException>(e => (int)e.StatusCode is >= 400 and < 500)
+            .Handle<SmtpProtocolException>().Handle<IOException>().Handle<SocketException>()
+            .Handle<ServiceNotConnectedException>().Handle<TimeoutRejectedException>();
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = transient, MaxRetryAttempts = 3, BackoffType = DelayBackoffType.Exponential, UseJitter = true, Delay = TimeSpan.FromMilliseconds(200),
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = BreakDuration,
+            })
+            .AddTimeout(options.Value.Smtp.Timeout)
+            .Build();
+    }
+
+    public bool Handles(string kind) => kind == "email";
+
+    public Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken) => SendAsync(action, null, cancellationToken);
+
+    /// <summary>Renders and sends the step's template; <paramref name="extra"/> adds to what the template sees (an offer's code).</summary>
+    public async Task<ChannelResult> SendAsync(DueAction action, IReadOnlyDictionary<string, object?>? extra, CancellationToken cancellationToken)
+    {
+        var template = (string?)action.Settings["template"];
+        if (string.IsNullOrEmpty(template))
+            return ChannelResult.Failed("email without template");
+        var (traits, trigger) = await ReadAsync(action, cancellationToken);
+        var to = traits?["email"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? (string?)v : null;
+        if (to is null || !MailboxAddress.TryParse(to, out var recipient))
+            return ChannelResult.Failed("no valid email address in the customer's traits");
+
+        var model = Model(action, traits, trigger);
+        foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
+            model[key] = value;
+        var rendered = await _templates.RenderAsync(template, traits?["locale"]?.ToString(), model);
+        if (rendered is null)
+            return ChannelResult.Failed($"no email template '{template}'");
+        var message = new MimeMessage { Subject = rendered.Subject, MessageId = MessageId(action) };
+        message.From.Add(_from);
+        message.To.Add(recipient);
+        message.Headers.Add("X-Campaign-Id", action.CampaignId);
+        message.Headers.Add("X-Campaign-Action-Id", action.ActionId);
+        message.Body = new BodyBuilder { HtmlBody = rendered.Html, TextBody = rendered.Text }.ToMessageBody();
+        try
+        {
+            await _pipeline.ExecuteAsync(async ct => await _pool.SendAsync(message, ct), cancellationToken);
+            return ChannelResult.Ok($"sent {template}/{rendered.Locale} as <{message.MessageId}>");
+        }
+        catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
+        {
+            return ChannelResult.Failed($"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
+        }
+        catch (BrokenCircuitException)
+        {
+            return ChannelResult.Later("SMTP failing: circuit open", _time.GetUtcNow() + BreakDuration);
+        }
+        catch (Exception ex) when (ex is SmtpCommandException or SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException
+            or TimeoutRejectedException)
+        {
+            return ChannelResult.Later($"SMTP unavailable after retries: {ex.GetType().Name}: {ex.Message}", _time.GetUtcNow() + WaitAfterRetries);
+        }
+    }
+
+    string MessageId(DueAction action) => $"{action.ActionId}@{_from.Domain}";
+
+    /// <summary>What a template sees: <c>customer</c> (id, firstName, lastName, email, traits), <c>event</c> (type, occurredAt,
+    /// properties, context), <c>cart</c> (the event's properties), <c>action</c> (id, campaignId, step, settings).</summary>
+    static Dictionary<string, object?> Model(DueAction action, JsonObject? traits, (string Type, DateTimeOffset OccurredAt, JsonObject? Properties, JsonObject? Context)? trigger)
+    {
+        var traitValues = Plain(traits) as Dictionary<string, object?> ?? [];
+        var properties = Plain(trigger?.Properties);
+        return new Dictionary<string, object?>
+        {
+            ["customer"] = new Dictionary<string, object?>
+            {
+                ["id"] = action.CustomerId ?? action.AnonymousId, ["firstName"] = traitValues.GetValueOrDefault("firstName"),
+                ["lastName"] = traitValues.GetValueOrDefault("lastName"), ["email"] = traitValues.GetValueOrDefault("email"), ["traits"] = traitValues,
+            },
+            ["event"] = trigger is { } t
+                ? new Dictionary<string, object?> { ["type"] = t.Type, ["occurredAt"] = t.OccurredAt, ["properties"] = properties, ["context"] = Plain(t.Context) }
+                : null,
+            ["cart"] = properties,
+            ["action"] = new Dictionary<string, object?>
+            {
+                ["id"] = action.ActionId, ["campaignId"] = action.CampaignId, ["step"] = action.Step, ["settings"] = Plain(action.Settings),
+            },
+        };
+    }
+
+    /// <summary>JSON as dictionaries, lists and values (what Liquid reads).</summary>
+    static object? Plain(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonObject o => o.ToDictionary(p => p.Key, p => Plain(p.Value), StringComparer.Ordinal),
+        JsonArray a => a.Select(Plain).ToList(),
+        JsonValue v => v.GetValueKind() switch
+        {
+            JsonValueKind.String => v.GetValue<string>(),
+            JsonValueKind.Number => v.GetValue<decimal>(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => null,
+        },
+        _ => null,
+    };
+
+    async Task<(JsonObject? Traits, (string, DateTimeOffset, JsonObject?, JsonObject?)? Trigger)> ReadAsync(DueAction action, CancellationToken ct)
+    {
+        await using var connection = await _database.OpenAsync(ct);
+        var traits = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT traits FROM profiles WHERE profile_id = @ProfileId", new { action.ProfileId }, cancellationToken: ct));
+        var row = await connection.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(
+            "SELECT type, occurred_at, properties, context FROM events WHERE event_id = @TriggerId", new { action.TriggerId }, cancellationToken: ct));
+        return (traits is null ? null : JsonNode.Parse(traits) as JsonObject,
+            row is null ? null : (row.Type, row.OccurredAt, Parse(row.Properties), Parse(row.Context)));
+        static JsonObject? Parse(string? json) => json is null ? null : JsonNode.Parse(json) as JsonObject;
+    }
+
+    public Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
+        CancellationToken cancellationToken) =>
+        Outbox.AppendAsync(connection, tx, dialect, delivered.Select(d => Outbox.Row("email.sent", d.Action, d.At, new JsonObject
+        {
+            ["template"] = (string?)d.Action.Settings["template"],
+            ["messageId"] = MessageId(d.Action),
+        })).ToList(), cancellationToken);
+
+    public ValueTask DisposeAsync() => _pool.DisposeAsync();
+
+    sealed class EventRow
+    {
+        public string Type { get; set; } = "";
+        public DateTimeOffset OccurredAt { get; set; }
+        public string? Properties { get; set; }
+        public string? Context { get; set; }
+    }
+}

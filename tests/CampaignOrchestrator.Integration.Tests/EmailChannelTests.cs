@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Channels.Email;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Integration.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// Email through a real SMTP server on loopback (aiosmtpd writing a Maildir): what arrives is read back and checked as a
+/// customer's mail program would show it: sender, recipient, subject, both parts, escaping, locale, Message-ID.
+/// </summary>
+public sealed class EmailChannelTests : IAsyncLifetime
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("co-email-").FullName;
+    Database _database = null!;
+    JourneyStore _store = null!;
+    readonly EmailTemplates _templates = EmailTemplates.Load(Path.Combine(TestServers.RepositoryRoot, "templates"), "en");
+
+    public async Task InitializeAsync()
+    {
+        _database = new Database(StorageProvider.Sqlite, $"Data Source={Path.Combine(_folder, "email.db")}");
+        await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+        var rules = new ActiveRules(new CompiledRules(RulesParser.Parse("campaigns: []", "none.yaml"), "v1"), DateTimeOffset.UtcNow);
+        _store = new JourneyStore(_database, rules, TimeProvider.System, NullLogger<JourneyStore>.Instance);
+    }
+
+    public Task DisposeAsync()
+    {
+        _database.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    EmailChannel Channel(int? port = null) => new(_database, _templates, Options.Create(new EmailOptions
+    {
+        From = "Shop <news@shop.example>",
+        Smtp = { Host = "127.0.0.1", Port = port ?? TestServers.SmtpPort, PoolSize = 2, Timeout = TimeSpan.FromSeconds(5) },
+    }), TimeProvider.System);
+
+    /// <summary>A customer with traits and an abandoned cart on the timeline; the step that mails them.</summary>
+    async Task<DueAction> CustomerWithCartAsync(string locale, string template = "cart-reminder", JsonObject? settings = null)
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var traits = new JsonObject { ["email"] = $"anna.{id}@example.com", ["firstName"] = "<Anna & Co>", ["locale"] = locale };
+        var cart = new JsonObject
+        {
+            ["cartId"] = "cart-" + id, ["cartValue"] = 59.90m,
+            ["items"] = new JsonArray(new JsonObject { ["sku"] = "sku-1", ["name"] = "Rain jacket <XL>", ["quantity"] = 1 },
+                new JsonObject { ["sku"] = "sku-2", ["name"] = "Wool socks", ["quantity"] = 2 }),
+        };
+        var eventId = "cart-evt-" + id;
+        await _store.ApplyAsync([new AcceptedEvent(eventId, "cart_abandoned", DateTimeOffset.UtcNow.AddHours(-1), "anna-" + id, null, traits, cart, null)], default);
+        settings ??= new JsonObject { ["template"] = template };
+        return new DueAction("act-" + id, "cart-recovery", 1, "c:anna-" + id, "anna-" + id, "email", settings, 0, eventId, "cart-" + id, false,
+            DateTimeOffset.UtcNow, "v1", "purchase", 42);
+    }
+
+    /// <summary>The message with this Message-ID from the sink's Maildir, waiting up to 10 s for it.</summary>
+    static async Task<MimeMessage> ArrivedAsync(string messageId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var file in Directory.Exists(Path.Combine(TestServers.Maildir, "new")) ? Directory.GetFiles(Path.Combine(TestServers.Maildir, "new")) : [])
+            {
+                if (!File.ReadAllText(file).Contains(messageId, StringComparison.Ordinal))
+                    continue;
+                return await MimeMessage.LoadAsync(file);
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail($"no mail with Message-ID {messageId} arrived in {TestServers.Maildir} within 10 s");
+        return null!;
+    }
+
+    [Fact]
+    public async Task A_cart_reminder_arrives_in_the_customers_language_with_both_parts_escaped_and_its_action_as_Message_ID()
+    {
+        TestServers.RequireSmtp();
+        var action = await CustomerWithCartAsync("nl-NL");
+        var result = await Channel().DeliverAsync(action, default);
+        Assert.True(result.Delivered, result.Detail);
+        Assert.Contains("cart-reminder/nl", result.Detail);
+
+        var mail = await ArrivedAsync(action.ActionId + "@shop.example");
+        Assert.Equal(action.ActionId + "@shop.example", mail.MessageId);
+        Assert.Equal("news@shop.example", mail.From.Mailboxes.Single().Address);
+        Assert.Equal($"{action.CustomerId!.Replace("anna-", "anna.")}@example.com", mail.To.Mailboxes.Single().Address);
+        Assert.Equal("<Anna & Co>, je winkelmand wacht op je", mail.Subject);
+        Assert.Equal(action.ActionId, mail.Headers["X-Campaign-Action-Id"]);
+        Assert.Contains("&lt;Anna &amp; Co&gt;", mail.HtmlBody);                           // escaped in HTML
+        Assert.DoesNotContain("<Anna", mail.HtmlBody);
+        Assert.Contains("Rain jacket &lt;XL&gt;", mail.HtmlBody);
+        Assert.Contains("Hoi <Anna & Co>,", mail.TextBody);                               // as written in plain text
+        Assert.Contains("2 x Wool socks", mail.TextBody);
+        Assert.Contains("Totaal: 59.90", mail.TextBody);
+    }
+
+    [Fact]
+    public async Task A_locale_without_its_own_variant_falls_back_to_the_default()
+    {
+        TestServers.RequireSmtp();
+        var action = await CustomerWithCartAsync("fr-FR");
+        var result = await Channel().DeliverAsync(action, default);
+        Assert.True(result.Delivered, result.Detail);
+        Assert.Equal("<Anna & Co>, your cart is waiting", (await ArrivedAsync(action.ActionId + "@shop.example")).Subject);
+    }
+
+    [Fact]
+    public async Task An_offer_with_a_template_mails_its_code_and_the_same_action_gets_the_same_code()
+    {
+        TestServers.RequireSmtp();
+        var action = await CustomerWithCartAsync("en", settings: new JsonObject { ["discountPercent"] = "10", ["validFor"] = "72h", ["template"] = "cart-offer" });
+        action = action with { Kind = "offer" };
+        var offers = new OfferChannel(_database, TimeProvider.System, Channel());
+        var result = await offers.DeliverAsync(action, default);
+        Assert.True(result.Delivered, result.Detail);
+        var code = result.Detail!.Split(' ')[1].TrimEnd(';');
+        var mail = await ArrivedAsync(action.ActionId + "@shop.example");
+        Assert.Equal("10% off what is in your cart", mail.Subject);
+        Assert.Contains($"Use code {code} for 10% off", mail.TextBody);
+        Assert.Contains($"<strong>{code}</strong>", mail.HtmlBody);
+        Assert.StartsWith("code " + code, (await offers.DeliverAsync(action, default)).Detail);   // fired again: the same code
+    }
+
+    [Fact]
+    public async Task Mail_for_a_server_that_cannot_be_reached_waits_instead_of_failing()
+    {
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var action = await CustomerWithCartAsync("en");
+        var before = DateTimeOffset.UtcNow;
+        var result = await Channel(port).DeliverAsync(action, default);
+        Assert.False(result.Delivered);
+        Assert.True(result.RetryAt > before, result.Detail);
+        Assert.Contains("SMTP unavailable", result.Detail);
+    }
+
+    [Fact]
+    public void A_template_that_does_not_parse_is_refused_at_load_with_its_file_and_line()
+    {
+        var folder = Directory.CreateTempSubdirectory("co-templates-").FullName;
+        try
+        {
+            var en = Directory.CreateDirectory(Path.Combine(folder, "broken", "en")).FullName;
+            File.WriteAllText(Path.Combine(en, "subject.liquid"), "Hi");
+            File.WriteAllText(Path.Combine(en, "text.liquid"), "Hi");
+            File.WriteAllText(Path.Combine(en, "html.liquid"), "<p>Hi</p>\n<p>{% if customer.firstName %}{{ customer.firstName }}</p>\n");
+            Directory.CreateDirectory(Path.Combine(folder, "nl-only", "nl"));
+            var ex = Assert.Throws<EmailTemplatesRejectedException>(() => EmailTemplates.Load(folder, "en"));
+            var error = Assert.Single(ex.Errors, e => e.Contains("broken") && e.Contains("html.liquid"));
+            Assert.Contains(Path.Combine(en, "html.liquid"), error);
+            Assert.Matches(@"\(2:\d+\)|line 2|2:\d+", error);
+            Assert.Contains(ex.Errors, e => e.Contains("nl-only") && e.Contains("no en variant"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
