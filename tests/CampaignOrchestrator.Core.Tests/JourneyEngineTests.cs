@@ -31,6 +31,16 @@ public sealed class JourneyEngineTests
     }
 
     [Fact]
+    public void Unsubscribing_withdraws_email_consent_until_a_later_consent_gives_it_back()
+    {
+        var yes = new JsonObject { ["emailConsent"] = true };
+        Assert.Equal(false, (bool?)Play(E("consent_changed", 0, yes), E("unsubscribed", 5)).Traits["emailConsent"]);
+        Assert.Equal(true, (bool?)Play(E("consent_changed", 0, yes), E("unsubscribed", 5), E("consent_changed", 9, (JsonObject)yes.DeepClone())).Traits["emailConsent"]);
+        // A consent given before the unsubscribe, arriving after it, does not undo it (newest by occurredAt wins).
+        Assert.Equal(false, (bool?)Play(E("unsubscribed", 5), E("consent_changed", 0, (JsonObject)yes.DeepClone())).Traits["emailConsent"]);
+    }
+
+    [Fact]
     public void A_second_order_moves_the_customer_to_loyalty()
     {
         var p = Play(E("order_placed", 0), E("order_delivered", 10), E("order_placed", 20));

@@ -11,10 +11,16 @@ namespace CampaignOrchestrator.Core.Journeys;
 /// </summary>
 public static class JourneyEngine
 {
+    public const string Unsubscribed = "unsubscribed";
+
     /// <summary>Applies one new (not yet seen) event to a profile.</summary>
     public static void Apply(JourneyProfile profile, AcceptedEvent evt, PhaseModel model)
     {
         MergeTraits(profile, evt.Traits, evt.OccurredAt);
+        // "unsubscribed" (wire contract): the customer opted out of marketing email, as emailConsent false from then on;
+        // a later consent_changed can give it back.
+        if (evt.Type == Unsubscribed)
+            MergeTraits(profile, new JsonObject { ["emailConsent"] = false }, evt.OccurredAt);
 
         var inOrder = profile.EventCount == 0 || evt.OccurredAt >= profile.LastSeen;
         if (evt.Type == PhaseModel.OrderPlaced)

@@ -164,6 +164,13 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 default:
                     var (result, due, channel) = await DeliverAsync(a, customerId, phase, ct);
                     var at = time.GetUtcNow();
+                    if (result.Suppressed)
+                    {
+                        metrics.Suppressed();
+                        finished.Add([a.Seq, ActionStatus.Suppressed, null, at, result.Detail]);
+                        logs.Add(LogRow(a, ActionStatus.Suppressed, at, null, Reason(result.Detail), lateMs));
+                        break;
+                    }
                     if (result.RetryAt is { } retryAt)
                     {
                         // A passing failure (receiver down, circuit open): it waits, pending, and falls due again.

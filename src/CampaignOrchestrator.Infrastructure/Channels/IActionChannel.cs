@@ -27,6 +27,11 @@ public sealed record ChannelResult(bool Delivered, string? Detail, DateTimeOffse
     public static ChannelResult Failed(string reason) => new(false, reason);
 
     public static ChannelResult Later(string reason, DateTimeOffset retryAt) => new(false, reason, retryAt);
+
+    /// <summary>Not sent on purpose (the address is on the suppression list): recorded suppressed, not failed.</summary>
+    public static ChannelResult Suppress(string reason) => new(false, reason) { Suppressed = true };
+
+    public bool Suppressed { get; init; }
 }
 
 /// <summary>

@@ -119,22 +119,5 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
         return (percent, amount, validFor, null);
     }
 
-    async Task<byte[]> SecretAsync(CancellationToken ct)
-    {
-        if (_secret is { } known)
-            return known;
-        await using var connection = await database.OpenAsync(ct);
-        var value = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT value FROM worker_secrets WHERE name = 'offer-codes'", cancellationToken: ct));
-        if (value is null)
-        {
-            using (await database.WriteTurnAsync(ct))
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO worker_secrets (name, value, created_at) VALUES ('offer-codes', @value, @now) ON CONFLICT (name) DO NOTHING",
-                    new { value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), now = DateTimeOffset.UtcNow }, cancellationToken: ct));
-            value = await connection.QuerySingleAsync<string>(new CommandDefinition(
-                "SELECT value FROM worker_secrets WHERE name = 'offer-codes'", cancellationToken: ct));
-        }
-        return _secret = Convert.FromBase64String(value);
-    }
+    async Task<byte[]> SecretAsync(CancellationToken ct) => _secret ??= await WorkerSecrets.GetAsync(database, "offer-codes", ct);
 }

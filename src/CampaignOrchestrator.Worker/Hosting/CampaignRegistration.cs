@@ -57,6 +57,7 @@ internal static class CampaignRegistration
             throw new OptionsValidationException(EmailOptions.SectionName, typeof(EmailOptions), ex.Errors.Select(e => $"Email:Templates: {e}"));
         }
         builder.Services.AddSingleton<EmailChannel>();
+        builder.Services.AddSingleton<UnsubscribeLinks>();
         builder.Services.AddSingleton<IActionChannel>(sp => sp.GetRequiredService<EmailChannel>());
         builder.Services.AddSingleton<IActionChannel, BannerChannel>();
         builder.Services.AddSingleton<IActionChannel, OfferChannel>();

@@ -48,6 +48,7 @@ public static class WorkerApp
 
         var app = builder.Build();
         app.MapOperatorApi();
+        app.MapUnsubscribe();
         return app;
     }
 

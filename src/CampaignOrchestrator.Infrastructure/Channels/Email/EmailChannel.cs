@@ -35,6 +35,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
     readonly TimeProvider _time;
     readonly MailboxAddress _from;
     readonly SmtpPool _pool;
+    readonly UnsubscribeLinks _links;
     readonly ResiliencePipeline _pipeline;
 
     public EmailChannel(Database database, EmailTemplates templates, IOptions<EmailOptions> options, TimeProvider time)
@@ -44,6 +45,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         _time = time;
         _from = MailboxAddress.Parse(options.Value.From);
         _pool = new SmtpPool(options.Value.Smtp);
+        _links = new UnsubscribeLinks(database, options, time);
         var transient = new PredicateBuilder()
             .Handle<SmtpCommandException>(e => (int)e.StatusCode is >= 400 and < 500)
             .Handle<SmtpProtocolException>().Handle<IOException>().Handle<SocketException>()
@@ -76,9 +78,19 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         if (to is null || !MailboxAddress.TryParse(to, out var recipient))
             return ChannelResult.Failed("no valid email address in the customer's traits");
 
+        // The suppression list: a hard-bounced address gets nothing, an unsubscribed one no marketing.
+        switch (await Suppressions.ReasonAsync(_database, recipient.Address, cancellationToken))
+        {
+            case "hard-bounce":
+                return ChannelResult.Suppress("suppressed: the address hard-bounced");
+            case "unsubscribed" when !action.Transactional:
+                return ChannelResult.Suppress("suppressed: the address unsubscribed");
+        }
         var model = Model(action, traits, trigger);
         foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
             model[key] = value;
+        var unsubscribe = action.Transactional ? null : await _links.CreateAsync(action.ProfileId, recipient.Address, action.ActionId, cancellationToken);
+        model["unsubscribeUrl"] = unsubscribe;
         var rendered = await _templates.RenderAsync(template, traits?["locale"]?.ToString(), model);
         if (rendered is null)
             return ChannelResult.Failed($"no email template '{template}'");
@@ -87,6 +99,12 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         message.To.Add(recipient);
         message.Headers.Add("X-Campaign-Id", action.CampaignId);
         message.Headers.Add("X-Campaign-Action-Id", action.ActionId);
+        if (unsubscribe is not null)
+        {
+            // RFC 8058: one click in the mail program unsubscribes (a POST to the link), no web page needed.
+            message.Headers.Add("List-Unsubscribe", $"<{unsubscribe}>");
+            message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        }
         message.Body = new BodyBuilder { HtmlBody = rendered.Html, TextBody = rendered.Text }.ToMessageBody();
         try
         {
@@ -95,6 +113,9 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
         {
+            // The recipient refused for good (a hard bounce): no more mail to that address.
+            if (ex.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
+                await Suppressions.AddAsync(_database, recipient.Address, "hard-bounce", $"{(int)ex.StatusCode} {ex.Message}", cancellationToken);
             return ChannelResult.Failed($"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
         }
         catch (BrokenCircuitException)

@@ -23,6 +23,12 @@ public sealed class EmailOptions
 
     public string DefaultLocale { get; set; } = "en";
 
+    /// <summary>Where customers reach the worker's unsubscribe page: the base of the links in marketing email.</summary>
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>How long an unsubscribe link works.</summary>
+    public TimeSpan UnsubscribeLinkValidity { get; set; } = TimeSpan.FromDays(90);
+
     public SmtpOptions Smtp { get; set; } = new();
 
     public string? ResolveTemplates()
@@ -73,6 +79,10 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             errors.Add("Email:Smtp:Username and Email:Smtp:Password go together (set both, from the environment, or neither)");
         if (o.Smtp.Timeout <= TimeSpan.Zero)
             errors.Add($"Email:Smtp:Timeout must be positive (got {o.Smtp.Timeout})");
+        if (!Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))
+            errors.Add($"Email:PublicBaseUrl must be an http(s) address customers can open (got '{o.PublicBaseUrl}')");
+        if (o.UnsubscribeLinkValidity < TimeSpan.FromDays(1))
+            errors.Add($"Email:UnsubscribeLinkValidity must be at least a day (got {o.UnsubscribeLinkValidity})");
         if (o.ResolveTemplates() is null)
             errors.Add($"Email:Templates: no folder at '{o.Templates}' (looked in {Directory.GetCurrentDirectory()} and {AppContext.BaseDirectory})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
