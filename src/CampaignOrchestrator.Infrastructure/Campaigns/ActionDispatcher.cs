@@ -136,17 +136,17 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 SendsOf(sends, row.ProfileId, row.Channel).Add(row.FinishedAt);
         }
 
-        // Higher priority first, so it takes the cap before campaigns of lower priority.
+        // Judged one by one, higher priority first, so it takes the cap before campaigns of lower priority (a send counts
+        // against the cap from the moment it is judged); then delivered concurrently, as many at once as the channels'
+        // pools take (Scheduling:DeliveryConcurrency), and recorded in the order judged.
         var finished = new List<object?[]>(claimed.Count);
         var logs = new List<object?[]>(claimed.Count * 2);
         var kept = new List<(IStoredActionChannel Channel, DueAction Action, DateTimeOffset At, long Seq)>();
+        var toDeliver = new List<(ClaimedRow Action, string? CustomerId, string? Phase)>();
         foreach (var a in claimed.OrderByDescending(c => c.Priority).ThenBy(c => c.DueAt))
         {
             var lag = now - a.DueAt;
             metrics.Due(lag);
-            var lateMs = (long)lag.TotalMilliseconds;
-            // One log row per firing: when it fell due (due_at), how late it was claimed (late_ms), and what it became.
-            string? Reason(string? what) => lag > _options.LateAfter ? $"late: fired {lag:g} after its due time" + (what is null ? "" : "; " + what) : what;
             var (customerId, phase, traits) = customers.GetValueOrDefault(a.ProfileId, (null, null, NoTraits));
             var decision = SendPolicy.Decide(a.Channel, a.Holdout, a.Transactional, traits, defaults, SendsOf(sends, a.ProfileId, a.Channel), now);
             switch (decision.Verdict)
@@ -154,47 +154,63 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 case DueVerdict.Suppress:
                     metrics.Suppressed();
                     finished.Add([a.Seq, ActionStatus.Suppressed, null, now, decision.Reason]);
-                    logs.Add(LogRow(a, ActionStatus.Suppressed, now, null, Reason(decision.Reason), lateMs));
+                    logs.Add(LogRow(a, ActionStatus.Suppressed, now, null, Reason(a, decision.Reason), LateMs(a)));
                     break;
                 case DueVerdict.Defer:
                     metrics.Deferred();
                     finished.Add([a.Seq, ActionStatus.Pending, decision.Until, null, decision.Reason]);
-                    logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(decision.Reason), lateMs));
+                    logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(a, decision.Reason), LateMs(a)));
                     break;
                 default:
-                    var (result, due, channel) = await DeliverAsync(a, customerId, phase, ct);
-                    var at = time.GetUtcNow();
-                    if (result.Suppressed)
-                    {
-                        metrics.Suppressed();
-                        finished.Add([a.Seq, ActionStatus.Suppressed, null, at, result.Detail]);
-                        logs.Add(LogRow(a, ActionStatus.Suppressed, at, null, Reason(result.Detail), lateMs));
-                        break;
-                    }
-                    if (result.RetryAt is { } retryAt)
-                    {
-                        // A passing failure (receiver down, circuit open): it waits, pending, and falls due again.
-                        metrics.Deferred();
-                        finished.Add([a.Seq, ActionStatus.Pending, retryAt, null, result.Detail]);
-                        logs.Add(LogRow(a, ActionStatus.Deferred, at, retryAt, Reason(result.Detail), lateMs));
-                        break;
-                    }
-                    if (result.Delivered && channel is IStoredActionChannel keeper)
-                        kept.Add((keeper, due!, at, a.Seq));
-                    if (result.Delivered)
-                    {
-                        metrics.Delivered();
-                        if (!a.Transactional)
-                            SendsOf(sends, a.ProfileId, a.Channel).Add(at);
-                    }
-                    else
-                        metrics.Failed();
-                    var status = result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed;
-                    finished.Add([a.Seq, status, null, at, result.Detail]);
-                    logs.Add(LogRow(a, status, at, null, Reason(result.Detail), lateMs));
+                    toDeliver.Add((a, customerId, phase));
+                    if (!a.Transactional)
+                        SendsOf(sends, a.ProfileId, a.Channel).Add(now);
                     break;
             }
         }
+
+        var results = new (ChannelResult Result, DueAction? Action, IActionChannel? Channel, DateTimeOffset At)[toDeliver.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, toDeliver.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.DeliveryConcurrency, CancellationToken = ct }, async (i, token) =>
+            {
+                var (a, customerId, phase) = toDeliver[i];
+                var (result, due, channel) = await DeliverAsync(a, customerId, phase, token);
+                results[i] = (result, due, channel, time.GetUtcNow());
+            });
+        for (var i = 0; i < toDeliver.Count; i++)
+        {
+            var a = toDeliver[i].Action;
+            var (result, due, channel, at) = results[i];
+            if (result.Suppressed)
+            {
+                metrics.Suppressed();
+                finished.Add([a.Seq, ActionStatus.Suppressed, null, at, result.Detail]);
+                logs.Add(LogRow(a, ActionStatus.Suppressed, at, null, Reason(a, result.Detail), LateMs(a)));
+                continue;
+            }
+            if (result.RetryAt is { } retryAt)
+            {
+                // A passing failure (receiver down, circuit open): it waits, pending, and falls due again.
+                metrics.Deferred();
+                finished.Add([a.Seq, ActionStatus.Pending, retryAt, null, result.Detail]);
+                logs.Add(LogRow(a, ActionStatus.Deferred, at, retryAt, Reason(a, result.Detail), LateMs(a)));
+                continue;
+            }
+            if (result.Delivered && channel is IStoredActionChannel keeper)
+                kept.Add((keeper, due!, at, a.Seq));
+            if (result.Delivered)
+                metrics.Delivered();
+            else
+                metrics.Failed();
+            var status = result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed;
+            finished.Add([a.Seq, status, null, at, result.Detail]);
+            logs.Add(LogRow(a, status, at, null, Reason(a, result.Detail), LateMs(a)));
+        }
+
+        // One log row per firing: when it fell due (due_at), how late it was claimed (late_ms), and what it became.
+        long LateMs(ClaimedRow a) => (long)(now - a.DueAt).TotalMilliseconds;
+        string? Reason(ClaimedRow a, string? what) => now - a.DueAt is var lag && lag > _options.LateAfter
+            ? $"late: fired {lag:g} after its due time" + (what is null ? "" : "; " + what) : what;
 
         // Finish what this claim still holds, and record it, in one transaction.
         timing.Fired = System.Diagnostics.Stopwatch.GetTimestamp();

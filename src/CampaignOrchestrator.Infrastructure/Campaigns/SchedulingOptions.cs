@@ -19,6 +19,9 @@ public sealed class SchedulingOptions
     /// <summary>How often the inactivity scan looks for customers who went quiet (a Quartz job).</summary>
     public TimeSpan InactivityScanInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Due actions delivered at once (a poll's emails go out over as many pooled connections, webhooks in parallel).</summary>
+    public int DeliveryConcurrency { get; set; } = 16;
+
     /// <summary>An action fired this long after its due time is recorded as late (a worker was down).</summary>
     public TimeSpan LateAfter { get; set; } = TimeSpan.FromMinutes(1);
 }
@@ -36,6 +39,8 @@ internal sealed class SchedulingOptionsValidator : IValidateOptions<SchedulingOp
             errors.Add($"Scheduling:ClaimLease must be at least 00:00:05 (got {o.ClaimLease})");
         if (o.InactivityScanInterval < TimeSpan.FromSeconds(1))
             errors.Add($"Scheduling:InactivityScanInterval must be at least 00:00:01 (got {o.InactivityScanInterval})");
+        if (o.DeliveryConcurrency is < 1 or > 256)
+            errors.Add($"Scheduling:DeliveryConcurrency must be 1-256 (got {o.DeliveryConcurrency})");
         if (o.LateAfter < TimeSpan.Zero)
             errors.Add($"Scheduling:LateAfter must not be negative (got {o.LateAfter})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
