@@ -53,6 +53,15 @@ if (args.Contains("--placements"))
     return 0;
 }
 
+if (args.Contains("--email"))
+{
+    // Email throughput: --emails N due marketing emails, --pool P SMTP connections (and the plain clients' ceiling with as many).
+    foreach (var provider in new[] { "Sqlite", "Postgres" })
+        if (db == "both" || provider.Equals(db, StringComparison.OrdinalIgnoreCase))
+            await EmailBench.RunAsync(provider, workerDll, postgres, rabbitPort, vhost, Arg("--emails", 5_000), Arg("--pool", 4));
+    return 0;
+}
+
 if (args.Contains("--store-only"))
 {
     // The store alone, in this process: where the time goes without the broker.

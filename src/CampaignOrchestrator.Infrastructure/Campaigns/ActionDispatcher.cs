@@ -118,7 +118,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         // needs them; recent sends only on channels with a cap.
         var defaults = rules.Current.Rules.Defaults;
         var profileIds = claimed.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
-        var needTraits = claimed.Any(c => !c.Transactional && !c.Holdout && SendPolicy.IsMessage(c.Channel));
+        // Traits for consent, time zone and the email channel's address and locale (also of transactional mail).
+        var needTraits = claimed.Any(c => !c.Holdout && SendPolicy.IsMessage(c.Channel));
         var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase, string? Traits)>(new CommandDefinition(
                 $"SELECT profile_id, customer_id, phase, {(needTraits ? "traits" : "NULL")} FROM profiles WHERE {_sql.In("profile_id", "@p")}",
                 new { p = _sql.List(profileIds) }, cancellationToken: ct)))
@@ -142,7 +143,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var finished = new List<object?[]>(claimed.Count);
         var logs = new List<object?[]>(claimed.Count * 2);
         var kept = new List<(IStoredActionChannel Channel, DueAction Action, DateTimeOffset At, long Seq)>();
-        var toDeliver = new List<(ClaimedRow Action, string? CustomerId, string? Phase)>();
+        var toDeliver = new List<(ClaimedRow Action, string? CustomerId, string? Phase, IReadOnlyDictionary<string, JsonNode?> Traits)>();
         foreach (var a in claimed.OrderByDescending(c => c.Priority).ThenBy(c => c.DueAt))
         {
             var lag = now - a.DueAt;
@@ -162,7 +163,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                     logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(a, decision.Reason), LateMs(a)));
                     break;
                 default:
-                    toDeliver.Add((a, customerId, phase));
+                    toDeliver.Add((a, customerId, phase, traits));
                     if (!a.Transactional)
                         SendsOf(sends, a.ProfileId, a.Channel).Add(now);
                     break;
@@ -173,8 +174,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         await Parallel.ForEachAsync(Enumerable.Range(0, toDeliver.Count),
             new ParallelOptions { MaxDegreeOfParallelism = _options.DeliveryConcurrency, CancellationToken = ct }, async (i, token) =>
             {
-                var (a, customerId, phase) = toDeliver[i];
-                var (result, due, channel) = await DeliverAsync(a, customerId, phase, token);
+                var (a, customerId, phase, traits) = toDeliver[i];
+                var (result, due, channel) = await DeliverAsync(a, customerId, phase, traits, token);
                 results[i] = (result, due, channel, time.GetUtcNow());
             });
         for (var i = 0; i < toDeliver.Count; i++)
@@ -274,7 +275,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             await connection.ExecuteAsync(new CommandDefinition("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off", transaction: tx, cancellationToken: ct));
     }
 
-    async Task<(ChannelResult Result, DueAction? Action, IActionChannel? Channel)> DeliverAsync(ClaimedRow a, string? customerId, string? phase, CancellationToken ct)
+    async Task<(ChannelResult Result, DueAction? Action, IActionChannel? Channel)> DeliverAsync(ClaimedRow a, string? customerId, string? phase,
+        IReadOnlyDictionary<string, JsonNode?> traits, CancellationToken ct)
     {
         if (a.Kind == CompiledRules.DeriveKind)
             return (await DeriveAsync(a, customerId, ct), null, null);
@@ -283,7 +285,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             return (ChannelResult.Failed($"no channel delivers '{a.Kind}'"), null, null);
         var settings = JsonNode.Parse(a.Settings) as JsonObject ?? [];
         var action = new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, settings, a.Variant,
-            a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq);
+            a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq) { Traits = traits.Count > 0 ? traits : null };
         try
         {
             var result = await channel.DeliverAsync(action, ct);

@@ -11,6 +11,9 @@ public sealed record DueAction(
     string ActionId, string CampaignId, int Step, string ProfileId, string? CustomerId, string Kind, JsonObject Settings, int Variant,
     string TriggerId, string? InstanceKey, bool Transactional, DateTimeOffset DueAt, string RulesVersion, string? Phase = null, long Seq = 0)
 {
+    /// <summary>The customer's traits when the dispatcher read them (for messages); null: read them yourself.</summary>
+    public IReadOnlyDictionary<string, JsonNode?>? Traits { get; init; }
+
     /// <summary>The device's id when the customer is not known (yet).</summary>
     public string? AnonymousId => CustomerId is null && ProfileId.StartsWith("a:", StringComparison.Ordinal) ? ProfileId[2..] : null;
 }

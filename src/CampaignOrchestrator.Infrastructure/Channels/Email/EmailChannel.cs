@@ -73,7 +73,9 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         var template = (string?)action.Settings["template"];
         if (string.IsNullOrEmpty(template))
             return ChannelResult.Failed("email without template");
-        var (traits, trigger) = await ReadAsync(action, cancellationToken);
+        var (traits, trigger) = await ReadAsync(action, readTraits: action.Traits is null, cancellationToken);
+        if (action.Traits is { } known)
+            traits = new JsonObject(known.Select(t => KeyValuePair.Create(t.Key, t.Value?.DeepClone())));
         var to = traits?["email"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? (string?)v : null;
         if (to is null || !MailboxAddress.TryParse(to, out var recipient))
             return ChannelResult.Failed("no valid email address in the customer's traits");
@@ -172,10 +174,10 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         _ => null,
     };
 
-    async Task<(JsonObject? Traits, (string, DateTimeOffset, JsonObject?, JsonObject?)? Trigger)> ReadAsync(DueAction action, CancellationToken ct)
+    async Task<(JsonObject? Traits, (string, DateTimeOffset, JsonObject?, JsonObject?)? Trigger)> ReadAsync(DueAction action, bool readTraits, CancellationToken ct)
     {
         await using var connection = await _database.OpenAsync(ct);
-        var traits = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+        var traits = !readTraits ? null : await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
             "SELECT traits FROM profiles WHERE profile_id = @ProfileId", new { action.ProfileId }, cancellationToken: ct));
         var row = await connection.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(
             "SELECT type, occurred_at, properties, context FROM events WHERE event_id = @TriggerId", new { action.TriggerId }, cancellationToken: ct));
