@@ -27,8 +27,6 @@ namespace CampaignOrchestrator.Infrastructure.Channels.Email;
 /// </summary>
 internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
 {
-    static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(30);
-    static readonly TimeSpan WaitAfterRetries = TimeSpan.FromMinutes(1);
 
     readonly Database _database;
     readonly EmailTemplates _templates;
@@ -36,6 +34,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
     readonly MailboxAddress _from;
     readonly SmtpPool _pool;
     readonly UnsubscribeLinks _links;
+    readonly SmtpOptions _smtp;
     readonly ResiliencePipeline _pipeline;
 
     public EmailChannel(Database database, EmailTemplates templates, IOptions<EmailOptions> options, TimeProvider time)
@@ -46,6 +45,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         _from = MailboxAddress.Parse(options.Value.From);
         _pool = new SmtpPool(options.Value.Smtp);
         _links = new UnsubscribeLinks(database, options, time);
+        _smtp = options.Value.Smtp;
         var transient = new PredicateBuilder()
             .Handle<SmtpCommandException>(e => (int)e.StatusCode is >= 400 and < 500)
             .Handle<SmtpProtocolException>().Handle<IOException>().Handle<SocketException>()
@@ -57,7 +57,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = BreakDuration,
+                ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = _smtp.PauseOnOutage,
             })
             .AddTimeout(options.Value.Smtp.Timeout)
             .Build();
@@ -122,12 +122,12 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         }
         catch (BrokenCircuitException)
         {
-            return ChannelResult.Later("SMTP failing: circuit open", _time.GetUtcNow() + BreakDuration);
+            return ChannelResult.Later("SMTP failing: circuit open", _time.GetUtcNow() + _smtp.PauseOnOutage);
         }
         catch (Exception ex) when (ex is SmtpCommandException or SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException
             or TimeoutRejectedException)
         {
-            return ChannelResult.Later($"SMTP unavailable after retries: {ex.GetType().Name}: {ex.Message}", _time.GetUtcNow() + WaitAfterRetries);
+            return ChannelResult.Later($"SMTP unavailable after retries: {ex.GetType().Name}: {ex.Message}", _time.GetUtcNow() + _smtp.RetryAfter);
         }
     }
 

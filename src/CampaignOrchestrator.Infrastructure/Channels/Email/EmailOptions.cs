@@ -58,6 +58,12 @@ public sealed class SmtpOptions
     public int PoolSize { get; set; } = 4;
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A mail that failed for a passing reason after its retries waits this long, pending, before it falls due again.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the circuit stays open (no sending at all) once half the recent sends failed.</summary>
+    public TimeSpan PauseOnOutage { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
@@ -77,6 +83,8 @@ internal sealed class EmailOptionsValidator : IValidateOptions<EmailOptions>
             errors.Add($"Email:Smtp:PoolSize must be 1-64 (got {o.Smtp.PoolSize})");
         if (string.IsNullOrEmpty(o.Smtp.Username) != string.IsNullOrEmpty(o.Smtp.Password))
             errors.Add("Email:Smtp:Username and Email:Smtp:Password go together (set both, from the environment, or neither)");
+        if (o.Smtp.RetryAfter < TimeSpan.FromSeconds(1) || o.Smtp.PauseOnOutage < TimeSpan.FromSeconds(1))
+            errors.Add($"Email:Smtp:RetryAfter and Email:Smtp:PauseOnOutage must be at least a second (got {o.Smtp.RetryAfter}, {o.Smtp.PauseOnOutage})");
         if (o.Smtp.Timeout <= TimeSpan.Zero)
             errors.Add($"Email:Smtp:Timeout must be positive (got {o.Smtp.Timeout})");
         if (!Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Integration.Tests.Support;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// The SMTP server goes away in the middle of a run and comes back: the running worker keeps every mail that fell due
+/// meanwhile waiting (recorded deferred, nothing failed), and once the server is back every mail arrives exactly once.
+/// The server is an aiosmtpd of the test's own, on its own port and Maildir, so stopping it disturbs nothing else.
+/// </summary>
+public sealed class SmtpOutageTests : IAsyncLifetime
+{
+    readonly string _folder = Directory.CreateTempSubdirectory("co-smtp-outage-").FullName;
+    readonly int _port = FreePort();
+    Process? _sink;
+
+    string Maildir => Path.Combine(_folder, "mail");
+
+    public async Task InitializeAsync()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_folder, "rules.yaml"), """
+            campaigns:
+              - id: order-confirmation
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - action: { kind: email, template: order-confirmation }
+            """);
+        foreach (var sub in new[] { "tmp", "new", "cur" })
+            Directory.CreateDirectory(Path.Combine(Maildir, sub));
+        await StartSinkAsync();
+    }
+
+    public Task DisposeAsync()
+    {
+        StopSink();
+        Directory.Delete(_folder, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    async Task StartSinkAsync()
+    {
+        if (!File.Exists("/usr/bin/python3"))
+            Assert.Fail("/usr/bin/python3 with aiosmtpd is needed (infra/services.sh start smtp installs python3-aiosmtpd)");
+        _sink = Process.Start(new ProcessStartInfo("/usr/bin/python3", ["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{_port}", "-c", "aiosmtpd.handlers.Mailbox", Maildir])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+        })!;
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, _port);
+                return;
+            }
+            catch (SocketException)
+            {
+                if (_sink.HasExited)
+                    Assert.Fail("the SMTP sink did not start: " + await _sink.StandardError.ReadToEndAsync());
+                await Task.Delay(100);
+            }
+        }
+        Assert.Fail($"the SMTP sink did not listen on {_port} within 10 s");
+    }
+
+    void StopSink()
+    {
+        if (_sink is { HasExited: false })
+        {
+            _sink.Kill(entireProcessTree: true);
+            _sink.WaitForExit();
+        }
+        _sink?.Dispose();
+        _sink = null;
+    }
+
+    Dictionary<string, int> ArrivedByMessageId() => Directory.GetFiles(Path.Combine(Maildir, "new"))
+        .Select(f => File.ReadLines(f).First(l => l.StartsWith("Message-Id:", StringComparison.OrdinalIgnoreCase))[11..].Trim().Trim('<', '>'))
+        .GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+
+    [Fact]
+    public async Task Mail_that_falls_due_while_SMTP_is_down_waits_and_arrives_exactly_once_when_it_is_back()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?>
+        {
+            ["Rules:Path"] = _folder,
+            ["Email:From"] = "Shop <orders@shop.example>",
+            ["Email:Smtp:Port"] = _port.ToString(),
+            ["Email:Smtp:RetryAfter"] = "00:00:02",
+            ["Email:Smtp:PauseOnOutage"] = "00:00:02",
+            ["Email:Smtp:Timeout"] = "00:00:03",
+        });
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var customers = Enumerable.Range(0, 20).Select(i => $"outage-{run}-{i}").ToList();
+        async Task OrderAsync(string customer) => await shop.PublishAsync(Events.Json("order_placed", Events.Id("order"), DateTimeOffset.UtcNow.AddSeconds(-1), customer,
+            traits: new { email = customer + "@example.com" }, properties: new { orderId = "o-" + customer, total = 10, currency = "EUR" }));
+        async Task<JsonObject> ActionAsync(string customer, Func<JsonObject, bool> until) =>
+            (JsonObject)(await worker.WaitForCustomerAsync(customer, j => j["actions"]!.AsArray().Any(a => until(a!.AsObject()))))["actions"]![0]!;
+
+        foreach (var c in customers.Take(5))
+            await OrderAsync(c);
+        foreach (var c in customers.Take(5))
+            await ActionAsync(c, a => (string?)a["status"] == "delivered");
+
+        StopSink();                                                                          // SMTP goes away
+        foreach (var c in customers.Skip(5))
+            await OrderAsync(c);
+        var waiting = await ActionAsync(customers[^1], a => a["log"]!.AsArray().Any(l => (string?)l!["outcome"] == "deferred"));
+        Assert.Equal("pending", (string?)waiting["status"]);
+        Assert.Contains("SMTP", (string?)waiting["log"]!.AsArray().First(l => (string?)l!["outcome"] == "deferred")!["reason"]);
+
+        await StartSinkAsync();                                                              // and comes back
+        var ids = new List<string>();
+        foreach (var c in customers)
+            ids.Add((string)(await ActionAsync(c, a => (string?)a["status"] == "delivered"))["actionId"]! + "@shop.example");
+
+        var arrived = ArrivedByMessageId();
+        Assert.Equal(ids.Order(), arrived.Keys.Order());
+        Assert.All(arrived, a => Assert.Equal(1, a.Value));                                 // every mail exactly once
+    }
+}
