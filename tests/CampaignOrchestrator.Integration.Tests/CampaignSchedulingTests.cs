@@ -557,6 +557,33 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_email_that_cannot_be_sent_is_recorded_failed_and_announced_as_email_failed()
+    {
+        Use("""
+            campaigns:
+              - id: order-confirmation
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - action: { kind: email, template: order-confirmation }
+            """);
+        var email = new Infrastructure.Channels.Email.EmailChannel(_database,
+            Infrastructure.Channels.Email.EmailTemplates.Load(Path.Combine(TestServers.RepositoryRoot, "templates"), "en"),
+            Options.Create(new Infrastructure.Channels.Email.EmailOptions()), _time);
+        _dispatcher = new ActionDispatcher(_database, _rules, [email, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
+            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        await Consume(E("o-1", "order_placed", T, "xena", new JsonObject { ["orderId"] = "o-1" }));   // no email address known
+        await Advance(TimeSpan.FromSeconds(1));
+
+        var failed = Assert.Single(await Actions("xena"));
+        Assert.Equal(("failed", "no valid email address in the customer's traits"), (failed.Status, failed.Reason));
+        await using var connection = await _database.OpenAsync(default);
+        var body = JsonNode.Parse(await Dapper.SqlMapper.QuerySingleAsync<string>(connection, "SELECT body FROM outbox WHERE routing_key = 'email.failed'"))!;
+        Assert.Equal((failed.ActionId, "order-confirmation", "no valid email address in the customer's traits"),
+            ((string?)body["actionId"], (string?)body["template"], (string?)body["reason"]));
+    }
+
+    [Fact]
     public async Task A_device_that_logs_in_brings_its_pending_steps_and_the_customers_purchase_cancels_them()
     {
         Use(CartRules);

@@ -143,6 +143,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var finished = new List<object?[]>(claimed.Count);
         var logs = new List<object?[]>(claimed.Count * 2);
         var kept = new List<(IStoredActionChannel Channel, DueAction Action, DateTimeOffset At, long Seq)>();
+        var failedOnes = new List<(IStoredActionChannel Channel, DueAction Action, DateTimeOffset At, string? Reason, long Seq)>();
         var toDeliver = new List<(ClaimedRow Action, string? CustomerId, string? Phase, IReadOnlyDictionary<string, JsonNode?> Traits)>();
         foreach (var a in claimed.OrderByDescending(c => c.Priority).ThenBy(c => c.DueAt))
         {
@@ -197,8 +198,13 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 logs.Add(LogRow(a, ActionStatus.Deferred, at, retryAt, Reason(a, result.Detail), LateMs(a)));
                 continue;
             }
-            if (result.Delivered && channel is IStoredActionChannel keeper)
-                kept.Add((keeper, due!, at, a.Seq));
+            if (channel is IStoredActionChannel keeper && due is not null)
+            {
+                if (result.Delivered)
+                    kept.Add((keeper, due, at, a.Seq));
+                else
+                    failedOnes.Add((keeper, due, at, result.Detail, a.Seq));
+            }
             if (result.Delivered)
                 metrics.Delivered();
             else
@@ -248,8 +254,11 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var stored = kept.Where(k => finishedSeqs.Contains(k.Seq)).ToList();
         foreach (var group in stored.GroupBy(k => k.Channel))
             await group.Key.StoreAsync(connection, tx, _sql, group.Select(k => (k.Action, k.At)).ToList(), ct);
+        var failedForGood = failedOnes.Where(l => finishedSeqs.Contains(l.Seq)).ToList();
+        foreach (var group in failedForGood.GroupBy(l => l.Channel))
+            await group.Key.StoreFailedAsync(connection, tx, _sql, group.Select(l => (l.Action, l.At, l.Reason)).ToList(), ct);
         await tx.CommitAsync(ct);
-        if (stored.Count > 0)
+        if (stored.Count + failedForGood.Count > 0)
             outbox?.Notify();
         if (logger.IsEnabled(LogLevel.Debug))
         {

@@ -14,6 +14,10 @@ internal interface IStoredActionChannel : IActionChannel
 {
     Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
         CancellationToken cancellationToken);
+
+    /// <summary>The same for actions that failed for good (an <c>email.failed</c> event), in the same transaction.</summary>
+    Task StoreFailedAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At, string? Reason)> failed,
+        CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>

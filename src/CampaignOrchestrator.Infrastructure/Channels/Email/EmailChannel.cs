@@ -194,6 +194,14 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
             ["messageId"] = MessageId(d.Action),
         })).ToList(), cancellationToken);
 
+    public Task StoreFailedAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At, string? Reason)> failed,
+        CancellationToken cancellationToken) =>
+        Outbox.AppendAsync(connection, tx, dialect, failed.Select(f => Outbox.Row("email.failed", f.Action, f.At, new JsonObject
+        {
+            ["template"] = (string?)f.Action.Settings["template"],
+            ["reason"] = f.Reason,
+        })).ToList(), cancellationToken);
+
     public ValueTask DisposeAsync() => _pool.DisposeAsync();
 
     sealed class EventRow
