@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-infra/services.sh start rabbitmq postgres
+infra/services.sh start rabbitmq postgres smtp   # the worker sends its email to the local sink, as in production
 # A virtual host of its own: no queue of a stopped worker or a test collects copies of the load.
 infra/services.sh vhost campaign-bench
 dotnet build -c Release -v q --nologo bench/CampaignOrchestrator.Bench/CampaignOrchestrator.Bench.csproj >/dev/null

@@ -77,7 +77,9 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
         _placements = new PlacementQueries(_database, _time, Options.Create(new PlacementOptions { Defaults = { ["home-hero"] = "house-default" } }));
-        IActionChannel[] channels = stored ? [new BannerChannel(), new OfferChannel(_database, _time), _channel] : [_channel];
+        IActionChannel[] channels = stored
+            ? [new BannerChannel(), new OfferChannel(_database, _time), new RetargetingChannel(_database, Options.Create(new RetargetingOptions()), _time), _channel]
+            : [_channel];
         _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }
@@ -581,6 +583,75 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         var body = JsonNode.Parse(await Dapper.SqlMapper.QuerySingleAsync<string>(connection, "SELECT body FROM outbox WHERE routing_key = 'email.failed'"))!;
         Assert.Equal((failed.ActionId, "order-confirmation", "no valid email address in the customer's traits"),
             ((string?)body["actionId"], (string?)body["template"], (string?)body["reason"]));
+    }
+
+    const string RetargetingRules = """
+        campaigns:
+          - id: cart-retargeting
+            trigger: { event: cart_abandoned }
+            key: properties.cartId
+            exitOn: [order_placed]
+            steps:
+              - action: { kind: retargeting, audience: cart-abandoners }
+        """;
+
+    async Task<List<(string RoutingKey, JsonNode Body)>> Outbound(string routingKeyPrefix)
+    {
+        await using var connection = await _database.OpenAsync(default);
+        return (await Dapper.SqlMapper.QueryAsync<(string RoutingKey, string Body)>(connection,
+                "SELECT routing_key, body FROM outbox WHERE routing_key LIKE @p ORDER BY seq", new { p = routingKeyPrefix + "%" }))
+            .Select(r => (r.RoutingKey, JsonNode.Parse(r.Body)!)).ToList();
+    }
+
+    async Task<List<(string Audience, string ProfileId, string EmailSha256)>> Members()
+    {
+        await using var connection = await _database.OpenAsync(default);
+        return (await Dapper.SqlMapper.QueryAsync<(string, string, string)>(connection, "SELECT audience, profile_id, email_sha256 FROM audience_members ORDER BY profile_id")).ToList();
+    }
+
+    [Fact]
+    public async Task An_abandoner_joins_the_audience_by_hashed_email_and_leaves_it_when_the_order_comes()
+    {
+        Use(RetargetingRules, stored: true);
+        var traits = new JsonObject { ["email"] = "  Yara@Example.COM ", ["emailConsent"] = true };
+        await Consume(E("c-1", "cart_abandoned", T, "yara", Cart("cart-1"), traits));
+        await Advance(TimeSpan.FromSeconds(1));
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("yara@example.com"u8.ToArray()));
+        Assert.Equal([("cart-abandoners", "c:yara", hash)], await Members());
+        var joined = Assert.Single(await Outbound("retargeting."));
+        Assert.Equal(("retargeting.joined", "cart-abandoners", hash), (joined.RoutingKey, (string?)joined.Body["audience"], (string?)joined.Body["emailSha256"]));
+        Assert.DoesNotContain("example", joined.Body.ToJsonString(), StringComparison.OrdinalIgnoreCase);   // never the address
+
+        await Consume(E("o-1", "order_placed", T.AddMinutes(30), "yara", new JsonObject { ["orderId"] = "o-1" }));
+        await Advance(TimeSpan.FromMinutes(31));
+        Assert.Empty(await Members());
+        var left = (await Outbound("retargeting.")).Last();
+        Assert.Equal(("retargeting.left", "exit", hash), (left.RoutingKey, (string?)left.Body["reason"], (string?)left.Body["emailSha256"]));
+    }
+
+    [Fact]
+    public async Task Without_consent_or_after_a_recent_order_nobody_joins_and_memberships_expire()
+    {
+        Use(RetargetingRules, stored: true);
+        await Consume(E("c-1", "cart_abandoned", T, "zeno", Cart("cart-1"), new JsonObject { ["email"] = "zeno@example.com" }));   // no consent
+        await Consume(E("o-1", "order_placed", T.AddDays(-3), "abel", new JsonObject { ["orderId"] = "o-1" }),
+            E("c-2", "cart_abandoned", T, "abel", Cart("cart-2"), new JsonObject { ["email"] = "abel@example.com", ["emailConsent"] = true }));
+        await Consume(E("c-3", "cart_abandoned", T, "bo", Cart("cart-3"), new JsonObject { ["email"] = "bo@example.com", ["adConsent"] = true }));
+        await Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Contains("no consent", Assert.Single(await Actions("zeno")).Reason);
+        Assert.Equal("suppressed", Assert.Single(await Actions("zeno")).Status);
+        Assert.Contains("ordered within 14 days", Assert.Single(await Actions("abel")).Reason);
+        Assert.Equal(["c:bo"], (await Members()).Select(m => m.ProfileId));
+
+        var sweeper = new AudienceSweeper(_database, _time, new Infrastructure.Messaging.OutboxSignal(), NullLogger<AudienceSweeper>.Instance);
+        await Advance(TimeSpan.FromDays(29));
+        Assert.Equal(0, await sweeper.SweepAsync(default));
+        await Advance(TimeSpan.FromDays(1));
+        Assert.Equal(1, await sweeper.SweepAsync(default));
+        Assert.Empty(await Members());
+        Assert.Equal("expired", (string?)(await Outbound("retargeting.left")).Single().Body["reason"]);
     }
 
     [Fact]

@@ -410,6 +410,9 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 $"ORDER BY m.into_id, p.slot, p.assigned_at DESC {Channels.BannerChannel.Upsert};" +
                 "DELETE FROM placements WHERE profile_id = ANY(@mf);" +
                 "UPDATE offers SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE offers.profile_id = m.from_id;" +
+                "UPDATE audience_members AS a SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE a.profile_id = m.from_id " +
+                "AND NOT EXISTS (SELECT 1 FROM audience_members b WHERE b.audience = a.audience AND b.profile_id = m.into_id);" +
+                "DELETE FROM audience_members WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM phase_history WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM profiles WHERE profile_id = ANY(@mf);");
             args.Add("mf", c.Merges.Select(m => m.From).ToArray());
@@ -469,6 +472,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
                 "UPDATE events SET profile_id = @into WHERE profile_id = @from; UPDATE scheduled_actions SET profile_id = @into WHERE profile_id = @from; " +
                 $"INSERT INTO placements ({PlacementColumns}) SELECT @into, {PlacementValues} FROM placements p WHERE p.profile_id = @from {Channels.BannerChannel.Upsert}; " +
                 "DELETE FROM placements WHERE profile_id = @from; UPDATE offers SET profile_id = @into WHERE profile_id = @from; " +
+                "UPDATE OR IGNORE audience_members SET profile_id = @into WHERE profile_id = @from; DELETE FROM audience_members WHERE profile_id = @from; " +
                 "DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
                 new { from, into }, tx, cancellationToken: ct));
         }

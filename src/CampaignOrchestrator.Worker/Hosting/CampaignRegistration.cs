@@ -43,8 +43,7 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<CampaignQueries>();
 
         // Channels, the first that handles a kind delivers it: emails go out over SMTP, banners become placements the
-        // webshop reads, offers coupon codes, webhooks signed POSTs. Until the other channels exist (issue 4), their kinds are taken and logged only; nothing is sent
-        // or kept in memory (the outcome log has it).
+        // webshop reads, offers coupon codes, retargeting audience memberships, webhooks signed POSTs (Channels/).
         builder.BindValidated(PlacementOptions.SectionName, new PlacementOptionsValidator());
         builder.Services.AddSingleton<PlacementQueries>();
         var email = builder.BindValidated(EmailOptions.SectionName, new EmailOptionsValidator());
@@ -62,9 +61,9 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<IActionChannel, BannerChannel>();
         builder.Services.AddSingleton<IActionChannel, OfferChannel>();
         builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.SectionName));
+        builder.Services.Configure<RetargetingOptions>(builder.Configuration.GetSection(RetargetingOptions.SectionName));
+        builder.Services.AddSingleton<IActionChannel, RetargetingChannel>();
         builder.Services.AddSingleton<IActionChannel, WebhookChannel>();
-        builder.Services.AddSingleton(new RecordingChannel(keep: 0));
-        builder.Services.AddSingleton<IActionChannel>(sp => sp.GetRequiredService<RecordingChannel>());
 
         // After the schema migration (registered before), before the bus: the version is recorded
         // and applied before the first event is judged; the dispatcher stops before the store.
@@ -76,6 +75,7 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddHostedService<OutboxPublisher>();
         builder.Services.AddHostedService<PlacementSweeper>();
+        builder.Services.AddHostedService<AudienceSweeper>();
 
         // Quartz runs what is shaped like a schedule: the inactivity scan and each cron campaign, in a
         // persistent store (clustered on PostgreSQL: one node runs each firing). Due actions are not
