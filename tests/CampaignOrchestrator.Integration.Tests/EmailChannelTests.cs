@@ -150,6 +150,87 @@ public sealed class EmailChannelTests : IAsyncLifetime
         Assert.Contains("SMTP unavailable", result.Detail);
     }
 
+    /// <summary>An SMTP server (aiosmtpd) that refuses recipients starting with "bounce" for good (550) and those starting with
+    /// "busy" for now (451), and accepts the rest.</summary>
+    static async Task<(System.Diagnostics.Process Server, int Port)> RefusingServerAsync()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var script = $$"""
+            import time
+            from aiosmtpd.controller import Controller
+            class Handler:
+                async def handle_RCPT(self, server, session, envelope, address, options):
+                    if address.startswith('bounce'):
+                        return '550 5.1.1 No such user here'
+                    if address.startswith('busy'):
+                        return '451 4.3.0 Try again later'
+                    envelope.rcpt_tos.append(address)
+                    return '250 OK'
+                async def handle_DATA(self, server, session, envelope):
+                    return '250 Message accepted'
+            Controller(Handler(), hostname='127.0.0.1', port={{port}}).start()
+            while True:
+                time.sleep(3600)
+            """;
+        var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", script]) { RedirectStandardError = true })!;
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return (server, port);
+            }
+            catch (SocketException)
+            {
+                if (server.HasExited)
+                    Assert.Fail("the refusing SMTP server did not start: " + await server.StandardError.ReadToEndAsync());
+                await Task.Delay(100);
+            }
+        }
+        Assert.Fail("the refusing SMTP server did not listen");
+        return default;
+    }
+
+    async Task<DueAction> ActionFor(string address, bool transactional = false)
+    {
+        var action = await CustomerWithCartAsync("en");
+        await using var connection = await _database.OpenAsync(default);
+        await Dapper.SqlMapper.ExecuteAsync(connection, "UPDATE profiles SET traits = json_set(traits, '$.email', @address) WHERE profile_id = @p",
+            new { address, p = action.ProfileId });
+        return action with { Transactional = transactional };
+    }
+
+    [Fact]
+    public async Task A_hard_bounce_fails_the_mail_and_suppresses_the_address_for_every_later_mail()
+    {
+        var (server, port) = await RefusingServerAsync();
+        try
+        {
+            var address = $"bounce-{Guid.NewGuid():N}@example.com";
+            var first = await Channel(port).DeliverAsync(await ActionFor(address), default);
+            Assert.False(first.Delivered);
+            Assert.Null(first.RetryAt);                                                  // for good, not retried
+            Assert.Contains("550", first.Detail);
+
+            var receipt = await Channel(port).DeliverAsync(await ActionFor(address, transactional: true), default);
+            Assert.True(receipt.Suppressed);                                             // not even an order confirmation
+            Assert.Contains("hard-bounced", receipt.Detail);
+
+            var busy = await Channel(port).DeliverAsync(await ActionFor($"busy-{Guid.NewGuid():N}@example.com"), default);
+            Assert.False(busy.Delivered);
+            Assert.NotNull(busy.RetryAt);                                                // 451: retried, then it waits
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.Dispose();
+        }
+    }
+
     [Fact]
     public void A_template_that_does_not_parse_is_refused_at_load_with_its_file_and_line()
     {
