@@ -645,7 +645,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.Contains("ordered within 14 days", Assert.Single(await Actions("abel")).Reason);
         Assert.Equal(["c:bo"], (await Members()).Select(m => m.ProfileId));
 
-        var sweeper = new AudienceSweeper(_database, _time, new Infrastructure.Messaging.OutboxSignal(), NullLogger<AudienceSweeper>.Instance);
+        var sweeper = new AudienceSweeper(_database, _time, new Infrastructure.Messaging.OutboxSignal(), Options.Create(new RetargetingOptions()), NullLogger<AudienceSweeper>.Instance);
         await Advance(TimeSpan.FromDays(29));
         Assert.Equal(0, await sweeper.SweepAsync(default));
         await Advance(TimeSpan.FromDays(1));

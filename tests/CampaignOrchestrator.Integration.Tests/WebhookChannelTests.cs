@@ -107,6 +107,50 @@ public sealed class WebhookChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Audience_changes_reach_a_connector_in_signed_batches_and_wait_while_it_fails()
+    {
+        var folder = Directory.CreateTempSubdirectory("co-connector-").FullName;
+        var database = new CampaignOrchestrator.Infrastructure.Storage.Database(CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite,
+            $"Data Source={Path.Combine(folder, "c.db")}");
+        try
+        {
+            await new CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator(database,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator>.Instance).MigrateAsync(default);
+            var options = new RetargetingOptions { Connectors = { ["ads"] = new ConnectorOptions { Url = _url, Secret = Secret } } };
+            var at = DateTimeOffset.UtcNow;
+            var events = Enumerable.Range(0, 3).Select(i => CampaignOrchestrator.Infrastructure.Messaging.Outbox.Row(i < 2 ? "retargeting.joined" : "retargeting.left",
+                Action(_url) with { ActionId = $"act-{i}" }, at, new JsonObject { ["audience"] = "cart-abandoners", ["emailSha256"] = $"hash-{i}" })).ToList();
+            await using (var connection = await database.OpenAsync(default))
+            {
+                await using var tx = await connection.BeginTransactionAsync();
+                await ConnectorOutbox.AppendAsync(connection, tx, database.Dialect, options, events, default);
+                await tx.CommitAsync();
+            }
+            var pusher = new ConnectorPusher(database, Options.Create(options), TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<ConnectorPusher>.Instance);
+
+            lock (_answers) _answers.Enqueue(500);
+            await Assert.ThrowsAsync<HttpRequestException>(() => pusher.PushAsync("ads", default));   // the connector fails: kept
+            Assert.Equal(3, await pusher.PushAsync("ads", default));                                    // the next round delivers them
+            Assert.Equal(0, await pusher.PushAsync("ads", default));
+
+            var calls = _received.ToList();
+            Assert.Equal(2, calls.Count);
+            Assert.All(calls, c => Assert.True(c.Valid, "signature did not verify: " + c.Signature));
+            Assert.Equal(calls[0].Key, calls[1].Key);                                                   // the same batch, the same key
+            var changes = JsonNode.Parse(calls[1].Body)!["changes"]!.AsArray();
+            Assert.Equal(["retargeting.joined", "retargeting.joined", "retargeting.left"], changes.Select(c => (string?)c!["type"]));
+            Assert.Equal(["hash-0", "hash-1", "hash-2"], changes.Select(c => (string?)c!["emailSha256"]));
+        }
+        finally
+        {
+            database.Dispose();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_receiver_that_cannot_be_reached_leaves_the_action_waiting_instead_of_failed()
     {
         using var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

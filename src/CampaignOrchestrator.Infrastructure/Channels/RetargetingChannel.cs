@@ -22,6 +22,20 @@ public sealed class RetargetingOptions
 
     /// <summary>Customers who ordered this recently are kept out of audiences (no ads for what they just bought).</summary>
     public TimeSpan ExcludeBuyersWithin { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Ad-platform connectors that take audience changes as signed batched webhooks, by name.</summary>
+    public Dictionary<string, ConnectorOptions> Connectors { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How often waiting changes are posted to each connector.</summary>
+    public TimeSpan ConnectorInterval { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed class ConnectorOptions
+{
+    public string Url { get; set; } = "";
+
+    /// <summary>The signing secret (set it from the environment: <c>Retargeting__Connectors__meta__Secret</c>).</summary>
+    public string Secret { get; set; } = "";
 }
 
 /// <summary>
@@ -91,6 +105,7 @@ internal sealed class RetargetingChannel(Database database, IOptions<Retargeting
             events.Add(Outbox.Row("retargeting.joined", action, at, new JsonObject { ["audience"] = audience, ["emailSha256"] = emailHash, ["expiresAt"] = expires }));
         }
         await Outbox.AppendAsync(connection, tx, dialect, events, cancellationToken);
+        await ConnectorOutbox.AppendAsync(connection, tx, dialect, options.Value, events, cancellationToken);
     }
 
     /// <summary>SHA-256 (hex) of the normalised address, as the ad platforms' customer lists take it; null without an address.</summary>
@@ -104,7 +119,8 @@ internal sealed class RetargetingChannel(Database database, IOptions<Retargeting
 }
 
 /// <summary>Ends memberships that ran out: removes them and publishes <c>retargeting.left</c> (reason expired), every minute.</summary>
-internal sealed class AudienceSweeper(Database database, TimeProvider time, OutboxSignal signal, ILogger<AudienceSweeper> logger) : BackgroundService
+internal sealed class AudienceSweeper(Database database, TimeProvider time, OutboxSignal signal, IOptions<RetargetingOptions> options, ILogger<AudienceSweeper> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -147,12 +163,14 @@ internal sealed class AudienceSweeper(Database database, TimeProvider time, Outb
         var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase)>(new CommandDefinition(
             $"SELECT profile_id, customer_id, phase FROM profiles WHERE {sql.In("profile_id", "@p")}", new { p = sql.List(profiles) }, tx, cancellationToken: ct)))
             .ToDictionary(r => r.ProfileId, StringComparer.Ordinal);
-        await Outbox.AppendAsync(connection, tx, sql, ended.Select(e =>
+        var rows = ended.Select(e =>
         {
             var customer = customers.GetValueOrDefault(e.ProfileId);
             var action = new DueAction(e.ActionId, e.CampaignId, 1, e.ProfileId, customer.CustomerId, "retargeting", [], 0, "", null, false, e.ExpiresAt, "", customer.Phase);
             return Outbox.Row("retargeting.left", action, e.ExpiresAt, new JsonObject { ["audience"] = e.Audience, ["emailSha256"] = e.EmailSha256, ["reason"] = "expired" });
-        }).ToList(), ct);
+        }).ToList();
+        await Outbox.AppendAsync(connection, tx, sql, rows, ct);
+        await ConnectorOutbox.AppendAsync(connection, tx, sql, options.Value, rows, ct);
         await tx.CommitAsync(ct);
         signal.Notify();
         return ended.Count;

@@ -154,7 +154,7 @@ internal static class PostgresColumnTypes
         ["slot"] = "text", ["creative"] = "text", ["assigned_at"] = "timestamptz", ["expires_at"] = "timestamptz",
         ["routing_key"] = "text", ["message_id"] = "text", ["body"] = "text",
         ["code"] = "text", ["discount_percent"] = "numeric", ["amount"] = "numeric", ["issued_at"] = "timestamptz",
-        ["audience"] = "text", ["email_sha256"] = "text", ["joined_at"] = "timestamptz",
+        ["audience"] = "text", ["email_sha256"] = "text", ["joined_at"] = "timestamptz", ["connector"] = "text",
     };
 
     public static string Of(string column) =>

@@ -76,6 +76,7 @@ internal static class CampaignRegistration
         builder.Services.AddHostedService<OutboxPublisher>();
         builder.Services.AddHostedService<PlacementSweeper>();
         builder.Services.AddHostedService<AudienceSweeper>();
+        builder.Services.AddHostedService<ConnectorPusher>();
 
         // Quartz runs what is shaped like a schedule: the inactivity scan and each cron campaign, in a
         // persistent store (clustered on PostgreSQL: one node runs each firing). Due actions are not

@@ -1,0 +1,110 @@
+using System.Data.Common;
+using System.Text;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Infrastructure.Channels;
+
+/// <summary>Audience changes for the connectors, written with the change (same transaction as the outbox event).</summary>
+internal static class ConnectorOutbox
+{
+    static readonly string[] Columns = ["connector", "body", "created_at"];
+
+    /// <param name="events">Outbox rows (routing key, message id, body, at) of retargeting events.</param>
+    public static Task AppendAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, RetargetingOptions options, IReadOnlyList<object?[]> events,
+        CancellationToken ct)
+    {
+        if (options.Connectors.Count == 0 || events.Count == 0)
+            return Task.CompletedTask;
+        var rows = new List<object?[]>();
+        foreach (var name in options.Connectors.Keys)
+            foreach (var e in events)
+            {
+                var body = JsonNode.Parse((string)e[2]!)!.AsObject();
+                body.Insert(0, "type", (string)e[0]!);
+                rows.Add([name, body.ToJsonString(), e[3]]);
+            }
+        return BulkRows.InsertAsync(connection, tx, dialect, "connector_outbox", Columns, rows, ct);
+    }
+}
+
+/// <summary>
+/// Posts waiting audience changes to each ad-platform connector in batches (up to 500, oldest first), signed like
+/// webhooks (<c>X-Campaign-Signature</c>, HMAC-SHA256 over "t.body"), with <c>Idempotency-Key: &lt;connector&gt;:&lt;first seq&gt;-&lt;last seq&gt;</c>;
+/// deletes them when the connector answered 2xx, keeps them otherwise (the next round posts them again). On PostgreSQL a
+/// batch is locked while it is posted, so workers do not post the same one.
+/// </summary>
+internal sealed class ConnectorPusher(Database database, IOptions<RetargetingOptions> options, TimeProvider time, ILogger<ConnectorPusher> logger)
+    : BackgroundService
+{
+    const int BatchSize = 500;
+    readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Value.Connectors.Count == 0)
+            return;
+        using var timer = new PeriodicTimer(options.Value.ConnectorInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+                foreach (var name in options.Value.Connectors.Keys)
+                {
+                    try
+                    {
+                        while (await PushAsync(name, stoppingToken) == BatchSize) { }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        logger.LogWarning("Posting audience changes to connector {Connector} failed ({Reason}); they wait for the next round",
+                            name, ex.GetType().Name + ": " + ex.Message);
+                    }
+                }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Posts one batch to <paramref name="connector"/>; returns how many changes it delivered.</summary>
+    internal async Task<int> PushAsync(string connector, CancellationToken ct)
+    {
+        var settings = options.Value.Connectors[connector];
+        await using var connection = await database.OpenAsync(ct);
+        var postgres = database.Provider == StorageProvider.Postgres;
+        await using var tx = postgres ? await connection.BeginTransactionAsync(ct) : null;
+        var rows = (await connection.QueryAsync<(long Seq, string Body)>(new CommandDefinition(
+            "SELECT seq, body FROM connector_outbox WHERE connector = @connector ORDER BY seq LIMIT @limit" + (postgres ? " FOR UPDATE SKIP LOCKED" : ""),
+            new { connector, limit = BatchSize }, tx, cancellationToken: ct))).ToList();
+        if (rows.Count == 0)
+            return 0;
+        var body = new JsonObject
+        {
+            ["connector"] = connector,
+            ["changes"] = new JsonArray(rows.Select(r => JsonNode.Parse(r.Body)).ToArray()),
+        }.ToJsonString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, settings.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add(WebhookChannel.SignatureHeader, WebhookChannel.Sign(settings.Secret, time.GetUtcNow().ToUnixTimeSeconds(), body));
+        request.Headers.Add("Idempotency-Key", $"{connector}:{rows[0].Seq}-{rows[^1].Seq}");
+        using var response = await _http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new HttpRequestException($"{settings.Url} answered HTTP {(int)response.StatusCode}");
+        var seqs = rows.Select(r => r.Seq).ToArray();
+        if (postgres)
+        {
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM connector_outbox WHERE seq = ANY(@seqs)", new { seqs }, tx, cancellationToken: ct));
+            await tx!.CommitAsync(ct);
+        }
+        else
+        {
+            using var turn = await database.WriteTurnAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM connector_outbox WHERE seq IN (SELECT value FROM json_each(@seqs))",
+                new { seqs = database.Dialect.List(seqs) }, cancellationToken: ct));
+        }
+        return rows.Count;
+    }
+}
