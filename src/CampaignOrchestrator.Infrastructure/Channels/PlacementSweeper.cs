@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace CampaignOrchestrator.Infrastructure.Channels;
@@ -12,38 +11,13 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// which it did already: reads leave expired banners out) and <c>banner.cleared</c> is published through the outbox,
 /// in one transaction. Every 30 seconds, in batches; on PostgreSQL several workers share the work (SKIP LOCKED).
 /// </summary>
-internal sealed class PlacementSweeper(Database database, TimeProvider time, OutboxSignal signal, ILogger<PlacementSweeper> logger) : BackgroundService
+internal sealed class PlacementSweeper(Database database, TimeProvider time, OutboxSignal signal, ILogger<PlacementSweeper> logger)
+    : ExpirySweeper(time, TimeSpan.FromSeconds(30), logger)
 {
-    static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
-    const int BatchSize = 1000;
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    while (await SweepAsync(stoppingToken) == BatchSize) { }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Clearing expired banners failed; trying again in {Interval}", Interval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
     /// <summary>Clears one batch of expired banners; returns how many.</summary>
-    internal async Task<int> SweepAsync(CancellationToken ct)
+    internal override async Task<int> SweepAsync(CancellationToken ct)
     {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -55,14 +29,11 @@ internal sealed class PlacementSweeper(Database database, TimeProvider time, Out
         if (expired.Count == 0)
             return 0;
         // The contract's common fields: the step from the action that assigned the banner, the customer's phase now.
-        var profiles = expired.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
         var sql = database.Dialect;
-        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase)>(new CommandDefinition(
-            $"SELECT profile_id, customer_id, phase FROM profiles WHERE {sql.In("profile_id", "@p")}", new { p = sql.List(profiles) }, tx, cancellationToken: ct)))
-            .ToDictionary(r => r.ProfileId, StringComparer.Ordinal);
+        var customers = await CustomersAsync(connection, tx, sql, expired.Select(e => e.ProfileId), ct);
         var steps = (await connection.QueryAsync<(string ActionId, int Step, string TriggerId, int Variant)>(new CommandDefinition(
             $"SELECT action_id, step, trigger_id, variant FROM scheduled_actions WHERE {sql.In("profile_id", "@p")} AND kind = 'banner' AND status = 'delivered'",
-            new { p = sql.List(profiles) }, tx, cancellationToken: ct)))
+            new { p = sql.List(customers.Keys) }, tx, cancellationToken: ct)))
             .ToDictionary(r => r.ActionId, StringComparer.Ordinal);
         var rows = expired.Select(e =>
         {

@@ -120,49 +120,23 @@ internal sealed class RetargetingChannel(Database database, IOptions<Retargeting
 
 /// <summary>Ends memberships that ran out: removes them and publishes <c>retargeting.left</c> (reason expired), every minute.</summary>
 internal sealed class AudienceSweeper(Database database, TimeProvider time, OutboxSignal signal, IOptions<RetargetingOptions> options, ILogger<AudienceSweeper> logger)
-    : BackgroundService
+    : ExpirySweeper(time, TimeSpan.FromMinutes(1), logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    internal override async Task<int> SweepAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    while (await SweepAsync(stoppingToken) == 1000) { }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Ending expired audience memberships failed; trying again in a minute");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    internal async Task<int> SweepAsync(CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var postgres = database.Provider == StorageProvider.Postgres;
         var ended = (await connection.QueryAsync<Member>(new CommandDefinition(
             "DELETE FROM audience_members WHERE (audience, profile_id) IN (SELECT audience, profile_id FROM audience_members WHERE expires_at <= @now " +
-            $"ORDER BY expires_at LIMIT 1000{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}) " +
+            $"ORDER BY expires_at LIMIT {BatchSize}{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}) " +
             "RETURNING audience, profile_id, email_sha256, campaign_id, action_id, expires_at", new { now }, tx, cancellationToken: ct))).ToList();
         if (ended.Count == 0)
             return 0;
         var sql = database.Dialect;
-        var profiles = ended.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
-        var customers = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase)>(new CommandDefinition(
-            $"SELECT profile_id, customer_id, phase FROM profiles WHERE {sql.In("profile_id", "@p")}", new { p = sql.List(profiles) }, tx, cancellationToken: ct)))
-            .ToDictionary(r => r.ProfileId, StringComparer.Ordinal);
+        var customers = await CustomersAsync(connection, tx, sql, ended.Select(e => e.ProfileId), ct);
         var rows = ended.Select(e =>
         {
             var customer = customers.GetValueOrDefault(e.ProfileId);

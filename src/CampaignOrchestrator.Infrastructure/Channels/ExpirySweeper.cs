@@ -1,0 +1,52 @@
+using System.Data.Common;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure.Channels;
+
+/// <summary>
+/// Ends what a channel kept once its time ran out (banners, audience memberships): every <c>interval</c> it sweeps in
+/// batches of <see cref="BatchSize"/> until a batch comes back short; a failed round is logged and tried again next time.
+/// </summary>
+internal abstract class ExpirySweeper(TimeProvider time, TimeSpan interval, ILogger logger) : BackgroundService
+{
+    protected const int BatchSize = 1000;
+
+    protected TimeProvider Time { get; } = time;
+
+    /// <summary>Ends one batch; returns how many it ended.</summary>
+    internal abstract Task<int> SweepAsync(CancellationToken ct);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(interval, Time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    while (await SweepAsync(stoppingToken) == BatchSize) { }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "{Sweep} failed; trying again in {Interval}", GetType().Name, interval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>The customer id and current phase of each profile (for the contract's common fields of an event).</summary>
+    protected static async Task<Dictionary<string, (string ProfileId, string? CustomerId, string? Phase)>> CustomersAsync(DbConnection connection, DbTransaction tx,
+        SqlDialect sql, IEnumerable<string> profileIds, CancellationToken ct) =>
+        (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase)>(new CommandDefinition(
+            $"SELECT profile_id, customer_id, phase FROM profiles WHERE {sql.In("profile_id", "@p")}",
+            new { p = sql.List(profileIds.Distinct(StringComparer.Ordinal).ToArray()) }, tx, cancellationToken: ct)))
+        .ToDictionary(r => r.ProfileId, StringComparer.Ordinal);
+}
