@@ -176,21 +176,10 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     var (connectionString, pgDatabase) = await BenchDatabase.CreateAsync(provider, postgres, folder, "bench");
 
     var port = 5190;
-    var psi = new ProcessStartInfo("dotnet", [workerDll])
+    var environment = new Dictionary<string, string>
     {
-        RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        Environment =
-        {
-            ["Bus__QueueName"] = queue,
-            ["Bus__RabbitMq__Port"] = rabbitPort.ToString(),
-            ["Bus__RabbitMq__VirtualHost"] = vhost,
-            ["Storage__Provider"] = provider,
-            ["Storage__ConnectionString"] = connectionString,
-            ["Http__Urls"] = $"http://127.0.0.1:{port}",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["Bus__RabbitMq__PrefetchCount"] = prefetch.ToString(),
-            ["Bus__ConcurrentMessageLimit"] = concurrency.ToString(),
-        },
+        ["Bus__RabbitMq__PrefetchCount"] = prefetch.ToString(),
+        ["Bus__ConcurrentMessageLimit"] = concurrency.ToString(),
     };
     // --rules none: the worker without campaigns (what the foundation measured); --rules PATH: other rules.
     if (ArgText("--rules", "rules") is var rulesArg && rulesArg != "rules")
@@ -200,25 +189,21 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             rulesArg = Path.Combine(folder, "none.yaml");
             File.WriteAllText(rulesArg, "campaigns: []\n");
         }
-        psi.Environment["Rules__Path"] = Path.GetFullPath(rulesArg);
+        environment["Rules__Path"] = Path.GetFullPath(rulesArg);
     }
-    WorkerRuntime.Apply(psi.Environment);
     var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
     if (verbose)
     {
-        psi.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Storage.JourneyWriteBuffer"] = "Debug";
-        psi.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.ActionDispatcher"] = "Debug";
+        environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Storage.JourneyWriteBuffer"] = "Debug";
+        environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.ActionDispatcher"] = "Debug";
     }
     if (drain)
     {
         await DeclareBoundQueueAsync(queue, JourneyEventsTopology.ExchangeName);
         await PublishAsync(JourneyEventsTopology.ExchangeName, messages);
     }
-    using var worker = Process.Start(psi)!;
-    worker.OutputDataReceived += (_, e) => { if (verbose && (e.Data?.Contains("batch") == true || e.Data?.Contains("Fired") == true)) Console.WriteLine("  worker: " + e.Data); };
-    worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
-    worker.BeginOutputReadLine();
-    worker.BeginErrorReadLine();
+    using var worker = WorkerRuntime.Start(workerDll, queue, rabbitPort, vhost, provider, connectionString, port, environment,
+        output: line => verbose && (line.Contains("batch") || line.Contains("Fired")));
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     for (var i = 0; ; i++)
     {

@@ -5,8 +5,9 @@ public static class WorkerRuntime
 {
     /// <summary>The worker process as the benches start it: its own queue, the given store, its HTTP port, warnings only,
     /// the runtime settings of <see cref="Apply"/>; its warnings and errors echoed.</summary>
+    /// <param name="output">Which lines of the worker's standard output to echo (default: warnings and errors).</param>
     public static System.Diagnostics.Process Start(string workerDll, string queue, int rabbitPort, string vhost, string provider, string connectionString,
-        int httpPort, IDictionary<string, string>? extra = null)
+        int httpPort, IDictionary<string, string>? extra = null, Func<string, bool>? output = null)
     {
         var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [workerDll])
         {
@@ -26,7 +27,8 @@ public static class WorkerRuntime
             psi.Environment[key] = value;
         Apply(psi.Environment);
         var worker = System.Diagnostics.Process.Start(psi)!;
-        worker.OutputDataReceived += (_, e) => { if (e.Data is not null && (e.Data.Contains("fail") || e.Data.Contains("crit") || e.Data.Contains("warn"))) Console.Error.WriteLine("  worker: " + e.Data); };
+        output ??= line => line.Contains("fail") || line.Contains("crit") || line.Contains("warn");
+        worker.OutputDataReceived += (_, e) => { if (e.Data is not null && output(e.Data)) Console.Error.WriteLine("  worker: " + e.Data); };
         worker.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  worker: " + e.Data); };
         worker.BeginOutputReadLine();
         worker.BeginErrorReadLine();
