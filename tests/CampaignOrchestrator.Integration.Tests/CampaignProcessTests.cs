@@ -151,6 +151,83 @@ public sealed class CampaignProcessTests
         }
     }
 
+    [Fact]
+    public async Task Two_workers_on_one_PostgreSQL_database_send_every_email_exactly_once()
+    {
+        TestServers.RequireRabbitMq();
+        TestServers.RequireSmtp();
+        var folder = Directory.CreateTempSubdirectory("co-mail-two-").FullName;
+        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        var queue = "co-test-" + Guid.NewGuid().ToString("N")[..10];
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        Process? a = null, b = null;
+        const int customers = 300;
+        var rules = Path.Combine(folder, "mail.yaml");
+        File.WriteAllText(rules, """
+            campaigns:
+              - id: order-confirmation
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - action: { kind: email, template: order-confirmation }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Postgres",
+            ["Storage__ConnectionString"] = connectionString,
+            ["Rules__Path"] = rules,
+            ["Scheduling__BatchSize"] = "20",
+            ["Email__From"] = "Shop <two-workers@shop.example>",
+            ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
+        };
+        try
+        {
+            (a, _) = await WorkerProcess.StartAsync(env);
+            (b, _) = await WorkerProcess.StartAsync(env);
+            var at = DateTimeOffset.UtcNow;
+            for (var i = 0; i < customers; i++)
+                await shop.PublishAsync(Events.Json("order_placed", $"mail-two-{queue}-{i}", at, $"buyer-{queue}-{i}",
+                    traits: new { email = $"buyer-{i}@example.com" }, properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" }));
+
+            await using var connection = new NpgsqlConnection(connectionString);
+            var (total, open) = await WaitUntilAllFiredAsync(connection, customers);
+            Assert.Equal((customers, 0L), (total, open));
+            var ids = (await connection.QueryAsync<string>("SELECT action_id FROM scheduled_actions WHERE status = 'delivered'")).ToHashSet();
+            Assert.Equal(customers, ids.Count);
+            // Every mail in the sink once: count the Message-IDs of these actions in its Maildir.
+            var folderNew = Path.Combine(TestServers.Maildir, "new");
+            var seen = new Dictionary<string, int>();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            do
+            {
+                seen.Clear();
+                foreach (var file in Directory.GetFiles(folderNew))
+                {
+                    var line = File.ReadLines(file).FirstOrDefault(l => l.StartsWith("Message-Id:", StringComparison.OrdinalIgnoreCase));
+                    var id = line?[11..].Trim().Trim('<', '>');
+                    if (id is not null && id.EndsWith("@shop.example", StringComparison.Ordinal) && ids.Contains(id[..id.IndexOf('@')]))
+                        seen[id] = seen.GetValueOrDefault(id) + 1;
+                }
+                if (seen.Count == customers)
+                    break;
+                await Task.Delay(200);
+            }
+            while (DateTime.UtcNow < deadline);
+            Assert.Equal(customers, seen.Count);
+            Assert.All(seen, s => Assert.Equal(1, s.Value));
+        }
+        finally
+        {
+            await WorkerProcess.KillAsync(a);
+            await WorkerProcess.KillAsync(b);
+            await shop.DeleteQueuesAsync(queue);
+            NpgsqlConnection.ClearAllPools();
+            await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Waits up to 90 s until <paramref name="expected"/> actions exist and none is pending or claimed; returns what it saw last.</summary>
     static async Task<(long Total, long Open)> WaitUntilAllFiredAsync(System.Data.Common.DbConnection connection, long expected)
     {
