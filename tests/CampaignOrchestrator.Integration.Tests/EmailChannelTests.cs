@@ -133,6 +133,17 @@ public sealed class EmailChannelTests : IAsyncLifetime
         Assert.Contains($"Use code {code} for 10% off", mail.TextBody);
         Assert.Contains($"<strong>{code}</strong>", mail.HtmlBody);
         Assert.StartsWith("code " + code, (await offers.DeliverAsync(action, default)).Detail);   // fired again: the same code
+
+        // Recorded: the code, and both events (the offer and the mail that carried it).
+        await using (var connection = await _database.OpenAsync(default))
+        {
+            await using var tx = await connection.BeginTransactionAsync();
+            await offers.StoreAsync(connection, tx, _database.Dialect, [(action, DateTimeOffset.UtcNow)], default);
+            await tx.CommitAsync();
+            Assert.Equal(code, await Dapper.SqlMapper.QuerySingleAsync<string>(connection, "SELECT code FROM offers WHERE action_id = @ActionId", new { action.ActionId }));
+            Assert.Equal(["email.sent", "offer.issued"], (await Dapper.SqlMapper.QueryAsync<string>(connection,
+                "SELECT routing_key FROM outbox WHERE message_id LIKE '%' || @ActionId ORDER BY routing_key", new { action.ActionId })).ToList());
+        }
     }
 
     [Fact]

@@ -64,7 +64,15 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
         {
             ["code"] = o.Code, ["discountPercent"] = o.Percent, ["amount"] = o.Amount, ["expiresAt"] = o.Expires,
         })).ToList(), cancellationToken);
+        // An offer with a template was also an email.
+        if (email is not null)
+            await Outbox.AppendAsync(connection, tx, dialect, offers.Where(o => o.Action.Settings["template"] is not null).Select(o => Outbox.Row("email.sent", o.Action, o.At,
+                new JsonObject { ["template"] = (string?)o.Action.Settings["template"], ["messageId"] = email.MessageId(o.Action) })).ToList(), cancellationToken);
     }
+
+    public Task StoreFailedAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At, string? Reason)> failed,
+        CancellationToken cancellationToken) =>
+        email is null ? Task.CompletedTask : email.StoreFailedAsync(connection, tx, dialect, failed.Where(f => f.Action.Settings["template"] is not null).ToList(), cancellationToken);
 
     /// <summary>Marks the codes of <c>offer_redeemed</c> events used (the first redemption counts); returns how many it marked.</summary>
     public static async Task<int> RedeemAsync(DbConnection connection, DbTransaction tx, IEnumerable<Core.Events.AcceptedEvent> events, CancellationToken ct)

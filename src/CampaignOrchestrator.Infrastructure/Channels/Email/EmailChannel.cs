@@ -131,7 +131,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         }
     }
 
-    string MessageId(DueAction action) => $"{action.ActionId}@{_from.Domain}";
+    internal string MessageId(DueAction action) => $"{action.ActionId}@{_from.Domain}";
 
     /// <summary>What a template sees: <c>customer</c> (id, firstName, lastName, email, traits), <c>event</c> (type, occurredAt,
     /// properties, context), <c>cart</c> (the event's properties), <c>action</c> (id, campaignId, step, settings).</summary>
