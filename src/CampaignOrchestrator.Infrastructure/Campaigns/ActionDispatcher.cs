@@ -154,12 +154,10 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             switch (decision.Verdict)
             {
                 case DueVerdict.Suppress:
-                    metrics.Suppressed();
                     finished.Add([a.Seq, ActionStatus.Suppressed, null, now, decision.Reason]);
                     logs.Add(LogRow(a, ActionStatus.Suppressed, now, null, Reason(a, decision.Reason), LateMs(a)));
                     break;
                 case DueVerdict.Defer:
-                    metrics.Deferred();
                     finished.Add([a.Seq, ActionStatus.Pending, decision.Until, null, decision.Reason]);
                     logs.Add(LogRow(a, ActionStatus.Deferred, now, decision.Until, Reason(a, decision.Reason), LateMs(a)));
                     break;
@@ -185,7 +183,6 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             var (result, due, channel, at) = results[i];
             if (result.Suppressed)
             {
-                metrics.Suppressed();
                 finished.Add([a.Seq, ActionStatus.Suppressed, null, at, result.Detail]);
                 logs.Add(LogRow(a, ActionStatus.Suppressed, at, null, Reason(a, result.Detail), LateMs(a)));
                 continue;
@@ -193,7 +190,6 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             if (result.RetryAt is { } retryAt)
             {
                 // A passing failure (receiver down, circuit open): it waits, pending, and falls due again.
-                metrics.Deferred();
                 finished.Add([a.Seq, ActionStatus.Pending, retryAt, null, result.Detail]);
                 logs.Add(LogRow(a, ActionStatus.Deferred, at, retryAt, Reason(a, result.Detail), LateMs(a)));
                 continue;
@@ -205,10 +201,6 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 else
                     failedOnes.Add((keeper, due, at, result.Detail, a.Seq));
             }
-            if (result.Delivered)
-                metrics.Delivered();
-            else
-                metrics.Failed();
             var status = result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed;
             finished.Add([a.Seq, status, null, at, result.Detail]);
             logs.Add(LogRow(a, status, at, null, Reason(a, result.Detail), LateMs(a)));
@@ -260,6 +252,10 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         await tx.CommitAsync(ct);
         if (stored.Count + failedForGood.Count > 0)
             outbox?.Notify();
+        // Counted once recorded (an outcome whose claim was lost, or a poll that failed before its commit, counts nothing).
+        foreach (var f in finished)
+            if (finishedSeqs.Contains((long)f[0]!))
+                metrics.Finished((string)f[1]!);
         if (logger.IsEnabled(LogLevel.Debug))
         {
             static double Ms(long from, long to) => System.Diagnostics.Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;

@@ -22,13 +22,17 @@ public sealed class ActionMetrics
         while (ms > (max = Interlocked.Read(ref _maxLagMs)) && Interlocked.CompareExchange(ref _maxLagMs, ms, max) != max) { }
     }
 
-    internal void Delivered() => Interlocked.Increment(ref _delivered);
-
-    internal void Failed() => Interlocked.Increment(ref _failed);
-
-    internal void Suppressed() => Interlocked.Increment(ref _suppressed);
-
-    internal void Deferred() => Interlocked.Increment(ref _deferred);
+    /// <summary>A fired action recorded with this status (pending again: deferred).</summary>
+    internal void Finished(string status)
+    {
+        switch (status)
+        {
+            case ActionStatus.Delivered: Interlocked.Increment(ref _delivered); break;
+            case ActionStatus.Failed: Interlocked.Increment(ref _failed); break;
+            case ActionStatus.Suppressed: Interlocked.Increment(ref _suppressed); break;
+            case ActionStatus.Pending: Interlocked.Increment(ref _deferred); break;
+        }
+    }
 
     /// <summary>Totals since start.</summary>
     public (long Due, long Delivered, long Failed, long Suppressed, long Deferred) Totals =>
