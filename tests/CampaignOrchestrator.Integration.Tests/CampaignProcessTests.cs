@@ -142,12 +142,7 @@ public sealed class CampaignProcessTests
         }
         finally
         {
-            await WorkerProcess.KillAsync(a);
-            await WorkerProcess.KillAsync(b);
-            await shop.DeleteQueuesAsync(queue);
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
+            await CleanUpAsync(shop, queue, connectionString, folder, a, b);
         }
     }
 
@@ -219,13 +214,19 @@ public sealed class CampaignProcessTests
         }
         finally
         {
-            await WorkerProcess.KillAsync(a);
-            await WorkerProcess.KillAsync(b);
-            await shop.DeleteQueuesAsync(queue);
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
+            await CleanUpAsync(shop, queue, connectionString, folder, a, b);
         }
+    }
+
+    /// <summary>Stops the workers and removes what a PostgreSQL test made: their queue, the database, the rules folder.</summary>
+    static async Task CleanUpAsync(RabbitPublisher shop, string queue, string connectionString, string folder, params Process?[] workers)
+    {
+        foreach (var worker in workers)
+            await WorkerProcess.KillAsync(worker);
+        await shop.DeleteQueuesAsync(queue);
+        NpgsqlConnection.ClearAllPools();
+        await TestServers.DropPostgresDatabaseAsync(connectionString);
+        Directory.Delete(folder, recursive: true);
     }
 
     /// <summary>Waits up to 90 s until <paramref name="expected"/> actions exist and none is pending or claimed; returns what it saw last.</summary>
