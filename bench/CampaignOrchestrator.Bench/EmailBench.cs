@@ -56,11 +56,12 @@ internal static class EmailBench
             {
                 await using var connection = await database.OpenAsync(default);
                 await using var tx = await connection.BeginTransactionAsync();
-                await BulkRows.InsertAsync(connection, tx, database.Dialect, "scheduled_actions", CampaignScheduler.ActionColumns, chunk.Select(i => new object?[]
+                await new ActionStore(database, NullLogger.Instance).InsertAsync(connection, tx, chunk.Select(i => new ActionRow
                 {
-                    $"mail-{i:x8}", "bench-mail", 1, $"c:reader-{i}", null, $"signup-{i}", now, "bench", "email", "email",
-                    new RawJson("{\"template\":\"we-miss-you\"}"), 0, false, false, 0, "bench", "bench", due, due, ActionStatus.Pending, null, null, null, now,
-                }).ToList(), default);
+                    ActionId = $"mail-{i:x8}", CampaignId = "bench-mail", Step = 1, ProfileId = $"c:reader-{i}", TriggerId = $"signup-{i}", TriggeredAt = now,
+                    Cause = "bench", Kind = "email", Channel = "email", Settings = "{\"template\":\"we-miss-you\"}", RulesVersion = "bench", Fingerprint = "bench",
+                    PlannedAt = due, DueAt = due, CreatedAt = now,
+                }).ToList(), [], default);
                 await tx.CommitAsync();
             }
             database.Dispose();

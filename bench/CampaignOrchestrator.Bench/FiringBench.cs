@@ -95,18 +95,21 @@ internal static class FiringBench
         var created = DateTimeOffset.UtcNow;
         for (var from = 0; from < count; from += chunk)
         {
-            var rows = new List<object?[]>(chunk);
+            var rows = new List<ActionRow>(chunk);
             for (var i = from; i < Math.Min(count, from + chunk); i++)
             {
                 var id = (offset + i).ToString("x8");
                 var due = dueAt(i);
-                rows.Add([id, "award-banner", 1, $"c:bench-{(offset + i) % 100_000}", null, "bench-" + id, created, "bench", "banner", "banner",
-                    new RawJson("{\"slot\":\"home-hero\",\"creative\":\"award-2026\"}"), 0, false, false, 0, "bench", "bench", due, due, ActionStatus.Pending,
-                    null, null, null, created]);
+                rows.Add(new ActionRow
+                {
+                    ActionId = id, CampaignId = "award-banner", Step = 1, ProfileId = $"c:bench-{(offset + i) % 100_000}", TriggerId = "bench-" + id,
+                    TriggeredAt = created, Cause = "bench", Kind = "banner", Channel = "banner", Settings = "{\"slot\":\"home-hero\",\"creative\":\"award-2026\"}",
+                    RulesVersion = "bench", Fingerprint = "bench", PlannedAt = due, DueAt = due, CreatedAt = created,
+                });
             }
             await using var connection = await database.OpenAsync(default);
             await using var tx = await connection.BeginTransactionAsync();
-            await BulkRows.InsertAsync(connection, tx, database.Dialect, "scheduled_actions", CampaignScheduler.ActionColumns, rows, default);
+            await new ActionStore(database, NullLogger.Instance).InsertAsync(connection, tx, rows, [], default);
             await tx.CommitAsync();
         }
     }

@@ -50,7 +50,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
     ActiveRules _rules = null!;
     JourneyStore _store = null!;
     ActionDispatcher _dispatcher = null!;
-    CampaignQueries _queries = null!;
+    ActionStore _queries = null!;
     PlacementQueries _placements = null!;
 
     protected abstract StorageProvider Provider { get; }
@@ -62,7 +62,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         _connectionString = await CreateDatabaseAsync();
         _database = new Database(Provider, _connectionString);
         await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
-        _queries = new CampaignQueries(_database);
+        _queries = new ActionStore(_database, NullLogger.Instance);
     }
 
     public async Task DisposeAsync()
@@ -78,7 +78,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
         _placements = new PlacementQueries(_database, _time, Options.Create(new PlacementOptions { Defaults = { ["home-hero"] = "house-default" } }));
         IActionChannel[] channels = stored
-            ? [new BannerChannel(), new OfferChannel(_database, _time), new RetargetingChannel(_database, Options.Create(new RetargetingOptions()), _time), _channel]
+            ? [new BannerChannel(_time), new OfferChannel(_database, _time), new RetargetingChannel(_database, Options.Create(new RetargetingOptions()), _time), _channel]
             : [_channel];
         _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
@@ -571,7 +571,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
             """);
         var email = new Infrastructure.Channels.Email.EmailChannel(_database,
             Infrastructure.Channels.Email.EmailTemplates.Load(Path.Combine(TestServers.RepositoryRoot, "templates"), "en"),
-            Options.Create(new Infrastructure.Channels.Email.EmailOptions()), _time);
+            Options.Create(new Infrastructure.Channels.Email.EmailOptions()), _time, Infrastructure.Resilience.ResiliencePipelines.Standalone(_time));
         _dispatcher = new ActionDispatcher(_database, _rules, [email, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
         await Consume(E("o-1", "order_placed", T, "xena", new JsonObject { ["orderId"] = "o-1" }));   // no email address known
@@ -665,7 +665,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.All(await Actions("lena"), a => Assert.Equal("cancelled", a.Status));
     }
 
-    TriggerScans Scans() => new(_database, _rules, _store, _time, NullLogger<TriggerScans>.Instance);
+    TriggerScans Scans() => new(_database, _rules, _time, NullLogger<TriggerScans>.Instance);
 
     [Fact]
     public async Task Inactivity_is_found_by_the_scan_once_per_quiet_period_and_activity_ends_what_it_started()
@@ -725,7 +725,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
 
             using var upgraded = new Database(Provider, connectionString);
             await new SchemaMigrator(upgraded, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
-            var actions = (await new CampaignQueries(upgraded).ForProfileAsync("c:anna", 100, default)).OrderBy(a => a.Step).ToList();
+            var actions = (await new ActionStore(upgraded, NullLogger.Instance).ForProfileAsync("c:anna", 100, default)).OrderBy(a => a.Step).ToList();
             Assert.Equal(["a-1", "a-2"], actions.Select(a => a.ActionId));
             Assert.Equal(["scheduled"], actions[0].Log.Select(l => l.Outcome));
             Assert.Equal(["scheduled", "cancelled"], actions[1].Log.Select(l => l.Outcome));
@@ -735,7 +735,7 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
             await using var connection2 = await upgraded.OpenAsync(default);
             var insert = "INSERT INTO scheduled_actions (action_id, campaign_id, step, profile_id, trigger_id, triggered_at, cause, kind, channel, settings, variant, holdout, " +
                 "transactional, priority, rules_version, fingerprint, planned_at, due_at, status, created_at) VALUES (@id, 'cart-recovery', 1, 'c:anna', 'c-1', @t, 'x', 'email', " +
-                $"'email', '{{}}', 0, false, false, 0, 'v1', 'f1', @t, @t, 'pending', @t) {CampaignScheduler.ActionConflict}";
+                $"'email', '{{}}', 0, false, false, 0, 'v1', 'f1', @t, @t, 'pending', @t) {ActionStore.Conflict}";
             Assert.Equal(0, await Dapper.SqlMapper.ExecuteAsync(connection2, insert, new { id = "a-1", t = T }));
             Assert.Equal(1, await Dapper.SqlMapper.ExecuteAsync(connection2, insert, new { id = "a-3", t = T }));
         }

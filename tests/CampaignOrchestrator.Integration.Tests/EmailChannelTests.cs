@@ -43,11 +43,16 @@ public sealed class EmailChannelTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    EmailChannel Channel(int? port = null) => new(_database, _templates, Options.Create(new EmailOptions
+    EmailChannel Channel(int? port = null)
     {
-        From = "Shop <news@shop.example>",
-        Smtp = { Host = "127.0.0.1", Port = port ?? TestServers.SmtpPort, PoolSize = 2, Timeout = TimeSpan.FromSeconds(5) },
-    }), TimeProvider.System);
+        var options = new EmailOptions
+        {
+            From = "Shop <news@shop.example>",
+            Smtp = { Host = "127.0.0.1", Port = port ?? TestServers.SmtpPort, PoolSize = 2, Timeout = TimeSpan.FromSeconds(5) },
+        };
+        return new(_database, _templates, Options.Create(options), TimeProvider.System,
+            Infrastructure.Resilience.ResiliencePipelines.Standalone(TimeProvider.System, options));
+    }
 
     /// <summary>A customer with traits and an abandoned cart on the timeline; the step that mails them.</summary>
     async Task<DueAction> CustomerWithCartAsync(string locale, string template = "cart-reminder", JsonObject? settings = null)
@@ -138,7 +143,8 @@ public sealed class EmailChannelTests : IAsyncLifetime
         await using (var connection = await _database.OpenAsync(default))
         {
             await using var tx = await connection.BeginTransactionAsync();
-            await offers.StoreAsync(connection, tx, _database.Dialect, [(action, DateTimeOffset.UtcNow)], default);
+            await StoredRows.WriteAsync(connection, tx, _database.Dialect, result.Rows, default);
+            await Infrastructure.Messaging.Outbox.AppendAsync(connection, tx, _database.Dialect, result.Events, default);
             await tx.CommitAsync();
             Assert.Equal(code, await Dapper.SqlMapper.QuerySingleAsync<string>(connection, "SELECT code FROM offers WHERE action_id = @ActionId", new { action.ActionId }));
             Assert.Equal(["email.sent", "offer.issued"], (await Dapper.SqlMapper.QueryAsync<string>(connection,

@@ -96,7 +96,7 @@ public abstract class JourneyStoreTests : IAsyncLifetime
                           - action: { kind: banner, slot: home-hero, creative: come-back }
                     """, "quiet.yaml"), "v1"), _time.GetUtcNow());
             var scanStore = new JourneyStore(upgraded, quiet, _time, NullLogger<JourneyStore>.Instance);
-            Assert.Equal(1, await new CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans(upgraded, quiet, scanStore, _time,
+            Assert.Equal(1, await new CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans(upgraded, quiet, _time,
                 NullLogger<CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans>.Instance).ScanInactivityAsync(default));
 
             // And keeps working: a later event lands on the same journey.

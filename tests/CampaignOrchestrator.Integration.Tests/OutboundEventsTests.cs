@@ -111,9 +111,8 @@ public sealed class OutboundEventsTests : IAsyncLifetime
             await using (var connection = await database.OpenAsync(default))
             {
                 await using var tx = await connection.BeginTransactionAsync();
-                var action = new Infrastructure.Channels.DueAction("act-" + id, "award-banner", 1, "c:ola", "ola", "banner", [], 0, "evt-" + id, null, false,
-                    DateTimeOffset.UtcNow, "v1", "awareness");
-                await Outbox.AppendAsync(connection, tx, database.Dialect, [Outbox.Row("banner.assigned", action, DateTimeOffset.UtcNow, new JsonObject { ["slot"] = "home-hero" })], default);
+                await Outbox.AppendAsync(connection, tx, database.Dialect, [new Contracts.Outbound.BannerAssigned("act-" + id, "award-banner", 1, "ola", null,
+                    "awareness", DateTimeOffset.UtcNow, "evt-" + id, 0, "home-hero", "award-2026", null)], default);
                 await tx.CommitAsync();
             }
             var (listener, channel, queue) = await ListenAsync("banner.assigned");

@@ -83,7 +83,7 @@ public sealed class RulesVersionTests : IAsyncLifetime
     Task View(string id, string customer) =>
         _store.ApplyAsync([new AcceptedEvent(id, "product_viewed", _time.GetUtcNow(), customer, null, new JsonObject { ["emailConsent"] = true }, null, null)], default);
 
-    async Task<IReadOnlyList<ActionView>> Actions(string customer) => await new CampaignQueries(_database).ForProfileAsync("c:" + customer, 100, default);
+    async Task<IReadOnlyList<ActionView>> Actions(string customer) => await new ActionStore(_database, NullLogger.Instance).ForProfileAsync("c:" + customer, 100, default);
 
     [Fact]
     public async Task A_changed_campaign_finishes_pending_steps_under_the_version_they_started_with()

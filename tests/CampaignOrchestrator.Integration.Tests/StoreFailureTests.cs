@@ -18,7 +18,7 @@ public sealed class StoreFailureTests
         // Nothing listens on port 9 of the loopback interface.
         await using var connection = new NpgsqlConnection("Host=127.0.0.1;Port=9;Username=x;Password=x;Timeout=2");
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => connection.OpenAsync());
-        Assert.True(JourneyWriteBuffer.IsTransient(ex), ex.ToString());
+        Assert.True(TransientErrors.IsTransient(ex), ex.ToString());
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class StoreFailureTests
                 await connection.OpenAsync();
                 await using var bad = new NpgsqlCommand("SELECT no_such_column FROM pg_class", connection);
                 var rejected = await Assert.ThrowsAsync<PostgresException>(() => bad.ExecuteNonQueryAsync());
-                Assert.False(JourneyWriteBuffer.IsTransient(rejected), rejected.SqlState);
+                Assert.False(TransientErrors.IsTransient(rejected), rejected.SqlState);
             }
             var database = new NpgsqlConnectionStringBuilder(cs).Database!;
             await using (var admin = new NpgsqlConnection(TestServers.PostgresAdmin))
@@ -45,7 +45,7 @@ public sealed class StoreFailureTests
             NpgsqlConnection.ClearAllPools();
             await using var refused = new NpgsqlConnection(cs);
             var ex = await Assert.ThrowsAnyAsync<Exception>(() => refused.OpenAsync());
-            Assert.True(JourneyWriteBuffer.IsTransient(ex), ex.ToString());
+            Assert.True(TransientErrors.IsTransient(ex), ex.ToString());
         }
         finally
         {
@@ -74,7 +74,7 @@ public sealed class StoreFailureTests
         {
             duplicate.CommandText = "INSERT INTO t VALUES (1)";
             var constraint = await Assert.ThrowsAsync<SqliteException>(() => duplicate.ExecuteNonQueryAsync());
-            Assert.False(JourneyWriteBuffer.IsTransient(constraint), constraint.Message);
+            Assert.False(TransientErrors.IsTransient(constraint), constraint.Message);
         }
 
         await using var writer = first.BeginTransaction();
@@ -89,6 +89,6 @@ public sealed class StoreFailureTests
         await using var blocked = second.CreateCommand();
         blocked.CommandText = "INSERT INTO t VALUES (3)";
         var busy = await Assert.ThrowsAsync<SqliteException>(() => blocked.ExecuteNonQueryAsync());
-        Assert.True(JourneyWriteBuffer.IsTransient(busy), busy.Message);
+        Assert.True(TransientErrors.IsTransient(busy), busy.Message);
     }
 }

@@ -65,7 +65,8 @@ public sealed class WebhookChannelTests : IAsyncLifetime
     }
 
     static WebhookChannel Channel(string? secret = Secret) =>
-        new(Options.Create(new WebhookOptions { Secrets = secret is null ? [] : new() { ["crm"] = secret }, Timeout = TimeSpan.FromSeconds(5) }), TimeProvider.System);
+        new(Options.Create(new WebhookOptions { Secrets = secret is null ? [] : new() { ["crm"] = secret }, Timeout = TimeSpan.FromSeconds(5) }), TimeProvider.System,
+            CampaignOrchestrator.Infrastructure.Resilience.ResiliencePipelines.Standalone(TimeProvider.System, webhooks: new WebhookOptions { Timeout = TimeSpan.FromSeconds(5) }));
 
     static DueAction Action(string url, string secret = "crm") => new("act-" + Guid.NewGuid().ToString("N")[..8], "crm-sync", 1, "c:vera", "vera", "webhook",
         new JsonObject { ["url"] = url, ["secret"] = secret }, 0, "evt-1", null, false, DateTimeOffset.UtcNow, "v1", "purchase", 7);
@@ -118,12 +119,15 @@ public sealed class WebhookChannelTests : IAsyncLifetime
                 Microsoft.Extensions.Logging.Abstractions.NullLogger<CampaignOrchestrator.Infrastructure.Storage.SchemaMigrator>.Instance).MigrateAsync(default);
             var options = new RetargetingOptions { Connectors = { ["ads"] = new ConnectorOptions { Url = _url, Secret = Secret } } };
             var at = DateTimeOffset.UtcNow;
-            var events = Enumerable.Range(0, 3).Select(i => CampaignOrchestrator.Infrastructure.Messaging.Outbox.Row(i < 2 ? "retargeting.joined" : "retargeting.left",
-                Action(_url) with { ActionId = $"act-{i}" }, at, new JsonObject { ["audience"] = "cart-abandoners", ["emailSha256"] = $"hash-{i}" })).ToList();
+            var events = Enumerable.Range(0, 3).Select(i => i < 2
+                ? (CampaignOrchestrator.Contracts.Outbound.ICampaignActionEvent)new CampaignOrchestrator.Contracts.Outbound.RetargetingJoined($"act-{i}", "crm-sync", 1,
+                    "vera", null, "purchase", at, "evt-1", 7, "cart-abandoners", $"hash-{i}", at.AddDays(30))
+                : new CampaignOrchestrator.Contracts.Outbound.RetargetingLeft($"act-{i}", "crm-sync", 1, "vera", null, "purchase", at, "evt-1", 7, "cart-abandoners",
+                    $"hash-{i}", "exit")).ToList();
             await using (var connection = await database.OpenAsync(default))
             {
                 await using var tx = await connection.BeginTransactionAsync();
-                await ConnectorOutbox.AppendAsync(connection, tx, database.Dialect, options, events, default);
+                await StoredRows.WriteAsync(connection, tx, database.Dialect, ConnectorOutbox.Rows(options, events).ToList(), default);
                 await tx.CommitAsync();
             }
             var pusher = new ConnectorPusher(database, Options.Create(options), TimeProvider.System,

@@ -1,5 +1,6 @@
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Rules;
+using SchedulingOptions = CampaignOrchestrator.Infrastructure.Actions.SchedulingOptions;
 using CampaignOrchestrator.Infrastructure.Rules;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

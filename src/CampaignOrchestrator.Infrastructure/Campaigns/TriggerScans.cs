@@ -15,8 +15,11 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// (<see cref="InactivityScanJob"/>, <see cref="CampaignScheduleJob"/>); safe to run again: the same
 /// period of inactivity or the same firing gives the same actionIds.
 /// </summary>
-internal sealed class TriggerScans(Database database, ActiveRules rules, JourneyStore store, TimeProvider time, ILogger<TriggerScans> logger)
+internal sealed class TriggerScans(Database database, ActiveRules rules, TimeProvider time, ILogger<TriggerScans> logger)
 {
+    readonly CampaignScheduler _campaigns = new(database, new Actions.ActionStore(database, logger), logger);
+    readonly JourneyReader _profiles = new(database);
+
     /// <summary>Customers started per transaction.</summary>
     public const int PageSize = 1000;
 
@@ -38,7 +41,7 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, Journey
         {
             var trigger = (InactivityTrigger)campaign.Trigger;
             var until = now - trigger.InactiveFor;
-            var untilHour = JourneyStore.SeenHour(until);
+            var untilHour = ProfileRows.SeenHour(until);
             await using var connection = await database.OpenAsync(ct);
             var mark = await connection.QuerySingleOrDefaultAsync<ScanMark>(new CommandDefinition(
                 "SELECT scanned_until, after_profile, quiet_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id }, cancellationToken: ct));
@@ -61,9 +64,9 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, Journey
                 found += quiet.Count;
                 if (quiet.Count > 0)
                     judgedUntil = Max(judgedUntil, quiet.Max(p => p.LastSeen));
-                scheduled += await store.StartCampaignsAsync(quiet.Select(p => (campaign, p.ProfileId, new TriggerOccurrence(
+                scheduled += await _campaigns.StartAsync(active, quiet.Select(p => new CampaignStart(campaign, p.ProfileId, new TriggerOccurrence(
                     $"inactive:{p.LastSeen.UtcTicks}", $"inactive for {trigger.InactiveFor.TotalDays:0.##} days since {p.LastSeen:O}",
-                    p.LastSeen + trigger.InactiveFor, null, null))).ToList(), ct);
+                    p.LastSeen + trigger.InactiveFor, null, null))).ToList(), now, ct);
                 (from, after) = (page[^1].SeenHour, page[^1].ProfileId);
                 if (page.LastOrDefault(p => p.SeenHour < untilHour) is { } done)
                     (markHour, markAfter) = (done.SeenHour, done.ProfileId);
@@ -79,19 +82,20 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, Journey
     /// <summary>Starts a schedule campaign, fired at <paramref name="fireTime"/>, for every customer in its segment.</summary>
     public async Task<int> RunScheduleAsync(string campaignId, DateTimeOffset fireTime, CancellationToken ct)
     {
-        if (!rules.Current.ById.TryGetValue(campaignId, out var campaign) || campaign.Trigger is not ScheduleTrigger trigger)
+        var active = rules.Current;
+        if (!active.ById.TryGetValue(campaignId, out var campaign) || campaign.Trigger is not ScheduleTrigger trigger)
             return 0; // removed or changed since the job was planned
         var occurrence = new TriggerOccurrence($"schedule:{fireTime.UtcTicks}", $"schedule '{trigger.Cron}' at {fireTime:O}", fireTime, null, null);
         var (after, matched, scheduled) = ("", 0, 0);
         while (true)
         {
-            var page = await store.ReadProfilesAsync(after, PageSize, ct);
+            var page = await _profiles.ReadProfilesAsync(after, PageSize, ct);
             if (page.Count == 0)
                 break;
             var members = page.Where(p => ConditionEvaluator.Evaluate(trigger.Segment, new ConditionSubject(p.Traits, null, null, p.Phase, p.OrderCount, p.OrderTotal)))
-                .Select(p => (campaign, p.ProfileId, occurrence)).ToList();
+                .Select(p => new CampaignStart(campaign, p.ProfileId, occurrence)).ToList();
             matched += members.Count;
-            scheduled += await store.StartCampaignsAsync(members, ct);
+            scheduled += await _campaigns.StartAsync(active, members, time.GetUtcNow(), ct);
             after = page[^1].ProfileId;
             if (page.Count < PageSize)
                 break;

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Text;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -8,29 +7,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Infrastructure.Channels;
-
-/// <summary>Audience changes for the connectors, written with the change (same transaction as the outbox event).</summary>
-internal static class ConnectorOutbox
-{
-    static readonly string[] Columns = ["connector", "body", "created_at"];
-
-    /// <param name="events">Outbox rows (routing key, message id, body, at) of retargeting events.</param>
-    public static Task AppendAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, RetargetingOptions options, IReadOnlyList<object?[]> events,
-        CancellationToken ct)
-    {
-        if (options.Connectors.Count == 0 || events.Count == 0)
-            return Task.CompletedTask;
-        var rows = new List<object?[]>();
-        foreach (var name in options.Connectors.Keys)
-            foreach (var e in events)
-            {
-                var body = JsonNode.Parse((string)e[2]!)!.AsObject();
-                body.Insert(0, "type", (string)e[0]!);
-                rows.Add([name, body.ToJsonString(), e[3]]);
-            }
-        return BulkRows.InsertAsync(connection, tx, dialect, "connector_outbox", Columns, rows, ct);
-    }
-}
 
 /// <summary>
 /// Posts waiting audience changes to each ad-platform connector in batches (up to 500, oldest first), signed like

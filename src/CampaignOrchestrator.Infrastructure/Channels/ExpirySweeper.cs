@@ -42,6 +42,10 @@ internal abstract class ExpirySweeper(TimeProvider time, TimeSpan interval, ILog
         }
     }
 
+    /// <summary>The device's id of a profile whose customer is not known (the contract's <c>anonymousId</c>).</summary>
+    protected static string? AnonymousIdOf(string profileId, string? customerId) =>
+        customerId is null && profileId.StartsWith("a:", StringComparison.Ordinal) ? profileId[2..] : null;
+
     /// <summary>The customer id and current phase of each profile (for the contract's common fields of an event).</summary>
     protected static async Task<Dictionary<string, (string ProfileId, string? CustomerId, string? Phase)>> CustomersAsync(DbConnection connection, DbTransaction tx,
         SqlDialect sql, IEnumerable<string> profileIds, CancellationToken ct) =>

@@ -3,23 +3,24 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using CampaignOrchestrator.Contracts.Outbound;
 using CampaignOrchestrator.Core.Rules;
-using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 
 namespace CampaignOrchestrator.Infrastructure.Channels;
 
 /// <summary>
-/// Offers: a delivered offer step issues a coupon code, stored with its discount and expiry (the step's
+/// Offers: a delivered offer step issues a coupon code, kept with its discount and expiry (the step's
 /// <c>validFor</c>) and published as <c>offer.issued</c>; an <c>offer_redeemed</c> event with the code marks it used
-/// (<see cref="RedeemAsync"/>, in the journey's transaction).
+/// (<see cref="AppendRedemptions"/>, in the journey's transaction).
 /// The code is readable (no 0/O, 1/I/L) and neither guessable nor repeated: eight characters of an HMAC-SHA256 of the
 /// actionId under this installation's own secret (made at first use, kept in the database), then the action's row
 /// number. The same action always gets the same code, so an email that carries it and is sent twice carries the same one.
 /// An offer with a template is also an email, sent through the email channel with the code (<c>{{ offer.code }}</c>).
 /// </summary>
-internal sealed class OfferChannel(Database database, TimeProvider time, Email.EmailChannel? email = null) : IStoredActionChannel
+internal sealed class OfferChannel(Database database, TimeProvider time, Email.EmailChannel? email = null) : IActionChannel
 {
     internal const string Alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     internal static readonly string[] Columns = ["code", "profile_id", "campaign_id", "action_id", "discount_percent", "amount", "issued_at", "expires_at"];
@@ -33,60 +34,49 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
         if (terms.Error is { } error)
             return ChannelResult.Failed(error);
         var code = Code(await SecretAsync(cancellationToken), action);
+        var at = time.GetUtcNow();
+        var expires = at + terms.ValidFor;
+        var issued = new OfferIssued(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId, action.Phase, at,
+            action.TriggerId, action.Variant, code, terms.Percent, terms.Amount, expires);
+        var row = new StoredRow("offers", Columns, [code, action.ProfileId, action.CampaignId, action.ActionId, terms.Percent, terms.Amount, at, expires],
+            "ON CONFLICT (action_id) DO NOTHING");
         if (action.Settings["template"] is null)
-            return ChannelResult.Ok("code " + code);
+            return ChannelResult.Ok("code " + code).Keeping(row).Announcing(issued);
         // An offer with a template is an email carrying the code (the same code if it is sent again).
         if (email is null)
             return ChannelResult.Failed("offer with a template, and no email channel to send it");
-        var offer = new Dictionary<string, object?>
-        {
-            ["code"] = code, ["discountPercent"] = terms.Percent, ["amount"] = terms.Amount,
-            ["expiresAt"] = terms.ValidFor is { } v ? time.GetUtcNow() + v : null,
-        };
+        var offer = new Dictionary<string, object?> { ["code"] = code, ["discountPercent"] = terms.Percent, ["amount"] = terms.Amount, ["expiresAt"] = expires };
         var sent = await email.SendAsync(action, new Dictionary<string, object?> { ["offer"] = offer }, cancellationToken);
-        return sent.Delivered ? ChannelResult.Ok($"code {code}; {sent.Detail}") : sent;
+        return sent.Delivered ? (sent with { Detail = $"code {code}; {sent.Detail}", Events = [issued, .. sent.Events] }).Keeping(row) : sent;
     }
 
-    public async Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
-        CancellationToken cancellationToken)
-    {
-        // Loaded by DeliverAsync, which came first (here the write turn is held: SecretAsync would wait for it).
-        var secret = _secret ?? throw new InvalidOperationException("offer codes: the secret is read by DeliverAsync first");
-        var offers = delivered.Select(d =>
-        {
-            var terms = Terms(d.Action);
-            return (d.Action, d.At, Code: Code(secret, d.Action), terms.Percent, terms.Amount, Expires: terms.ValidFor is { } v ? d.At + v : (DateTimeOffset?)null);
-        }).ToList();
-        await BulkRows.InsertAsync(connection, tx, dialect, "offers", Columns,
-            offers.Select(o => new object?[] { o.Code, o.Action.ProfileId, o.Action.CampaignId, o.Action.ActionId, o.Percent, o.Amount, o.At, o.Expires }).ToList(),
-            cancellationToken, "ON CONFLICT (action_id) DO NOTHING");
-        await Outbox.AppendAsync(connection, tx, dialect, offers.Select(o => Outbox.Row("offer.issued", o.Action, o.At, new JsonObject
-        {
-            ["code"] = o.Code, ["discountPercent"] = o.Percent, ["amount"] = o.Amount, ["expiresAt"] = o.Expires,
-        })).ToList(), cancellationToken);
-        // An offer with a template was also an email.
-        if (email is not null)
-            await Outbox.AppendAsync(connection, tx, dialect, offers.Where(o => o.Action.Settings["template"] is not null).Select(o => Outbox.Row("email.sent", o.Action, o.At,
-                new JsonObject { ["template"] = (string?)o.Action.Settings["template"], ["messageId"] = email.MessageId(o.Action) })).ToList(), cancellationToken);
-    }
+    public ChannelResult Failure(DueAction action, string reason) =>
+        email is not null && action.Settings["template"] is not null ? email.Failure(action, reason) : ChannelResult.Failed(reason);
 
-    public Task StoreFailedAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At, string? Reason)> failed,
-        CancellationToken cancellationToken) =>
-        email is null ? Task.CompletedTask : email.StoreFailedAsync(connection, tx, dialect, failed.Where(f => f.Action.Settings["template"] is not null).ToList(), cancellationToken);
-
-    /// <summary>Marks the codes of <c>offer_redeemed</c> events used (the first redemption counts); returns how many it marked.</summary>
-    public static async Task<int> RedeemAsync(DbConnection connection, DbTransaction tx, IEnumerable<Core.Events.AcceptedEvent> events, CancellationToken ct)
+    /// <summary>
+    /// Marks the codes of the batch's <c>offer_redeemed</c> events used (the first redemption counts): PostgreSQL as
+    /// statements of the journey's final command, SQLite at once.
+    /// </summary>
+    public static async Task AppendRedemptions(SqlBatch batch, DbConnection connection, DbTransaction tx, SqlDialect sql,
+        IEnumerable<Core.Events.AcceptedEvent> events, CancellationToken ct)
     {
-        var marked = 0;
+        const string update = "UPDATE offers SET redeemed_at = {0}, redeemed_event_id = {1} WHERE code = {2} AND redeemed_at IS NULL;";
+        var n = 0;
         foreach (var e in events)
         {
             if (e.Type != "offer_redeemed" || e.Properties?["code"] is not JsonValue value || value.GetValueKind() != System.Text.Json.JsonValueKind.String)
                 continue;
-            marked += await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE offers SET redeemed_at = @at, redeemed_event_id = @id WHERE code = @code AND redeemed_at IS NULL",
-                new { at = e.OccurredAt, id = e.EventId, code = ((string)value!).Trim().ToUpperInvariant() }, tx, cancellationToken: ct));
+            var code = ((string)value!).Trim().ToUpperInvariant();
+            if (sql.Provider == StorageProvider.Postgres)
+            {
+                batch.Append(string.Format(CultureInfo.InvariantCulture, update, $"@ora{n}", $"@ori{n}", $"@orc{n}"))
+                    .Add($"ora{n}", e.OccurredAt).Add($"ori{n}", e.EventId).Add($"orc{n}", code);
+                n++;
+            }
+            else
+                await connection.ExecuteAsync(new CommandDefinition(string.Format(CultureInfo.InvariantCulture, update, "@at", "@id", "@code"),
+                    new { at = e.OccurredAt, id = e.EventId, code }, tx, cancellationToken: ct));
         }
-        return marked;
     }
 
     internal static string Code(byte[] secret, DueAction action)

@@ -1,4 +1,5 @@
-using System.Text.Json.Nodes;
+using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
@@ -14,6 +15,8 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 internal sealed class PlacementSweeper(Database database, TimeProvider time, OutboxSignal signal, ILogger<PlacementSweeper> logger)
     : ExpirySweeper(time, TimeSpan.FromSeconds(30), logger)
 {
+    readonly ActionStore _actions = new(database, logger);
+
     /// <summary>Clears one batch of expired banners; returns how many.</summary>
     internal override async Task<int> SweepAsync(CancellationToken ct)
     {
@@ -31,19 +34,15 @@ internal sealed class PlacementSweeper(Database database, TimeProvider time, Out
         // The contract's common fields: the step from the action that assigned the banner, the customer's phase now.
         var sql = database.Dialect;
         var customers = await CustomersAsync(connection, tx, sql, expired.Select(e => e.ProfileId), ct);
-        var steps = (await connection.QueryAsync<(string ActionId, int Step, string TriggerId, int Variant)>(new CommandDefinition(
-            $"SELECT action_id, step, trigger_id, variant FROM scheduled_actions WHERE {sql.In("profile_id", "@p")} AND kind = 'banner' AND status = 'delivered'",
-            new { p = sql.List(customers.Keys) }, tx, cancellationToken: ct)))
-            .ToDictionary(r => r.ActionId, StringComparer.Ordinal);
-        var rows = expired.Select(e =>
+        var steps = await _actions.DeliveredStepsAsync(connection, tx, customers.Keys, "banner", ct);
+        var cleared = expired.Select(e =>
         {
             var customer = customers.GetValueOrDefault(e.ProfileId);
             var step = steps.GetValueOrDefault(e.ActionId);
-            var action = new DueAction(e.ActionId, e.CampaignId, step.Step, e.ProfileId, customer.CustomerId, "banner", [], step.Variant,
-                step.TriggerId ?? "", null, false, e.ExpiresAt, "", customer.Phase);
-            return Outbox.Row("banner.cleared", action, e.ExpiresAt, new JsonObject { ["slot"] = e.Slot, ["creative"] = e.Creative, ["reason"] = "expired" });
+            return (ICampaignActionEvent)new BannerCleared(e.ActionId, e.CampaignId, step.Step, customer.CustomerId, AnonymousIdOf(e.ProfileId, customer.CustomerId),
+                customer.Phase, e.ExpiresAt, step.TriggerId ?? "", step.Variant, e.Slot, e.Creative, "expired");
         }).ToList();
-        await Outbox.AppendAsync(connection, tx, sql, rows, ct);
+        await Outbox.AppendAsync(connection, tx, sql, cleared, ct);
         await tx.CommitAsync(ct);
         signal.Notify();
         return expired.Count;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CampaignOrchestrator.Infrastructure.Actions;
 
 namespace CampaignOrchestrator.Infrastructure.Channels;
 

@@ -1,29 +1,19 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using CampaignOrchestrator.Infrastructure.Messaging;
-using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Registry;
 using Polly.Retry;
 using Polly.Timeout;
 
 namespace CampaignOrchestrator.Infrastructure.Channels;
-
-/// <summary>The <c>Webhooks</c> section: signing secrets by the name the rules use, and the per-attempt timeout.</summary>
-public sealed class WebhookOptions
-{
-    public const string SectionName = "Webhooks";
-
-    /// <summary>Secret by name (<c>Webhooks:Secrets:crm</c>); set them from the environment (<c>Webhooks__Secrets__crm</c>).</summary>
-    public Dictionary<string, string> Secrets { get; set; } = new(StringComparer.Ordinal);
-
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
-}
 
 /// <summary>
 /// Webhooks: POSTs the action as JSON (the contract's common fields, <c>settings</c> without the secret's name) to the
@@ -34,7 +24,7 @@ public sealed class WebhookOptions
 /// outage pauses sending. A transient failure that outlasts the retries, or an open circuit, leaves the action pending
 /// to fall due again later (nothing lost); any other 4xx fails it for good. Delivered: <c>webhook.sent</c> is published.
 /// </summary>
-internal sealed class WebhookChannel : IStoredActionChannel
+internal sealed class WebhookChannel : IActionChannel
 {
     public const string SignatureHeader = "X-Campaign-Signature";
     static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(30);
@@ -45,15 +35,24 @@ internal sealed class WebhookChannel : IStoredActionChannel
     readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
-    public WebhookChannel(IOptions<WebhookOptions> options, TimeProvider time)
+    public WebhookChannel(IOptions<WebhookOptions> options, TimeProvider time, ResiliencePipelineProvider<string> pipelines)
     {
         _options = options.Value;
         _time = time;
+        _pipeline = pipelines.GetPipeline<HttpResponseMessage>(ResiliencePipelines.Webhook);
+    }
+
+    /// <summary>
+    /// The <see cref="ResiliencePipelines.Webhook"/> pipeline: 3 retries with jittered exponential backoff for transient answers
+    /// (connection refused, timeout, 408, 429, 5xx), a circuit breaker that opens when half the calls fail, a timeout per attempt.
+    /// </summary>
+    internal static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, WebhookOptions options)
+    {
         var transient = new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
             .Handle<TimeoutRejectedException>()
             .HandleResult(r => IsTransient(r.StatusCode));
-        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+        builder
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 ShouldHandle = transient, MaxRetryAttempts = 3, BackoffType = DelayBackoffType.Exponential, UseJitter = true,
@@ -63,8 +62,7 @@ internal sealed class WebhookChannel : IStoredActionChannel
             {
                 ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = BreakDuration,
             })
-            .AddTimeout(_options.Timeout)
-            .Build();
+            .AddTimeout(options.Timeout);
     }
 
     static bool IsTransient(HttpStatusCode status) => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
@@ -82,7 +80,8 @@ internal sealed class WebhookChannel : IStoredActionChannel
 
         var settings = (JsonObject)action.Settings.DeepClone();
         settings.Remove("secret");
-        var body = Outbox.Body(action, _time.GetUtcNow(), new JsonObject { ["kind"] = "webhook", ["settings"] = settings }).ToJsonString();
+        var body = OutboundJson.Serialize(new WebhookPayload(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId,
+            action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, "webhook", settings));
         try
         {
             using var response = await _pipeline.ExecuteAsync(async ct =>
@@ -94,7 +93,8 @@ internal sealed class WebhookChannel : IStoredActionChannel
             }, cancellationToken);
             var status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
-                return ChannelResult.Ok($"HTTP {status}");
+                return ChannelResult.Ok($"HTTP {status}").Announcing(new WebhookSent(action.ActionId, action.CampaignId, action.Step, action.CustomerId,
+                    action.AnonymousId, action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, url));
             return IsTransient(response.StatusCode)
                 ? ChannelResult.Later($"webhook answered HTTP {status} after retries", _time.GetUtcNow() + WaitAfterRetries)
                 : ChannelResult.Failed($"webhook answered HTTP {status}");
@@ -116,11 +116,4 @@ internal sealed class WebhookChannel : IStoredActionChannel
         var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(t + "." + body));
         return $"t={t},v1={Convert.ToHexStringLower(mac)}";
     }
-
-    public Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
-        CancellationToken cancellationToken) =>
-        Outbox.AppendAsync(connection, tx, dialect, delivered.Select(d => Outbox.Row("webhook.sent", d.Action, d.At, new JsonObject
-        {
-            ["url"] = (string?)d.Action.Settings["url"],
-        })).ToList(), cancellationToken);
 }

@@ -15,7 +15,7 @@ namespace CampaignOrchestrator.Infrastructure.Messaging;
 /// with the reason in the <c>MT-Fault-Message</c> header.
 /// </summary>
 internal sealed class JourneyEventConsumer(
-    JourneyWriteBuffer buffer, TimeProvider time, InboundMetrics metrics, ILogger<JourneyEventConsumer> logger)
+    IJourneyWriter buffer, TimeProvider time, InboundMetrics metrics, ILogger<JourneyEventConsumer> logger)
     : IConsumer<JsonObject>
 {
     public async Task Consume(ConsumeContext<JsonObject> context)

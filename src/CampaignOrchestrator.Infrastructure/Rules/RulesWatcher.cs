@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Rules;
-using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +20,8 @@ namespace CampaignOrchestrator.Infrastructure.Rules;
 internal sealed class RulesWatcher(ActiveRules rules, Database database, IOptions<RulesOptions> options, TimeProvider time, ILogger<RulesWatcher> logger)
     : BackgroundService
 {
+    readonly ActionStore _actions = new(database, logger);
+
     readonly System.Threading.Channels.Channel<bool> _changed = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
 
@@ -93,7 +95,6 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
     async Task ApplyVersionAsync(CompiledRules? previous, CompiledRules next, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var sql = database.Dialect;
         using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -106,29 +107,11 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
             }, tx, cancellationToken: ct));
 
         // Pending steps of campaigns this version no longer has; and of changed campaigns that exit on change.
-        var ids = next.Campaigns.Select(c => c.Id).ToArray();
-        var (notInFlight, inflight) = sql.Provider == StorageProvider.Sqlite ? database.NotInFlight("action_id") : ("", "[]");
-        var cancelled = (await connection.QueryAsync<CampaignScheduler.CancelledRow>(new CommandDefinition(
-            $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
-            $"reason = 'campaign removed in rules version ' || @version WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' AND NOT ({sql.In("campaign_id", "@ids")}){notInFlight} " +
-            "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, seq",
-            new { now, version = next.Version, ids = sql.List(ids), inflight }, tx, cancellationToken: ct))).ToList();
-        foreach (var campaign in next.Campaigns.Where(c => c.OnChange == ChangeBehaviour.Exit))
-        {
-            cancelled.AddRange(await connection.QueryAsync<CampaignScheduler.CancelledRow>(new CommandDefinition(
-                $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, " +
-                $"reason = 'campaign changed in rules version ' || @version || ' (onChange: exit)' WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' " +
-                $"AND campaign_id = @id AND fingerprint <> @fingerprint{notInFlight} " +
-                "RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, seq",
-                new { now, version = next.Version, id = campaign.Id, fingerprint = next.Fingerprints[campaign.Id], inflight }, tx, cancellationToken: ct)));
-        }
-        await BulkRows.InsertAsync(connection, tx, sql, "action_log", CampaignScheduler.LogColumns,
-            cancelled.Select(c => new object?[] { c.ActionId, c.CampaignId, c.Step, c.ProfileId, c.Kind, ActionStatus.Cancelled, now, c.DueAt, null, c.Reason, null, c.RulesVersion, c.Variant, null, c.Seq }).ToList(),
-            ct);
+        var cancelled = await _actions.CancelForRulesAsync(connection, tx, next, now, ct);
         await tx.CommitAsync(ct);
         if (previous is null)
-            Log.RulesActive(logger, next.Version, next.Campaigns.Count, cancelled.Count);
+            Log.RulesActive(logger, next.Version, next.Campaigns.Count, cancelled);
         else
-            Log.RulesReloaded(logger, previous.Version, next.Version, next.Campaigns.Count, cancelled.Count);
+            Log.RulesReloaded(logger, previous.Version, next.Version, next.Campaigns.Count, cancelled);
     }
 }

@@ -16,11 +16,7 @@ public sealed record JourneyView(
     DateTimeOffset FirstSeen,
     DateTimeOffset LastSeen,
     IReadOnlyList<PhaseHistoryView> PhaseHistory,
-    IReadOnlyList<TimelineEventView> Timeline)
-{
-    /// <summary>The customer's campaign actions, newest trigger first, each with its life (filled by the API).</summary>
-    public IReadOnlyList<Campaigns.ActionView> Actions { get; init; } = [];
-}
+    IReadOnlyList<TimelineEventView> Timeline);
 
 /// <summary>One phase change.</summary>
 public sealed record PhaseHistoryView(string Phase, DateTimeOffset At, string EventId);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Rules;
@@ -35,13 +36,18 @@ internal static class OperatorApi
 
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
-        app.MapGet("/api/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, CampaignQueries campaigns, CancellationToken ct) =>
+        app.MapGet("/api/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions,
+            IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
         {
             var limit = Math.Clamp(timelineLimit ?? 200, 1, 5000);
             var journey = await store.GetAsync(id, limit, ct);
-            return journey is null
-                ? Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"No journey for customerId or anonymousId '{id}'")
-                : Results.Ok(journey with { Actions = await campaigns.ForProfileAsync(journey.ProfileId, Math.Clamp(actionLimit ?? 200, 1, 5000), ct) });
+            if (journey is null)
+                return Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"No journey for customerId or anonymousId '{id}'");
+            // The journey, then the customer's campaign actions, newest trigger first, each with its life.
+            var body = JsonSerializer.SerializeToNode(journey, json.Value.SerializerOptions)!.AsObject();
+            body["actions"] = JsonSerializer.SerializeToNode(await actions.ForProfileAsync(journey.ProfileId, Math.Clamp(actionLimit ?? 200, 1, 5000), ct),
+                json.Value.SerializerOptions);
+            return Results.Json(body, json.Value.SerializerOptions);
         });
         // The webshop's read of banners when it renders a page: its own read-only key, and always an answer (a slot
         // nobody assigned shows its default creative, an unknown customer too).
@@ -70,9 +76,9 @@ internal static class OperatorApi
                 }),
             });
         });
-        app.MapGet("/api/campaigns/{id}", async (string id, CampaignQueries campaigns, CancellationToken ct) =>
+        app.MapGet("/api/campaigns/{id}", async (string id, ActionStore campaigns, CancellationToken ct) =>
             Results.Ok(await campaigns.SummaryAsync(id, ct)));
-        app.MapGet("/api/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, CampaignQueries campaigns, CancellationToken ct) =>
+        app.MapGet("/api/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, ActionStore campaigns, CancellationToken ct) =>
             Results.Ok(await campaigns.LogAsync(id, outcome, after ?? 0, Math.Clamp(limit ?? 100, 1, 10_000), ct)));
         app.MapGet("/api/metrics", (InboundMetrics metrics, ActionMetrics actions) =>
         {

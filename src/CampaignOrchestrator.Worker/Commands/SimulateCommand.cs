@@ -4,7 +4,9 @@ using System.Text.Json.Nodes;
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Events;
 using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -123,8 +125,8 @@ internal static class SimulateCommand
             var active = new ActiveRules(rules, start);
             _store = new JourneyStore(_database, active, _clock, _skips);
             _dispatcher = new ActionDispatcher(_database, active, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _clock,
-                Options.Create(new Infrastructure.Campaigns.SchedulingOptions { LateAfter = TimeSpan.MaxValue }), NullLogger<ActionDispatcher>.Instance);
-            _scans = new TriggerScans(_database, active, _store, _clock, NullLogger<TriggerScans>.Instance);
+                Options.Create(new SchedulingOptions { LateAfter = TimeSpan.MaxValue }), NullLogger<ActionDispatcher>.Instance);
+            _scans = new TriggerScans(_database, active, _clock, NullLogger<TriggerScans>.Instance);
         }
 
         public async Task ConsumeAsync(AcceptedEvent e)

@@ -1,9 +1,11 @@
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Channels.Email;
 using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Resilience;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.Extensions.Options;
@@ -20,7 +22,7 @@ internal static class CampaignRegistration
     public static IHostApplicationBuilder AddCampaigns(this IHostApplicationBuilder builder)
     {
         var options = builder.BindValidated(RulesOptions.SectionName, new RulesOptionsValidator());
-        builder.BindValidated(Infrastructure.Campaigns.SchedulingOptions.SectionName, new SchedulingOptionsValidator());
+        builder.BindValidated(Infrastructure.Actions.SchedulingOptions.SectionName, new SchedulingOptionsValidator());
 
         var path = options.Resolve() ?? throw new OptionsValidationException(RulesOptions.SectionName, typeof(RulesOptions),
             [$"Rules:Path: no rules file or folder at '{options.Path}' (looked in {Directory.GetCurrentDirectory()} and {AppContext.BaseDirectory})"]);
@@ -40,7 +42,7 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton(sp => new ActiveRules(new CompiledRules(loaded.Rules, loaded.Version),
             sp.GetRequiredService<TimeProvider>().GetUtcNow(), path, loaded.Files));
         builder.Services.AddSingleton<ActionMetrics>();
-        builder.Services.AddSingleton<CampaignQueries>();
+        builder.Services.AddSingleton(sp => new ActionStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ActionStore>>()));
 
         // Channels, the first that handles a kind delivers it: emails go out over SMTP, banners become placements the
         // webshop reads, offers coupon codes, retargeting audience memberships, webhooks signed POSTs (Channels/).
@@ -55,13 +57,14 @@ internal static class CampaignRegistration
         {
             throw new OptionsValidationException(EmailOptions.SectionName, typeof(EmailOptions), ex.Errors.Select(e => $"Email:Templates: {e}"));
         }
+        builder.Services.AddChannelPipelines();
         builder.Services.AddSingleton<EmailChannel>();
         builder.Services.AddSingleton<UnsubscribeLinks>();
         builder.Services.AddSingleton<IActionChannel>(sp => sp.GetRequiredService<EmailChannel>());
         builder.Services.AddSingleton<IActionChannel, BannerChannel>();
         builder.Services.AddSingleton<IActionChannel, OfferChannel>();
-        builder.Services.Configure<WebhookOptions>(builder.Configuration.GetSection(WebhookOptions.SectionName));
-        builder.Services.Configure<RetargetingOptions>(builder.Configuration.GetSection(RetargetingOptions.SectionName));
+        builder.BindValidated(WebhookOptions.SectionName, new WebhookOptionsValidator());
+        builder.BindValidated(RetargetingOptions.SectionName, new RetargetingOptionsValidator());
         builder.Services.AddSingleton<IActionChannel, RetargetingChannel>();
         builder.Services.AddSingleton<IActionChannel, WebhookChannel>();
 

@@ -1,3 +1,4 @@
+using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Infrastructure.Storage;
 
 namespace CampaignOrchestrator.Worker.Hosting;

@@ -1,8 +1,9 @@
-using System.Data.Common;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Resilience;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 using MailKit;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Retry;
+using Polly.Registry;
 using Polly.Timeout;
 
 namespace CampaignOrchestrator.Infrastructure.Channels.Email;
@@ -23,9 +24,10 @@ namespace CampaignOrchestrator.Infrastructure.Channels.Email;
 /// accept and our commit, sends the same Message-ID again. One Polly pipeline: a timeout per attempt, 3 retries with
 /// jittered backoff for passing trouble (refused or dropped connection, timeout, a 4xx reply), a circuit breaker that
 /// opens when half the sends fail, so an SMTP outage pauses sending: then, or when the retries did not help, the action
-/// waits pending and falls due again later (nothing lost). A 5xx reply fails it for good. Delivered: <c>email.sent</c>.
+/// waits pending and falls due again later (nothing lost). A 5xx reply fails it for good. Delivered: <c>email.sent</c>;
+/// failed for good: <c>email.failed</c>.
 /// </summary>
-internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
+internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
 {
 
     readonly Database _database;
@@ -37,7 +39,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
     readonly SmtpOptions _smtp;
     readonly ResiliencePipeline _pipeline;
 
-    public EmailChannel(Database database, EmailTemplates templates, IOptions<EmailOptions> options, TimeProvider time)
+    public EmailChannel(Database database, EmailTemplates templates, IOptions<EmailOptions> options, TimeProvider time, ResiliencePipelineProvider<string> pipelines)
     {
         _database = database;
         _templates = templates;
@@ -46,21 +48,29 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         _pool = new SmtpPool(options.Value.Smtp);
         _links = new UnsubscribeLinks(database, options, time);
         _smtp = options.Value.Smtp;
+        _pipeline = pipelines.GetPipeline(ResiliencePipelines.Smtp);
+    }
+
+    /// <summary>
+    /// The <see cref="ResiliencePipelines.Smtp"/> pipeline: 3 jittered retries for passing trouble (refused or dropped
+    /// connection, timeout, a 4xx reply), a circuit breaker that opens when half the sends fail, a timeout per attempt.
+    /// </summary>
+    internal static void Configure(ResiliencePipelineBuilder builder, SmtpOptions smtp)
+    {
         var transient = new PredicateBuilder()
             .Handle<SmtpCommandException>(e => (int)e.StatusCode is >= 400 and < 500)
             .Handle<SmtpProtocolException>().Handle<IOException>().Handle<SocketException>()
             .Handle<ServiceNotConnectedException>().Handle<TimeoutRejectedException>();
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
+        builder
+            .AddRetry(new Polly.Retry.RetryStrategyOptions
             {
                 ShouldHandle = transient, MaxRetryAttempts = 3, BackoffType = DelayBackoffType.Exponential, UseJitter = true, Delay = TimeSpan.FromMilliseconds(200),
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = _smtp.PauseOnOutage,
+                ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = smtp.PauseOnOutage,
             })
-            .AddTimeout(options.Value.Smtp.Timeout)
-            .Build();
+            .AddTimeout(smtp.Timeout);
     }
 
     public bool Handles(string kind) => kind == "email";
@@ -72,13 +82,13 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
     {
         var template = (string?)action.Settings["template"];
         if (string.IsNullOrEmpty(template))
-            return ChannelResult.Failed("email without template");
+            return Failure(action, "email without template");
         var (traits, trigger) = await ReadAsync(action, readTraits: action.Traits is null, cancellationToken);
         if (action.Traits is { } known)
             traits = new JsonObject(known.Select(t => KeyValuePair.Create(t.Key, t.Value?.DeepClone())));
         var to = traits?["email"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? (string?)v : null;
         if (to is null || !MailboxAddress.TryParse(to, out var recipient))
-            return ChannelResult.Failed("no valid email address in the customer's traits");
+            return Failure(action, "no valid email address in the customer's traits");
 
         // The suppression list: a hard-bounced address gets nothing, an unsubscribed one no marketing.
         switch (await Suppressions.ReasonAsync(_database, recipient.Address, cancellationToken))
@@ -95,7 +105,7 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         model["unsubscribeUrl"] = unsubscribe;
         var rendered = await _templates.RenderAsync(template, traits?["locale"]?.ToString(), model);
         if (rendered is null)
-            return ChannelResult.Failed($"no email template '{template}'");
+            return Failure(action, $"no email template '{template}'");
         using var message = new MimeMessage { Subject = rendered.Subject, MessageId = MessageId(action) };
         // A copy per message: an address in a message's list subscribes that list to its changes, so one shared
         // instance kept every message ever sent alive (measured: 19 KB an email until the process ended).
@@ -113,14 +123,15 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         try
         {
             await _pipeline.ExecuteAsync(async ct => await _pool.SendAsync(message, ct), cancellationToken);
-            return ChannelResult.Ok($"sent {template}/{rendered.Locale} as <{message.MessageId}>");
+            return ChannelResult.Ok($"sent {template}/{rendered.Locale} as <{message.MessageId}>").Announcing(new EmailSent(action.ActionId, action.CampaignId,
+                action.Step, action.CustomerId, action.AnonymousId, action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, template, message.MessageId));
         }
         catch (SmtpCommandException ex) when ((int)ex.StatusCode >= 500)
         {
             // The recipient refused for good (a hard bounce): no more mail to that address.
             if (ex.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
                 await Suppressions.AddAsync(_database, recipient.Address, "hard-bounce", $"{(int)ex.StatusCode} {ex.Message}", cancellationToken);
-            return ChannelResult.Failed($"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
+            return Failure(action, $"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
         }
         catch (BrokenCircuitException)
         {
@@ -188,21 +199,10 @@ internal sealed class EmailChannel : IStoredActionChannel, IAsyncDisposable
         static JsonObject? Parse(string? json) => json is null ? null : JsonNode.Parse(json) as JsonObject;
     }
 
-    public Task StoreAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At)> delivered,
-        CancellationToken cancellationToken) =>
-        Outbox.AppendAsync(connection, tx, dialect, delivered.Select(d => Outbox.Row("email.sent", d.Action, d.At, new JsonObject
-        {
-            ["template"] = (string?)d.Action.Settings["template"],
-            ["messageId"] = MessageId(d.Action),
-        })).ToList(), cancellationToken);
-
-    public Task StoreFailedAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(DueAction Action, DateTimeOffset At, string? Reason)> failed,
-        CancellationToken cancellationToken) =>
-        Outbox.AppendAsync(connection, tx, dialect, failed.Select(f => Outbox.Row("email.failed", f.Action, f.At, new JsonObject
-        {
-            ["template"] = (string?)f.Action.Settings["template"],
-            ["reason"] = f.Reason,
-        })).ToList(), cancellationToken);
+    /// <summary>Failed for good, announced as <c>email.failed</c>.</summary>
+    public ChannelResult Failure(DueAction action, string reason) =>
+        ChannelResult.Failed(reason).Announcing(new EmailFailed(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId,
+            action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, (string?)action.Settings["template"], reason));
 
     public ValueTask DisposeAsync() => _pool.DisposeAsync();
 

@@ -1,4 +1,4 @@
-namespace CampaignOrchestrator.Infrastructure.Campaigns;
+namespace CampaignOrchestrator.Infrastructure.Actions;
 
 /// <summary>
 /// Counts of what due actions became, and the firing lag (how long after its due time an action was

@@ -1,16 +1,14 @@
-using System.Data.Common;
 using System.Threading.Channels;
 using CampaignOrchestrator.Core.Events;
 using CampaignOrchestrator.Infrastructure.Messaging;
-using Microsoft.Data.Sqlite;
+using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Polly;
 using Polly.Retry;
 
-namespace CampaignOrchestrator.Infrastructure.Storage;
+namespace CampaignOrchestrator.Infrastructure.Journeys;
 
 /// <summary>
 /// Groups events from concurrent consumers into one store transaction. A consumer awaits its
@@ -36,7 +34,7 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, IOptions<BusOptions
             ? ResiliencePipeline.Empty
             : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(TransientErrors.IsTransient),
                 MaxRetryAttempts = limit,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -51,22 +49,6 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, IOptions<BusOptions
             }).Build();
 
     static readonly ResiliencePropertyKey<int> BatchSize = new("batch-size");
-
-    /// <summary>
-    /// Failures that go away by themselves: the database unreachable, restarting, refusing connections
-    /// for a while, out of connections or locked. Not a statement the database rejects, nor a bug.
-    /// </summary>
-    internal static bool IsTransient(Exception ex) => ex switch
-    {
-        OperationCanceledException => false,
-        PostgresException pg => pg.IsTransient || pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal)
-            || pg.SqlState.StartsWith("57", StringComparison.Ordinal) || pg.SqlState == "55000",
-        NpgsqlException => true, // below the SQL level: connection refused, reset, timed out
-        SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6 or 10 or 13 or 14, // BUSY, LOCKED, IOERR, FULL, CANTOPEN
-        DbException db => db.IsTransient,
-        TimeoutException or IOException or System.Net.Sockets.SocketException => true,
-        _ => ex.InnerException is { } inner && IsTransient(inner),
-    };
 
     /// <summary>Queues an event and completes when it is committed: true if it was stored, false if its eventId
     /// was seen before. Throws what the store threw.</summary>
@@ -131,7 +113,7 @@ internal sealed class JourneyWriteBuffer(JourneyStore store, IOptions<BusOptions
         }
         catch (Exception ex) when (batch.Count > 1)
         {
-            transientFailure = IsTransient(ex);
+            transientFailure = TransientErrors.IsTransient(ex);
             Log.BatchFailed(logger, batch.Count, ex.GetType().Name + ": " + ex.Message);
         }
         catch (Exception ex)

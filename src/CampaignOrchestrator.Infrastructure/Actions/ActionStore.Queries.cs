@@ -1,37 +1,12 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
-using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 
-namespace CampaignOrchestrator.Infrastructure.Campaigns;
+namespace CampaignOrchestrator.Infrastructure.Actions;
 
-/// <summary>One entry of an action's life.</summary>
-public sealed record ActionLogEntry(string Outcome, DateTimeOffset At, DateTimeOffset? DueAt, string? Reason, string? CauseEventId, long? LateMs);
-
-/// <summary>A scheduled action as operators and marketers see it, with its life so far.</summary>
-public sealed record ActionView(
-    string ActionId, string CampaignId, int Step, string Kind, JsonNode? Settings, int Variant, bool Holdout, bool Transactional,
-    string? InstanceKey, string TriggerId, DateTimeOffset TriggeredAt, DateTimeOffset PlannedAt, DateTimeOffset DueAt, string Status,
-    DateTimeOffset? FinishedAt, string? Reason, string? CauseEventId, string RulesVersion, IReadOnlyList<ActionLogEntry> Log);
-
-/// <summary>A campaign's funnel: how many steps reached each state, per step.</summary>
-public sealed record CampaignSummary(string CampaignId, IReadOnlyList<StepSummary> Steps);
-
-/// <summary>Counts of one step's actions by current status, and of holdout (control) instances.</summary>
-public sealed record StepSummary(int Step, string Kind, IReadOnlyDictionary<string, long> ByStatus, long Holdout, long Variant0, long Variant1Plus);
-
-/// <summary>
-/// A page of one campaign's outcome log: what happened to its actions after they were scheduled (cancelled;
-/// per firing: delivered, failed, suppressed, deferred, with the due time and how late). The scheduled
-/// actions themselves are counted in the funnel (<see cref="CampaignSummary"/>).
-/// </summary>
-public sealed record CampaignLogEntry(long Seq, string ActionId, int Step, string ProfileId, string Kind, string Outcome, DateTimeOffset At,
-    DateTimeOffset? DueAt, DateTimeOffset? NextDueAt, string? Reason, string? CauseEventId, string? RulesVersion, int? Variant, long? LateMs);
-
-/// <summary>Reads scheduled actions and the outcome log for the API.</summary>
-internal sealed class CampaignQueries(Database database)
+// Reads for the API, the sweepers and the dry run.
+internal sealed partial class ActionStore
 {
-    readonly SqlDialect _sql = database.Dialect;
-
     /// <summary>
     /// Every action of a profile, newest trigger first, each with its life: scheduled (the action row),
     /// then per firing "due" (when it was claimed, how late) and what it became, or cancelled.
@@ -39,14 +14,14 @@ internal sealed class CampaignQueries(Database database)
     public async Task<IReadOnlyList<ActionView>> ForProfileAsync(string profileId, int limit, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var actions = (await connection.QueryAsync<ActionRow>(new CommandDefinition(
+        var actions = (await connection.QueryAsync<StoredAction>(new CommandDefinition(
             "SELECT seq, action_id, campaign_id, step, kind, settings, variant, holdout, transactional, instance_key, trigger_id, triggered_at, cause, planned_at, due_at, " +
             "status, finished_at, reason, cause_event_id, rules_version, created_at FROM scheduled_actions WHERE profile_id = @profileId " +
             "ORDER BY triggered_at DESC, campaign_id, step LIMIT @limit",
             new { profileId, limit }, cancellationToken: ct))).ToList();
         if (actions.Count == 0)
             return [];
-        var log = (await connection.QueryAsync<LogRow>(new CommandDefinition(
+        var log = (await connection.QueryAsync<ActionLogRow>(new CommandDefinition(
             $"SELECT action_seq, outcome, at, due_at, next_due_at, reason, cause_event_id, late_ms FROM action_log WHERE {_sql.In("action_seq", "@seqs")} ORDER BY seq",
             new { seqs = _sql.List(actions.Select(a => a.Seq).ToArray()) }, cancellationToken: ct))).ToLookup(l => l.ActionSeq);
         return actions.Select(a => new ActionView(a.ActionId, a.CampaignId, a.Step, a.Kind, JsonNode.Parse(a.Settings), a.Variant, a.Holdout, a.Transactional,
@@ -54,7 +29,7 @@ internal sealed class CampaignQueries(Database database)
             Life(a, log[a.Seq]).ToList())).ToList();
     }
 
-    static IEnumerable<ActionLogEntry> Life(ActionRow a, IEnumerable<LogRow> log)
+    static IEnumerable<ActionLogEntry> Life(StoredAction a, IEnumerable<ActionLogRow> log)
     {
         yield return new ActionLogEntry(ActionStatus.Scheduled, a.CreatedAt, a.PlannedAt, a.Cause, a.TriggerId, null);
         foreach (var l in log)
@@ -91,12 +66,20 @@ internal sealed class CampaignQueries(Database database)
         await using var connection = await database.OpenAsync(ct);
         var sql = "SELECT seq, action_id, step, profile_id, kind, outcome, at, due_at, next_due_at, reason, cause_event_id, rules_version, variant, late_ms FROM action_log " +
             "WHERE campaign_id = @campaignId AND seq > @afterSeq" + (outcome is null ? "" : " AND outcome = @outcome") + " ORDER BY seq LIMIT @limit";
-        return (await connection.QueryAsync<LogRow>(new CommandDefinition(sql, new { campaignId, afterSeq, outcome, limit }, cancellationToken: ct)))
+        return (await connection.QueryAsync<ActionLogRow>(new CommandDefinition(sql, new { campaignId, afterSeq, outcome, limit }, cancellationToken: ct)))
             .Select(l => new CampaignLogEntry(l.Seq, l.ActionId, l.Step, l.ProfileId, l.Kind, l.Outcome, l.At, l.DueAt, l.NextDueAt, l.Reason, l.CauseEventId,
                 l.RulesVersion, l.Variant, l.LateMs)).ToList();
     }
 
-    sealed class ActionRow
+    /// <summary>The step, trigger and variant of the delivered actions of <paramref name="kind"/> of these customers, by actionId.</summary>
+    public async Task<Dictionary<string, (int Step, string TriggerId, int Variant)>> DeliveredStepsAsync(DbConnection connection, DbTransaction tx,
+        IReadOnlyCollection<string> profileIds, string kind, CancellationToken ct) =>
+        (await connection.QueryAsync<(string ActionId, int Step, string TriggerId, int Variant)>(new CommandDefinition(
+            $"SELECT action_id, step, trigger_id, variant FROM scheduled_actions WHERE {_sql.In("profile_id", "@p")} AND kind = @kind AND status = '{ActionStatus.Delivered}'",
+            new { p = _sql.List(profileIds), kind }, tx, cancellationToken: ct)))
+        .ToDictionary(r => r.ActionId, r => (r.Step, r.TriggerId, r.Variant), StringComparer.Ordinal);
+
+    sealed class StoredAction
     {
         public long Seq { get; set; }
         public string ActionId { get; set; } = "";
@@ -129,24 +112,5 @@ internal sealed class CampaignQueries(Database database)
         public bool Holdout { get; set; }
         public int Variant { get; set; }
         public long Count { get; set; }
-    }
-
-    sealed class LogRow
-    {
-        public long Seq { get; set; }
-        public long? ActionSeq { get; set; }
-        public int Step { get; set; }
-        public string ProfileId { get; set; } = "";
-        public string Kind { get; set; } = "";
-        public string? RulesVersion { get; set; }
-        public int? Variant { get; set; }
-        public string ActionId { get; set; } = "";
-        public string Outcome { get; set; } = "";
-        public DateTimeOffset At { get; set; }
-        public DateTimeOffset? DueAt { get; set; }
-        public DateTimeOffset? NextDueAt { get; set; }
-        public string? Reason { get; set; }
-        public string? CauseEventId { get; set; }
-        public long? LateMs { get; set; }
     }
 }

@@ -1,0 +1,2 @@
+global using CampaignOrchestrator.Infrastructure.Actions;
+global using CampaignOrchestrator.Infrastructure.Journeys;

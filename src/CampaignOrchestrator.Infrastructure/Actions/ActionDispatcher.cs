@@ -1,0 +1,267 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Infrastructure.Actions;
+
+/// <summary>
+/// Where actions are fired, one poll at a time: <see cref="ActionStore.ClaimAsync"/> takes a batch of due actions,
+/// <see cref="Judge"/> decides each with <see cref="SendPolicy"/> (holdout, consent, send window, caps), the rest are
+/// delivered concurrently by their channels (<see cref="DeliverAllAsync"/>), and <see cref="FinishAsync"/> records every
+/// outcome with the rows and events the channels returned, in one transaction and only while the claim holds.
+/// On PostgreSQL several workers share the work (a claim is a row state fenced by a token; a dead worker's claims are
+/// taken again after <see cref="SchedulingOptions.ClaimLease"/>); on SQLite (one worker per file) the claim lives in
+/// memory. Either way exits leave claimed actions alone. See docs/decisions/0003-scheduled-actions.md.
+/// </summary>
+internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels,
+    IJourneyWriter journeys, ActionMetrics metrics, TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger,
+    OutboxSignal? outbox = null) : BackgroundService
+{
+    readonly IActionChannel[] _channels = channels.ToArray();
+    readonly ActionStore store = new(database, logger);
+    readonly SchedulingOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var claimed = 0;
+                try
+                {
+                    claimed = await FireDueAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    Log.DispatchFailed(logger, ex.GetType().Name + ": " + ex.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                }
+                if (claimed < _options.BatchSize)
+                    await Task.Delay(_options.PollInterval, time, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Claims, judges, delivers and records one batch of due actions; returns how many it claimed.</summary>
+    internal async Task<int> FireDueAsync(CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await database.OpenAsync(ct);
+        using var claim = await store.ClaimAsync(connection, time.GetUtcNow(), _options.BatchSize, _options.ClaimLease, ct);
+        if (claim.Actions.Count == 0)
+            return 0;
+        var claimed = Stopwatch.GetTimestamp();
+
+        var customers = await ReadCustomersAsync(connection, claim, ct);
+        var (outcomes, toDeliver) = Judge(claim, customers);
+        outcomes.AddRange(await DeliverAllAsync(claim, toDeliver, ct));
+        var fired = Stopwatch.GetTimestamp();
+
+        var (finished, finishTurn) = await FinishAsync(connection, claim, outcomes, ct);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
+            Log.ActionsFired(logger, claim.Actions.Count, finished.Count(o => o.Status == ActionStatus.Delivered),
+                Ms(claim.TurnAt, claimed), Ms(started, claim.TurnAt), Ms(claimed, fired), Ms(finishTurn, Stopwatch.GetTimestamp()), Ms(fired, finishTurn));
+        }
+        return claim.Actions.Count;
+    }
+
+    /// <summary>The claimed actions' customers, and what judging them needs.</summary>
+    sealed record Customers(
+        RuleDefaults Defaults,
+        Dictionary<string, (string? CustomerId, string? Phase, IReadOnlyDictionary<string, JsonNode?> Traits)> ById,
+        Dictionary<(string ProfileId, string Channel), List<DateTimeOffset>> Sends);
+
+    /// <summary>Ids for the channels; traits (consent, time zone, address, locale) only when a message needs them; recent sends only on capped channels.</summary>
+    async Task<Customers> ReadCustomersAsync(DbConnection connection, ActionClaim claim, CancellationToken ct)
+    {
+        var defaults = rules.Current.Rules.Defaults;
+        var sql = database.Dialect;
+        var profileIds = claim.Actions.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+        var needTraits = claim.Actions.Any(c => !c.Holdout && SendPolicy.IsMessage(c.Channel));
+        var byId = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase, string? Traits)>(new CommandDefinition(
+                $"SELECT profile_id, customer_id, phase, {(needTraits ? "traits" : "NULL")} FROM profiles WHERE {sql.In("profile_id", "@p")}",
+                new { p = sql.List(profileIds) }, cancellationToken: ct)))
+            .ToDictionary(r => r.ProfileId, r => (r.CustomerId, r.Phase, Traits: r.Traits is null ? NoTraits : (IReadOnlyDictionary<string, JsonNode?>)ParseTraits(r.Traits)),
+                StringComparer.Ordinal);
+        var sends = new Dictionary<(string, string), List<DateTimeOffset>>();
+        var capped = claim.Actions.Where(c => !c.Transactional && !c.Holdout && defaults.FrequencyCaps.Any(cap => cap.Channel == c.Channel)).ToList();
+        if (capped.Count > 0)
+        {
+            var since = claim.At - defaults.FrequencyCaps.Max(c => c.Per);
+            foreach (var row in await store.RecentSendsAsync(connection, capped.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray(), since, ct))
+                SendsOf(sends, row.ProfileId, row.Channel).Add(row.FinishedAt);
+        }
+        return new Customers(defaults, byId, sends);
+    }
+
+    /// <summary>What a claimed action became, and what its channel asked to be written with it.</summary>
+    sealed record Outcome(ClaimedAction Action, string Status, DateTimeOffset At, DateTimeOffset? NextDueAt, string? Detail, ChannelResult? Result = null);
+
+    /// <summary>
+    /// Judges one by one, higher priority first, so it takes the cap before campaigns of lower priority (a send counts
+    /// against the cap from the moment it is judged). Returns the suppressed and deferred, and what is to be delivered.
+    /// </summary>
+    (List<Outcome> Judged, List<(ClaimedAction Action, DueAction Due)> ToDeliver) Judge(ActionClaim claim, Customers customers)
+    {
+        var now = claim.At;
+        var judged = new List<Outcome>(claim.Actions.Count);
+        var toDeliver = new List<(ClaimedAction, DueAction)>();
+        foreach (var a in claim.Actions.OrderByDescending(c => c.Priority).ThenBy(c => c.DueAt))
+        {
+            metrics.Due(now - a.DueAt);
+            var (customerId, phase, traits) = customers.ById.GetValueOrDefault(a.ProfileId, (null, null, NoTraits));
+            var decision = SendPolicy.Decide(a.Channel, a.Holdout, a.Transactional, traits, customers.Defaults, SendsOf(customers.Sends, a.ProfileId, a.Channel), now);
+            switch (decision.Verdict)
+            {
+                case DueVerdict.Suppress:
+                    judged.Add(new Outcome(a, ActionStatus.Suppressed, now, null, decision.Reason));
+                    break;
+                case DueVerdict.Defer:
+                    judged.Add(new Outcome(a, ActionStatus.Deferred, now, decision.Until, decision.Reason));
+                    break;
+                default:
+                    toDeliver.Add((a, new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, JsonNode.Parse(a.Settings) as JsonObject ?? [],
+                        a.Variant, a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq) { Traits = traits.Count > 0 ? traits : null }));
+                    if (!a.Transactional)
+                        SendsOf(customers.Sends, a.ProfileId, a.Channel).Add(now);
+                    break;
+            }
+        }
+        return (judged, toDeliver);
+    }
+
+    /// <summary>Delivers as many at once as the channels' pools take (<see cref="SchedulingOptions.DeliveryConcurrency"/>), results in the order judged.</summary>
+    async Task<Outcome[]> DeliverAllAsync(ActionClaim claim, List<(ClaimedAction Action, DueAction Due)> toDeliver, CancellationToken ct)
+    {
+        var outcomes = new Outcome[toDeliver.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, toDeliver.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.DeliveryConcurrency, CancellationToken = ct }, async (i, token) =>
+            {
+                var (a, due) = toDeliver[i];
+                var result = await DeliverAsync(due, token);
+                var at = time.GetUtcNow();
+                outcomes[i] = result switch
+                {
+                    { Suppressed: true } => new Outcome(a, ActionStatus.Suppressed, at, null, result.Detail),
+                    // A passing failure (receiver down, circuit open, database busy): it waits, pending, and falls due again.
+                    { RetryAt: { } retryAt } => new Outcome(a, ActionStatus.Deferred, at, retryAt, result.Detail),
+                    _ => new Outcome(a, result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed, at, null, result.Detail, result),
+                };
+            });
+        return outcomes;
+    }
+
+    /// <summary>Hands one action to its channel. A delivery that throws is judged here: transient, it falls due again; otherwise it failed for good.</summary>
+    async Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken ct)
+    {
+        if (action.Kind == CompiledRules.DeriveKind)
+            return await DeriveAsync(action, ct);
+        var channel = Array.Find(_channels, c => c.Handles(action.Kind));
+        if (channel is null)
+            return ChannelResult.Failed($"no channel delivers '{action.Kind}'");
+        ChannelResult result;
+        try
+        {
+            result = await channel.DeliverAsync(action, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var reason = $"{ex.GetType().Name}: {ex.Message}";
+            result = TransientErrors.IsTransient(ex)
+                ? ChannelResult.Later("transient failure: " + reason, time.GetUtcNow() + _options.RetryAfter)
+                : channel.Failure(action, reason);
+        }
+        Log.ActionDelivered(logger, action.ActionId, action.CampaignId, action.CustomerId, action.Kind, result.Delivered, result.Detail);
+        return result;
+    }
+
+    /// <summary>Puts the derived event (a cart_abandoned) on the customer's timeline, where it triggers campaigns like a published one.</summary>
+    async Task<ChannelResult> DeriveAsync(DueAction a, CancellationToken ct)
+    {
+        var properties = a.Settings["properties"]?.DeepClone() as JsonObject ?? [];
+        properties["derived"] = true;
+        var evt = new Core.Events.AcceptedEvent("derived-" + a.ActionId, (string)a.Settings["type"]!, a.DueAt, a.CustomerId, a.AnonymousId, null,
+            properties, new JsonObject { ["derived"] = true, ["derivedFrom"] = (string?)a.Settings["derivedFrom"] });
+        var stored = await journeys.WriteAsync(evt, ct);
+        return ChannelResult.Ok(stored ? $"derived {evt.Type} {evt.EventId}" : $"derived {evt.Type} {evt.EventId} (already on the timeline)");
+    }
+
+    /// <summary>
+    /// Records, in one transaction, what the claim still holds: each action's new state, one log row per firing (when it
+    /// fell due, how late it was claimed, what it became), and the channels' rows and events of those it finished.
+    /// Returns the outcomes recorded and when the write turn was had.
+    /// </summary>
+    async Task<(List<Outcome> Finished, long TurnAt)> FinishAsync(DbConnection connection, ActionClaim claim, List<Outcome> outcomes, CancellationToken ct)
+    {
+        using var turn = await database.WriteTurnAsync(ct);
+        var turnAt = Stopwatch.GetTimestamp();
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var seqs = await store.FinishAsync(connection, tx, claim, outcomes.Select(o => new ActionFinish(o.Action.Seq,
+            o.Status == ActionStatus.Deferred ? ActionStatus.Pending : o.Status, o.NextDueAt, o.NextDueAt is null ? o.At : null, o.Detail)).ToList(), ct);
+        var finished = outcomes.Where(o => seqs.Contains(o.Action.Seq)).ToList();
+        foreach (var lost in outcomes.Where(o => !seqs.Contains(o.Action.Seq)))
+            Log.ClaimLost(logger, lost.Action.ActionId);
+        await store.AppendLogAsync(connection, tx, finished.Select(o => LogRow(claim, o)).ToList(), ct);
+        var kept = finished.Where(o => o.Result is not null).Select(o => o.Result!).ToList();
+        await StoredRows.WriteAsync(connection, tx, database.Dialect, kept.SelectMany(r => r.Rows).ToList(), ct);
+        var events = kept.SelectMany(r => r.Events).ToList();
+        await Outbox.AppendAsync(connection, tx, database.Dialect, events, ct);
+        await tx.CommitAsync(ct);
+        if (events.Count > 0)
+            outbox?.Notify();
+        // Counted once recorded (an outcome whose claim was lost, or a poll that failed before its commit, counts nothing).
+        foreach (var o in finished)
+            metrics.Finished(o.Status == ActionStatus.Deferred ? ActionStatus.Pending : o.Status);
+        return (finished, turnAt);
+    }
+
+    ActionLogRow LogRow(ActionClaim claim, Outcome o)
+    {
+        var a = o.Action;
+        var lag = claim.At - a.DueAt;
+        var reason = lag > _options.LateAfter ? $"late: fired {lag:g} after its due time" + (o.Detail is null ? "" : "; " + o.Detail) : o.Detail;
+        return new ActionLogRow
+        {
+            ActionId = a.ActionId, CampaignId = a.CampaignId, Step = a.Step, ProfileId = a.ProfileId, Kind = a.Kind, Outcome = o.Status, At = o.At,
+            DueAt = a.DueAt, NextDueAt = o.NextDueAt, Reason = reason, RulesVersion = a.RulesVersion, Variant = a.Variant,
+            LateMs = (long)lag.TotalMilliseconds, ActionSeq = a.Seq,
+        };
+    }
+
+    static readonly Dictionary<string, JsonNode?> NoTraits = [];
+
+    static Dictionary<string, JsonNode?> ParseTraits(string json)
+    {
+        var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (JsonNode.Parse(json) is JsonObject o)
+            foreach (var (key, value) in o.ToList())
+            {
+                o.Remove(key);
+                result[key] = value;
+            }
+        return result;
+    }
+
+    static List<DateTimeOffset> SendsOf(Dictionary<(string, string), List<DateTimeOffset>> sends, string profileId, string channel)
+    {
+        if (!sends.TryGetValue((profileId, channel), out var list))
+            sends[(profileId, channel)] = list = [];
+        return list;
+    }
+}

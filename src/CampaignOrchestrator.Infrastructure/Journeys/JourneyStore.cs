@@ -1,0 +1,82 @@
+using System.Data.Common;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace CampaignOrchestrator.Infrastructure.Journeys;
+
+/// <summary>
+/// The journey transaction: a batch of events is one transaction on SQLite or PostgreSQL, run as named stages, each owned
+/// by its folder (see <see cref="ApplyAsync"/>). On PostgreSQL the stages' reads take two round trips and their writes one
+/// command. The journeys themselves are read through <see cref="JourneyReader"/>.
+/// </summary>
+internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger)
+{
+    readonly JourneyRecords _records = new(database, logger);
+    readonly ActionStore _actions = new(database, logger);
+    readonly JourneyReader _reader = new(database);
+    CampaignScheduler Campaigns => field ??= new(database, _actions, logger);
+
+    /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
+    public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> events, CancellationToken cancellationToken)
+    {
+        using var turn = await database.WriteTurnAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            var batch = await ApplyAsync(connection, tx, events, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            _records.RememberAsCommitted(batch);
+            return batch.Result;
+        }
+        catch
+        {
+            _records.Forget();
+            throw;
+        }
+    }
+
+    async Task<JourneyBatch> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> events, CancellationToken ct)
+    {
+        // One rules version for the whole batch, even if a reload happens meanwhile.
+        var active = rules.Current;
+
+        // 1. Identity and dedup (Storage): lock the profiles, link devices, insert the timeline (an eventId seen before is
+        //    dropped), read the profiles.
+        var batch = await _records.IdentifyAsync(connection, tx, events, time.GetUtcNow(), ct);
+        if (batch.Fresh.Count == 0)
+            return batch;
+
+        // 2. The journey engine (Core, through Storage): devices merged, traits and phases, late events replayed.
+        await _records.ApplyJourneyAsync(connection, tx, batch, active.PhaseModel, ct);
+
+        // 3. Campaign triggers (Campaigns): which instances the fresh events and phases start, and which they end.
+        var planned = await Campaigns.PlanAsync(connection, tx, active, batch, ct);
+
+        // 4. The writes, in this order (PostgreSQL: one command): the journey, then what merged devices bring along,
+        //    then the actions appended (they see the merged devices), then offers redeemed.
+        var final = new SqlBatch();
+        await _records.WriteAsync(final, connection, tx, batch, ct);
+        await _actions.WriteMergesAsync(final, connection, tx, batch.Merges, ct);
+        await ChannelMerges.WriteAsync(final, connection, tx, database.Dialect, batch.Merges, ct);
+        await _actions.WriteAsync(final, connection, tx, planned, batch.Now, ct);
+        await OfferChannel.AppendRedemptions(final, connection, tx, database.Dialect, batch.Fresh, ct);
+        await final.ExecuteAsync(connection, tx, ct);
+        return batch;
+    }
+
+    /// <summary>Starts campaigns for triggers that are not events (inactivity, schedules); returns the steps scheduled.</summary>
+    public Task<int> StartCampaignsAsync(IReadOnlyList<Core.Campaigns.CampaignStart> occurrences, CancellationToken cancellationToken) =>
+        Campaigns.StartAsync(rules.Current, occurrences, time.GetUtcNow(), cancellationToken);
+
+    /// <summary>The journey of a customer (<see cref="JourneyReader.GetAsync"/>).</summary>
+    public Task<JourneyView?> GetAsync(string id, int timelineLimit, CancellationToken cancellationToken) => _reader.GetAsync(id, timelineLimit, cancellationToken);
+
+    /// <summary>Answers whether the store can be reached (for <c>/health</c>).</summary>
+    public Task PingAsync(CancellationToken cancellationToken) => _reader.PingAsync(cancellationToken);
+}

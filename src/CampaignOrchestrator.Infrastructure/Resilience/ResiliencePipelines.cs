@@ -1,0 +1,47 @@
+using CampaignOrchestrator.Infrastructure.Channels;
+using CampaignOrchestrator.Infrastructure.Channels.Email;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
+
+namespace CampaignOrchestrator.Infrastructure.Resilience;
+
+/// <summary>
+/// One named Polly pipeline per remote dependency, registered with <c>AddResiliencePipeline</c> and injected by key
+/// (<see cref="ResiliencePipelineProvider{TKey}"/>). Each is built on the host's <see cref="TimeProvider"/>, so tests drive
+/// its delays and circuit breaks with a fake clock.
+/// </summary>
+internal static class ResiliencePipelines
+{
+    /// <summary>Sending email (<see cref="EmailChannel.Configure"/>).</summary>
+    public const string Smtp = "smtp";
+
+    /// <summary>Webhook POSTs (<see cref="WebhookChannel.Configure"/>), typed on the response.</summary>
+    public const string Webhook = "webhook";
+
+    public static IServiceCollection AddChannelPipelines(this IServiceCollection services)
+    {
+        services.AddResiliencePipeline(Smtp, (builder, context) =>
+        {
+            builder.TimeProvider = context.ServiceProvider.GetRequiredService<TimeProvider>();
+            EmailChannel.Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp);
+        });
+        services.AddResiliencePipeline<string, HttpResponseMessage>(Webhook, (builder, context) =>
+        {
+            builder.TimeProvider = context.ServiceProvider.GetRequiredService<TimeProvider>();
+            WebhookChannel.Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value);
+        });
+        return services;
+    }
+
+    /// <summary>The same pipelines outside a host (tests, tools that build a channel themselves).</summary>
+    public static ResiliencePipelineProvider<string> Standalone(TimeProvider time, EmailOptions? email = null, WebhookOptions? webhooks = null) =>
+        new ServiceCollection()
+            .AddSingleton(time)
+            .AddSingleton(Options.Create(email ?? new EmailOptions()))
+            .AddSingleton(Options.Create(webhooks ?? new WebhookOptions()))
+            .AddChannelPipelines()
+            .BuildServiceProvider()
+            .GetRequiredService<ResiliencePipelineProvider<string>>();
+}

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Journeys;
+using Dapper;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+/// <summary>Reads journeys for the API, the segment scans and health: never inside the journey transaction.</summary>
+internal sealed class JourneyReader(Database database)
+{
+    /// <summary>
+    /// The journey of a customer, by customerId or by any of their devices' anonymousIds; null if
+    /// nothing is known. The timeline is the newest <paramref name="timelineLimit"/> events, oldest first.
+    /// </summary>
+    public async Task<JourneyView?> GetAsync(string id, int timelineLimit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var customerProfile = ProfileIds.ForCustomer(id);
+        var linkedCustomer = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT customer_id FROM anonymous_links WHERE anonymous_id = @id", new { id }, cancellationToken: cancellationToken));
+        ProfileRow? row = null;
+        foreach (var candidate in new[] { customerProfile, linkedCustomer is null ? null : ProfileIds.ForCustomer(linkedCustomer), ProfileIds.ForAnonymous(id) })
+        {
+            if (candidate is null)
+                continue;
+            row = await connection.QuerySingleOrDefaultAsync<ProfileRow>(new CommandDefinition(
+                "SELECT * FROM profiles WHERE profile_id = @candidate", new { candidate }, cancellationToken: cancellationToken));
+            if (row is not null)
+                break;
+        }
+        if (row is null)
+            return null;
+
+        var anonymous = row.CustomerId is null
+            ? [row.ProfileId[2..]]
+            : (await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT anonymous_id FROM anonymous_links WHERE customer_id = @customerId ORDER BY linked_at",
+                new { customerId = row.CustomerId }, cancellationToken: cancellationToken))).ToList();
+        var history = (await connection.QueryAsync<HistoryReadRow>(new CommandDefinition(
+            "SELECT event_id, phase, occurred_at FROM phase_history WHERE profile_id = @ProfileId ORDER BY occurred_at, event_id",
+            new { row.ProfileId }, cancellationToken: cancellationToken)))
+            .Select(h => new PhaseHistoryView(h.Phase, h.OccurredAt, h.EventId)).ToList();
+        var timeline = (await connection.QueryAsync<TimelineEventRow>(new CommandDefinition(
+            "SELECT event_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context FROM events " +
+            "WHERE profile_id = @ProfileId ORDER BY occurred_at DESC, seq DESC LIMIT @timelineLimit",
+            new { row.ProfileId, timelineLimit }, cancellationToken: cancellationToken)))
+            .Reverse()
+            .Select(t => new TimelineEventView(t.EventId, t.Type, t.OccurredAt, t.ReceivedAt, t.CustomerId, t.AnonymousId,
+                ParseJson(t.Traits), ParseJson(t.Properties), ParseJson(t.Context)))
+            .ToList();
+        return new JourneyView(row.ProfileId, row.CustomerId, anonymous, row.Phase, row.PhaseSince,
+            (JsonNode.Parse(row.Traits) as JsonObject) ?? [], row.OrderCount, row.OrderTotal, row.EventCount, row.FirstSeen, row.LastSeen, history, timeline);
+    }
+
+    /// <summary>A page of profiles in profile id order after <paramref name="afterProfileId"/> (segment scans).</summary>
+    public async Task<IReadOnlyList<JourneyProfile>> ReadProfilesAsync(string afterProfileId, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
+                "SELECT * FROM profiles WHERE profile_id > @afterProfileId ORDER BY profile_id LIMIT @limit", new { afterProfileId, limit },
+                cancellationToken: cancellationToken)))
+            .Select(ProfileRows.FromRow).ToList();
+    }
+
+    /// <summary>Answers whether the store can be reached (for <c>/health</c>).</summary>
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteScalarAsync<int>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
+    }
+
+    static JsonNode? ParseJson(string? json) => json is null ? null : JsonNode.Parse(json);
+
+    sealed class HistoryReadRow
+    {
+        public string EventId { get; set; } = "";
+        public string Phase { get; set; } = "";
+        public DateTimeOffset OccurredAt { get; set; }
+    }
+
+    sealed class TimelineEventRow
+    {
+        public string EventId { get; set; } = "";
+        public string Type { get; set; } = "";
+        public DateTimeOffset OccurredAt { get; set; }
+        public DateTimeOffset ReceivedAt { get; set; }
+        public string? CustomerId { get; set; }
+        public string? AnonymousId { get; set; }
+        public string? Traits { get; set; }
+        public string? Properties { get; set; }
+        public string? Context { get; set; }
+    }
+}
