@@ -558,6 +558,70 @@ public abstract class CampaignSchedulingTests : IAsyncLifetime
         Assert.Empty(_channel.Delivered);
     }
 
+    /// <summary>A channel whose delivery throws: the first <c>failures</c> times with <paramref name="error"/>, then it delivers.</summary>
+    sealed class ThrowingChannel(Func<Exception> error, int failures) : IActionChannel
+    {
+        public int Calls;
+        public bool Handles(string kind) => kind == "webhook";
+        public Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref Calls) <= failures ? throw error() : Task.FromResult(ChannelResult.Ok("HTTP 200"));
+    }
+
+    const string CrmSync = """
+        campaigns:
+          - id: crm-sync
+            trigger: { event: order_placed }
+            transactional: true
+            steps:
+              - action: { kind: webhook, url: "http://127.0.0.1:9/hooks", secret: crm }
+        """;
+
+    [Fact]
+    public async Task A_delivery_that_throws_a_passing_error_waits_pending_and_is_delivered_later_not_failed()
+    {
+        Use(CrmSync);
+        // A socket reset, then the database busy (SQLITE_BUSY), then it works.
+        var errors = new Queue<Exception>([new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset),
+            new SqliteException("database is locked", 5)]);
+        var flaky = new ThrowingChannel(() => errors.Dequeue(), failures: 2);
+        _dispatcher = new ActionDispatcher(_database, _rules, [flaky, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
+            Options.Create(new SchedulingOptions { RetryAfter = TimeSpan.FromMinutes(2) }), NullLogger<ActionDispatcher>.Instance);
+        await Consume(E("o-1", "order_placed", T, "yara", new JsonObject { ["orderId"] = "o-1" }));
+        await Advance(TimeSpan.FromSeconds(1));
+
+        var waiting = Assert.Single(await Actions("yara"));
+        Assert.Equal(("pending", T.AddSeconds(1).AddMinutes(2)), (waiting.Status, waiting.DueAt));
+        Assert.Equal(["scheduled", "due", "deferred"], waiting.Log.Select(l => l.Outcome));
+        Assert.Contains("SocketException", waiting.Log[^1].Reason);
+
+        await Advance(TimeSpan.FromMinutes(2));
+        waiting = Assert.Single(await Actions("yara"));
+        Assert.Equal(("pending", 2), (waiting.Status, flaky.Calls));
+        Assert.Contains("SqliteException", waiting.Log[^1].Reason);
+
+        await Advance(TimeSpan.FromMinutes(2));
+        var delivered = Assert.Single(await Actions("yara"));
+        Assert.Equal(("delivered", 3), (delivered.Status, flaky.Calls));
+        Assert.Equal(["scheduled", "due", "deferred", "due", "deferred", "due", "delivered"], delivered.Log.Select(l => l.Outcome));
+    }
+
+    [Fact]
+    public async Task A_delivery_that_throws_a_bug_fails_for_good_and_is_not_tried_again()
+    {
+        Use(CrmSync);
+        var broken = new ThrowingChannel(() => new InvalidOperationException("the receiver's settings are broken"), failures: int.MaxValue);
+        _dispatcher = new ActionDispatcher(_database, _rules, [broken, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
+            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        await Consume(E("o-1", "order_placed", T, "zeno", new JsonObject { ["orderId"] = "o-1" }));
+        await Advance(TimeSpan.FromSeconds(1));
+
+        var failed = Assert.Single(await Actions("zeno"));
+        Assert.Equal("failed", failed.Status);
+        Assert.Equal("InvalidOperationException: the receiver's settings are broken", failed.Reason);
+        await Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, broken.Calls);
+    }
+
     [Fact]
     public async Task An_email_that_cannot_be_sent_is_recorded_failed_and_announced_as_email_failed()
     {

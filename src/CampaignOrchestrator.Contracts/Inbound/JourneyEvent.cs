@@ -4,7 +4,7 @@ namespace CampaignOrchestrator.Contracts.Inbound;
 
 /// <summary>
 /// A journey-stage event as a webshop publishes it to the <c>journey-events</c> topic exchange
-/// (wire contract v1, <c>shared/spec/wire-contract.md</c>). The JSON form is camelCase; this record
+/// (wire contract v1, <c>docs/wire-contract.md</c>). The JSON form is camelCase; this record
 /// is what a .NET publisher sends through MassTransit, and both reach the same consumer.
 /// </summary>
 /// <remarks>

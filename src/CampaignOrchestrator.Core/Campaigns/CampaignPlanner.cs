@@ -31,7 +31,7 @@ public sealed record InstancePlan(Campaign Campaign, string InstanceId, string? 
 public sealed record PlanDecision(InstancePlan? Plan, string? SkipReason);
 
 /// <summary>
-/// Turns a trigger into a campaign instance (spec/rules.md): conditions, re-entry, holdout, variants
+/// Turns a trigger into a campaign instance (docs/rules.md): conditions, re-entry, holdout, variants
 /// and the steps' due times (each delay from the previous step, the first from the trigger's
 /// occurredAt; <c>at</c> waits for the next such local time in the customer's zone). Re-entry is
 /// judged per customer and campaign: once ever by default, except for schedules, which start at every

@@ -24,7 +24,7 @@ public sealed record DueDecision(DueVerdict Verdict, string? Reason = null, Date
 }
 
 /// <summary>
-/// Judges an action when it falls due (spec/rules.md): the holdout group gets nothing; transactional
+/// Judges an action when it falls due (docs/rules.md): the holdout group gets nothing; transactional
 /// campaigns always go; marketing email needs <c>traits.emailConsent</c> true; marketing sends wait for
 /// the send window in the customer's zone; frequency caps per channel over a rolling window defer the
 /// send to when the cap allows it (or skip it).

@@ -4,7 +4,7 @@ using CampaignOrchestrator.Core.Phases;
 namespace CampaignOrchestrator.Core.Rules;
 
 /// <summary>
-/// What marketers write (spec/rules.md), parsed and checked: the phase model, defaults and campaigns.
+/// What marketers write (docs/rules.md), parsed and checked: the phase model, defaults and campaigns.
 /// Immutable; a reload builds a new one.
 /// </summary>
 public sealed record RuleSet(string PhaseModelName, PhaseModel PhaseModel, RuleDefaults Defaults, IReadOnlyList<Campaign> Campaigns)

@@ -23,7 +23,7 @@ public sealed class RulesRejectedException(IReadOnlyList<RuleError> errors)
 }
 
 /// <summary>
-/// Reads a rules file (spec/rules.md) into a <see cref="RuleSet"/>. Every problem is collected with
+/// Reads a rules file (docs/rules.md) into a <see cref="RuleSet"/>. Every problem is collected with
 /// its file, line and column before the file is refused, so a marketer fixes them in one go.
 /// </summary>
 public static partial class RulesParser
