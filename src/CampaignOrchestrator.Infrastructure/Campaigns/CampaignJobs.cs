@@ -33,11 +33,13 @@ internal sealed class CampaignScheduleJob(TriggerScans scans) : IJob
 /// an inactivity trigger, and one cron trigger per schedule campaign (in the rules' default time
 /// zone; a firing missed while no worker ran fires once at start). Runs at start and on every reload.
 /// </summary>
-internal sealed class CampaignJobs(ISchedulerFactory schedulers, ActiveRules rules, IOptions<SchedulingOptions> options, ILogger<CampaignJobs> logger)
-    : IHostedService
+internal sealed class CampaignJobs(ISchedulerFactory schedulers, ActiveRules rules, IOptions<SchedulingOptions> options, TimeProvider time,
+    ILogger<CampaignJobs> logger) : IHostedService
 {
     const string Group = "campaigns";
     static readonly JobKey ScanKey = new("inactivity-scan", Group);
+    readonly Lock _lock = new();
+    Task _syncing = Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -45,13 +47,25 @@ internal sealed class CampaignJobs(ISchedulerFactory schedulers, ActiveRules rul
         await SyncAsync(rules.Current, cancellationToken);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Stops following reloads and waits for a sync under way (Quartz stops after this).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         rules.Activated -= OnActivated;
-        return Task.CompletedTask;
+        Task syncing;
+        lock (_lock)
+            syncing = _syncing;
+        await syncing.WaitAsync(cancellationToken);
     }
 
-    void OnActivated(CompiledRules previous, CompiledRules next) => _ = SyncSafelyAsync(next);
+    /// <summary>A reload: the jobs follow it, one sync after the other in the order the versions came (never two at once).</summary>
+    void OnActivated(CompiledRules previous, CompiledRules next)
+    {
+        lock (_lock)
+            _syncing = _syncing.ContinueWith(_ => SyncSafelyAsync(next), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Test hook: completes when the syncs started so far are done.</summary>
+    internal Task Syncing { get { lock (_lock) return _syncing; } }
 
     async Task SyncSafelyAsync(CompiledRules next)
     {
@@ -96,7 +110,7 @@ internal sealed class CampaignJobs(ISchedulerFactory schedulers, ActiveRules rul
             var trigger = TriggerBuilder.Create().WithIdentity(key.Name, Group).ForJob(key)
                 .WithCronSchedule(cron, s => s.InTimeZone(zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)).Build();
             await scheduler.ScheduleJob(job, new[] { trigger }, ScheduleJobOptions.Replacing, ct);
-            Log.ScheduleJobPlanned(logger, campaign.Id, cron, zone.Id, trigger.GetFireTimeAfter(DateTimeOffset.UtcNow));
+            Log.ScheduleJobPlanned(logger, campaign.Id, cron, zone.Id, trigger.GetFireTimeAfter(time.GetUtcNow()));
         }
     }
 }

@@ -117,5 +117,5 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
         return (percent, amount, validFor, null);
     }
 
-    async Task<byte[]> SecretAsync(CancellationToken ct) => _secret ??= await WorkerSecrets.GetAsync(database, "offer-codes", ct);
+    async Task<byte[]> SecretAsync(CancellationToken ct) => _secret ??= await WorkerSecrets.GetAsync(database, "offer-codes", time, ct);
 }

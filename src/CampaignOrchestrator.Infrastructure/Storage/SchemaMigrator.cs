@@ -10,7 +10,7 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// consumer; a failing script fails the start. On PostgreSQL an advisory lock keeps two workers
 /// starting together from applying the same script twice.
 /// </summary>
-internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> logger)
+internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> logger, TimeProvider? time = null)
 {
     const long PostgresLockKey = 0x43616d704f726368; // "CampOrch"
 
@@ -39,7 +39,7 @@ internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> 
                     await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: cancellationToken));
                     await connection.ExecuteAsync(new CommandDefinition(
                         "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @at)",
-                        new { version, at = DateTimeOffset.UtcNow.ToString("O") }, tx, cancellationToken: cancellationToken));
+                        new { version, at = (time ?? TimeProvider.System).GetUtcNow().ToString("O") }, tx, cancellationToken: cancellationToken));
                     await tx.CommitAsync(cancellationToken);
                 }
                 catch (DbException ex)

@@ -12,7 +12,7 @@ internal static class WorkerSecrets
 {
     static readonly ConcurrentDictionary<(Database, string), byte[]> Known = new();
 
-    public static async Task<byte[]> GetAsync(Database database, string name, CancellationToken ct)
+    public static async Task<byte[]> GetAsync(Database database, string name, TimeProvider time, CancellationToken ct)
     {
         if (Known.TryGetValue((database, name), out var known))
             return known;
@@ -24,7 +24,7 @@ internal static class WorkerSecrets
             using (await database.WriteTurnAsync(ct))
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO worker_secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING",
-                    new { name, value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), now = DateTimeOffset.UtcNow }, cancellationToken: ct));
+                    new { name, value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), now = time.GetUtcNow() }, cancellationToken: ct));
             value = await connection.QuerySingleAsync<string>(new CommandDefinition(
                 "SELECT value FROM worker_secrets WHERE name = @name", new { name }, cancellationToken: ct));
         }

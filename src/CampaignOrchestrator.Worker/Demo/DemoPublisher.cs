@@ -14,7 +14,7 @@ namespace CampaignOrchestrator.Worker.Demo;
 /// transport), then prints where to look at them.
 /// </summary>
 internal sealed class DemoPublisher(
-    IHostApplicationLifetime lifetime, IOptions<BusOptions> busOptions, IBus bus, IConfiguration configuration, ILogger<DemoPublisher> logger)
+    IHostApplicationLifetime lifetime, IOptions<BusOptions> busOptions, IBus bus, IConfiguration configuration, TimeProvider time, ILogger<DemoPublisher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,7 +23,7 @@ internal sealed class DemoPublisher(
         using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
         await started.Task.WaitAsync(stoppingToken);
 
-        var events = DemoJourneys.Create(DateTimeOffset.UtcNow);
+        var events = DemoJourneys.Create(time.GetUtcNow());
         if (busOptions.Value.Transport == BusTransport.InMemory)
         {
             foreach (var e in events)

@@ -130,7 +130,7 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         {
             // The recipient refused for good (a hard bounce): no more mail to that address.
             if (ex.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
-                await Suppressions.AddAsync(_database, recipient.Address, "hard-bounce", $"{(int)ex.StatusCode} {ex.Message}", cancellationToken);
+                await Suppressions.AddAsync(_database, recipient.Address, "hard-bounce", $"{(int)ex.StatusCode} {ex.Message}", _time.GetUtcNow(), cancellationToken);
             return Failure(action, $"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
         }
         catch (BrokenCircuitException)

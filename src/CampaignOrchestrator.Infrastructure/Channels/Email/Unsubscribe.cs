@@ -26,7 +26,7 @@ internal sealed class UnsubscribeLinks(Database database, IOptions<EmailOptions>
     {
         var expires = (time.GetUtcNow() + options.Value.UnsubscribeLinkValidity).ToUnixTimeSeconds();
         var payload = Base64Url(Encoding.UTF8.GetBytes(string.Join('\n', "v1", profileId, address.ToLowerInvariant(), actionId, expires)));
-        var signature = Base64Url(HMACSHA256.HashData(await WorkerSecrets.GetAsync(database, SecretName, ct), Encoding.ASCII.GetBytes(payload)));
+        var signature = Base64Url(HMACSHA256.HashData(await WorkerSecrets.GetAsync(database, SecretName, time, ct), Encoding.ASCII.GetBytes(payload)));
         return $"{options.Value.PublicBaseUrl.TrimEnd('/')}/unsubscribe?token={payload}.{signature}";
     }
 
@@ -37,7 +37,7 @@ internal sealed class UnsubscribeLinks(Database database, IOptions<EmailOptions>
         if (token is null || dot <= 0)
             return (null, "the link is incomplete");
         var (payload, signature) = (token[..dot], token[(dot + 1)..]);
-        var expected = Base64Url(HMACSHA256.HashData(await WorkerSecrets.GetAsync(database, SecretName, ct), Encoding.ASCII.GetBytes(payload)));
+        var expected = Base64Url(HMACSHA256.HashData(await WorkerSecrets.GetAsync(database, SecretName, time, ct), Encoding.ASCII.GetBytes(payload)));
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature)))
             return (null, "the link is not one we sent");
         string[] parts;
@@ -60,7 +60,7 @@ internal sealed class UnsubscribeLinks(Database database, IOptions<EmailOptions>
     /// often the link is used).</summary>
     public async Task RecordAsync(UnsubscribeRequest request, IJourneyWriter journeys, CancellationToken ct)
     {
-        await Suppressions.AddAsync(database, request.Address, "unsubscribed", "link in the mail of action " + request.ActionId, ct);
+        await Suppressions.AddAsync(database, request.Address, "unsubscribed", "link in the mail of action " + request.ActionId, time.GetUtcNow(), ct);
         var customerId = request.ProfileId.StartsWith("c:", StringComparison.Ordinal) ? request.ProfileId[2..] : null;
         var anonymousId = customerId is null && request.ProfileId.StartsWith("a:", StringComparison.Ordinal) ? request.ProfileId[2..] : null;
         await journeys.WriteAsync(new AcceptedEvent("unsubscribe-" + request.ActionId, JourneyEngine.Unsubscribed, time.GetUtcNow(), customerId, anonymousId,
@@ -79,7 +79,7 @@ internal sealed class UnsubscribeLinks(Database database, IOptions<EmailOptions>
 /// <summary>The suppression list: addresses that get no more marketing email (unsubscribed) or no email at all (hard-bounced).</summary>
 internal static class Suppressions
 {
-    public static async Task AddAsync(Database database, string address, string reason, string? detail, CancellationToken ct)
+    public static async Task AddAsync(Database database, string address, string reason, string? detail, DateTimeOffset at, CancellationToken ct)
     {
         using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
@@ -87,7 +87,7 @@ internal static class Suppressions
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO email_suppressions (address, reason, at, detail) VALUES (@address, @reason, @at, @detail) " +
             "ON CONFLICT (address) DO UPDATE SET reason = excluded.reason, at = excluded.at, detail = excluded.detail WHERE excluded.reason = 'hard-bounce'",
-            new { address = address.ToLowerInvariant(), reason, at = DateTimeOffset.UtcNow, detail }, cancellationToken: ct));
+            new { address = address.ToLowerInvariant(), reason, at, detail }, cancellationToken: ct));
     }
 
     public static async Task<string?> ReasonAsync(Database database, string address, CancellationToken ct)
