@@ -3,8 +3,9 @@ using Microsoft.Extensions.Logging;
 namespace CampaignOrchestrator.Infrastructure;
 
 /// <summary>
-/// Source-generated log messages of the infrastructure. EventIds by stage: 1xxx inbound,
-/// 2xxx journey, 6xxx storage. Never payloads, traits or email addresses.
+/// Source-generated log messages of the infrastructure. EventIds by stage: 1xxx inbound, 2xxx journey,
+/// 3xxx campaigns and the dispatcher, 4xxx rules, 5xxx channels, 6xxx storage, 7xxx outbound events.
+/// Never payloads, traits, email addresses or secrets.
 /// </summary>
 internal static partial class Log
 {
@@ -79,6 +80,15 @@ internal static partial class Log
 
     [LoggerMessage(4003, LogLevel.Warning, "Rules change refused; version {Version} stays in force. {Count} error(s):\n{Errors}")]
     public static partial void RulesRefused(ILogger logger, string version, int count, string errors);
+
+    [LoggerMessage(5001, LogLevel.Warning, "Posting audience changes to connector {Connector} failed ({Reason}); they wait for the next round")]
+    public static partial void ConnectorPushFailed(ILogger logger, string connector, string reason);
+
+    [LoggerMessage(5002, LogLevel.Warning, "{Sweep} failed; trying again in {Interval}")]
+    public static partial void SweepFailed(ILogger logger, Exception exception, string sweep, TimeSpan interval);
+
+    [LoggerMessage(5003, LogLevel.Information, "The address of action {ActionId} (customer {CustomerId}) hard-bounced ({Status}); no more mail goes to it")]
+    public static partial void HardBounce(ILogger logger, string actionId, string? customerId, int status);
 
     [LoggerMessage(6001, LogLevel.Information, "Applied schema migration {Version} on {Provider}")]
     public static partial void MigrationApplied(ILogger logger, string version, string provider);

@@ -51,7 +51,7 @@ public sealed class EmailChannelTests : IAsyncLifetime
             Smtp = { Host = "127.0.0.1", Port = port ?? TestServers.SmtpPort, PoolSize = 2, Timeout = TimeSpan.FromSeconds(5) },
         };
         return new(_database, _templates, Options.Create(options), TimeProvider.System,
-            Infrastructure.Resilience.ResiliencePipelines.Standalone(TimeProvider.System, options));
+            Infrastructure.Channels.ChannelPipelines.Standalone(TimeProvider.System, options));
     }
 
     /// <summary>A customer with traits and an abandoned cart on the timeline; the step that mails them.</summary>

@@ -66,7 +66,7 @@ public sealed class WebhookChannelTests : IAsyncLifetime
 
     static WebhookChannel Channel(string? secret = Secret) =>
         new(Options.Create(new WebhookOptions { Secrets = secret is null ? [] : new() { ["crm"] = secret }, Timeout = TimeSpan.FromSeconds(5) }), TimeProvider.System,
-            CampaignOrchestrator.Infrastructure.Resilience.ResiliencePipelines.Standalone(TimeProvider.System, webhooks: new WebhookOptions { Timeout = TimeSpan.FromSeconds(5) }));
+            CampaignOrchestrator.Infrastructure.Channels.ChannelPipelines.Standalone(TimeProvider.System, webhooks: new WebhookOptions { Timeout = TimeSpan.FromSeconds(5) }));
 
     static DueAction Action(string url, string secret = "crm") => new("act-" + Guid.NewGuid().ToString("N")[..8], "crm-sync", 1, "c:vera", "vera", "webhook",
         new JsonObject { ["url"] = url, ["secret"] = secret }, 0, "evt-1", null, false, DateTimeOffset.UtcNow, "v1", "purchase", 7);

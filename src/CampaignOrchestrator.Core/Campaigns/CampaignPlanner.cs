@@ -7,29 +7,6 @@ using CampaignOrchestrator.Core.Rules;
 
 namespace CampaignOrchestrator.Core.Campaigns;
 
-/// <summary>A customer as campaigns see them: traits, phase and order history.</summary>
-public sealed record CustomerState(string ProfileId, string? CustomerId, IReadOnlyDictionary<string, JsonNode?> Traits, Phase? Phase, int OrderCount, decimal OrderTotal)
-{
-    /// <summary>The id that holdout and variant buckets hash: the account when known, else the device profile.</summary>
-    public string StableId => CustomerId ?? ProfileId;
-}
-
-/// <summary>
-/// What started a campaign instance: an event (its eventId), a phase change (the eventId that caused
-/// it), an inactivity period or a schedule firing (a synthetic id). <see cref="Properties"/> and
-/// <see cref="Context"/> are the trigger event's, null when there is none.
-/// </summary>
-public sealed record TriggerOccurrence(string TriggerId, string Description, DateTimeOffset OccurredAt, JsonObject? Properties, JsonObject? Context);
-
-/// <summary>One step of a started instance, with when it falls due and which variant it takes.</summary>
-public sealed record PlannedAction(string ActionId, int Step, DateTimeOffset DueAt, int Variant, RuleAction Action);
-
-/// <summary>A started campaign instance: its steps, or (holdout) the steps it would have had.</summary>
-public sealed record InstancePlan(Campaign Campaign, string InstanceId, string? InstanceKey, bool Holdout, IReadOnlyList<PlannedAction> Actions);
-
-/// <summary>The planner's answer: a plan, or why there is none.</summary>
-public sealed record PlanDecision(InstancePlan? Plan, string? SkipReason);
-
 /// <summary>
 /// Turns a trigger into a campaign instance (docs/rules.md): conditions, re-entry, holdout, variants
 /// and the steps' due times (each delay from the previous step, the first from the trigger's

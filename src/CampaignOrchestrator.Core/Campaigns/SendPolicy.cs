@@ -4,25 +4,6 @@ using CampaignOrchestrator.Core.Rules;
 
 namespace CampaignOrchestrator.Core.Campaigns;
 
-/// <summary>What happens to an action that fell due.</summary>
-public enum DueVerdict
-{
-    /// <summary>Hand it to its channel now.</summary>
-    Deliver,
-
-    /// <summary>Not sent, for <see cref="DueDecision.Reason"/> (holdout, consent, cap with onCap: skip).</summary>
-    Suppress,
-
-    /// <summary>Moved to <see cref="DueDecision.Until"/> (quiet hours, or a cap with onCap: defer).</summary>
-    Defer,
-}
-
-/// <summary>The verdict on a due action and why.</summary>
-public sealed record DueDecision(DueVerdict Verdict, string? Reason = null, DateTimeOffset? Until = null)
-{
-    public static readonly DueDecision Deliver = new(DueVerdict.Deliver);
-}
-
 /// <summary>
 /// Judges an action when it falls due (docs/rules.md): the holdout group gets nothing; transactional
 /// campaigns always go; marketing email needs <c>traits.emailConsent</c> true; marketing sends wait for

@@ -5,13 +5,6 @@ using CampaignOrchestrator.Core.Phases;
 
 namespace CampaignOrchestrator.Core.Rules;
 
-/// <summary>What a condition can look at: the customer and the trigger event.</summary>
-/// <param name="Traits">The profile's traits (<c>traits.*</c>).</param>
-/// <param name="Properties">The trigger event's properties (<c>properties.*</c>); null when there is no trigger event (schedules).</param>
-/// <param name="Context">The trigger event's context (<c>context.*</c>).</param>
-public sealed record ConditionSubject(
-    IReadOnlyDictionary<string, JsonNode?> Traits, JsonObject? Properties, JsonObject? Context, Phase? Phase, int OrderCount, decimal OrderTotal);
-
 /// <summary>
 /// Judges a <see cref="Condition"/> tree. A field that is missing, null or of another type than the
 /// comparison needs makes its comparison false (also for <c>ne</c> and <c>notIn</c>); nothing throws.

@@ -7,21 +7,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace CampaignOrchestrator.Core.Rules;
 
-/// <summary>One thing wrong in a rules file, where it is, and what is allowed instead.</summary>
-public sealed record RuleError(string File, int Line, int Column, string? CampaignId, string Message)
-{
-    /// <summary><c>rules/default.yaml:14:9 campaign 'cart-recovery': unknown op 'greater'; use one of …</c></summary>
-    public override string ToString() =>
-        $"{File}:{Line}:{Column}{(CampaignId is null ? "" : $" campaign '{CampaignId}'")}: {Message}";
-}
-
-/// <summary>A rules file refused as a whole; <see cref="Errors"/> says everything that is wrong.</summary>
-public sealed class RulesRejectedException(IReadOnlyList<RuleError> errors)
-    : Exception(string.Join(Environment.NewLine, errors))
-{
-    public IReadOnlyList<RuleError> Errors { get; } = errors;
-}
-
 /// <summary>
 /// Reads a rules file (docs/rules.md) into a <see cref="RuleSet"/>. Every problem is collected with
 /// its file, line and column before the file is refused, so a marketer fixes them in one go.

@@ -79,6 +79,47 @@ internal sealed partial class ActionStore
             new { p = _sql.List(profileIds), kind }, tx, cancellationToken: ct)))
         .ToDictionary(r => r.ActionId, r => (r.Step, r.TriggerId, r.Variant), StringComparer.Ordinal);
 
+    /// <summary>When the next pending action falls due, or null when none is pending.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QuerySingleAsync<NextDue>(new CommandDefinition(
+            $"SELECT min(due_at) AS at FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}'",
+            cancellationToken: ct))).At;
+    }
+
+    /// <summary>Every action, in the order they were written (the dry run's store is small).</summary>
+    public async Task<IReadOnlyList<ScheduledStep>> AllStepsAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<ScheduledStep>(new CommandDefinition(
+            "SELECT action_id, campaign_id, step, kind, settings, planned_at, cause, created_at FROM scheduled_actions ORDER BY created_at, campaign_id, step",
+            cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The outcome log after <paramref name="afterSeq"/>, each entry with its action and customer.</summary>
+    public async Task<IReadOnlyList<OutcomeEntry>> OutcomesAfterAsync(long afterSeq, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<OutcomeEntry>(new CommandDefinition(
+            "SELECT l.seq, l.outcome, l.at, l.next_due_at, l.reason, a.campaign_id, a.step, a.kind, a.settings, p.customer_id, a.profile_id " +
+            "FROM action_log l JOIN scheduled_actions a ON a.seq = l.action_seq LEFT JOIN profiles p ON p.profile_id = a.profile_id " +
+            "WHERE l.seq > @afterSeq ORDER BY l.seq", new { afterSeq }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>How many actions each campaign has in each status.</summary>
+    public async Task<IReadOnlyList<(string CampaignId, string Status, long Count)>> StatusCountsAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<(string, string, long)>(new CommandDefinition(
+            "SELECT campaign_id, status, count(*) FROM scheduled_actions GROUP BY campaign_id, status ORDER BY campaign_id, status", cancellationToken: ct))).ToList();
+    }
+
+    sealed class NextDue
+    {
+        public DateTimeOffset? At { get; set; }
+    }
+
     sealed class StoredAction
     {
         public long Seq { get; set; }

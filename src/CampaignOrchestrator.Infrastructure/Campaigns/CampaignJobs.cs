@@ -9,25 +9,6 @@ using Quartz;
 
 namespace CampaignOrchestrator.Infrastructure.Campaigns;
 
-/// <summary>Quartz job: the inactivity scan (one node at a time in a cluster).</summary>
-[DisallowConcurrentExecution]
-internal sealed class InactivityScanJob(TriggerScans scans) : IJob
-{
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        await scans.ScanInactivityAsync(cancellationToken);
-}
-
-/// <summary>Quartz job: one firing of a campaign's cron schedule over its segment.</summary>
-[DisallowConcurrentExecution]
-internal sealed class CampaignScheduleJob(TriggerScans scans) : IJob
-{
-    public const string CampaignIdKey = "campaignId";
-
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        await scans.RunScheduleAsync(context.MergedJobDataMap.GetString(CampaignIdKey)!, context.ScheduledFireTimeUtc ?? context.FireTimeUtc,
-            cancellationToken);
-}
-
 /// <summary>
 /// Keeps Quartz's jobs in line with the rules in force: the inactivity scan while any campaign has
 /// an inactivity trigger, and one cron trigger per schedule campaign (in the rules' default time

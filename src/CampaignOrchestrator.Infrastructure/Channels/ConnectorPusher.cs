@@ -36,8 +36,7 @@ internal sealed class ConnectorPusher(Database database, IOptions<RetargetingOpt
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        logger.LogWarning("Posting audience changes to connector {Connector} failed ({Reason}); they wait for the next round",
-                            name, ex.GetType().Name + ": " + ex.Message);
+                        Log.ConnectorPushFailed(logger, name, ex.GetType().Name + ": " + ex.Message);
                     }
                 }
         }

@@ -32,7 +32,7 @@ internal abstract class ExpirySweeper(TimeProvider time, TimeSpan interval, ILog
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    logger.LogWarning(ex, "{Sweep} failed; trying again in {Interval}", GetType().Name, interval);
+                    Log.SweepFailed(logger, ex, GetType().Name, interval);
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));

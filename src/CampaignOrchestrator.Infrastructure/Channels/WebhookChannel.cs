@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Outbound;
 using CampaignOrchestrator.Infrastructure.Actions;
-using CampaignOrchestrator.Infrastructure.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -39,11 +38,11 @@ internal sealed class WebhookChannel : IActionChannel
     {
         _options = options.Value;
         _time = time;
-        _pipeline = pipelines.GetPipeline<HttpResponseMessage>(ResiliencePipelines.Webhook);
+        _pipeline = pipelines.GetPipeline<HttpResponseMessage>(ChannelPipelines.Webhook);
     }
 
     /// <summary>
-    /// The <see cref="ResiliencePipelines.Webhook"/> pipeline: 3 retries with jittered exponential backoff for transient answers
+    /// The <see cref="ChannelPipelines.Webhook"/> pipeline: 3 retries with jittered exponential backoff for transient answers
     /// (connection refused, timeout, 408, 429, 5xx), a circuit breaker that opens when half the calls fail, a timeout per attempt.
     /// </summary>
     internal static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, WebhookOptions options)

@@ -2,16 +2,6 @@ using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Infrastructure.Messaging;
 
-/// <summary>Which transport carries journey events.</summary>
-public enum BusTransport
-{
-    /// <summary>RabbitMQ: the production transport (wire contract v1).</summary>
-    RabbitMq,
-
-    /// <summary>MassTransit's in-memory transport: fast tests and the single-process demo only.</summary>
-    InMemory,
-}
-
 /// <summary>The <c>Bus</c> section of appsettings.json.</summary>
 public sealed class BusOptions
 {
@@ -32,58 +22,4 @@ public sealed class BusOptions
 
     /// <summary>RabbitMQ connection.</summary>
     public RabbitMqOptions RabbitMq { get; set; } = new();
-}
-
-/// <summary>The <c>Bus:RabbitMq</c> section.</summary>
-public sealed class RabbitMqOptions
-{
-    /// <summary>Default <c>127.0.0.1</c>.</summary>
-    public string Host { get; set; } = "127.0.0.1";
-
-    /// <summary>Default 5672.</summary>
-    public int Port { get; set; } = 5672;
-
-    /// <summary>Default <c>/</c>.</summary>
-    public string VirtualHost { get; set; } = "/";
-
-    /// <summary>Default <c>guest</c>.</summary>
-    public string Username { get; set; } = "guest";
-
-    /// <summary>Default <c>guest</c>; set it through <c>Bus__RabbitMq__Password</c>.</summary>
-    public string Password { get; set; } = "guest";
-
-    /// <summary>Unacknowledged messages RabbitMQ hands the worker at once. Default 512.</summary>
-    public int PrefetchCount { get; set; } = 512;
-}
-
-/// <summary>Fails the start with the key that is wrong.</summary>
-public sealed class BusOptionsValidator : IValidateOptions<BusOptions>
-{
-    /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, BusOptions o)
-    {
-        var failures = new List<string>();
-        if (!Enum.IsDefined(o.Transport))
-            failures.Add($"Bus:Transport must be RabbitMq or InMemory, was '{o.Transport}'");
-        if (string.IsNullOrWhiteSpace(o.QueueName))
-            failures.Add("Bus:QueueName is required");
-        if (o.ConcurrentMessageLimit is < 1 or > 10_000)
-            failures.Add($"Bus:ConcurrentMessageLimit must be 1-10000, was {o.ConcurrentMessageLimit}");
-        if (o.RetryLimit is < 0 or > 100)
-            failures.Add($"Bus:RetryLimit must be 0-100, was {o.RetryLimit}");
-        if (o.Transport == BusTransport.RabbitMq)
-        {
-            if (string.IsNullOrWhiteSpace(o.RabbitMq.Host))
-                failures.Add("Bus:RabbitMq:Host is required");
-            if (o.RabbitMq.Port is < 1 or > 65535)
-                failures.Add($"Bus:RabbitMq:Port must be 1-65535, was {o.RabbitMq.Port}");
-            if (string.IsNullOrEmpty(o.RabbitMq.VirtualHost))
-                failures.Add("Bus:RabbitMq:VirtualHost is required (use / for the default)");
-            if (string.IsNullOrEmpty(o.RabbitMq.Username))
-                failures.Add("Bus:RabbitMq:Username is required");
-            if (o.RabbitMq.PrefetchCount is < 1 or > 65535)
-                failures.Add($"Bus:RabbitMq:PrefetchCount must be 1-65535, was {o.RabbitMq.PrefetchCount}");
-        }
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
 }

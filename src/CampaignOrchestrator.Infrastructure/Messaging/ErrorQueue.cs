@@ -7,10 +7,6 @@ using RabbitMQ.Client.Exceptions;
 
 namespace CampaignOrchestrator.Infrastructure.Messaging;
 
-/// <summary>One message in the error queue, as an operator sees it.</summary>
-public sealed record ErrorQueueMessage(
-    string Id, string? EventId, string? Reason, string? ExceptionType, string? FaultedAt, string? RoutingKey, int SizeBytes, string Body);
-
 /// <summary>
 /// Lists and replays the messages MassTransit moved to <c>&lt;queue&gt;_error</c> (wire contract:
 /// "An operator can list and replay those messages"). Listing leaves them where they are; replay

@@ -4,14 +4,6 @@ using CampaignOrchestrator.Core.Rules;
 
 namespace CampaignOrchestrator.Infrastructure.Rules;
 
-/// <summary>What <c>GET /api/rules</c> shows: the active version and, if the last change was refused, why.</summary>
-public sealed record RulesStatus(
-    string Version, DateTimeOffset ActivatedAt, string? Path, IReadOnlyList<string> Files, IReadOnlyList<string> Campaigns,
-    RulesRefusal? LastRefusal);
-
-/// <summary>A rules change the worker refused (it kept the active version).</summary>
-public sealed record RulesRefusal(DateTimeOffset At, IReadOnlyList<string> Errors);
-
 /// <summary>
 /// The rules version in force. Readers take <see cref="Current"/> once per unit of work (a batch, a
 /// claim), so a reload never changes the rules under them; a reload swaps the whole version at once.

@@ -4,11 +4,6 @@ using CampaignOrchestrator.Core.Rules;
 
 namespace CampaignOrchestrator.Infrastructure.Rules;
 
-/// <summary>A rule set as loaded from disk, with the version its files make up.</summary>
-/// <param name="Version">The first 12 hex digits of a SHA-256 over the files' names and contents:
-/// the same files give the same version, any change a new one.</param>
-public sealed record LoadedRules(RuleSet Rules, string Version, IReadOnlyList<string> Files);
-
 /// <summary>
 /// Reads <c>Rules:Path</c>: one YAML file, or a folder whose <c>*.yaml</c> / <c>*.yml</c> files
 /// (sorted by path, subfolders included) form one rule set.

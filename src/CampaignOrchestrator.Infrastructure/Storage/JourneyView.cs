@@ -17,11 +17,3 @@ public sealed record JourneyView(
     DateTimeOffset LastSeen,
     IReadOnlyList<PhaseHistoryView> PhaseHistory,
     IReadOnlyList<TimelineEventView> Timeline);
-
-/// <summary>One phase change.</summary>
-public sealed record PhaseHistoryView(string Phase, DateTimeOffset At, string EventId);
-
-/// <summary>One event on the timeline, in occurredAt order.</summary>
-public sealed record TimelineEventView(
-    string EventId, string Type, DateTimeOffset OccurredAt, DateTimeOffset ReceivedAt,
-    string? CustomerId, string? AnonymousId, JsonNode? Traits, JsonNode? Properties, JsonNode? Context);

@@ -114,6 +114,7 @@ internal static class SimulateCommand
         JourneyStore _store = null!;
         ActionDispatcher _dispatcher = null!;
         TriggerScans _scans = null!;
+        ActionStore _actions = null!;
         long _seq;
         readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
@@ -126,6 +127,7 @@ internal static class SimulateCommand
             _store = new JourneyStore(_database, active, _clock, _skips);
             _dispatcher = new ActionDispatcher(_database, active, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _clock,
                 Options.Create(new SchedulingOptions { LateAfter = TimeSpan.MaxValue }), NullLogger<ActionDispatcher>.Instance);
+            _actions = new ActionStore(_database, NullLogger.Instance);
             _scans = new TriggerScans(_database, active, _clock, NullLogger<TriggerScans>.Instance);
         }
 
@@ -163,8 +165,8 @@ internal static class SimulateCommand
         {
             await using var connection = await _database.OpenAsync(default);
             var candidates = new List<(DateTimeOffset At, string? ScheduleId)>();
-            if (await connection.ExecuteScalarAsync<string?>("SELECT min(due_at) FROM scheduled_actions WHERE status IN ('pending', 'claimed') AND status = 'pending'") is { } due)
-                candidates.Add((Parse(due), null));
+            if (await _actions.NextDueAsync(default) is { } due)
+                candidates.Add((due, null));
             foreach (var campaign in rules.Inactivity)
             {
                 var trigger = (InactivityTrigger)campaign.Trigger;
@@ -191,17 +193,11 @@ internal static class SimulateCommand
         {
             foreach (var (at, message) in _skips.Drain())
                 Write(at, "  " + message);
-            await using var connection = await _database.OpenAsync(default);
             // New steps (the action rows record their scheduling), then what happened since (the outcome log).
-            var scheduled = (await connection.QueryAsync<ScheduledLine>(
-                "SELECT action_id, campaign_id, step, kind, settings, planned_at, cause, created_at FROM scheduled_actions ORDER BY created_at, campaign_id, step"))
-                .Where(a => _seen.Add(a.ActionId)).ToList();
+            var scheduled = (await _actions.AllStepsAsync(default)).Where(a => _seen.Add(a.ActionId)).ToList();
             foreach (var a in scheduled)
                 Write(a.CreatedAt, $"  {a.CampaignId} step {a.Step} {a.Kind}{Summary(a.Settings)}: scheduled for {Local(a.PlannedAt)} ({a.Cause})");
-            var rows = await connection.QueryAsync<LogLine>(
-                "SELECT l.seq, l.outcome, l.at, l.next_due_at, l.reason, a.campaign_id, a.step, a.kind, a.settings, p.customer_id, a.profile_id " +
-                "FROM action_log l JOIN scheduled_actions a ON a.seq = l.action_seq LEFT JOIN profiles p ON p.profile_id = a.profile_id " +
-                "WHERE l.seq > @seq ORDER BY l.seq", new { seq = _seq });
+            var rows = await _actions.OutcomesAfterAsync(_seq, default);
             foreach (var r in rows)
             {
                 _seq = r.Seq;
@@ -222,12 +218,10 @@ internal static class SimulateCommand
 
         public async Task SummaryAsync()
         {
-            await using var connection = await _database.OpenAsync(default);
-            var counts = await connection.QueryAsync<(string Campaign, string Status, long Count)>(
-                "SELECT campaign_id, status, count(*) FROM scheduled_actions GROUP BY campaign_id, status ORDER BY campaign_id, status");
+            var counts = await _actions.StatusCountsAsync(default);
             output.WriteLine();
             output.WriteLine("Per campaign, what the steps became:");
-            foreach (var g in counts.GroupBy(c => c.Campaign))
+            foreach (var g in counts.GroupBy(c => c.CampaignId))
                 output.WriteLine($"  {g.Key}: " + string.Join(", ", g.Select(c => $"{c.Count} {c.Status}")));
             if (!counts.Any())
                 output.WriteLine("  (no campaign started)");
@@ -251,33 +245,6 @@ internal static class SimulateCommand
 
         static DateTimeOffset Parse(string text) =>
             DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
-    }
-
-    sealed class ScheduledLine
-    {
-        public string ActionId { get; set; } = "";
-        public string CampaignId { get; set; } = "";
-        public int Step { get; set; }
-        public string Kind { get; set; } = "";
-        public string Settings { get; set; } = "{}";
-        public DateTimeOffset PlannedAt { get; set; }
-        public string Cause { get; set; } = "";
-        public DateTimeOffset CreatedAt { get; set; }
-    }
-
-    sealed class LogLine
-    {
-        public long Seq { get; set; }
-        public string Outcome { get; set; } = "";
-        public DateTimeOffset At { get; set; }
-        public DateTimeOffset? NextDueAt { get; set; }
-        public string? Reason { get; set; }
-        public string CampaignId { get; set; } = "";
-        public int Step { get; set; }
-        public string Kind { get; set; } = "";
-        public string Settings { get; set; } = "{}";
-        public string? CustomerId { get; set; }
-        public string ProfileId { get; set; } = "";
     }
 
     /// <summary>A clock that moves only when the simulation moves it.</summary>

@@ -5,7 +5,6 @@ using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Channels.Email;
 using CampaignOrchestrator.Infrastructure.Messaging;
-using CampaignOrchestrator.Infrastructure.Resilience;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.Extensions.Options;

@@ -3,11 +3,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Outbound;
 using CampaignOrchestrator.Infrastructure.Actions;
-using CampaignOrchestrator.Infrastructure.Resilience;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 using MailKit;
 using MailKit.Net.Smtp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Polly;
@@ -39,8 +40,12 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
     readonly SmtpOptions _smtp;
     readonly ResiliencePipeline _pipeline;
 
-    public EmailChannel(Database database, EmailTemplates templates, IOptions<EmailOptions> options, TimeProvider time, ResiliencePipelineProvider<string> pipelines)
+    readonly ILogger _logger;
+
+    public EmailChannel(Database database, EmailTemplates templates, IOptions<EmailOptions> options, TimeProvider time, ResiliencePipelineProvider<string> pipelines,
+        ILogger<EmailChannel>? logger = null)
     {
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         _database = database;
         _templates = templates;
         _time = time;
@@ -48,11 +53,11 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         _pool = new SmtpPool(options.Value.Smtp);
         _links = new UnsubscribeLinks(database, options, time);
         _smtp = options.Value.Smtp;
-        _pipeline = pipelines.GetPipeline(ResiliencePipelines.Smtp);
+        _pipeline = pipelines.GetPipeline(ChannelPipelines.Smtp);
     }
 
     /// <summary>
-    /// The <see cref="ResiliencePipelines.Smtp"/> pipeline: 3 jittered retries for passing trouble (refused or dropped
+    /// The <see cref="ChannelPipelines.Smtp"/> pipeline: 3 jittered retries for passing trouble (refused or dropped
     /// connection, timeout, a 4xx reply), a circuit breaker that opens when half the sends fail, a timeout per attempt.
     /// </summary>
     internal static void Configure(ResiliencePipelineBuilder builder, SmtpOptions smtp)
@@ -130,7 +135,10 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         {
             // The recipient refused for good (a hard bounce): no more mail to that address.
             if (ex.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
+            {
+                Log.HardBounce(_logger, action.ActionId, action.CustomerId, (int)ex.StatusCode);
                 await Suppressions.AddAsync(_database, recipient.Address, "hard-bounce", $"{(int)ex.StatusCode} {ex.Message}", _time.GetUtcNow(), cancellationToken);
+            }
             return Failure(action, $"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
         }
         catch (BrokenCircuitException)

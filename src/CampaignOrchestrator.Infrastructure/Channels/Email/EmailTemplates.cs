@@ -3,9 +3,6 @@ using Fluid;
 
 namespace CampaignOrchestrator.Infrastructure.Channels.Email;
 
-/// <summary>A rendered email: subject, HTML and plain-text parts, and the locale they were written in.</summary>
-public sealed record RenderedEmail(string Subject, string Html, string Text, string Locale);
-
 /// <summary>
 /// Email templates in Liquid (Fluid): one folder per template, one subfolder per locale, each with <c>subject.liquid</c>,
 /// <c>html.liquid</c> and <c>text.liquid</c> (<c>templates/cart-reminder/nl/html.liquid</c>). A customer's locale
@@ -88,10 +85,4 @@ public sealed class EmailTemplates
         }
         yield return DefaultLocale;
     }
-}
-
-public sealed class EmailTemplatesRejectedException(IReadOnlyList<string> errors)
-    : Exception("Email templates refused:\n" + string.Join("\n", errors))
-{
-    public IReadOnlyList<string> Errors { get; } = errors;
 }

@@ -1,18 +1,17 @@
-using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Channels.Email;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Registry;
 
-namespace CampaignOrchestrator.Infrastructure.Resilience;
+namespace CampaignOrchestrator.Infrastructure.Channels;
 
 /// <summary>
-/// One named Polly pipeline per remote dependency, registered with <c>AddResiliencePipeline</c> and injected by key
+/// One named Polly pipeline per remote dependency of the channels, registered with <c>AddResiliencePipeline</c> and injected by key
 /// (<see cref="ResiliencePipelineProvider{TKey}"/>). Each is built on the host's <see cref="TimeProvider"/>, so tests drive
 /// its delays and circuit breaks with a fake clock.
 /// </summary>
-internal static class ResiliencePipelines
+internal static class ChannelPipelines
 {
     /// <summary>Sending email (<see cref="EmailChannel.Configure"/>).</summary>
     public const string Smtp = "smtp";

@@ -21,19 +21,3 @@ internal sealed class ProfileRow
     /// <summary>Not a column: the hour of last_seen differs from the stored one (or the profile is new).</summary>
     public bool SeenHourMoved { get; set; }
 }
-
-internal sealed record EventRow(
-    string EventId, string ProfileId, string Type, DateTimeOffset OccurredAt, DateTimeOffset ReceivedAt,
-    string? CustomerId, string? AnonymousId, string? Traits, string? Properties, string? Context);
-
-internal sealed record PhaseHistoryRow(string ProfileId, string EventId, string Phase, DateTimeOffset OccurredAt);
-
-internal sealed record LinkRow(string AnonymousId, string CustomerId, DateTimeOffset LinkedAt, string EventId);
-
-internal sealed class TimelineRow
-{
-    public string ProfileId { get; set; } = "";
-    public string EventId { get; set; } = "";
-    public string Type { get; set; } = "";
-    public DateTimeOffset OccurredAt { get; set; }
-}

@@ -2,13 +2,14 @@ using System.Text.Json;
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace CampaignOrchestrator.Infrastructure.Rules;
+namespace CampaignOrchestrator.Infrastructure.Campaigns;
 
 /// <summary>
 /// Keeps the rules in force current: records each version the worker takes, applies what a new

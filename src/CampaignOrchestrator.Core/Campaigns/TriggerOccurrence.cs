@@ -1,0 +1,15 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Phases;
+using CampaignOrchestrator.Core.Rules;
+
+namespace CampaignOrchestrator.Core.Campaigns;
+
+/// <summary>
+/// What started a campaign instance: an event (its eventId), a phase change (the eventId that caused
+/// it), an inactivity period or a schedule firing (a synthetic id). <see cref="Properties"/> and
+/// <see cref="Context"/> are the trigger event's, null when there is none.
+/// </summary>
+public sealed record TriggerOccurrence(string TriggerId, string Description, DateTimeOffset OccurredAt, JsonObject? Properties, JsonObject? Context);

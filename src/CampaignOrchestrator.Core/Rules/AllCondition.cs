@@ -1,0 +1,7 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Phases;
+
+namespace CampaignOrchestrator.Core.Rules;
+
+/// <summary>True when every part is.</summary>
+public sealed record AllCondition(IReadOnlyList<Condition> Parts) : Condition;

@@ -1,0 +1,7 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Phases;
+
+namespace CampaignOrchestrator.Core.Rules;
+
+/// <summary>True when any part is.</summary>
+public sealed record AnyCondition(IReadOnlyList<Condition> Parts) : Condition;

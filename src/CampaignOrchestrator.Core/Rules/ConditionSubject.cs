@@ -1,0 +1,13 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Phases;
+
+namespace CampaignOrchestrator.Core.Rules;
+
+/// <summary>What a condition can look at: the customer and the trigger event.</summary>
+/// <param name="Traits">The profile's traits (<c>traits.*</c>).</param>
+/// <param name="Properties">The trigger event's properties (<c>properties.*</c>); null when there is no trigger event (schedules).</param>
+/// <param name="Context">The trigger event's context (<c>context.*</c>).</param>
+public sealed record ConditionSubject(
+    IReadOnlyDictionary<string, JsonNode?> Traits, JsonObject? Properties, JsonObject? Context, Phase? Phase, int OrderCount, decimal OrderTotal);

@@ -1,0 +1,7 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Phases;
+
+namespace CampaignOrchestrator.Core.Rules;
+
+/// <summary>An event of this type is consumed.</summary>
+public sealed record EventTrigger(string EventType) : Trigger;

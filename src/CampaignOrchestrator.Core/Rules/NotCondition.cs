@@ -1,0 +1,7 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Phases;
+
+namespace CampaignOrchestrator.Core.Rules;
+
+/// <summary>True when the part is not.</summary>
+public sealed record NotCondition(Condition Part) : Condition;

@@ -1,0 +1,7 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Phases;
+
+namespace CampaignOrchestrator.Core.Rules;
+
+/// <summary>One variant of a step's action and its weight.</summary>
+public sealed record Variant(int Weight, RuleAction Action);

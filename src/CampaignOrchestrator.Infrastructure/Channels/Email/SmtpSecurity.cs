@@ -1,0 +1,11 @@
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace CampaignOrchestrator.Infrastructure.Channels.Email;
+
+public enum SmtpSecurity
+{
+    None,
+    StartTls,
+    SslOnConnect,
+}

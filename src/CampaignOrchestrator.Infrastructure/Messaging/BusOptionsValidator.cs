@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Infrastructure.Messaging;
+
+/// <summary>Fails the start with the key that is wrong.</summary>
+public sealed class BusOptionsValidator : IValidateOptions<BusOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, BusOptions o)
+    {
+        var failures = new List<string>();
+        if (!Enum.IsDefined(o.Transport))
+            failures.Add($"Bus:Transport must be RabbitMq or InMemory, was '{o.Transport}'");
+        if (string.IsNullOrWhiteSpace(o.QueueName))
+            failures.Add("Bus:QueueName is required");
+        if (o.ConcurrentMessageLimit is < 1 or > 10_000)
+            failures.Add($"Bus:ConcurrentMessageLimit must be 1-10000, was {o.ConcurrentMessageLimit}");
+        if (o.RetryLimit is < 0 or > 100)
+            failures.Add($"Bus:RetryLimit must be 0-100, was {o.RetryLimit}");
+        if (o.Transport == BusTransport.RabbitMq)
+        {
+            if (string.IsNullOrWhiteSpace(o.RabbitMq.Host))
+                failures.Add("Bus:RabbitMq:Host is required");
+            if (o.RabbitMq.Port is < 1 or > 65535)
+                failures.Add($"Bus:RabbitMq:Port must be 1-65535, was {o.RabbitMq.Port}");
+            if (string.IsNullOrEmpty(o.RabbitMq.VirtualHost))
+                failures.Add("Bus:RabbitMq:VirtualHost is required (use / for the default)");
+            if (string.IsNullOrEmpty(o.RabbitMq.Username))
+                failures.Add("Bus:RabbitMq:Username is required");
+            if (o.RabbitMq.PrefetchCount is < 1 or > 65535)
+                failures.Add($"Bus:RabbitMq:PrefetchCount must be 1-65535, was {o.RabbitMq.PrefetchCount}");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,6 @@
+using System.Text.Json.Nodes;
+
+namespace CampaignOrchestrator.Infrastructure.Storage;
+
+/// <summary>One phase change.</summary>
+public sealed record PhaseHistoryView(string Phase, DateTimeOffset At, string EventId);
