@@ -1,10 +1,5 @@
 using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Campaigns;
-using CampaignOrchestrator.Core.Events;
-using CampaignOrchestrator.Core.Rules;
-using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels;
-using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using CampaignOrchestrator.Integration.Tests.Support;
 using Microsoft.Data.Sqlite;

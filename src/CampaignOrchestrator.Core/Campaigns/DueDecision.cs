@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Rules;
-
 namespace CampaignOrchestrator.Core.Campaigns;
 
 /// <summary>The verdict on a due action and why.</summary>

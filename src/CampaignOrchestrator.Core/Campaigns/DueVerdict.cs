@@ -1,7 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Rules;
-
 namespace CampaignOrchestrator.Core.Campaigns;
 
 /// <summary>What happens to an action that fell due.</summary>

@@ -1,9 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
-using CampaignOrchestrator.Core.Rules;
 
 namespace CampaignOrchestrator.Core.Campaigns;
 

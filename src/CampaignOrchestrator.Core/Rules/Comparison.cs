@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
 
 namespace CampaignOrchestrator.Core.Rules;
 

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
-
 namespace CampaignOrchestrator.Core.Rules;
 
 /// <summary>At most <paramref name="Max"/> sends on <paramref name="Channel"/> per <paramref name="Per"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CampaignOrchestrator.Core.Phases;
 
 namespace CampaignOrchestrator.Core.Rules;

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
-
 namespace CampaignOrchestrator.Core.Rules;
 
 /// <summary>An action of a kind (email, banner, offer, retargeting, webhook) with its settings as written.</summary>

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using CampaignOrchestrator.Core.Phases;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
-
 namespace CampaignOrchestrator.Core.Rules;
 
 /// <summary>Quiet hours are outside [From, To) in the customer's local time.</summary>

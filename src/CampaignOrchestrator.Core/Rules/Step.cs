@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
-
 namespace CampaignOrchestrator.Core.Rules;
 
 /// <summary>A step: wait (<see cref="Delay"/> from the previous step, or until local time <see cref="At"/>), then act.</summary>

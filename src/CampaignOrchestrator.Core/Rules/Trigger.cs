@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
-
 namespace CampaignOrchestrator.Core.Rules;
 
 /// <summary>What starts a campaign instance for a customer. Exactly one kind is set.</summary>

@@ -1,6 +1,3 @@
-using System.Text.Json.Nodes;
-using CampaignOrchestrator.Core.Phases;
-
 namespace CampaignOrchestrator.Core.Rules;
 
 /// <summary>One variant of a step's action and its weight.</summary>

@@ -73,7 +73,7 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
         $"WHERE s.kind = 'retargeting' AND s.status = '{ActionStatus.Delivered}' AND {notLeave} {Conflict}";
 
     /// <summary>PostgreSQL: the writes as statements of the journey's final command (no results needed).</summary>
-    public void AppendPostgres(SqlBatch batch, ActionWrites w, DateTimeOffset now)
+    void AppendPostgres(SqlBatch batch, ActionWrites w, DateTimeOffset now)
     {
         if (w.IsEmpty)
             return;
@@ -118,7 +118,7 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
 
     /// <summary>SQLite: the same writes, one statement each (no round trips in process).</summary>
     /// <returns>How many new steps it wrote.</returns>
-    public async Task<int> WriteSqliteAsync(DbConnection connection, DbTransaction tx, ActionWrites w, DateTimeOffset now, CancellationToken ct)
+    async Task<int> WriteSqliteAsync(DbConnection connection, DbTransaction tx, ActionWrites w, DateTimeOffset now, CancellationToken ct)
     {
         var inserted = await InsertAsync(connection, tx, w.Actions, w.Logs, ct);
         if (w.Exits.Count == 0)

@@ -1,10 +1,4 @@
-using CampaignOrchestrator.Core.Campaigns;
-using CampaignOrchestrator.Core.Rules;
 using SchedulingOptions = CampaignOrchestrator.Infrastructure.Actions.SchedulingOptions;
-using CampaignOrchestrator.Infrastructure.Rules;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace CampaignOrchestrator.Infrastructure.Campaigns;

@@ -14,7 +14,7 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// <summary>
 /// Offers: a delivered offer step issues a coupon code, kept with its discount and expiry (the step's
 /// <c>validFor</c>) and published as <c>offer.issued</c>; an <c>offer_redeemed</c> event with the code marks it used
-/// (<see cref="AppendRedemptions"/>, in the journey's transaction).
+/// (<see cref="WriteRedemptionsAsync"/>, in the journey's transaction).
 /// The code is readable (no 0/O, 1/I/L) and neither guessable nor repeated: eight characters of an HMAC-SHA256 of the
 /// actionId under this installation's own secret (made at first use, kept in the database), then the action's row
 /// number. The same action always gets the same code, so an email that carries it and is sent twice carries the same one.
@@ -57,7 +57,7 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
     /// Marks the codes of the batch's <c>offer_redeemed</c> events used (the first redemption counts): PostgreSQL as
     /// statements of the journey's final command, SQLite at once.
     /// </summary>
-    public static async Task AppendRedemptions(SqlBatch batch, DbConnection connection, DbTransaction tx, SqlDialect sql,
+    public static async Task WriteRedemptionsAsync(SqlBatch batch, DbConnection connection, DbTransaction tx, SqlDialect sql,
         IEnumerable<Core.Events.AcceptedEvent> events, CancellationToken ct)
     {
         const string update = "UPDATE offers SET redeemed_at = {0}, redeemed_event_id = {1} WHERE code = {2} AND redeemed_at IS NULL;";

@@ -1,10 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using CampaignOrchestrator.Core.Journeys;
-using CampaignOrchestrator.Infrastructure.Storage;
-using Dapper;
-using Microsoft.Extensions.Options;
-
 namespace CampaignOrchestrator.Infrastructure.Channels;
 
 /// <summary>A slot's banner as the webshop renders it: the assigned creative, or the slot's default.</summary>

@@ -18,8 +18,8 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
 {
     readonly JourneyRecords _records = new(database, logger);
     readonly ActionStore _actions = new(database, logger);
+    readonly CampaignScheduler _campaigns = new(database, new ActionStore(database, logger), logger);
     readonly JourneyReader _reader = new(database);
-    CampaignScheduler Campaigns => field ??= new(database, _actions, logger);
 
     /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
     public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> events, CancellationToken cancellationToken)
@@ -56,7 +56,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         await _records.ApplyJourneyAsync(connection, tx, batch, active.PhaseModel, ct);
 
         // 3. Campaign triggers (Campaigns): which instances the fresh events and phases start, and which they end.
-        var planned = await Campaigns.PlanAsync(connection, tx, active, batch, ct);
+        var planned = await _campaigns.PlanAsync(connection, tx, active, batch, ct);
 
         // 4. The writes, in this order (PostgreSQL: one command): the journey, then what merged devices bring along,
         //    then the actions appended (they see the merged devices), then offers redeemed.
@@ -65,14 +65,14 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         await _actions.WriteMergesAsync(final, connection, tx, batch.Merges, ct);
         await ChannelMerges.WriteAsync(final, connection, tx, database.Dialect, batch.Merges, ct);
         await _actions.WriteAsync(final, connection, tx, planned, batch.Now, ct);
-        await OfferChannel.AppendRedemptions(final, connection, tx, database.Dialect, batch.Fresh, ct);
+        await OfferChannel.WriteRedemptionsAsync(final, connection, tx, database.Dialect, batch.Fresh, ct);
         await final.ExecuteAsync(connection, tx, ct);
         return batch;
     }
 
     /// <summary>Starts campaigns for triggers that are not events (inactivity, schedules); returns the steps scheduled.</summary>
     public Task<int> StartCampaignsAsync(IReadOnlyList<Core.Campaigns.CampaignStart> occurrences, CancellationToken cancellationToken) =>
-        Campaigns.StartAsync(rules.Current, occurrences, time.GetUtcNow(), cancellationToken);
+        _campaigns.StartAsync(rules.Current, occurrences, time.GetUtcNow(), cancellationToken);
 
     /// <summary>The journey of a customer (<see cref="JourneyReader.GetAsync"/>).</summary>
     public Task<JourneyView?> GetAsync(string id, int timelineLimit, CancellationToken cancellationToken) => _reader.GetAsync(id, timelineLimit, cancellationToken);

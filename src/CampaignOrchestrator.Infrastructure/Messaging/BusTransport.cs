@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace CampaignOrchestrator.Infrastructure.Messaging;
 
 /// <summary>Which transport carries journey events.</summary>

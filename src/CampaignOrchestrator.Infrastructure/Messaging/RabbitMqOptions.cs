@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace CampaignOrchestrator.Infrastructure.Messaging;
 
 /// <summary>The <c>Bus:RabbitMq</c> section.</summary>

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using CampaignOrchestrator.Core.Rules;
 
 namespace CampaignOrchestrator.Infrastructure.Rules;

@@ -1,7 +1,3 @@
-using CampaignOrchestrator.Core.Campaigns;
-using CampaignOrchestrator.Core.Phases;
-using CampaignOrchestrator.Core.Rules;
-
 namespace CampaignOrchestrator.Infrastructure.Rules;
 
 /// <summary>A rules change the worker refused (it kept the active version).</summary>

@@ -1,7 +1,3 @@
-using CampaignOrchestrator.Core.Campaigns;
-using CampaignOrchestrator.Core.Phases;
-using CampaignOrchestrator.Core.Rules;
-
 namespace CampaignOrchestrator.Infrastructure.Rules;
 
 /// <summary>What <c>GET /api/rules</c> shows: the active version and, if the last change was refused, why.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace CampaignOrchestrator.Infrastructure.Storage;
 
 /// <summary>One phase change.</summary>

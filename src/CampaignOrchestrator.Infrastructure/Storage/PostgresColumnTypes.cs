@@ -1,8 +1,3 @@
-using System.Data.Common;
-using System.Globalization;
-using System.Text.Json;
-using Dapper;
-
 namespace CampaignOrchestrator.Infrastructure.Storage;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Data.Common;
-using System.Globalization;
-using System.Text.Json;
-using Dapper;
-
 namespace CampaignOrchestrator.Infrastructure.Storage;
 
 /// <summary>A value that is JSON text: a json column on PostgreSQL, text on SQLite.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using MimeKit;
 
 namespace CampaignOrchestrator.Infrastructure.Channels.Email;
