@@ -22,15 +22,15 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// </summary>
 public sealed class EmailChannelTests : IAsyncLifetime
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("co-email-").FullName;
+    string _connectionString = "";
     Database _database = null!;
     JourneyStore _store = null!;
     readonly EmailTemplates _templates = EmailTemplates.Load(Path.Combine(TestServers.RepositoryRoot, "templates"), "en");
 
     public async Task InitializeAsync()
     {
-        _database = new Database(StorageProvider.Sqlite, $"Data Source={Path.Combine(_folder, "email.db")}");
-        await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+        _connectionString = await TestDatabases.CreateAsync(StorageProvider.Sqlite);
+        _database = await TestDatabases.OpenMigratedAsync(StorageProvider.Sqlite, _connectionString);
         var rules = new ActiveRules(new CompiledRules(RulesParser.Parse("campaigns: []", "none.yaml"), "v1"), DateTimeOffset.UtcNow);
         _store = new JourneyStore(_database, rules, TimeProvider.System, NullLogger<JourneyStore>.Instance);
     }
@@ -38,9 +38,7 @@ public sealed class EmailChannelTests : IAsyncLifetime
     public Task DisposeAsync()
     {
         _database.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
+        return TestDatabases.DropAsync(StorageProvider.Sqlite, _connectionString);
     }
 
     EmailChannel Channel(int? port = null)

@@ -19,18 +19,23 @@ public abstract class JourneyStoreTests : IAsyncLifetime
     JourneyStore _store = null!;
 
     protected abstract StorageProvider Provider { get; }
-    protected abstract Task<string> CreateDatabaseAsync();
-    protected abstract Task DropDatabaseAsync(string connectionString);
+
+    Task<string> CreateDatabaseAsync() => TestDatabases.CreateAsync(Provider);
+
+    Task DropDatabaseAsync(string connectionString) => TestDatabases.DropAsync(Provider, connectionString);
 
     public async Task InitializeAsync()
     {
         _connectionString = await CreateDatabaseAsync();
-        _database = new Database(Provider, _connectionString);
-        await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+        _database = await TestDatabases.OpenMigratedAsync(Provider, _connectionString);
         _store = NewStore();
     }
 
-    public Task DisposeAsync() => DropDatabaseAsync(_connectionString);
+    public Task DisposeAsync()
+    {
+        _database.Dispose();
+        return DropDatabaseAsync(_connectionString);
+    }
 
     JourneyStore NewStore() => new(_database, new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None, _time.GetUtcNow()), _time, NullLogger<JourneyStore>.Instance);
 
@@ -227,24 +232,9 @@ public abstract class JourneyStoreTests : IAsyncLifetime
 public sealed class SqliteJourneyStoreTests : JourneyStoreTests
 {
     protected override StorageProvider Provider => StorageProvider.Sqlite;
-
-    protected override Task<string> CreateDatabaseAsync() =>
-        Task.FromResult($"Data Source={Path.Combine(Directory.CreateTempSubdirectory("co-store-").FullName, "j.db")}");
-
-    protected override Task DropDatabaseAsync(string connectionString)
-    {
-        SqliteConnection.ClearAllPools();
-        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
-        return Task.CompletedTask;
-    }
 }
 
 public sealed class PostgresJourneyStoreTests : JourneyStoreTests
 {
     protected override StorageProvider Provider => StorageProvider.Postgres;
-
-    protected override Task<string> CreateDatabaseAsync() => TestServers.CreatePostgresDatabaseAsync();
-
-    protected override Task DropDatabaseAsync(string connectionString) => TestServers.DropPostgresDatabaseAsync(connectionString);
 }

@@ -22,7 +22,9 @@ public sealed class RulesVersionTests : IAsyncLifetime
 {
     static readonly DateTimeOffset T = new(2026, 11, 2, 9, 0, 0, TimeSpan.Zero);
     readonly FakeTimeProvider _time = new(T);
-    readonly string _folder = Directory.CreateTempSubdirectory("co-rules-").FullName;
+    string _connectionString = "";
+    /// <summary>The store's own folder (removed with it): the rules files go there too.</summary>
+    string _folder => Path.GetDirectoryName(new SqliteConnectionStringBuilder(_connectionString).DataSource)!;
     readonly RecordingChannel _channel = new();
     Database _database = null!;
     ActiveRules _rules = null!;
@@ -49,16 +51,14 @@ public sealed class RulesVersionTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = new Database(StorageProvider.Sqlite, $"Data Source={Path.Combine(_folder, "r.db")}");
-        await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+        _connectionString = await TestDatabases.CreateAsync(StorageProvider.Sqlite);
+        _database = await TestDatabases.OpenMigratedAsync(StorageProvider.Sqlite, _connectionString);
     }
 
     public Task DisposeAsync()
     {
         _database.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
+        return TestDatabases.DropAsync(StorageProvider.Sqlite, _connectionString);
     }
 
     async Task Start(string yaml)

@@ -55,24 +55,14 @@ public abstract class CampaignTestContext : IAsyncLifetime
 
     protected abstract StorageProvider Provider { get; }
 
-    protected Task<string> CreateDatabaseAsync() => Provider == StorageProvider.Postgres
-        ? TestServers.CreatePostgresDatabaseAsync()
-        : Task.FromResult($"Data Source={Path.Combine(Directory.CreateTempSubdirectory("co-campaign-").FullName, "c.db")}");
+    protected Task<string> CreateDatabaseAsync() => TestDatabases.CreateAsync(Provider);
 
-    protected Task DropDatabaseAsync(string connectionString)
-    {
-        if (Provider == StorageProvider.Postgres)
-            return TestServers.DropPostgresDatabaseAsync(connectionString);
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(Path.GetDirectoryName(new SqliteConnectionStringBuilder(connectionString).DataSource)!, recursive: true);
-        return Task.CompletedTask;
-    }
+    protected Task DropDatabaseAsync(string connectionString) => TestDatabases.DropAsync(Provider, connectionString);
 
     public async Task InitializeAsync()
     {
         _connectionString = await CreateDatabaseAsync();
-        _database = new Database(Provider, _connectionString);
-        await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
+        _database = await TestDatabases.OpenMigratedAsync(Provider, _connectionString);
         _queries = new ActionStore(_database, NullLogger.Instance);
     }
 
