@@ -70,10 +70,6 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         return batch;
     }
 
-    /// <summary>Starts campaigns for triggers that are not events (inactivity, schedules); returns the steps scheduled.</summary>
-    public Task<int> StartCampaignsAsync(IReadOnlyList<Core.Campaigns.CampaignStart> occurrences, CancellationToken cancellationToken) =>
-        _campaigns.StartAsync(rules.Current, occurrences, time.GetUtcNow(), cancellationToken);
-
     /// <summary>The journey of a customer (<see cref="JourneyReader.GetAsync"/>).</summary>
     public Task<JourneyView?> GetAsync(string id, int timelineLimit, CancellationToken cancellationToken) => _reader.GetAsync(id, timelineLimit, cancellationToken);
 
