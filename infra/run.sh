@@ -8,9 +8,18 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 infra/services.sh start rabbitmq smtp
 dotnet build src/CampaignOrchestrator.Worker -c Release -v q --nologo
+worker=src/CampaignOrchestrator.Worker/bin/Release/net10.0/CampaignOrchestrator.Worker.dll
+# The demo makes an admin key for this run when none is configured (the API refuses every request without one),
+# and prints it; a real installation makes its keys with `keys create` and configures their hashes.
+if [[ " $* " == *" --demo "* ]] && ! env | grep -q '^Security__ApiKeys__'; then
+  created="$(dotnet "$worker" keys create --name demo --role admin)"
+  export CAMPAIGN_API_KEY="$(grep -o 'co_[A-Za-z0-9_-]*' <<<"$created" | head -1)"
+  while IFS='=' read -r name value; do export "$name=$value"; done < <(grep '^Security__ApiKeys__demo__' <<<"$created")
+  echo "[demo] API key for this run (admin): export CAMPAIGN_API_KEY=$CAMPAIGN_API_KEY" >&2
+fi
 # Every method JIT-compiled, optimized, instead of the framework's precompiled (ReadyToRun) code, which
 # with tiered compilation off would run unimproved for the worker's whole life: a quarter less CPU
 # an event, for a start of about 5 s instead of 2.5 s (docs/decisions/0004-runtime-code.md). Set only
 # for the worker's process, not for the build. Two malloc arenas (glibc) instead of up to eight a core:
 # the same speed, 25-35 MB less memory (docs/decisions/0005-memory-and-gc.md).
-DOTNET_ReadyToRun="${DOTNET_ReadyToRun:-0}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec dotnet src/CampaignOrchestrator.Worker/bin/Release/net10.0/CampaignOrchestrator.Worker.dll "$@"
+DOTNET_ReadyToRun="${DOTNET_ReadyToRun:-0}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec dotnet "$worker" "$@"

@@ -81,7 +81,7 @@ internal static class EmailBench
                 ["Rules__Path"] = rules, ["Email__Smtp__Port"] = smtpPort.ToString(), ["Email__Smtp__PoolSize"] = pool.ToString(),
                 ["Email__From"] = "Shop <news@shop.example>",
             });
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            using var http = WorkerRuntime.Http(port);
             var peakRss = 0L;
             while (true)
             {

@@ -39,7 +39,7 @@ internal static class FiringBench
             var port = 5191;
             var queue = "bench-firing-" + Guid.NewGuid().ToString("N")[..8];
             using var worker = WorkerRuntime.Start(workerDll, queue, rabbitPort, vhost, provider, connectionString, port);
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            using var http = WorkerRuntime.Http(port);
             var peakRss = 0L;
             while (true)
             {

@@ -204,7 +204,7 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     }
     using var worker = WorkerRuntime.Start(workerDll, queue, rabbitPort, vhost, provider, connectionString, port, environment,
         output: line => verbose && (line.Contains("batch") || line.Contains("Fired")));
-    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    using var http = WorkerRuntime.Http(port);
     for (var i = 0; ; i++)
     {
         try { if ((await http.GetAsync("/health")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }

@@ -21,6 +21,8 @@ public static class WorkerRuntime
                 ["Storage__ConnectionString"] = connectionString,
                 ["Http__Urls"] = $"http://127.0.0.1:{httpPort}",
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["Security__ApiKeys__bench__Sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(AdminKey))),
+                ["Security__ApiKeys__bench__Role"] = "admin",
             },
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
@@ -33,6 +35,17 @@ public static class WorkerRuntime
         worker.BeginOutputReadLine();
         worker.BeginErrorReadLine();
         return worker;
+    }
+
+    /// <summary>The admin key the bench's worker is given (its hash only), for the bench's own reads.</summary>
+    public const string AdminKey = "co_bench-admin-key-000000000000000000000";
+
+    /// <summary>A client for the worker's API on <paramref name="port"/>, with the bench's key.</summary>
+    public static HttpClient Http(int port)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        return http;
     }
 
     public static void Apply(IDictionary<string, string?> environment)

@@ -1,9 +1,11 @@
 using CampaignOrchestrator.Worker.Commands;
 using CampaignOrchestrator.Worker.Hosting;
 
-// `rules validate PATH`: check rules without starting the worker.
+// `rules validate PATH`: check rules without starting the worker; `keys create`: a new API key.
 if (RulesCommand.Handles(args))
     return RulesCommand.Run(args, Console.Out, Console.Error);
+if (KeysCommand.Handles(args))
+    return KeysCommand.Run(args, Console.Out, Console.Error);
 
 // The table of contents: where events enter (AddInbound), where journeys are kept (AddJourneyStore),
 // where rules are judged and actions fired (AddCampaigns), and what operators can read (MapOperatorApi).

@@ -44,7 +44,9 @@ public sealed class CampaignApiTests : IAsyncLifetime
         await shop.PublishAsync(Events.Json("cart_abandoned", "api-cart", t, "api-anna", properties: new { cartId = "cart-1", cartValue = 50 }));
         var journey = await worker.WaitForCustomerAsync("api-anna", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "delivered"));
         await shop.PublishAsync(Events.Json("order_placed", "api-order", t.AddMinutes(5), "api-anna", properties: new { orderId = "o-1", total = 50 }));
-        journey = await worker.WaitForCustomerAsync("api-anna", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "cancelled"));
+        // The journey and its actions are two reads: wait until both show the order (the actions may be read after a commit the journey missed).
+        journey = await worker.WaitForCustomerAsync("api-anna", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "cancelled")
+            && (decimal?)j["orderTotal"] == 50m);
 
         var actions = journey["actions"]!.AsArray().Select(a => a!.AsObject()).OrderBy(a => (int)a["step"]!).ToList();
         Assert.Equal(["delivered", "cancelled"], actions.Select(a => (string?)a["status"]));
@@ -75,7 +77,7 @@ public sealed class CampaignApiTests : IAsyncLifetime
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             if (apiKey is not null)
                 request.Headers.Add("X-Api-Key", apiKey);
-            return await worker.Http.SendAsync(request);
+            return await worker.Anonymous.SendAsync(request);
         }
 
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Read("/api/placements/banner-bo?slot=home-hero", null)).StatusCode);

@@ -8,6 +8,7 @@ using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using CampaignOrchestrator.Worker.Security;
 using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Worker.Api;
@@ -29,6 +30,7 @@ internal static class OperatorApi
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
+        builder.Services.AddSingleton<AuditLog>();
         // MassTransit registers its own bus check; the database check is ours.
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         return builder;
@@ -36,7 +38,10 @@ internal static class OperatorApi
 
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
-        app.MapGet("/api/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions,
+        // Every endpoint under /api names the role it needs (Security/ApiRoles); a higher role has a lower one's rights.
+        var viewer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Viewer);
+        var admin = app.MapGroup("/api").RequireAuthorization(ApiRoles.Admin);
+        viewer.MapGet("/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions,
             IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
         {
             var limit = Math.Clamp(timelineLimit ?? 200, 1, 5000);
@@ -51,19 +56,13 @@ internal static class OperatorApi
         });
         // The webshop's read of banners when it renders a page: its own read-only key, and always an answer (a slot
         // nobody assigned shows its default creative, an unknown customer too).
-        app.MapGet("/api/placements/{id}", async (string id, string? slot, HttpRequest request, IOptions<PlacementOptions> options,
-            PlacementQueries placements, CancellationToken ct) =>
+        app.MapGet("/api/placements/{id}", async (string id, string? slot, PlacementQueries placements, CancellationToken ct) =>
         {
-            if (!options.Value.Accepts(request.Headers["X-Api-Key"].FirstOrDefault()))
-                return Results.Problem(statusCode: 401, title: "Placement API key required",
-                    detail: string.IsNullOrEmpty(options.Value.ApiKey)
-                        ? "Placements:ApiKey is not set on the worker; set it (Placements__ApiKey) and send it in the X-Api-Key header"
-                        : "Send the placement API key in the X-Api-Key header");
             var found = await placements.GetAsync(id, string.IsNullOrWhiteSpace(slot) ? null : slot, ct);
             return slot is null ? Results.Ok(new { id, placements = found }) : Results.Ok(found.Single());
-        });
-        app.MapGet("/api/rules", (ActiveRules rules) => Results.Ok(rules.Status));
-        app.MapGet("/api/campaigns", (ActiveRules rules) =>
+        }).RequireAuthorization(ApiRoles.Placement);
+        viewer.MapGet("/rules", (ActiveRules rules) => Results.Ok(rules.Status));
+        viewer.MapGet("/campaigns", (ActiveRules rules) =>
         {
             var current = rules.Current;
             return Results.Ok(new
@@ -76,11 +75,11 @@ internal static class OperatorApi
                 }),
             });
         });
-        app.MapGet("/api/campaigns/{id}", async (string id, ActionStore campaigns, CancellationToken ct) =>
+        viewer.MapGet("/campaigns/{id}", async (string id, ActionStore campaigns, CancellationToken ct) =>
             Results.Ok(await campaigns.SummaryAsync(id, ct)));
-        app.MapGet("/api/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, ActionStore campaigns, CancellationToken ct) =>
+        viewer.MapGet("/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, ActionStore campaigns, CancellationToken ct) =>
             Results.Ok(await campaigns.LogAsync(id, outcome, after ?? 0, Math.Clamp(limit ?? 100, 1, 10_000), ct)));
-        app.MapGet("/api/metrics", (InboundMetrics metrics, ActionMetrics actions) =>
+        viewer.MapGet("/metrics", (InboundMetrics metrics, ActionMetrics actions) =>
         {
             var (stored, duplicates, rejected) = metrics.Totals;
             var (due, delivered, failed, suppressed, deferred) = actions.Totals;
@@ -106,11 +105,12 @@ internal static class OperatorApi
                 },
             });
         });
-        app.MapGet("/api/errors", async (int? limit, ErrorQueue errors, IOptions<BusOptions> bus, CancellationToken ct) =>
+        admin.MapGet("/errors", async (int? limit, ErrorQueue errors, IOptions<BusOptions> bus, CancellationToken ct) =>
             bus.Value.Transport != BusTransport.RabbitMq
                 ? Results.Problem(statusCode: 501, title: "No error queue", detail: "The in-memory transport keeps no error queue")
                 : Results.Ok(new { queue = errors.ErrorQueueName, messages = await errors.ListAsync(Math.Clamp(limit ?? 50, 1, 1000), ct) }));
-        app.MapPost("/api/errors/replay", async (ReplayRequest? request, ErrorQueue errors, IOptions<BusOptions> bus, CancellationToken ct) =>
+        admin.MapPost("/errors/replay", async (ReplayRequest? request, ErrorQueue errors, IOptions<BusOptions> bus, AuditLog audit, HttpContext http,
+            ILoggerFactory loggers, CancellationToken ct) =>
         {
             if (bus.Value.Transport != BusTransport.RabbitMq)
                 return Results.Problem(statusCode: 501, title: "No error queue", detail: "The in-memory transport keeps no error queue");
@@ -118,9 +118,14 @@ internal static class OperatorApi
                 return Results.Problem(statusCode: 400, title: "Nothing chosen", detail: "Send {\"ids\": [...]} with ids from GET /api/errors, or {\"all\": true}");
             var ids = request.All == true ? null : request.Ids!.ToHashSet(StringComparer.Ordinal);
             var moved = await errors.ReplayAsync(ids, Math.Clamp(request.Limit ?? 10_000, 1, 1_000_000), ct);
+            var target = request.All == true ? "all" : string.Join(",", request.Ids!.Take(20)) + (request.Ids!.Length > 20 ? $" (+{request.Ids.Length - 20})" : "");
+            await audit.RecordAsync(http.KeyName(), "errors.replay", target, $"{moved} replayed", ct);
+            Log.OperatorAction(loggers.CreateLogger("CampaignOrchestrator.Worker.Api.Audit"), http.KeyName(), "errors.replay", target, $"{moved} replayed");
             return Results.Ok(new { replayed = moved });
         });
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        admin.MapGet("/audit", async (long? after, int? limit, AuditLog audit, CancellationToken ct) =>
+            Results.Ok(await audit.ReadAsync(after ?? 0, Math.Clamp(limit ?? 100, 1, 1000), ct)));
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();
         return app;
     }
 

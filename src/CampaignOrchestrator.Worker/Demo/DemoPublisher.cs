@@ -49,9 +49,9 @@ internal sealed class DemoPublisher(
 
         var urls = (configuration["Http:Urls"] ?? "http://127.0.0.1:5080").Split(';')[0].TrimEnd('/');
         var text = new StringBuilder();
-        text.AppendLine($"Demo: published {events.Count} journey events for 3 shoppers. Look at them:");
+        text.AppendLine($"Demo: published {events.Count} journey events for 3 shoppers. Look at them (infra/run.sh --demo printed the key to use):");
         foreach (var id in new[] { "demo-anna", "demo-bram", "demo-device-chloe" })
-            text.AppendLine($"  curl -s {urls}/api/customers/{id}");
+            text.AppendLine($"  curl -s -H \"Authorization: Bearer $CAMPAIGN_API_KEY\" {urls}/api/customers/{id}");
         logger.LogInformation("{DemoText}", text.ToString());
     }
 }

@@ -1,5 +1,6 @@
 using CampaignOrchestrator.Worker.Api;
 using CampaignOrchestrator.Worker.Demo;
+using CampaignOrchestrator.Worker.Security;
 using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Worker.Hosting;
@@ -29,6 +30,7 @@ public static class WorkerApp
             builder.AddJourneyStore();
             builder.AddCampaigns();
             builder.AddInbound();
+            builder.AddApiSecurity();
             builder.AddOperatorApi();
         }
         catch (OptionsValidationException ex)
@@ -47,6 +49,7 @@ public static class WorkerApp
             builder.Services.AddHostedService<DemoPublisher>();
 
         var app = builder.Build();
+        app.UseApiSecurity();
         app.MapOperatorApi();
         app.MapUnsubscribe();
         return app;

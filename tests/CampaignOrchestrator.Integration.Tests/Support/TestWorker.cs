@@ -28,16 +28,26 @@ internal sealed class TestWorker : IAsyncDisposable
         _transport = transport;
         _app = app; _db = db; _connectionString = connectionString; Queue = queue; _sqliteFolder = sqliteFolder;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(10) };
+        Http = TestKeys.Client(new Uri(address), TestKeys.Admin, TimeSpan.FromSeconds(10));
+        Anonymous = TestKeys.Client(new Uri(address), null, TimeSpan.FromSeconds(10));
     }
 
     public string Queue { get; }
+
+    /// <summary>A client with the admin key (every endpoint).</summary>
     public HttpClient Http { get; }
+
+    /// <summary>A client without a key: what anybody who can reach the worker gets.</summary>
+    public HttpClient Anonymous { get; }
+
+    /// <summary>A client presenting <paramref name="key"/>; dispose it.</summary>
+    public HttpClient As(string? key) => TestKeys.Client(Http.BaseAddress!, key, TimeSpan.FromSeconds(10));
     public string ConnectionString => _connectionString;
     public IServiceProvider Services => _app.Services;
 
+    /// <param name="keys">Configure <see cref="TestKeys"/> (one key per role); false: no key at all.</param>
     public static async Task<TestWorker> StartAsync(Db db, string? transport = "RabbitMq", IDictionary<string, string?>? extra = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, bool keys = true)
     {
         if (transport == "RabbitMq")
             TestServers.RequireRabbitMq();
@@ -63,6 +73,9 @@ internal sealed class TestWorker : IAsyncDisposable
             ["Http:Urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        if (keys)
+            foreach (var (k, v) in TestKeys.Settings())
+                settings[k] = v;
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
             settings[k] = v;
         var app = WorkerApp.Build([], settings, services) ?? throw new InvalidOperationException("invalid test configuration");
@@ -95,6 +108,7 @@ internal sealed class TestWorker : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Http.Dispose();
+        Anonymous.Dispose();
         if (_transport == "RabbitMq")
         {
             // The queue is bound to journey-events with '#': left behind, it would collect every later event.

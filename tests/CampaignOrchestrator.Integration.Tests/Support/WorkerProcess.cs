@@ -25,6 +25,8 @@ internal static class WorkerProcess
                 ["Logging__LogLevel__Default"] = "Warning",
             },
         };
+        foreach (var (key, value) in TestKeys.Settings("__"))
+            psi.Environment[key] = value;
         foreach (var (key, value) in environment)
             psi.Environment[key] = value;
         var process = Process.Start(psi)!;
@@ -33,7 +35,7 @@ internal static class WorkerProcess
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        var http = TestKeys.Client(new Uri($"http://127.0.0.1:{port}"), TestKeys.Admin, TimeSpan.FromSeconds(5));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
