@@ -49,6 +49,55 @@ public sealed class ErrorQueueTests
         Assert.Equal([other], left.Select(m => (string)m!["id"]!));
     }
 
+    static async Task<JsonArray> ListedAsync(TestWorker worker, int atLeast)
+    {
+        JsonArray listed = [];
+        for (var i = 0; i < 100 && listed.Count < atLeast; i++)
+        {
+            await Task.Delay(100);
+            var response = await worker.Http.GetAsync("/api/errors");
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            listed = (await response.Content.ReadFromJsonAsync<JsonObject>())!["messages"]!.AsArray();
+        }
+        return listed;
+    }
+
+    [Fact]
+    public async Task The_listing_survives_any_body_and_shows_what_it_can()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var surrogate = Events.Id("msg");
+        var binary = Events.Id("msg");
+        // An eventId JSON allows and .NET strings cannot hold (a lone surrogate), and bytes that are not UTF-8 at all.
+        await shop.PublishAsync("""{"eventId":"\ud800","type":"page_viewed","occurredAt":"2026-11-22T10:15:00Z","customerId":"c"}""", messageId: surrogate);
+        await shop.PublishAsync([0xff, 0xfe, 0x00, 0x7b, 0xc3], messageId: binary);
+
+        var listed = await ListedAsync(worker, 2);
+        Assert.Equal([binary, surrogate], listed.Select(m => (string)m!["id"]!).Order());
+        Assert.All(listed, m => Assert.Null(m!["eventId"]));
+        Assert.All(listed, m => Assert.False(string.IsNullOrEmpty((string?)m!["reason"])));
+    }
+
+    [Fact]
+    public async Task Replaying_all_moves_each_message_once_even_when_it_fails_again_at_once()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var ids = new[] { Events.Id("msg"), Events.Id("msg"), Events.Id("msg") };
+        foreach (var id in ids)
+            await shop.PublishAsync("""{"not":"an event"}""", messageId: id);   // fails every time it is consumed
+        Assert.Equal(3, (await ListedAsync(worker, 3)).Count);
+
+        var replay = await worker.Http.PostAsJsonAsync("/api/errors/replay", new { all = true });
+        replay.EnsureSuccessStatusCode();
+        Assert.Equal(3, (int)(await replay.Content.ReadFromJsonAsync<JsonObject>())!["replayed"]!);
+        // Back in the error queue once each, as they failed again.
+        await Task.Delay(500);
+        var back = await ListedAsync(worker, 3);
+        Assert.Equal(ids.Order(), back.Select(m => (string)m!["id"]!).Order());
+    }
+
     [Fact]
     public async Task Replay_without_a_choice_is_refused()
     {

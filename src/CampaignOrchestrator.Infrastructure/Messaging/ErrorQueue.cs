@@ -42,9 +42,14 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
         return list;
     }
 
+    /// <summary>Marks a message replayed by one request, so the request stops when the same message fails again and comes back.</summary>
+    const string ReplayHeader = "x-campaign-replay";
+
     /// <summary>
     /// Moves the messages with the given ids (all, when <paramref name="ids"/> is null) back to the
-    /// worker's queue, looking at most at <paramref name="limit"/> messages. Returns how many moved.
+    /// worker's queue, looking at most at <paramref name="limit"/> messages and at most at the ones in the queue when
+    /// it starts: a message that fails again and returns to the error queue meanwhile is not replayed twice by the
+    /// same request. Returns how many moved.
     /// </summary>
     public async Task<int> ReplayAsync(IReadOnlySet<string>? ids, int limit, CancellationToken cancellationToken)
     {
@@ -52,18 +57,21 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
         await using var reader = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
         await using var writer = await connection.CreateChannelAsync(new CreateChannelOptions(true, true), cancellationToken);
         var moved = 0;
+        var request = Guid.NewGuid().ToString("N");
         try
         {
-            for (var seen = 0; seen < limit && await reader.BasicGetAsync(ErrorQueueName, autoAck: false, cancellationToken) is { } message; seen++)
+            var waiting = (await reader.QueueDeclarePassiveAsync(ErrorQueueName, cancellationToken)).MessageCount;
+            for (var seen = 0; seen < Math.Min(limit, waiting) && await reader.BasicGetAsync(ErrorQueueName, autoAck: false, cancellationToken) is { } message; seen++)
             {
+                if (HeaderText(message, ReplayHeader) == request)
+                    break; // replayed by this request, failed again and came back: the rest is newer still
                 if (ids is not null && !ids.Contains(IdOf(message)))
                     continue;
-                var properties = new BasicProperties(message.BasicProperties)
-                {
-                    Headers = message.BasicProperties.Headers?
-                        .Where(h => !h.Key.StartsWith("MT-Fault", StringComparison.Ordinal) && !h.Key.StartsWith("MT-Host", StringComparison.Ordinal) && h.Key != "MT-Reason")
-                        .ToDictionary(h => h.Key, h => h.Value),
-                };
+                var headers = message.BasicProperties.Headers?
+                    .Where(h => !h.Key.StartsWith("MT-Fault", StringComparison.Ordinal) && !h.Key.StartsWith("MT-Host", StringComparison.Ordinal) && h.Key != "MT-Reason")
+                    .ToDictionary(h => h.Key, h => h.Value) ?? new Dictionary<string, object?>();
+                headers[ReplayHeader] = request;
+                var properties = new BasicProperties(message.BasicProperties) { Headers = headers };
                 // Straight to the worker's queue (default exchange), not to every queue bound to journey-events.
                 await writer.BasicPublishAsync("", QueueName, true, properties, message.Body, cancellationToken);
                 await reader.BasicAckAsync(message.DeliveryTag, false, cancellationToken);
@@ -89,12 +97,14 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
         return await factory.CreateConnectionAsync(cancellationToken);
     }
 
-    static ErrorQueueMessage Describe(BasicGetResult message)
-    {
-        var headers = message.BasicProperties.Headers;
-        string? Header(string name) => headers?.TryGetValue(name, out var v) == true
+    static string? HeaderText(BasicGetResult message, string name) =>
+        message.BasicProperties.Headers?.TryGetValue(name, out var v) == true
             ? v switch { byte[] b => Encoding.UTF8.GetString(b), null => null, var o => o.ToString() }
             : null;
+
+    static ErrorQueueMessage Describe(BasicGetResult message)
+    {
+        string? Header(string name) => HeaderText(message, name);
         var body = Encoding.UTF8.GetString(message.Body.Span);
         return new ErrorQueueMessage(IdOf(message), TryReadEventId(message.Body.Span), Header("MT-Fault-Message"),
             Header("MT-Fault-ExceptionType"), Header("MT-Fault-Timestamp"), message.RoutingKey, message.Body.Length,
@@ -125,8 +135,9 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
                 reader.Skip();
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
+            // Not JSON, or a string JSON allows and .NET cannot hold (a lone UTF-16 surrogate, "\ud800"): no eventId to show.
         }
         return null;
     }
