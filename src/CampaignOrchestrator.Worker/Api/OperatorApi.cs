@@ -22,9 +22,15 @@ internal static class OperatorApi
 {
     public const string DefaultUrls = "http://127.0.0.1:5080";
 
+    /// <summary>The largest request body taken (<c>Http:MaxRequestBodyBytes</c>): 1 MiB.</summary>
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
+
     public static IHostApplicationBuilder AddOperatorApi(this WebApplicationBuilder builder)
     {
         builder.WebHost.UseUrls(builder.Configuration["Http:Urls"] is { Length: > 0 } urls ? urls : DefaultUrls);
+        // No request body needs more (a replay's ids, later a rules file): a larger one is refused with 413 before it is read.
+        var maxBody = builder.Configuration.GetValue<long?>("Http:MaxRequestBodyBytes") ?? DefaultMaxRequestBodyBytes;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -44,13 +50,16 @@ internal static class OperatorApi
         viewer.MapGet("/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions,
             IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
         {
-            var limit = Math.Clamp(timelineLimit ?? 200, 1, 5000);
-            var journey = await store.GetAsync(id, limit, ct);
+            var (timeline, badTimeline) = ApiParameters.Limit("timelineLimit", timelineLimit, 200);
+            var (actionsShown, badActions) = ApiParameters.Limit("actionLimit", actionLimit, 200);
+            if ((ApiParameters.Id("id", id) ?? badTimeline ?? badActions) is { } problem)
+                return problem;
+            var journey = await store.GetAsync(id, timeline, ct);
             if (journey is null)
                 return Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"No journey for customerId or anonymousId '{id}'");
             // The journey, then the customer's campaign actions, newest trigger first, each with its life.
             var body = JsonSerializer.SerializeToNode(journey, json.Value.SerializerOptions)!.AsObject();
-            body["actions"] = JsonSerializer.SerializeToNode(await actions.ForProfileAsync(journey.ProfileId, Math.Clamp(actionLimit ?? 200, 1, 5000), ct),
+            body["actions"] = JsonSerializer.SerializeToNode(await actions.ForProfileAsync(journey.ProfileId, actionsShown, ct),
                 json.Value.SerializerOptions);
             return Results.Json(body, json.Value.SerializerOptions);
         });
@@ -58,6 +67,8 @@ internal static class OperatorApi
         // nobody assigned shows its default creative, an unknown customer too).
         app.MapGet("/api/placements/{id}", async (string id, string? slot, PlacementQueries placements, CancellationToken ct) =>
         {
+            if ((ApiParameters.Id("id", id) ?? (slot is null ? null : ApiParameters.Id("slot", slot))) is { } problem)
+                return problem;
             var found = await placements.GetAsync(id, string.IsNullOrWhiteSpace(slot) ? null : slot, ct);
             return slot is null ? Results.Ok(new { id, placements = found }) : Results.Ok(found.Single());
         }).RequireAuthorization(ApiRoles.Placement);
@@ -76,9 +87,14 @@ internal static class OperatorApi
             });
         });
         viewer.MapGet("/campaigns/{id}", async (string id, ActionStore campaigns, CancellationToken ct) =>
-            Results.Ok(await campaigns.SummaryAsync(id, ct)));
+            ApiParameters.Id("id", id) ?? Results.Ok(await campaigns.SummaryAsync(id, ct)));
         viewer.MapGet("/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, ActionStore campaigns, CancellationToken ct) =>
-            Results.Ok(await campaigns.LogAsync(id, outcome, after ?? 0, Math.Clamp(limit ?? 100, 1, 10_000), ct)));
+        {
+            var (from, badAfter) = ApiParameters.After("after", after);
+            var (page, badLimit) = ApiParameters.Limit("limit", limit, 100);
+            return ApiParameters.Id("id", id) ?? ApiParameters.OneOf("outcome", outcome, LogOutcomes) ?? badAfter ?? badLimit
+                ?? Results.Ok(await campaigns.LogAsync(id, outcome, from, page, ct));
+        });
         viewer.MapGet("/metrics", (InboundMetrics metrics, ActionMetrics actions) =>
         {
             var (stored, duplicates, rejected) = metrics.Totals;
@@ -106,9 +122,12 @@ internal static class OperatorApi
             });
         });
         admin.MapGet("/errors", async (int? limit, ErrorQueue errors, IOptions<BusOptions> bus, CancellationToken ct) =>
-            bus.Value.Transport != BusTransport.RabbitMq
+        {
+            var (page, badLimit) = ApiParameters.Limit("limit", limit, 50);
+            return badLimit ?? (bus.Value.Transport != BusTransport.RabbitMq
                 ? Results.Problem(statusCode: 501, title: "No error queue", detail: "The in-memory transport keeps no error queue")
-                : Results.Ok(new { queue = errors.ErrorQueueName, messages = await errors.ListAsync(Math.Clamp(limit ?? 50, 1, 1000), ct) }));
+                : Results.Ok(new { queue = errors.ErrorQueueName, messages = await errors.ListAsync(page, ct) }));
+        });
         admin.MapPost("/errors/replay", async (ReplayRequest? request, ErrorQueue errors, IOptions<BusOptions> bus, AuditLog audit, HttpContext http,
             ILoggerFactory loggers, CancellationToken ct) =>
         {
@@ -116,6 +135,8 @@ internal static class OperatorApi
                 return Results.Problem(statusCode: 501, title: "No error queue", detail: "The in-memory transport keeps no error queue");
             if (request?.Ids is null && request?.All != true)
                 return Results.Problem(statusCode: 400, title: "Nothing chosen", detail: "Send {\"ids\": [...]} with ids from GET /api/errors, or {\"all\": true}");
+            if (request.Ids is { } chosen && (chosen.Length > 10_000 || chosen.Select(i => ApiParameters.Id("ids", i)).FirstOrDefault(p => p is not null) is not null))
+                return Results.Problem(statusCode: 400, title: "Invalid parameter 'ids'", detail: "'ids' must be at most 10000 ids of 1-128 characters each");
             var ids = request.All == true ? null : request.Ids!.ToHashSet(StringComparer.Ordinal);
             var moved = await errors.ReplayAsync(ids, Math.Clamp(request.Limit ?? 10_000, 1, 1_000_000), ct);
             var target = request.All == true ? "all" : string.Join(",", request.Ids!.Take(20)) + (request.Ids!.Length > 20 ? $" (+{request.Ids.Length - 20})" : "");
@@ -124,10 +145,17 @@ internal static class OperatorApi
             return Results.Ok(new { replayed = moved });
         });
         admin.MapGet("/audit", async (long? after, int? limit, AuditLog audit, CancellationToken ct) =>
-            Results.Ok(await audit.ReadAsync(after ?? 0, Math.Clamp(limit ?? 100, 1, 1000), ct)));
+        {
+            var (from, badAfter) = ApiParameters.After("after", after);
+            var (page, badLimit) = ApiParameters.Limit("limit", limit, 100);
+            return badAfter ?? badLimit ?? Results.Ok(await audit.ReadAsync(from, page, ct));
+        });
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();
         return app;
     }
+
+    static readonly string[] LogOutcomes =
+        [ActionStatus.Delivered, ActionStatus.Failed, ActionStatus.Suppressed, ActionStatus.Deferred, ActionStatus.Cancelled];
 
     /// <summary>Body of <c>POST /api/errors/replay</c>: the ids to move back, or all (up to limit).</summary>
     internal sealed record ReplayRequest(string[]? Ids, bool? All, int? Limit);
