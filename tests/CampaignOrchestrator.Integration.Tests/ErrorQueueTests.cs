@@ -74,7 +74,7 @@ public sealed class ErrorQueueTests
         await shop.PublishAsync([0xff, 0xfe, 0x00, 0x7b, 0xc3], messageId: binary);
 
         var listed = await ListedAsync(worker, 2);
-        Assert.Equal([binary, surrogate], listed.Select(m => (string)m!["id"]!).Order());
+        Assert.Equal(new[] { binary, surrogate }.Order(), listed.Select(m => (string)m!["id"]!).Order());
         Assert.All(listed, m => Assert.Null(m!["eventId"]));
         Assert.All(listed, m => Assert.False(string.IsNullOrEmpty((string?)m!["reason"])));
     }

@@ -71,7 +71,7 @@ internal static class OperatorApi
                 return problem;
             var found = await placements.GetAsync(id, string.IsNullOrWhiteSpace(slot) ? null : slot, ct);
             return slot is null ? Results.Ok(new { id, placements = found }) : Results.Ok(found.Single());
-        }).RequireAuthorization(ApiRoles.Placement);
+        }).RequireAuthorization(ApiRoles.Placement).RequireRateLimiting(RateLimits.Placements);
         viewer.MapGet("/rules", (ActiveRules rules) => Results.Ok(rules.Status));
         viewer.MapGet("/campaigns", (ActiveRules rules) =>
         {

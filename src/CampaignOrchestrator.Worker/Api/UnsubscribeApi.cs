@@ -1,6 +1,7 @@
 using System.Net;
 using CampaignOrchestrator.Infrastructure.Channels.Email;
 using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Worker.Security;
 
 namespace CampaignOrchestrator.Worker.Api;
 
@@ -21,7 +22,7 @@ internal static class UnsubscribeApi
                 return Page(400, "This link does not work", $"We cannot unsubscribe you with it: {problem}.");
             return Page(200, "Unsubscribe", $"<p>Stop marketing email to {WebUtility.HtmlEncode(Mask(request.Address))}?</p>" +
                 $"<form method=\"post\" action=\"/unsubscribe?token={WebUtility.UrlEncode(token)}\"><button type=\"submit\">Unsubscribe</button></form>", raw: true);
-        }).AllowAnonymous();
+        }).AllowAnonymous().RequireRateLimiting(RateLimits.Unsubscribe);
         app.MapPost("/unsubscribe", async (string? token, UnsubscribeLinks links, IJourneyWriter journeys, CancellationToken ct) =>
         {
             var (request, problem) = await links.ReadAsync(token, ct);
@@ -29,7 +30,7 @@ internal static class UnsubscribeApi
                 return Page(400, "This link does not work", $"We cannot unsubscribe you with it: {problem}.");
             await links.RecordAsync(request, journeys, ct);
             return Page(200, "You are unsubscribed", $"{Mask(request.Address)} gets no more marketing email from us. Order and delivery messages still arrive.");
-        }).DisableAntiforgery().AllowAnonymous();
+        }).DisableAntiforgery().AllowAnonymous().RequireRateLimiting(RateLimits.Unsubscribe);
         return app;
     }
 

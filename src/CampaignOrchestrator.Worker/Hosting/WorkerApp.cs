@@ -31,6 +31,7 @@ public static class WorkerApp
             builder.AddCampaigns();
             builder.AddInbound();
             builder.AddApiSecurity();
+            builder.AddRateLimits();
             builder.AddOperatorApi();
         }
         catch (OptionsValidationException ex)
@@ -49,7 +50,9 @@ public static class WorkerApp
             builder.Services.AddHostedService<DemoPublisher>();
 
         var app = builder.Build();
+        app.UseFailedAuthenticationLimit();
         app.UseApiSecurity();
+        app.UseRateLimiter();
         app.MapOperatorApi();
         app.MapUnsubscribe();
         return app;
