@@ -8,6 +8,7 @@ using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using CampaignOrchestrator.Worker.Hosting;
 using CampaignOrchestrator.Worker.Security;
 using Microsoft.Extensions.Options;
 
@@ -27,10 +28,13 @@ internal static class OperatorApi
 
     public static IHostApplicationBuilder AddOperatorApi(this WebApplicationBuilder builder)
     {
-        builder.WebHost.UseUrls(builder.Configuration["Http:Urls"] is { Length: > 0 } urls ? urls : DefaultUrls);
+        var http = builder.BindValidated(HttpOptions.SectionName, new HttpOptionsValidator());
+        builder.WebHost.UseUrls(string.Join(';', new[] { http.Urls, http.PublicUrls }.Where(u => !string.IsNullOrWhiteSpace(u))));
         // No request body needs more (a replay's ids, later a rules file): a larger one is refused with 413 before it is read.
-        var maxBody = builder.Configuration.GetValue<long?>("Http:MaxRequestBodyBytes") ?? DefaultMaxRequestBodyBytes;
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = http.MaxRequestBodyBytes);
+        if (http.BehindProxy)
+            builder.Services.Configure<Microsoft.AspNetCore.Builder.ForwardedHeadersOptions>(o =>
+                o.ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor | Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedProto);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;

@@ -50,6 +50,10 @@ public static class WorkerApp
             builder.Services.AddHostedService<DemoPublisher>();
 
         var app = builder.Build();
+        var http = app.Services.GetRequiredService<IOptions<Api.HttpOptions>>().Value;
+        if (http.BehindProxy)
+            app.UseForwardedHeaders();
+        app.UsePublicListener(http);
         app.UseFailedAuthenticationLimit();
         app.UseApiSecurity();
         app.UseRateLimiter();
