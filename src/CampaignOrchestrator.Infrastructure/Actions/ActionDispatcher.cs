@@ -41,6 +41,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 try
                 {
                     claimed = await FireDueAsync(stoppingToken);
+                    if (claimed == 0)
+                        metrics.Polled(time.GetUtcNow(), TimeSpan.Zero);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
@@ -72,6 +74,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var fired = Stopwatch.GetTimestamp();
 
         var (finished, finishTurn) = await FinishAsync(connection, claim, outcomes, ct);
+        metrics.Polled(time.GetUtcNow(), claim.At - claim.Actions.Min(a => a.DueAt));
         if (logger.IsEnabled(LogLevel.Debug))
         {
             static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;

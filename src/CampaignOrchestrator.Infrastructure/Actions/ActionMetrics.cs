@@ -34,6 +34,21 @@ public sealed class ActionMetrics
         }
     }
 
+    long _lastPollTicks, _lastPollLagMs;
+
+    /// <summary>A dispatcher poll ended (whether it found anything or not), the most late of its actions this late.</summary>
+    internal void Polled(DateTimeOffset at, TimeSpan maxLag)
+    {
+        Interlocked.Exchange(ref _lastPollLagMs, Math.Max(0, (long)maxLag.TotalMilliseconds));
+        Interlocked.Exchange(ref _lastPollTicks, at.UtcTicks);
+    }
+
+    /// <summary>When the dispatcher last finished a poll, and how late the latest action of that poll was; null before the first.</summary>
+    public (DateTimeOffset At, TimeSpan MaxLag)? LastPoll =>
+        Interlocked.Read(ref _lastPollTicks) is var ticks and > 0
+            ? (new DateTimeOffset(ticks, TimeSpan.Zero), TimeSpan.FromMilliseconds(Interlocked.Read(ref _lastPollLagMs)))
+            : null;
+
     /// <summary>Totals since start.</summary>
     public (long Due, long Delivered, long Failed, long Suppressed, long Deferred) Totals =>
         (Interlocked.Read(ref _due), Interlocked.Read(ref _delivered), Interlocked.Read(ref _failed), Interlocked.Read(ref _suppressed), Interlocked.Read(ref _deferred));

@@ -6,8 +6,6 @@ using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using CampaignOrchestrator.Worker.Hosting;
 using CampaignOrchestrator.Worker.Security;
 using Microsoft.Extensions.Options;
@@ -41,8 +39,7 @@ internal static class OperatorApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddSingleton<AuditLog>();
-        // MassTransit registers its own bus check; the database check is ours.
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+
         return builder;
     }
 
@@ -154,7 +151,7 @@ internal static class OperatorApi
             var (page, badLimit) = ApiParameters.Limit("limit", limit, 100);
             return badAfter ?? badLimit ?? Results.Ok(await audit.ReadAsync(from, page, ct));
         });
-        app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();
+
         return app;
     }
 
@@ -163,34 +160,4 @@ internal static class OperatorApi
 
     /// <summary>Body of <c>POST /api/errors/replay</c>: the ids to move back, or all (up to limit).</summary>
     internal sealed record ReplayRequest(string[]? Ids, bool? All, int? Limit);
-
-    static Task WriteHealthAsync(HttpContext context, HealthReport report)
-    {
-        context.Response.ContentType = "application/json";
-        return context.Response.WriteAsJsonAsync(new
-        {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(
-                e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description ?? e.Value.Exception?.Message }),
-        });
-    }
-
-    sealed class DatabaseHealthCheck(JourneyStore store, Database database) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                await store.PingAsync(timeout.Token);
-                return HealthCheckResult.Healthy($"{database.Provider} reachable");
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                return HealthCheckResult.Unhealthy($"{database.Provider} unreachable: {ex.Message}");
-            }
-        }
-    }
 }

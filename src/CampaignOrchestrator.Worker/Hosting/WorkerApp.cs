@@ -1,5 +1,6 @@
 using CampaignOrchestrator.Worker.Api;
 using CampaignOrchestrator.Worker.Demo;
+using CampaignOrchestrator.Worker.Health;
 using CampaignOrchestrator.Worker.Security;
 using Microsoft.Extensions.Options;
 
@@ -33,6 +34,7 @@ public static class WorkerApp
             builder.AddApiSecurity();
             builder.AddRateLimits();
             builder.AddOperatorApi();
+            builder.AddHealth();
         }
         catch (OptionsValidationException ex)
         {
@@ -58,6 +60,7 @@ public static class WorkerApp
         app.UseApiSecurity();
         app.UseRateLimiter();
         app.MapOperatorApi();
+        app.MapHealth();
         app.MapUnsubscribe();
         return app;
     }
