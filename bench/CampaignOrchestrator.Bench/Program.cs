@@ -133,6 +133,7 @@ async Task<double> TrivialConsumerAsync(IReadOnlyList<(string Type, byte[] Body)
         .Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true)
         .AddMassTransit(x =>
         {
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
             x.AddConsumer<TrivialConsumer>();
             x.UsingRabbitMq((ctx, cfg) =>
             {

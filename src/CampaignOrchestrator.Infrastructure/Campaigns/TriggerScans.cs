@@ -74,7 +74,10 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
                 if (page.Count < PageSize)
                     break;
             }
-            Log.InactivityScanned(logger, campaign.Id, found, until);
+            if (found > 0)
+                Log.InactivityScanned(logger, campaign.Id, found, until);
+            else
+                Log.InactivityScannedNone(logger, campaign.Id, until);
         }
         return scheduled;
     }

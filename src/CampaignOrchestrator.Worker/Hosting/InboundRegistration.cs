@@ -30,6 +30,8 @@ internal static class InboundRegistration
         });
         builder.Services.AddMassTransit(x =>
         {
+            // No usage reports to MassTransit's makers: offline the report fails and logs a stack trace every few minutes.
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
             if (options.Transport == BusTransport.InMemory)
             {
                 x.UsingInMemory((context, cfg) =>
