@@ -230,7 +230,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             outbox?.Notify();
         // Counted once recorded (an outcome whose claim was lost, or a poll that failed before its commit, counts nothing).
         foreach (var o in finished)
-            metrics.Finished(o.Status == ActionStatus.Deferred ? ActionStatus.Pending : o.Status);
+            metrics.Finished(o.Action.Kind, o.Status == ActionStatus.Deferred ? ActionStatus.Pending : o.Status);
         return (finished, turnAt);
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+
 namespace CampaignOrchestrator.Infrastructure.Actions;
 
 /// <summary>
@@ -7,6 +9,26 @@ namespace CampaignOrchestrator.Infrastructure.Actions;
 /// </summary>
 public sealed class ActionMetrics
 {
+    readonly Counter<long>? _actions;
+    readonly Histogram<double>? _lag;
+
+    /// <summary>With a meter factory, also the instruments on the <c>CampaignOrchestrator</c> meter:
+    /// <c>campaign_orchestrator.actions</c> (<c>{action}</c>, by <c>kind</c> and <c>outcome</c>) and
+    /// <c>campaign_orchestrator.actions.firing_lag</c> (seconds from due to claimed).</summary>
+    public ActionMetrics(IMeterFactory? meters = null)
+    {
+        if (meters is null)
+            return;
+        var meter = meters.Create(Messaging.InboundMetrics.MeterName);
+        _actions = meter.CreateCounter<long>("campaign_orchestrator.actions", unit: "{action}",
+            description: "Due actions recorded, by kind and outcome (delivered, failed, suppressed, deferred)");
+        _lag = meter.CreateHistogram<double>("campaign_orchestrator.actions.firing_lag", unit: "s",
+            description: "How long after its due time an action was claimed", advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+            });
+    }
+
     const int FineBuckets = 1000;                  // 0-999 ms, 1 ms each
     const int CoarseBuckets = 6000;                // 1 s - 10 min, 100 ms each
     readonly long[] _buckets = new long[FineBuckets + CoarseBuckets + 1];
@@ -14,6 +36,7 @@ public sealed class ActionMetrics
 
     internal void Due(TimeSpan lag)
     {
+        _lag?.Record(Math.Max(0, lag.TotalSeconds));
         Interlocked.Increment(ref _due);
         var ms = Math.Max(0, (long)lag.TotalMilliseconds);
         var bucket = ms < FineBuckets ? ms : Math.Min(FineBuckets + (ms - FineBuckets) / 100, FineBuckets + CoarseBuckets);
@@ -22,9 +45,11 @@ public sealed class ActionMetrics
         while (ms > (max = Interlocked.Read(ref _maxLagMs)) && Interlocked.CompareExchange(ref _maxLagMs, ms, max) != max) { }
     }
 
-    /// <summary>A fired action recorded with this status (pending again: deferred).</summary>
-    internal void Finished(string status)
+    /// <summary>A fired action of <paramref name="kind"/> recorded with this status (pending again: deferred).</summary>
+    internal void Finished(string kind, string status)
     {
+        _actions?.Add(1, new KeyValuePair<string, object?>("kind", kind),
+            new KeyValuePair<string, object?>("outcome", status == ActionStatus.Pending ? ActionStatus.Deferred : status));
         switch (status)
         {
             case ActionStatus.Delivered: Interlocked.Increment(ref _delivered); break;

@@ -2,6 +2,7 @@ using CampaignOrchestrator.Worker.Api;
 using CampaignOrchestrator.Worker.Demo;
 using CampaignOrchestrator.Worker.Health;
 using CampaignOrchestrator.Worker.Security;
+using CampaignOrchestrator.Worker.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Worker.Hosting;
@@ -35,6 +36,7 @@ public static class WorkerApp
             builder.AddRateLimits();
             builder.AddOperatorApi();
             builder.AddHealth();
+            builder.AddTelemetry();
         }
         catch (OptionsValidationException ex)
         {
@@ -61,6 +63,7 @@ public static class WorkerApp
         app.UseRateLimiter();
         app.MapOperatorApi();
         app.MapHealth();
+        app.MapTelemetry();
         app.MapUnsubscribe();
         return app;
     }

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using CampaignOrchestrator.Integration.Tests.Support;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>GET /metrics scraped as Prometheus does, parsed, and the counters seen moving after events are published.</summary>
+public sealed partial class MetricsTests
+{
+    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+
+    /// <summary>The samples of <paramref name="name"/> whose labels include every one of <paramref name="labels"/>, summed.</summary>
+    static double Sum(string text, string name, params string[] labels) =>
+        Sample().Matches(text).Where(m => m.Groups["name"].Value == name && labels.All(l => m.Groups["labels"].Value.Contains(l)))
+            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task Metrics_are_served_in_prometheus_text_to_a_viewer_and_count_what_the_worker_did()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await worker.Anonymous.GetAsync("/metrics")).StatusCode);
+        using var prometheus = worker.As(TestKeys.Viewer);
+        var before = await prometheus.GetStringAsync("/metrics");   // a counter appears once it counted something
+
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var customer = Events.Id("metrics");
+        await shop.PublishAsync(Events.Json("page_viewed", Events.Id("e"), DateTimeOffset.UtcNow.AddMinutes(-2), customer));
+        var again = Events.Id("e");
+        await shop.PublishAsync(Events.Json("product_viewed", again, DateTimeOffset.UtcNow.AddMinutes(-1), customer));
+        await shop.PublishAsync(Events.Json("product_viewed", again, DateTimeOffset.UtcNow.AddMinutes(-1), customer));   // a duplicate
+        await shop.PublishAsync("""{"eventId":"x"}""");                                                                     // rejected
+        await worker.WaitForCustomerAsync(customer, j => j.EventCount() == 2);
+
+        string after = "";
+        for (var i = 0; i < 50; i++)
+        {
+            after = await prometheus.GetStringAsync("/metrics");
+            if (Sum(after, "campaign_orchestrator_journey_events_total", "outcome=\"rejected\"") >= 1
+                && Sum(after, "campaign_orchestrator_journey_events_total", "outcome=\"duplicate\"") >= 1
+                && Sum(after, "campaign_orchestrator_actions_total", "kind=\"banner\"", "outcome=\"delivered\"") >= 1)
+                break;
+            await Task.Delay(200);
+        }
+        Assert.Contains("# TYPE campaign_orchestrator_journey_events_total counter", after);
+        Assert.Equal(2, Sum(after, "campaign_orchestrator_journey_events_total", "outcome=\"stored\"")
+            - Sum(before, "campaign_orchestrator_journey_events_total", "outcome=\"stored\""));
+        Assert.Equal(1, Sum(after, "campaign_orchestrator_journey_events_total", "outcome=\"duplicate\""));
+        Assert.Equal(1, Sum(after, "campaign_orchestrator_journey_events_total", "outcome=\"rejected\""));
+        // The default rules put banners up when a customer enters a phase: delivered, by kind, with the lag histogram.
+        Assert.True(Sum(after, "campaign_orchestrator_actions_total", "kind=\"banner\"", "outcome=\"delivered\"") >= 1, after);
+        Assert.True(Sum(after, "campaign_orchestrator_actions_firing_lag_seconds_count") >= 1);
+        // The standard meters: ASP.NET Core's requests, the runtime's GC.
+        Assert.Contains("http_server_request_duration_seconds", after);
+        Assert.Matches(@"dotnet_gc_collections_total|process_runtime_dotnet_gc_collections_count", after);
+    }
+}
