@@ -23,6 +23,10 @@ public sealed class ApiSecurityTests
         { "GET", "/api/campaigns/cart-recovery", "viewer" },
         { "GET", "/api/campaigns/cart-recovery/log", "viewer" },
         { "GET", "/api/metrics", "viewer" },
+        { "GET", "/api/actions?campaign=cart-recovery", "viewer" },
+        { "POST", "/api/actions/a-1/cancel", "marketer" },
+        { "POST", "/api/campaigns/cart-recovery/cancel", "marketer" },
+        { "GET", "/metrics", "viewer" },
         { "GET", "/api/errors", "admin" },
         { "POST", "/api/errors/replay", "admin" },
         { "GET", "/api/audit", "admin" },
@@ -38,6 +42,7 @@ public sealed class ApiSecurityTests
     static string[] Allowed(string least) => least switch
     {
         "viewer" => ["viewer", "marketer", "admin"],
+        "marketer" => ["marketer", "admin"],
         "admin" => ["admin"],
         "placement" => ["placement", "admin"],
         _ => throw new ArgumentException(least),

@@ -79,6 +79,18 @@ internal sealed partial class ActionStore
             new { p = _sql.List(profileIds), kind }, tx, cancellationToken: ct)))
         .ToDictionary(r => r.ActionId, r => (r.Step, r.TriggerId, r.Variant), StringComparer.Ordinal);
 
+    /// <summary>Pending actions of a campaign and/or a customer's profile, in row order after <paramref name="afterSeq"/>.</summary>
+    public async Task<IReadOnlyList<PendingAction>> PendingAsync(string? campaignId, string? profileId, long afterSeq, int limit, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<PendingAction>(new CommandDefinition(
+            "SELECT seq, action_id, campaign_id, step, profile_id, kind, due_at, trigger_id, rules_version FROM scheduled_actions " +
+            $"WHERE status = '{ActionStatus.Pending}' AND seq > @afterSeq" +
+            (campaignId is null ? "" : " AND campaign_id = @campaignId") + (profileId is null ? "" : " AND profile_id = @profileId") +
+            " ORDER BY seq LIMIT @limit",
+            new { campaignId, profileId, afterSeq, limit }, cancellationToken: ct))).ToList();
+    }
+
     /// <summary>When the next pending action falls due, or null when none is pending.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken ct)
     {

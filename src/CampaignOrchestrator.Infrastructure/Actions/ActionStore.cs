@@ -213,6 +213,31 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
         return Task.CompletedTask;
     }
 
+    // --- An operator's cancel ---------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Cancels (and logs, with <paramref name="reason"/>) the pending action <paramref name="actionId"/>, or every pending
+    /// action of <paramref name="campaignId"/>; actions being delivered right now are left to finish. Returns how many.
+    /// </summary>
+    public async Task<int> CancelPendingAsync(string? actionId, string? campaignId, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        if (actionId is null == campaignId is null)
+            throw new ArgumentException("cancel one action or one campaign's");
+        using var turn = await database.WriteTurnAsync(ct);
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var (notInFlight, inflight) = _sql.Provider == StorageProvider.Sqlite ? database.NotInFlight("action_id") : ("", "[]");
+        var cancelled = (await connection.QueryAsync<CancelledAction>(new CommandDefinition(
+            $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, reason = @reason " +
+            $"WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' " +
+            (actionId is null ? "AND campaign_id = @campaignId" : "AND action_id = @actionId") + notInFlight +
+            " RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, seq",
+            new { now, reason, actionId, campaignId, inflight }, tx, cancellationToken: ct))).ToList();
+        await AppendLogAsync(connection, tx, cancelled.Select(c => c.LogRow(now)).ToList(), ct);
+        await tx.CommitAsync(ct);
+        return cancelled.Count;
+    }
+
     // --- A rules change --------------------------------------------------------------------------------------------------
 
     /// <summary>

@@ -47,7 +47,44 @@ internal static class OperatorApi
     {
         // Every endpoint under /api names the role it needs (Security/ApiRoles); a higher role has a lower one's rights.
         var viewer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Viewer);
+        var marketer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Marketer);
         var admin = app.MapGroup("/api").RequireAuthorization(ApiRoles.Admin);
+        viewer.MapGet("/actions", async (string? campaign, string? customer, long? after, int? limit, JourneyStore store, ActionStore actions,
+            CancellationToken ct) =>
+        {
+            var (from, badAfter) = ApiParameters.After("after", after);
+            var (page, badLimit) = ApiParameters.Limit("limit", limit, 100);
+            if (((campaign is null ? null : ApiParameters.Id("campaign", campaign)) ?? (customer is null ? null : ApiParameters.Id("customer", customer))
+                ?? badAfter ?? badLimit) is { } problem)
+                return problem;
+            if (campaign is null && customer is null)
+                return Results.Problem(statusCode: 400, title: "Invalid parameter 'campaign'", detail: "Name a 'campaign' or a 'customer' (or both)",
+                    extensions: new Dictionary<string, object?> { ["parameter"] = "campaign" });
+            string? profileId = null;
+            if (customer is not null && (profileId = (await store.GetAsync(customer, 1, ct))?.ProfileId) is null)
+                return Results.Ok(Array.Empty<PendingAction>());
+            return Results.Ok(await actions.PendingAsync(campaign, profileId, from, page, ct));
+        });
+        marketer.MapPost("/actions/{actionId}/cancel", async (string actionId, ActionStore actions, AuditLog audit, TimeProvider time, HttpContext http,
+            ILoggerFactory loggers, CancellationToken ct) =>
+        {
+            if (ApiParameters.Id("actionId", actionId) is { } problem)
+                return problem;
+            var cancelled = await actions.CancelPendingAsync(actionId, null, "operator:" + http.KeyName(), time.GetUtcNow(), ct);
+            await RecordAsync(audit, http, loggers, "actions.cancel", actionId, $"{cancelled} cancelled", ct);
+            return cancelled == 0
+                ? Results.Problem(statusCode: 404, title: "No pending action", detail: "No action with that id is pending (it fired, was cancelled, or is being delivered)")
+                : Results.Ok(new { cancelled });
+        });
+        marketer.MapPost("/campaigns/{id}/cancel", async (string id, ActionStore actions, AuditLog audit, TimeProvider time, HttpContext http,
+            ILoggerFactory loggers, CancellationToken ct) =>
+        {
+            if (ApiParameters.Id("id", id) is { } problem)
+                return problem;
+            var cancelled = await actions.CancelPendingAsync(null, id, "operator:" + http.KeyName(), time.GetUtcNow(), ct);
+            await RecordAsync(audit, http, loggers, "campaign.cancel", id, $"{cancelled} cancelled", ct);
+            return Results.Ok(new { cancelled });
+        });
         viewer.MapGet("/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions,
             IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
         {
@@ -141,8 +178,7 @@ internal static class OperatorApi
             var ids = request.All == true ? null : request.Ids!.ToHashSet(StringComparer.Ordinal);
             var moved = await errors.ReplayAsync(ids, Math.Clamp(request.Limit ?? 10_000, 1, 1_000_000), ct);
             var target = request.All == true ? "all" : string.Join(",", request.Ids!.Take(20)) + (request.Ids!.Length > 20 ? $" (+{request.Ids.Length - 20})" : "");
-            await audit.RecordAsync(http.KeyName(), "errors.replay", target, $"{moved} replayed", ct);
-            Log.OperatorAction(loggers.CreateLogger("CampaignOrchestrator.Worker.Api.Audit"), http.KeyName(), "errors.replay", target, $"{moved} replayed");
+            await RecordAsync(audit, http, loggers, "errors.replay", target, $"{moved} replayed", ct);
             return Results.Ok(new { replayed = moved });
         });
         admin.MapGet("/audit", async (long? after, int? limit, AuditLog audit, CancellationToken ct) =>
@@ -153,6 +189,13 @@ internal static class OperatorApi
         });
 
         return app;
+    }
+
+    /// <summary>An operator action: into the audit log with the key's name, and the log.</summary>
+    static async Task RecordAsync(AuditLog audit, HttpContext http, ILoggerFactory loggers, string action, string? target, string detail, CancellationToken ct)
+    {
+        await audit.RecordAsync(http.KeyName(), action, target, detail, ct);
+        Log.OperatorAction(loggers.CreateLogger("CampaignOrchestrator.Worker.Api.Audit"), http.KeyName(), action, target, detail);
     }
 
     static readonly string[] LogOutcomes =
