@@ -30,6 +30,7 @@ public sealed class ApiSecurityTests
         { "GET", "/api/errors", "admin" },
         { "POST", "/api/errors/replay", "admin" },
         { "GET", "/api/audit", "admin" },
+        { "DELETE", "/api/errors/m-1", "admin" },
         { "GET", "/api/placements/anna?slot=home-hero", "placement" },
     };
 

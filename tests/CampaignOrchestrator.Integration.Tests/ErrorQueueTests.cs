@@ -99,6 +99,26 @@ public sealed class ErrorQueueTests
     }
 
     [Fact]
+    public async Task An_admin_deletes_one_message_for_good_and_the_others_stay()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var (junk, keep) = (Events.Id("msg"), Events.Id("msg"));
+        await shop.PublishAsync("""{"spam":true}""", messageId: junk);
+        await shop.PublishAsync("""{"eventId":"x"}""", messageId: keep);
+        Assert.Equal(2, (await ListedAsync(worker, 2)).Count);
+
+        using (var marketer = worker.As(TestKeys.Marketer))
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await marketer.DeleteAsync($"/api/errors/{junk}")).StatusCode);
+        var deleted = await worker.Http.DeleteAsync($"/api/errors/{junk}");
+        Assert.Equal(1, (int)(await deleted.Content.ReadFromJsonAsync<JsonObject>())!["deleted"]!);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await worker.Http.DeleteAsync($"/api/errors/{junk}")).StatusCode);
+        Assert.Equal([keep], (await ListedAsync(worker, 1)).Select(m => (string)m!["id"]!));
+        var audit = await worker.Http.GetFromJsonAsync<JsonArray>("/api/audit");
+        Assert.Equal(("errors.delete", junk, "1 deleted"), ((string?)audit![0]!["action"], (string?)audit[0]!["target"], (string?)audit[0]!["detail"]));
+    }
+
+    [Fact]
     public async Task Replay_without_a_choice_is_refused()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);

@@ -86,6 +86,32 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
         return moved;
     }
 
+    /// <summary>Removes the messages with the given ids from the error queue for good; returns how many it removed.</summary>
+    public async Task<int> DeleteAsync(IReadOnlySet<string> ids, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(cancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        var deleted = 0;
+        try
+        {
+            var waiting = (await channel.QueueDeclarePassiveAsync(ErrorQueueName, cancellationToken)).MessageCount;
+            for (var seen = 0; seen < waiting && deleted < ids.Count && await channel.BasicGetAsync(ErrorQueueName, autoAck: false, cancellationToken) is { } message; seen++)
+            {
+                if (!ids.Contains(IdOf(message)))
+                    continue;
+                await channel.BasicAckAsync(message.DeliveryTag, false, cancellationToken);
+                deleted++;
+            }
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
+        // Closing the channel returns the others, unacknowledged, to the queue.
+        await channel.CloseAsync(cancellationToken);
+        return deleted;
+    }
+
     async Task<IConnection> ConnectAsync(CancellationToken cancellationToken)
     {
         var rabbit = options.Value.RabbitMq;

@@ -181,6 +181,19 @@ internal static class OperatorApi
             await RecordAsync(audit, http, loggers, "errors.replay", target, $"{moved} replayed", ct);
             return Results.Ok(new { replayed = moved });
         });
+        admin.MapDelete("/errors/{id}", async (string id, ErrorQueue errors, IOptions<BusOptions> bus, AuditLog audit, HttpContext http,
+            ILoggerFactory loggers, CancellationToken ct) =>
+        {
+            if (ApiParameters.Id("id", id) is { } problem)
+                return problem;
+            if (bus.Value.Transport != BusTransport.RabbitMq)
+                return Results.Problem(statusCode: 501, title: "No error queue", detail: "The in-memory transport keeps no error queue");
+            var deleted = await errors.DeleteAsync(new HashSet<string>(StringComparer.Ordinal) { id }, ct);
+            await RecordAsync(audit, http, loggers, "errors.delete", id, $"{deleted} deleted", ct);
+            return deleted == 0
+                ? Results.Problem(statusCode: 404, title: "No such message", detail: "No message with that id waits in the error queue")
+                : Results.Ok(new { deleted });
+        });
         admin.MapGet("/audit", async (long? after, int? limit, AuditLog audit, CancellationToken ct) =>
         {
             var (from, badAfter) = ApiParameters.After("after", after);
