@@ -6,6 +6,9 @@ if (RulesCommand.Handles(args))
     return RulesCommand.Run(args, Console.Out, Console.Error);
 if (KeysCommand.Handles(args))
     return KeysCommand.Run(args, Console.Out, Console.Error);
+// `errors|actions|customers ...`: the operator CLI, a client of a running worker's API.
+if (ApiCommand.Handles(args))
+    return await ApiCommand.RunAsync(args, Console.Out, Console.Error);
 
 // The table of contents: where events enter (AddInbound), where journeys are kept (AddJourneyStore),
 // where rules are judged and actions fired (AddCampaigns), and what operators can read (MapOperatorApi).
