@@ -39,6 +39,18 @@ internal static class OperatorApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddSingleton<AuditLog>();
+        // The API described at /openapi/v1.json; each operation says the role it needs (tag and description).
+        builder.Services.AddOpenApi(o => o.AddOperationTransformer((operation, context, _) =>
+        {
+            var role = context.Description.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>()
+                .Select(a => a.Policy).LastOrDefault(p => p is not null);
+            if (role is not null)
+            {
+                operation.Tags = new HashSet<Microsoft.OpenApi.OpenApiTagReference> { new(role) };
+                operation.Description = $"Role: {role} (or higher). " + operation.Description;
+            }
+            return Task.CompletedTask;
+        }));
 
         return builder;
     }
@@ -46,6 +58,7 @@ internal static class OperatorApi
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
         // Every endpoint under /api names the role it needs (Security/ApiRoles); a higher role has a lower one's rights.
+        app.MapOpenApi().RequireAuthorization(ApiRoles.Viewer);
         var viewer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Viewer);
         var marketer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Marketer);
         var admin = app.MapGroup("/api").RequireAuthorization(ApiRoles.Admin);

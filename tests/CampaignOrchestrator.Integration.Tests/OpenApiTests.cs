@@ -1,0 +1,36 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Integration.Tests.Support;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>The OpenAPI document describes every endpoint and the role each needs.</summary>
+public sealed class OpenApiTests
+{
+    [Fact]
+    public async Task The_document_lists_every_api_endpoint_with_its_role()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, transport: "InMemory");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await worker.Anonymous.GetAsync("/openapi/v1.json")).StatusCode);
+        using var viewer = worker.As(TestKeys.Viewer);
+        var document = await viewer.GetFromJsonAsync<JsonObject>("/openapi/v1.json");
+        var paths = document!["paths"]!.AsObject();
+        (string Path, string Method, string Role)[] expected =
+        [
+            ("/api/customers/{id}", "get", "viewer"), ("/api/rules", "get", "viewer"), ("/api/campaigns", "get", "viewer"),
+            ("/api/campaigns/{id}", "get", "viewer"), ("/api/campaigns/{id}/log", "get", "viewer"), ("/api/metrics", "get", "viewer"),
+            ("/api/actions", "get", "viewer"), ("/api/actions/{actionId}/cancel", "post", "marketer"), ("/api/campaigns/{id}/cancel", "post", "marketer"),
+            ("/api/errors", "get", "admin"), ("/api/errors/replay", "post", "admin"), ("/api/errors/{id}", "delete", "admin"), ("/api/audit", "get", "admin"),
+            ("/api/placements/{id}", "get", "placement"),
+        ];
+        foreach (var (path, method, role) in expected)
+        {
+            var operation = paths[path]?[method];
+            Assert.True(operation is not null, $"{method} {path} is not in the document");
+            Assert.Equal([role], operation!["tags"]!.AsArray().Select(t => (string?)t));
+            Assert.StartsWith($"Role: {role}", (string?)operation["description"]);
+        }
+        Assert.Equal(expected.Select(e => e.Path).Distinct().Order(), paths.Select(p => p.Key).Where(p => p.StartsWith("/api/")).Order());
+    }
+}
