@@ -17,7 +17,8 @@ cleanup() { [ ${#started[@]} -gt 0 ] && infra/services.sh stop "${started[@]}"; 
 trap cleanup EXIT
 
 log="$(mktemp)"
-dotnet test CampaignOrchestrator.sln --nologo "$@" 2>&1 | tee "$log"
+# A test that hangs is stopped after 5 minutes and named (blame), instead of holding CI until its limit.
+dotnet test CampaignOrchestrator.sln --nologo --blame-hang-timeout 5m --blame-hang-dump-type none "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 read -r p f s < <(grep -oE '(Passed|Failed)!  - Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" \
   | awk -F'[:,]' '{f+=$2; p+=$4; s+=$6} END {print p+0, f+0, s+0}')
