@@ -1,3 +1,4 @@
+using System.Data.Common;
 using CampaignOrchestrator.Contracts.Outbound;
 using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Messaging;
@@ -13,27 +14,21 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// in one transaction. Every 30 seconds, in batches; on PostgreSQL several workers share the work (SKIP LOCKED).
 /// </summary>
 internal sealed class PlacementSweeper(Database database, TimeProvider time, OutboxSignal signal, ILogger<PlacementSweeper> logger)
-    : ExpirySweeper(time, TimeSpan.FromSeconds(30), logger)
+    : ExpirySweeper(database, signal, time, TimeSpan.FromSeconds(30), logger)
 {
     readonly ActionStore _actions = new(database, logger);
 
-    /// <summary>Clears one batch of expired banners; returns how many.</summary>
-    internal override async Task<int> SweepAsync(CancellationToken ct)
+    protected override async Task<(int, IReadOnlyList<ICampaignActionEvent>, IReadOnlyList<StoredRow>)> EndExpiredAsync(DbConnection connection, DbTransaction tx,
+        DateTimeOffset now, CancellationToken ct)
     {
-        var now = Time.GetUtcNow();
-        using var turn = await database.WriteTurnAsync(ct);
-        await using var connection = await database.OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var postgres = database.Provider == StorageProvider.Postgres;
         var expired = (await connection.QueryAsync<Expired>(new CommandDefinition(
             "DELETE FROM placements WHERE (profile_id, slot) IN (SELECT profile_id, slot FROM placements WHERE expires_at IS NOT NULL AND expires_at <= @now " +
-            $"ORDER BY expires_at LIMIT @limit{(postgres ? " FOR UPDATE SKIP LOCKED" : "")}) " +
+            $"ORDER BY expires_at LIMIT @limit{SkipLocked}) " +
             "RETURNING profile_id, slot, creative, campaign_id, action_id, expires_at", new { now, limit = BatchSize }, tx, cancellationToken: ct))).ToList();
         if (expired.Count == 0)
-            return 0;
+            return (0, [], []);
         // The contract's common fields: the step from the action that assigned the banner, the customer's phase now.
-        var sql = database.Dialect;
-        var customers = await CustomersAsync(connection, tx, sql, expired.Select(e => e.ProfileId), ct);
+        var customers = await CustomersAsync(connection, tx, Database.Dialect, expired.Select(e => e.ProfileId), ct);
         var steps = await _actions.DeliveredStepsAsync(connection, tx, customers.Keys, "banner", ct);
         var cleared = expired.Select(e =>
         {
@@ -42,10 +37,7 @@ internal sealed class PlacementSweeper(Database database, TimeProvider time, Out
             return (ICampaignActionEvent)new BannerCleared(e.ActionId, e.CampaignId, step.Step, customer.CustomerId, AnonymousIdOf(e.ProfileId, customer.CustomerId),
                 customer.Phase, e.ExpiresAt, step.TriggerId ?? "", step.Variant, e.Slot, e.Creative, "expired");
         }).ToList();
-        await Outbox.AppendAsync(connection, tx, sql, cleared, ct);
-        await tx.CommitAsync(ct);
-        signal.Notify();
-        return expired.Count;
+        return (expired.Count, cleared, []);
     }
 
     sealed class Expired
