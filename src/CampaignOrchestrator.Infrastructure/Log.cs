@@ -104,4 +104,8 @@ internal static partial class Log
 
     [LoggerMessage(7003, LogLevel.Debug, "Published {Count} outbound event(s) in {Milliseconds:F1} ms")]
     public static partial void OutboxPublished(ILogger logger, int count, double milliseconds);
+
+    // No id of the erased customer in the log: the log outlives the erasure.
+    [LoggerMessage(9001, LogLevel.Information, "Erased a customer: {Profiles} profile(s), {Pending} pending action(s) cancelled, {Audiences} audience membership(s) ended, {Addresses} address(es) kept as a hash on the suppression list")]
+    public static partial void CustomerErased(ILogger logger, int profiles, int pending, int audiences, int addresses);
 }

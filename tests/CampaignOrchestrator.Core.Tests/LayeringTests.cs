@@ -8,7 +8,7 @@ namespace CampaignOrchestrator.Core.Tests;
 /// </summary>
 public partial class LayeringTests
 {
-    static readonly string[] Layers = ["Storage", "Messaging", "Rules", "Actions", "Campaigns", "Channels", "Journeys"];
+    static readonly string[] Layers = ["Storage", "Messaging", "Rules", "Actions", "Campaigns", "Channels", "Journeys", "Privacy"];
 
     [GeneratedRegex(@"CampaignOrchestrator\.Infrastructure\.(?<folder>[A-Z][A-Za-z]+)\b|\bInfrastructure\.(?<folder>[A-Z][A-Za-z]+)\.[A-Z]")]
     private static partial Regex Reference();

@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Core.Journeys;
 using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
@@ -74,7 +73,7 @@ internal sealed class RetargetingChannel(Database database, IOptions<Retargeting
     /// <summary>SHA-256 (hex) of the normalised address, as the ad platforms' customer lists take it; null without an address.</summary>
     internal static string? HashOf(IReadOnlyDictionary<string, JsonNode?> traits) =>
         traits.GetValueOrDefault("email") is JsonValue v && v.GetValueKind() == JsonValueKind.String && ((string)v!).Trim() is { Length: > 0 } address
-            ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(address.ToLowerInvariant())))
+            ? EmailHash.Of(address)
             : null;
 
     static Dictionary<string, JsonNode?> ParseTraits(string? json) =>

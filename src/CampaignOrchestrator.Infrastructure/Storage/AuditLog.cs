@@ -9,10 +9,15 @@ internal sealed class AuditLog(Database database, TimeProvider time)
     {
         using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO audit_log (at, key_name, action, target, detail) VALUES (@at, @keyName, @action, @target, @detail)",
-            new { at = time.GetUtcNow(), keyName, action, target, detail }, cancellationToken: ct));
+        await AppendAsync(connection, null, time.GetUtcNow(), keyName, action, target, detail, ct);
     }
+
+    /// <summary>Records an entry in <paramref name="tx"/>: with the change it records, so neither is kept without the other.</summary>
+    public static Task AppendAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, DateTimeOffset at, string keyName,
+        string action, string? target, string? detail, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO audit_log (at, key_name, action, target, detail) VALUES (@at, @keyName, @action, @target, @detail)",
+            new { at, keyName, action, target, detail }, tx, cancellationToken: ct));
 
     /// <summary>Entries after <paramref name="afterSeq"/>, oldest first (page on with the last seq).</summary>
     public async Task<IReadOnlyList<AuditEntry>> ReadAsync(long afterSeq, int limit, CancellationToken ct)

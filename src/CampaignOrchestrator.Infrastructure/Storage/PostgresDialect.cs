@@ -19,6 +19,8 @@ internal sealed class PostgresDialect : SqlDialect
     public override string? LockProfilesSql(string parameter) =>
         $"SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest({parameter}::text[]) WITH ORDINALITY AS t(id, n) ORDER BY n) AS locked;";
 
+    public override string Contains(string column, string parameter) => $"strpos({column}, {parameter}) > 0";
+
     public override async Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(connectionString);

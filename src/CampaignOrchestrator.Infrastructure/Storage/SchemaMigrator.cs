@@ -37,6 +37,8 @@ internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> 
                 try
                 {
                     await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: cancellationToken));
+                    if (CodeSteps.TryGetValue(version, out var step))
+                        await step(connection, tx, cancellationToken);
                     await connection.ExecuteAsync(new CommandDefinition(
                         "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @at)",
                         new { version, at = (time ?? TimeProvider.System).GetUtcNow().ToString("O") }, tx, cancellationToken: cancellationToken));
@@ -57,6 +59,29 @@ internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> 
                 await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_unlock(@key)", new { key = PostgresLockKey }, cancellationToken: CancellationToken.None));
         }
     }
+
+    /// <summary>What SQL alone cannot do, run after a script in its transaction (SQLite has no SHA-256).</summary>
+    static readonly Dictionary<string, Func<DbConnection, DbTransaction, CancellationToken, Task>> CodeSteps = new(StringComparer.Ordinal)
+    {
+        ["0014_suppression_hashes"] = HashSuppressionsAsync,
+    };
+
+    /// <summary>0014: the suppression list an earlier release kept by address is kept by the address's hash.</summary>
+    static async Task HashSuppressionsAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
+    {
+        var rows = (await connection.QueryAsync<(string Address, string Reason, DateTimeOffset At, string? Detail)>(new CommandDefinition(
+            "SELECT address, reason, at, detail FROM email_suppressions_0013", transaction: tx, cancellationToken: ct))).ToList();
+        foreach (var row in rows.OrderBy(r => r.Reason == "hard-bounce"))   // a hard bounce outranks an unsubscribe of the same address
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO email_suppressions (address_sha256, reason, at, detail) VALUES (@hash, @Reason, @At, @detail) " +
+                "ON CONFLICT (address_sha256) DO UPDATE SET reason = excluded.reason, at = excluded.at, detail = excluded.detail",
+                new { hash = Core.Journeys.EmailHash.Of(row.Address), row.Reason, row.At, detail = Mask(row.Detail, row.Address) }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("DROP TABLE email_suppressions_0013", transaction: tx, cancellationToken: ct));
+    }
+
+    /// <summary><paramref name="text"/> without <paramref name="address"/> in it (a server's reply often names the recipient).</summary>
+    internal static string? Mask(string? text, string address) =>
+        text?.Replace(address.Trim(), "<recipient>", StringComparison.OrdinalIgnoreCase);
 
     static IReadOnlyList<(string Version, string Sql)> LoadScripts(StorageProvider provider)
     {

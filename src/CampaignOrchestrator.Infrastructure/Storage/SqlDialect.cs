@@ -26,6 +26,9 @@ internal abstract class SqlDialect
     /// </summary>
     public abstract string? LockProfilesSql(string parameter);
 
+    /// <summary>Whether the text <paramref name="column"/> contains the text <paramref name="parameter"/> (no pattern characters).</summary>
+    public abstract string Contains(string column, string parameter);
+
     /// <summary>Opens a connection ready for use.</summary>
     public abstract Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken);
 }

@@ -18,6 +18,8 @@ internal sealed class SqliteDialect : SqlDialect
     // One worker writes an SQLite file (Database holds its lock file), and writers queue on the file lock.
     public override string? LockProfilesSql(string parameter) => null;
 
+    public override string Contains(string column, string parameter) => $"instr({column}, {parameter}) > 0";
+
     static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = new();
     static readonly object Marker = new();
 

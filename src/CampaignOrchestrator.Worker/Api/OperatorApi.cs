@@ -4,6 +4,7 @@ using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Messaging;
+using CampaignOrchestrator.Infrastructure.Privacy;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using CampaignOrchestrator.Worker.Hosting;
@@ -39,6 +40,7 @@ internal static class OperatorApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<CustomerData>();
         // The API described at /openapi/v1.json; each operation says the role it needs (tag and description).
         builder.Services.AddOpenApi(o => o.AddOperationTransformer((operation, context, _) =>
         {
@@ -113,6 +115,28 @@ internal static class OperatorApi
             body["actions"] = JsonSerializer.SerializeToNode(await actions.ForProfileAsync(journey.ProfileId, actionsShown, ct),
                 json.Value.SerializerOptions);
             return Results.Json(body, json.Value.SerializerOptions);
+        });
+        // GDPR: everything held about a customer (right of access) and erasure (right to be forgotten): Privacy/CustomerData.
+        admin.MapGet("/customers/{id}/export", async (string id, CustomerData data, AuditLog audit, HttpContext http, ILoggerFactory loggers,
+            CancellationToken ct) =>
+        {
+            if (ApiParameters.Id("id", id) is { } problem)
+                return problem;
+            var document = await data.ExportAsync(id, ct);
+            if (document is null)
+                return Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"Nothing is held for customerId or anonymousId '{id}'");
+            await RecordAsync(audit, http, loggers, "customers.export", id, "exported", ct);
+            return Results.Json(document, contentType: "application/json");
+        });
+        admin.MapDelete("/customers/{id}", async (string id, CustomerData data, HttpContext http, CancellationToken ct) =>
+        {
+            if (ApiParameters.Id("id", id) is { } problem)
+                return problem;
+            // Audited in the erasure's transaction, naming the customer by the id's hash: that it happened is kept, not who.
+            var report = await data.EraseAsync(id, http.KeyName(), ct);
+            return report is null
+                ? Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"Nothing is held for customerId or anonymousId '{id}'")
+                : Results.Ok(report);
         });
         // The webshop's read of banners when it renders a page: its own read-only key, and always an answer (a slot
         // nobody assigned shows its default creative, an unknown customer too).

@@ -9,7 +9,7 @@ namespace CampaignOrchestrator.Worker.Commands;
 /// <summary>
 /// The operator CLI on the worker binary, for scripts: a client of a running worker's API.
 /// <c>errors list|replay ID...|replay --all|delete ID</c>, <c>actions list --campaign ID|--customer ID</c>,
-/// <c>actions cancel ACTION_ID|--campaign ID</c>, <c>customers show ID</c>; <c>--url</c> (default http://127.0.0.1:5080) and
+/// <c>actions cancel ACTION_ID|--campaign ID</c>, <c>customers show|export ID</c>, <c>customers erase ID --yes</c>; <c>--url</c> (default http://127.0.0.1:5080) and
 /// the key from <c>CAMPAIGN_API_KEY</c>; <c>--json</c> prints the API's answer as it came. Exit 0, 1 (refused or failed:
 /// the reason is printed), 2 (usage).
 /// </summary>
@@ -22,7 +22,7 @@ internal static class ApiCommand
     const string Usage = """
         usage: errors list | errors replay ID... | errors replay --all | errors delete ID
                actions list (--campaign ID | --customer ID) | actions cancel (ACTION_ID | --campaign ID)
-               customers show ID
+               customers show ID | customers export ID [--out FILE] | customers erase ID --yes
         options: --url URL (default http://127.0.0.1:5080), --json; the API key comes from CAMPAIGN_API_KEY
         """;
 
@@ -31,7 +31,7 @@ internal static class ApiCommand
         string? Option(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         var json = args.Contains("--json");
         var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal)
-            || args[i - 1] is "--json" or "--all")).ToArray();
+            || args[i - 1] is "--json" or "--all" or "--yes")).ToArray();
         var key = Environment.GetEnvironmentVariable("CAMPAIGN_API_KEY");
         if (string.IsNullOrWhiteSpace(key))
         {
@@ -54,6 +54,10 @@ internal static class ApiCommand
             ("actions", "cancel") when Option("--campaign") is { } c => Post($"/api/campaigns/{Uri.EscapeDataString(c)}/cancel", null),
             ("actions", "cancel") when positional.Length == 3 => Post($"/api/actions/{Uri.EscapeDataString(positional[2])}/cancel", null),
             ("customers", "show") when positional.Length == 3 => Get($"/api/customers/{Uri.EscapeDataString(positional[2])}"),
+            ("customers", "export") when positional.Length == 3 => Get($"/api/customers/{Uri.EscapeDataString(positional[2])}/export"),
+            // Erasure cannot be undone: a script says so with --yes.
+            ("customers", "erase") when positional.Length == 3 && args.Contains("--yes") =>
+                new HttpRequestMessage(HttpMethod.Delete, $"/api/customers/{Uri.EscapeDataString(positional[2])}"),
             _ => null,
         };
         if (request is null)
@@ -82,7 +86,14 @@ internal static class ApiCommand
             errors.WriteLine($"{(int)response.StatusCode} {problem?["title"] ?? response.ReasonPhrase}: {problem?["detail"] ?? body}");
             return 1;
         }
-        output.WriteLine(json || TryParse(body) is not { } node ? body : node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var shown = json || TryParse(body) is not { } node ? body : node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        if (Option("--out") is { } file)
+        {
+            await File.WriteAllTextAsync(file, shown);
+            output.WriteLine($"written to {file}");
+        }
+        else
+            output.WriteLine(shown);
         return 0;
 
         static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);

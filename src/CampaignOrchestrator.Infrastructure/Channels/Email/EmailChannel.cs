@@ -98,10 +98,12 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         // The suppression list: a hard-bounced address gets nothing, an unsubscribed one no marketing.
         switch (await Suppressions.ReasonAsync(_database, recipient.Address, cancellationToken))
         {
-            case "hard-bounce":
+            case Suppressions.HardBounce:
                 return ChannelResult.Suppress("suppressed: the address hard-bounced");
-            case "unsubscribed" when !action.Transactional:
+            case Suppressions.Unsubscribed when !action.Transactional:
                 return ChannelResult.Suppress("suppressed: the address unsubscribed");
+            case Suppressions.Erased when !action.Transactional:
+                return ChannelResult.Suppress("suppressed: the customer with this address was erased");
         }
         var model = Model(action, traits, trigger);
         foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
@@ -137,7 +139,7 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
             if (ex.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
             {
                 Log.HardBounce(_logger, action.ActionId, action.CustomerId, (int)ex.StatusCode);
-                await Suppressions.AddAsync(_database, recipient.Address, "hard-bounce", $"{(int)ex.StatusCode} {ex.Message}", _time.GetUtcNow(), cancellationToken);
+                await Suppressions.AddAsync(_database, recipient.Address, Suppressions.HardBounce, $"{(int)ex.StatusCode} {ex.Message}", _time.GetUtcNow(), cancellationToken);
             }
             return Failure(action, $"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
         }

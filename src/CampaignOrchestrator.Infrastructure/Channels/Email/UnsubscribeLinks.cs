@@ -57,7 +57,7 @@ internal sealed class UnsubscribeLinks(Database database, IOptions<EmailOptions>
     /// often the link is used).</summary>
     public async Task RecordAsync(UnsubscribeRequest request, IJourneyWriter journeys, CancellationToken ct)
     {
-        await Suppressions.AddAsync(database, request.Address, "unsubscribed", "link in the mail of action " + request.ActionId, time.GetUtcNow(), ct);
+        await Suppressions.AddAsync(database, request.Address, Suppressions.Unsubscribed, "link in the mail of action " + request.ActionId, time.GetUtcNow(), ct);
         var customerId = request.ProfileId.StartsWith("c:", StringComparison.Ordinal) ? request.ProfileId[2..] : null;
         var anonymousId = customerId is null && request.ProfileId.StartsWith("a:", StringComparison.Ordinal) ? request.ProfileId[2..] : null;
         await journeys.WriteAsync(new AcceptedEvent("unsubscribe-" + request.ActionId, JourneyEngine.Unsubscribed, time.GetUtcNow(), customerId, anonymousId,
