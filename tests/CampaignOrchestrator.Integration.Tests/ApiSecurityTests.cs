@@ -31,6 +31,12 @@ public sealed class ApiSecurityTests
         { "POST", "/api/errors/replay", "admin" },
         { "GET", "/api/audit", "admin" },
         { "DELETE", "/api/errors/m-1", "admin" },
+        { "GET", "/api/customers/anna/export", "admin" },
+        { "DELETE", "/api/customers/anna", "admin" },
+        { "POST", "/api/rules/validate", "marketer" },
+        { "PUT", "/api/rules", "marketer" },
+        { "GET", "/api/rules/versions", "viewer" },
+        { "GET", "/api/rules/versions/abc", "viewer" },
         { "GET", "/api/placements/anna?slot=home-hero", "placement" },
     };
 

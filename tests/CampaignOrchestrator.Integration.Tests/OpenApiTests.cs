@@ -22,6 +22,9 @@ public sealed class OpenApiTests
             ("/api/campaigns/{id}", "get", "viewer"), ("/api/campaigns/{id}/log", "get", "viewer"), ("/api/metrics", "get", "viewer"),
             ("/api/actions", "get", "viewer"), ("/api/actions/{actionId}/cancel", "post", "marketer"), ("/api/campaigns/{id}/cancel", "post", "marketer"),
             ("/api/errors", "get", "admin"), ("/api/errors/replay", "post", "admin"), ("/api/errors/{id}", "delete", "admin"), ("/api/audit", "get", "admin"),
+            ("/api/customers/{id}/export", "get", "admin"), ("/api/customers/{id}", "delete", "admin"),
+            ("/api/rules/validate", "post", "marketer"), ("/api/rules", "put", "marketer"), ("/api/rules/versions", "get", "viewer"),
+            ("/api/rules/versions/{version}", "get", "viewer"),
             ("/api/placements/{id}", "get", "placement"),
         ];
         foreach (var (path, method, role) in expected)

@@ -62,6 +62,53 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
         }
     }
 
+    readonly SemaphoreSlim _uploads = new(1, 1);
+
+    /// <summary>
+    /// Puts uploaded rules in force: checked first (a refused upload changes nothing and throws
+    /// <see cref="RulesRejectedException"/>), then written over the rules at <c>Rules:Path</c> (a single file: the one file
+    /// given; a folder: the files given become its whole rule set, other rules files go; the history keeps their text),
+    /// each file written aside and moved into place, then loaded. Returns what is in force afterwards.
+    /// </summary>
+    public async Task<LoadedRules> UploadAsync(IReadOnlyList<RulesSource> files, CancellationToken ct)
+    {
+        var path = rules.Status.Path ?? throw new InvalidOperationException("The rules are not read from a file or folder");
+        var single = File.Exists(path);
+        if (single && files.Count != 1)
+            throw new RulesRejectedException([new RuleError("(upload)", 1, 1, null, $"Rules:Path is one file ({Path.GetFileName(path)}): upload exactly one file")]);
+        // The version the files will have on disk: named as the folder names them.
+        var named = single ? [files[0] with { Name = Path.GetFileName(path), Shown = files[0].Name }] : files;
+        var loaded = RulesFiles.Compile(named);
+        await _uploads.WaitAsync(ct);
+        try
+        {
+            if (single)
+                Replace(path, named[0].Yaml);
+            else
+            {
+                foreach (var file in named)
+                    Replace(Path.Combine(path, file.Name), file.Yaml);
+                foreach (var stale in Directory.EnumerateFiles(path, "*.*", SearchOption.AllDirectories)
+                             .Where(f => (f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+                                 && !named.Any(n => Path.GetFullPath(Path.Combine(path, n.Name)) == Path.GetFullPath(f))))
+                    File.Delete(stale);
+            }
+            await ReloadAsync(ct);
+        }
+        finally
+        {
+            _uploads.Release();
+        }
+        return loaded;
+
+        static void Replace(string file, string text)
+        {
+            var aside = Path.Combine(Path.GetDirectoryName(file)!, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}.upload");
+            File.WriteAllText(aside, text);
+            File.Move(aside, file, overwrite: true);
+        }
+    }
+
     /// <summary>Reads the rules again and puts them in force if they are valid and new.</summary>
     internal async Task ReloadAsync(CancellationToken ct)
     {
@@ -88,7 +135,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
             return;
         var previous = rules.Current;
         var next = new CompiledRules(loaded.Rules, loaded.Version);
-        rules.Activate(next, time.GetUtcNow(), loaded.Files);
+        rules.Activate(next, time.GetUtcNow(), loaded.Files, loaded.Sources);
         await ApplyVersionAsync(previous, next, ct);
     }
 
@@ -100,10 +147,12 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO rules_versions (version, activated_at, files, campaigns) VALUES (@version, @now, @files, @campaigns) ON CONFLICT (version) DO NOTHING",
+            "INSERT INTO rules_versions (version, activated_at, files, campaigns, sources) VALUES (@version, @now, @files, @campaigns, @sources) " +
+            "ON CONFLICT (version) DO NOTHING",
             new
             {
                 version = next.Version, now, files = JsonSerializer.Serialize(rules.Status.Files),
+                sources = rules.Sources.Count == 0 ? null : JsonSerializer.Serialize(rules.Sources),
                 campaigns = JsonSerializer.Serialize(next.Fingerprints.ToDictionary(kv => kv.Key, kv => kv.Value)),
             }, tx, cancellationToken: ct));
 

@@ -15,8 +15,13 @@ public sealed class ActiveRules
 
     volatile State _state;
 
-    public ActiveRules(CompiledRules rules, DateTimeOffset at, string? path = null, IReadOnlyList<string>? files = null) =>
-        _state = new State(rules, new RulesStatus(rules.Version, at, path, files ?? [], rules.Campaigns.Select(c => c.Id).ToList(), null));
+    public ActiveRules(CompiledRules rules, DateTimeOffset at, string? path = null, IReadOnlyList<string>? files = null,
+        IReadOnlyDictionary<string, string>? sources = null) =>
+        _state = new State(rules, new RulesStatus(rules.Version, at, path, files ?? [], rules.Campaigns.Select(c => c.Id).ToList(), null),
+            sources ?? new Dictionary<string, string>());
+
+    /// <summary>The text of each file of the version in force (what <c>rules_versions</c> records).</summary>
+    public IReadOnlyDictionary<string, string> Sources => _state.Sources;
 
     /// <summary>The rules version in force.</summary>
     public CompiledRules Current => _state.Rules;
@@ -28,10 +33,11 @@ public sealed class ActiveRules
     public event Action<CompiledRules, CompiledRules>? Activated;
 
     /// <summary>Puts <paramref name="rules"/> in force.</summary>
-    public void Activate(CompiledRules rules, DateTimeOffset at, IReadOnlyList<string> files)
+    public void Activate(CompiledRules rules, DateTimeOffset at, IReadOnlyList<string> files, IReadOnlyDictionary<string, string>? sources = null)
     {
         var previous = _state;
-        _state = new State(rules, new RulesStatus(rules.Version, at, previous.Status.Path, files, rules.Campaigns.Select(c => c.Id).ToList(), null));
+        _state = new State(rules, new RulesStatus(rules.Version, at, previous.Status.Path, files, rules.Campaigns.Select(c => c.Id).ToList(), null),
+            sources ?? new Dictionary<string, string>());
         Activated?.Invoke(previous.Rules, rules);
     }
 
@@ -42,5 +48,5 @@ public sealed class ActiveRules
         _state = s with { Status = s.Status with { LastRefusal = new RulesRefusal(at, errors) } };
     }
 
-    sealed record State(CompiledRules Rules, RulesStatus Status);
+    sealed record State(CompiledRules Rules, RulesStatus Status, IReadOnlyDictionary<string, string> Sources);
 }

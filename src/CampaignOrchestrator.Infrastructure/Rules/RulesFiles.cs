@@ -16,17 +16,27 @@ public static class RulesFiles
     public static LoadedRules Load(string path)
     {
         var files = Find(path);
-        var texts = files.Select(f => (File: Display(f), Yaml: File.ReadAllText(f))).ToList();
-        var rules = RulesParser.ParseMany(texts);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var root = File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))! : Path.GetFullPath(path);
-        for (var i = 0; i < files.Count; i++)
+        // Named relative to the rules folder: the same rules have the same version wherever they are read from.
+        return Compile(files.Select(f => new RulesSource(Path.GetRelativePath(root, Path.GetFullPath(f)).Replace('\\', '/'), File.ReadAllText(f), Display(f))).ToList());
+    }
+
+    /// <summary>Checks rules given as text (an upload); the version is the one the same files would have on disk.</summary>
+    /// <exception cref="RulesRejectedException">Anything wrong in any file, with file:line:column.</exception>
+    public static LoadedRules Compile(IReadOnlyList<RulesSource> sources)
+    {
+        sources = sources.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();   // as a folder lists them
+        var rules = RulesParser.ParseMany(sources.Select(s => (s.Shown ?? s.Name, s.Yaml)));
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var source in sources)
         {
-            // Named relative to the rules folder: the same rules have the same version wherever they are read from.
-            sha.AppendData(Encoding.UTF8.GetBytes(Path.GetRelativePath(root, Path.GetFullPath(files[i])).Replace('\\', '/') + "\n"));
-            sha.AppendData(Encoding.UTF8.GetBytes(texts[i].Yaml + "\n"));
+            sha.AppendData(Encoding.UTF8.GetBytes(source.Name + "\n"));
+            sha.AppendData(Encoding.UTF8.GetBytes(source.Yaml + "\n"));
         }
-        return new LoadedRules(rules, Convert.ToHexStringLower(sha.GetHashAndReset())[..12], texts.Select(t => t.File).ToList());
+        return new LoadedRules(rules, Convert.ToHexStringLower(sha.GetHashAndReset())[..12], sources.Select(s => s.Shown ?? s.Name).ToList())
+        {
+            Sources = sources.ToDictionary(s => s.Name, s => s.Yaml, StringComparer.Ordinal),
+        };
     }
 
     static List<string> Find(string path)

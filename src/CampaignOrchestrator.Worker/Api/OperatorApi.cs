@@ -41,6 +41,7 @@ internal static class OperatorApi
         });
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<CustomerData>();
+        builder.Services.AddSingleton<Infrastructure.Campaigns.RulesHistory>();
         // The API described at /openapi/v1.json; each operation says the role it needs (tag and description).
         builder.Services.AddOpenApi(o => o.AddOperationTransformer((operation, context, _) =>
         {
@@ -148,6 +149,7 @@ internal static class OperatorApi
             return slot is null ? Results.Ok(new { id, placements = found }) : Results.Ok(found.Single());
         }).RequireAuthorization(ApiRoles.Placement).RequireRateLimiting(RateLimits.Placements);
         viewer.MapGet("/rules", (ActiveRules rules) => Results.Ok(rules.Status));
+        viewer.MapRulesApi(marketer);
         viewer.MapGet("/campaigns", (ActiveRules rules) =>
         {
             var current = rules.Current;

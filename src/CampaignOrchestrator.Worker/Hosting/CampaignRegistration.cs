@@ -39,7 +39,7 @@ internal static class CampaignRegistration
             throw new OptionsValidationException(RulesOptions.SectionName, typeof(RulesOptions), [$"Rules:Path: {ex.Message}"]);
         }
         builder.Services.AddSingleton(sp => new ActiveRules(new CompiledRules(loaded.Rules, loaded.Version),
-            sp.GetRequiredService<TimeProvider>().GetUtcNow(), path, loaded.Files));
+            sp.GetRequiredService<TimeProvider>().GetUtcNow(), path, loaded.Files, loaded.Sources));
         builder.Services.AddSingleton<ActionMetrics>();
         builder.Services.AddSingleton(sp => new ActionStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ActionStore>>()));
 

@@ -1,0 +1,115 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Worker.Security;
+
+namespace CampaignOrchestrator.Worker.Api;
+
+/// <summary>
+/// The rules over HTTP: <c>POST /api/rules/validate</c> checks rules without changing anything, <c>PUT /api/rules</c> puts
+/// them in force (marketer, audited), <c>GET /api/rules/versions</c> and <c>/api/rules/versions/{version}</c> show the history
+/// (viewer). Rules come as one YAML body (<c>?name=</c> names the file, default <c>rules.yaml</c>) or as a multipart upload
+/// of files; errors come back with file, line and column.
+/// </summary>
+internal static partial class RulesApi
+{
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.ya?ml$")]
+    private static partial Regex FileName();
+
+    public static void MapRulesApi(this IEndpointRouteBuilder viewer, IEndpointRouteBuilder marketer)
+    {
+        marketer.MapPost("/rules/validate", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var (files, problem) = await ReadFilesAsync(request, ct);
+            if (problem is not null)
+                return problem;
+            try
+            {
+                var loaded = RulesFiles.Compile(files!);
+                return Results.Ok(new { valid = true, version = loaded.Version, files = loaded.Files, campaigns = loaded.Rules.Campaigns.Select(c => c.Id) });
+            }
+            catch (RulesRejectedException ex)
+            {
+                return Results.Ok(new { valid = false, errors = ex.Errors.Select(Describe) });
+            }
+        }).WithSummary(BodyForms);
+        marketer.MapPut("/rules", async (HttpRequest request, RulesWatcher watcher, ActiveRules rules, AuditLog audit, ILoggerFactory loggers,
+            CancellationToken ct) =>
+        {
+            var (files, problem) = await ReadFilesAsync(request, ct);
+            if (problem is not null)
+                return problem;
+            try
+            {
+                var loaded = await watcher.UploadAsync(files!, ct);
+                var detail = $"{files!.Count} file(s), {loaded.Rules.Campaigns.Count} campaign(s); in force: {rules.Current.Version}";
+                await audit.RecordAsync(request.HttpContext.KeyName(), "rules.upload", loaded.Version, detail, ct);
+                Log.OperatorAction(loggers.CreateLogger("CampaignOrchestrator.Worker.Api.Audit"), request.HttpContext.KeyName(), "rules.upload", loaded.Version, detail);
+                return Results.Ok(rules.Status);
+            }
+            catch (RulesRejectedException ex)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Rules refused",
+                    detail: $"{ex.Errors.Count} error(s); the rules in force stay", extensions: new Dictionary<string, object?> { ["errors"] = ex.Errors.Select(Describe) });
+            }
+        }).WithSummary(BodyForms);
+        viewer.MapGet("/rules/versions", async (int? limit, RulesHistory history, CancellationToken ct) =>
+        {
+            var (page, badLimit) = ApiParameters.Limit("limit", limit, 50);
+            return badLimit ?? Results.Ok(await history.ListAsync(page, ct));
+        });
+        viewer.MapGet("/rules/versions/{version}", async (string version, RulesHistory history, CancellationToken ct) =>
+            ApiParameters.Id("version", version) ?? (await history.GetAsync(version, ct) is { } found
+                ? Results.Ok(found)
+                : Results.Problem(statusCode: 404, title: "Unknown rules version", detail: $"No worker took rules version '{version}'")));
+    }
+
+    // Not .Accepts(): routing by content type would answer 415 before the key is checked.
+    const string BodyForms = "Body: one rules file as application/yaml (?name= names it), or multipart/form-data files";
+
+    static object Describe(RuleError e) => new { file = e.File, line = e.Line, column = e.Column, campaignId = e.CampaignId, message = e.Message, text = e.ToString() };
+
+    /// <summary>The rules files of the request: one YAML body, or the files of a multipart form.</summary>
+    static async Task<(IReadOnlyList<RulesSource>? Files, IResult? Problem)> ReadFilesAsync(HttpRequest request, CancellationToken ct)
+    {
+        var files = new List<RulesSource>();
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(ct);
+            foreach (var file in form.Files)
+            {
+                var name = Path.GetFileName(file.FileName ?? "");
+                if (!FileName().IsMatch(name) || name != file.FileName)
+                    return (null, Bad("files", $"'{Shorten(file.FileName)}' is not a rules file name (letters, digits, . _ -, ending .yaml or .yml; no folders)"));
+                using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
+                files.Add(new RulesSource(name, await reader.ReadToEndAsync(ct)));
+            }
+            if (files.Count == 0)
+                return (null, Bad("files", "the form holds no file"));
+        }
+        else
+        {
+            var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+            if (type is not ("application/yaml" or "application/x-yaml" or "text/yaml" or "text/x-yaml" or "text/plain"))
+                return (null, Results.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported content type",
+                    detail: "Send the rules as application/yaml (one file; ?name= names it) or as multipart/form-data files"));
+            var name = request.Query["name"].FirstOrDefault() ?? "rules.yaml";
+            if (!FileName().IsMatch(name))
+                return (null, Bad("name", $"'{Shorten(name)}' is not a rules file name (letters, digits, . _ -, ending .yaml or .yml)"));
+            using var reader = new StreamReader(request.Body, Encoding.UTF8);
+            files.Add(new RulesSource(name, await reader.ReadToEndAsync(ct)));
+        }
+        if (files.Select(f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != files.Count)
+            return (null, Bad("files", "two files have the same name"));
+        return (files, null);
+    }
+
+    static string Shorten(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
+
+    static IResult Bad(string name, string what) =>
+        Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: $"Invalid parameter '{name}'", detail: what,
+            extensions: new Dictionary<string, object?> { ["parameter"] = name });
+}
