@@ -36,6 +36,7 @@ public sealed class ApiSecurityTests
         { "POST", "/api/rules/validate", "marketer" },
         { "PUT", "/api/rules", "marketer" },
         { "GET", "/api/rules/versions", "viewer" },
+        { "GET", "/api/customers?anonymousId=anna", "viewer" },
         { "GET", "/api/rules/versions/abc", "viewer" },
         { "GET", "/api/placements/anna?slot=home-hero", "placement" },
     };

@@ -24,7 +24,7 @@ public sealed class OpenApiTests
             ("/api/errors", "get", "admin"), ("/api/errors/replay", "post", "admin"), ("/api/errors/{id}", "delete", "admin"), ("/api/audit", "get", "admin"),
             ("/api/customers/{id}/export", "get", "admin"), ("/api/customers/{id}", "delete", "admin"),
             ("/api/rules/validate", "post", "marketer"), ("/api/rules", "put", "marketer"), ("/api/rules/versions", "get", "viewer"),
-            ("/api/rules/versions/{version}", "get", "viewer"),
+            ("/api/rules/versions/{version}", "get", "viewer"), ("/api/customers", "get", "viewer"),
             ("/api/placements/{id}", "get", "placement"),
         ];
         foreach (var (path, method, role) in expected)

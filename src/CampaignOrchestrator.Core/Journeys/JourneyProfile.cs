@@ -56,6 +56,12 @@ public sealed class JourneyProfile(string profileId, string? customerId)
     /// </summary>
     public DateTimeOffset? StoredLastSeen { get; set; }
 
+    /// <summary>
+    /// The <see cref="EmailHash"/> of the <c>email</c> trait the store's lookup by email holds for this profile (as last
+    /// read or written); null without an address. The lookup is rewritten only when the address changed.
+    /// </summary>
+    public string? StoredEmailSha256 { get; set; }
+
     /// <summary>Phase changes appended in this unit of work (in-order events only).</summary>
     public List<PhaseChange> AppendedPhaseChanges { get; } = [];
 

@@ -73,6 +73,9 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
     /// <summary>The journey of a customer (<see cref="JourneyReader.GetAsync"/>).</summary>
     public Task<JourneyView?> GetAsync(string id, int timelineLimit, CancellationToken cancellationToken) => _reader.GetAsync(id, timelineLimit, cancellationToken);
 
+    /// <summary>The profiles with this email hash (<see cref="JourneyReader.FindByEmailAsync"/>).</summary>
+    public Task<IReadOnlyList<CustomerMatch>> FindByEmailAsync(string emailSha256, int limit, CancellationToken ct) => _reader.FindByEmailAsync(emailSha256, limit, ct);
+
     /// <summary>Answers whether the store can be reached (for <c>/health</c>).</summary>
     public Task PingAsync(CancellationToken cancellationToken) => _reader.PingAsync(cancellationToken);
 }

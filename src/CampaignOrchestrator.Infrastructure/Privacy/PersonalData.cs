@@ -8,7 +8,7 @@ internal static class PersonalData
 {
     /// <summary>Tables with rows of one profile (<c>profile_id</c>): exported, and deleted by an erasure.</summary>
     public static readonly string[] ByProfile =
-        ["events", "phase_history", "scheduled_actions", "action_log", "placements", "offers", "audience_members", "profiles"];
+        ["events", "phase_history", "scheduled_actions", "action_log", "placements", "offers", "audience_members", "email_lookup", "profiles"];
 
     /// <summary>Tables holding a customer otherwise, and how an erasure treats them.</summary>
     public static readonly IReadOnlyDictionary<string, string> Otherwise = new Dictionary<string, string>(StringComparer.Ordinal)

@@ -51,6 +51,19 @@ internal sealed class JourneyReader(Database database)
             (JsonNode.Parse(row.Traits) as JsonObject) ?? [], row.OrderCount, row.OrderTotal, row.EventCount, row.FirstSeen, row.LastSeen, history, timeline);
     }
 
+    /// <summary>
+    /// The profiles whose <c>email</c> trait hashes to <paramref name="emailSha256"/> (<see cref="EmailHash"/>): a customer,
+    /// and devices not yet tied to one, most recently seen first.
+    /// </summary>
+    public async Task<IReadOnlyList<CustomerMatch>> FindByEmailAsync(string emailSha256, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<CustomerMatch>(new CommandDefinition(
+            "SELECT p.profile_id, p.customer_id, p.phase, p.last_seen FROM email_lookup e JOIN profiles p ON p.profile_id = e.profile_id " +
+            "WHERE e.email_sha256 = @emailSha256 ORDER BY p.last_seen DESC LIMIT @limit",
+            new { emailSha256, limit }, cancellationToken: cancellationToken))).ToList();
+    }
+
     /// <summary>A page of profiles in profile id order after <paramref name="afterProfileId"/> (segment scans).</summary>
     public async Task<IReadOnlyList<JourneyProfile>> ReadProfilesAsync(string afterProfileId, int limit, CancellationToken cancellationToken)
     {

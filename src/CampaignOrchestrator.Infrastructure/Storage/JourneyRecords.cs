@@ -253,6 +253,7 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
         {
             sql.Append("UPDATE events SET profile_id = m.into_id FROM unnest(@mf::text[], @mi::text[]) AS m(from_id, into_id) WHERE events.profile_id = m.from_id;" +
                 "DELETE FROM phase_history WHERE profile_id = ANY(@mf);" +
+                "DELETE FROM email_lookup WHERE profile_id = ANY(@mf);" +
                 "DELETE FROM profiles WHERE profile_id = ANY(@mf);");
             sql.Add("mf", c.Merges.Select(m => m.From).ToArray());
             sql.Add("mi", c.Merges.Select(m => m.Into).ToArray());
@@ -290,6 +291,32 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
             sql.Add("sh", rows.Select(r => r.SeenHour.UtcDateTime).ToArray());
             sql.Add("ua", rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray());
         }
+        var (gone, added) = EmailLookupChanges(rows);
+        if (gone.Count > 0)
+        {
+            sql.Append("DELETE FROM email_lookup WHERE (email_sha256, profile_id) IN (SELECT * FROM unnest(@egh::text[], @egp::text[]));");
+            sql.Add("egh", gone.Select(g => g.Hash).ToArray());
+            sql.Add("egp", gone.Select(g => g.ProfileId).ToArray());
+        }
+        if (added.Count > 0)
+        {
+            sql.Append("INSERT INTO email_lookup (email_sha256, profile_id) SELECT * FROM unnest(@eah::text[], @eap::text[]) ON CONFLICT DO NOTHING;");
+            sql.Add("eah", added.Select(g => g.Hash).ToArray());
+            sql.Add("eap", added.Select(g => g.ProfileId).ToArray());
+        }
+    }
+
+    /// <summary>The lookup by email's rows to remove and to add: only for profiles whose address changed.</summary>
+    static (List<(string Hash, string ProfileId)> Gone, List<(string Hash, string ProfileId)> Added) EmailLookupChanges(List<ProfileRow> rows)
+    {
+        var (gone, added) = (new List<(string, string)>(), new List<(string, string)>());
+        foreach (var row in rows)
+            if (row.EmailMoved is var (from, to))
+            {
+                if (from is not null) gone.Add((from, row.ProfileId));
+                if (to is not null) added.Add((to, row.ProfileId));
+            }
+        return (gone, added);
     }
 
     static async Task WriteSqliteAsync(DbConnection connection, DbTransaction tx, JourneyBatch c, List<ProfileRow> profiles, CancellationToken ct)
@@ -301,7 +328,7 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE events SET profile_id = @into WHERE profile_id = @from; " +
-                "DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
+                "DELETE FROM phase_history WHERE profile_id = @from; DELETE FROM email_lookup WHERE profile_id = @from; DELETE FROM profiles WHERE profile_id = @from;",
                 new { from, into }, tx, cancellationToken: ct));
         }
         await SqliteRows.ExecuteAsync(connection, tx,
@@ -318,5 +345,12 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
             [r.ProfileId, r.CustomerId, r.Traits, r.TraitTimes, r.Phase, r.PhaseSince, r.OrderCount, r.OrderTotal, r.EventCount, r.FirstSeen, r.LastSeen, r.SeenHour, r.UpdatedAt];
         await SqliteRows.ExecuteAsync(connection, tx, upsert + SeenHourSet, profiles.Where(r => r.SeenHourMoved).ToList(), Values, ct);
         await SqliteRows.ExecuteAsync(connection, tx, upsert, profiles.Where(r => !r.SeenHourMoved).ToList(), Values, ct);
+        var (gone, added) = EmailLookupChanges(profiles);
+        await SqliteRows.ExecuteAsync(connection, tx,
+            "DELETE FROM email_lookup WHERE (email_sha256, profile_id) IN (SELECT value->>0, value->>1 FROM jsonb_each(CAST(@rows AS TEXT)))",
+            gone, g => [g.Hash, g.ProfileId], ct);
+        await SqliteRows.ExecuteAsync(connection, tx,
+            "INSERT INTO email_lookup (email_sha256, profile_id) SELECT value->>0, value->>1 FROM jsonb_each(CAST(@rows AS TEXT)) WHERE true ON CONFLICT DO NOTHING",
+            added, g => [g.Hash, g.ProfileId], ct);
     }
 }

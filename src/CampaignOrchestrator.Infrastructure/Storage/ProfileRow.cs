@@ -20,4 +20,7 @@ internal sealed class ProfileRow
 
     /// <summary>Not a column: the hour of last_seen differs from the stored one (or the profile is new).</summary>
     public bool SeenHourMoved { get; set; }
+
+    /// <summary>Not a column: the email lookup's change, when the address changed (old and new hash, either null).</summary>
+    public (string? From, string? To)? EmailMoved { get; set; }
 }

@@ -24,6 +24,7 @@ internal static class ProfileRows
             LastSeen = row.LastSeen,
             StoredLastSeen = row.LastSeen,
             StoredTraitsJson = (row.Traits, row.TraitTimes),
+            StoredEmailSha256 = EmailSha256(traits),
         };
         foreach (var (key, value) in traits.ToList())
         {
@@ -37,6 +38,13 @@ internal static class ProfileRows
 
     public static ProfileRow ToRow(JourneyProfile profile, DateTimeOffset now)
     {
+        // Traits unchanged since read or written (most events): the address is too, and the lookup by email stays.
+        (string? From, string? To)? emailMoved = null;
+        if (profile.StoredTraitsJson is null && EmailSha256(profile.Traits) is var hash && hash != profile.StoredEmailSha256)
+        {
+            emailMoved = (profile.StoredEmailSha256, hash);
+            profile.StoredEmailSha256 = hash;   // a failed transaction drops the batch's profiles (and the cache)
+        }
         var (traitsJson, timesJson) = profile.StoredTraitsJson ??= SerializeTraits(profile);
         return new ProfileRow
         {
@@ -53,6 +61,7 @@ internal static class ProfileRows
             LastSeen = profile.LastSeen,
             SeenHour = SeenHour(profile.LastSeen),
             SeenHourMoved = profile.StoredLastSeen is not { } stored || SeenHour(stored) != SeenHour(profile.LastSeen),
+            EmailMoved = emailMoved,
             UpdatedAt = now,
         };
     }
@@ -65,6 +74,17 @@ internal static class ProfileRows
     {
         var utc = lastSeen.ToUniversalTime();
         return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero);
+    }
+
+    /// <summary>The hash of the <c>email</c> trait (<see cref="EmailHash"/>), null without one.</summary>
+    public static string? EmailSha256(IEnumerable<KeyValuePair<string, JsonNode?>> traits)
+    {
+        JsonNode? value = null;
+        if (traits is IDictionary<string, JsonNode?> d)
+            d.TryGetValue("email", out value);
+        else
+            value = traits.FirstOrDefault(t => t.Key == "email").Value;
+        return value is JsonValue v && v.GetValueKind() == JsonValueKind.String && ((string)v!).Trim().Length > 0 ? EmailHash.Of((string)v!) : null;
     }
 
     static (string Traits, string TraitTimes) SerializeTraits(JourneyProfile profile)

@@ -38,7 +38,7 @@ internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> 
                 {
                     await connection.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: cancellationToken));
                     if (CodeSteps.TryGetValue(version, out var step))
-                        await step(connection, tx, cancellationToken);
+                        await step(connection, tx, database.Dialect, cancellationToken);
                     await connection.ExecuteAsync(new CommandDefinition(
                         "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @at)",
                         new { version, at = (time ?? TimeProvider.System).GetUtcNow().ToString("O") }, tx, cancellationToken: cancellationToken));
@@ -61,13 +61,32 @@ internal sealed class SchemaMigrator(Database database, ILogger<SchemaMigrator> 
     }
 
     /// <summary>What SQL alone cannot do, run after a script in its transaction (SQLite has no SHA-256).</summary>
-    static readonly Dictionary<string, Func<DbConnection, DbTransaction, CancellationToken, Task>> CodeSteps = new(StringComparer.Ordinal)
+    static readonly Dictionary<string, Func<DbConnection, DbTransaction, SqlDialect, CancellationToken, Task>> CodeSteps = new(StringComparer.Ordinal)
     {
         ["0014_suppression_hashes"] = HashSuppressionsAsync,
+        ["0016_email_lookup"] = FillEmailLookupAsync,
     };
 
+    /// <summary>0016: the lookup by email for the profiles stored before, read in pages of profile ids.</summary>
+    static async Task FillEmailLookupAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, CancellationToken ct)
+    {
+        var after = "";
+        while (true)
+        {
+            var page = (await connection.QueryAsync<(string ProfileId, string Traits)>(new CommandDefinition(
+                "SELECT profile_id, CAST(traits AS TEXT) FROM profiles WHERE profile_id > @after ORDER BY profile_id LIMIT 5000",
+                new { after }, tx, cancellationToken: ct))).ToList();
+            if (page.Count == 0)
+                return;
+            var rows = page.Select(p => (Hash: System.Text.Json.Nodes.JsonNode.Parse(p.Traits) is System.Text.Json.Nodes.JsonObject o ? ProfileRows.EmailSha256(o) : null, p.ProfileId))
+                .Where(r => r.Hash is not null).Select(r => new object?[] { r.Hash, r.ProfileId }).ToList();
+            await BulkRows.InsertAsync(connection, tx, dialect, "email_lookup", ["email_sha256", "profile_id"], rows, ct);
+            after = page[^1].ProfileId;
+        }
+    }
+
     /// <summary>0014: the suppression list an earlier release kept by address is kept by the address's hash.</summary>
-    static async Task HashSuppressionsAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
+    static async Task HashSuppressionsAsync(DbConnection connection, DbTransaction tx, SqlDialect _, CancellationToken ct)
     {
         var rows = (await connection.QueryAsync<(string Address, string Reason, DateTimeOffset At, string? Detail)>(new CommandDefinition(
             "SELECT address, reason, at, detail FROM email_suppressions_0013", transaction: tx, cancellationToken: ct))).ToList();

@@ -101,6 +101,31 @@ internal static class OperatorApi
             await RecordAsync(audit, http, loggers, "campaign.cancel", id, $"{cancelled} cancelled", ct);
             return Results.Ok(new { cancelled });
         });
+        // Find a customer without their address in the URL (or any log): by the hash of the normalised address
+        // (Core/Journeys/EmailHash: SHA-256 of the trimmed, lower-case address, hex), or by a device's anonymousId.
+        viewer.MapGet("/customers", async (string? emailSha256, string? anonymousId, int? limit, JourneyStore store, CancellationToken ct) =>
+        {
+            var (page, badLimit) = ApiParameters.Limit("limit", limit, 20);
+            if (badLimit is not null)
+                return badLimit;
+            if (emailSha256 is not null)
+                return emailSha256.Length == 64 && emailSha256.All(char.IsAsciiHexDigitLower)
+                    ? Results.Ok(await store.FindByEmailAsync(emailSha256, page, ct))
+                    : Results.Problem(statusCode: 400, title: "Invalid parameter 'emailSha256'",
+                        detail: "'emailSha256' must be the lower-case hex SHA-256 (64 characters) of the trimmed, lower-case address",
+                        extensions: new Dictionary<string, object?> { ["parameter"] = "emailSha256" });
+            if (anonymousId is not null)
+            {
+                if (ApiParameters.Id("anonymousId", anonymousId) is { } problem)
+                    return problem;
+                var journey = await store.GetAsync(anonymousId, 1, ct);
+                return Results.Ok(journey is null || !journey.AnonymousIds.Contains(anonymousId)
+                    ? Array.Empty<CustomerMatch>()
+                    : [new CustomerMatch { ProfileId = journey.ProfileId, CustomerId = journey.CustomerId, Phase = journey.Phase, LastSeen = journey.LastSeen }]);
+            }
+            return Results.Problem(statusCode: 400, title: "Invalid parameter 'emailSha256'", detail: "Name an 'emailSha256' or an 'anonymousId'",
+                extensions: new Dictionary<string, object?> { ["parameter"] = "emailSha256" });
+        });
         viewer.MapGet("/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions,
             IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
         {

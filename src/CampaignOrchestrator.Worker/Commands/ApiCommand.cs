@@ -9,7 +9,7 @@ namespace CampaignOrchestrator.Worker.Commands;
 /// <summary>
 /// The operator CLI on the worker binary, for scripts: a client of a running worker's API.
 /// <c>errors list|replay ID...|replay --all|delete ID</c>, <c>actions list --campaign ID|--customer ID</c>,
-/// <c>actions cancel ACTION_ID|--campaign ID</c>, <c>customers show|export ID</c>, <c>customers erase ID --yes</c>; <c>--url</c> (default http://127.0.0.1:5080) and
+/// <c>actions cancel ACTION_ID|--campaign ID</c>, <c>customers show|export ID</c>, <c>customers find --email ADDRESS|--anonymous-id ID</c>, <c>customers erase ID --yes</c>; <c>--url</c> (default http://127.0.0.1:5080) and
 /// the key from <c>CAMPAIGN_API_KEY</c>; <c>--json</c> prints the API's answer as it came. Exit 0, 1 (refused or failed:
 /// the reason is printed), 2 (usage).
 /// </summary>
@@ -22,7 +22,8 @@ internal static class ApiCommand
     const string Usage = """
         usage: errors list | errors replay ID... | errors replay --all | errors delete ID
                actions list (--campaign ID | --customer ID) | actions cancel (ACTION_ID | --campaign ID)
-               customers show ID | customers export ID [--out FILE] | customers erase ID --yes
+               customers show ID | customers find (--email ADDRESS | --anonymous-id ID)
+               customers export ID [--out FILE] | customers erase ID --yes
         options: --url URL (default http://127.0.0.1:5080), --json; the API key comes from CAMPAIGN_API_KEY
         """;
 
@@ -54,6 +55,9 @@ internal static class ApiCommand
             ("actions", "cancel") when Option("--campaign") is { } c => Post($"/api/campaigns/{Uri.EscapeDataString(c)}/cancel", null),
             ("actions", "cancel") when positional.Length == 3 => Post($"/api/actions/{Uri.EscapeDataString(positional[2])}/cancel", null),
             ("customers", "show") when positional.Length == 3 => Get($"/api/customers/{Uri.EscapeDataString(positional[2])}"),
+            // The address is hashed here: it never travels in a URL.
+            ("customers", "find") when Option("--email") is { } e => Get($"/api/customers?emailSha256={Core.Journeys.EmailHash.Of(e)}"),
+            ("customers", "find") when Option("--anonymous-id") is { } a => Get($"/api/customers?anonymousId={Uri.EscapeDataString(a)}"),
             ("customers", "export") when positional.Length == 3 => Get($"/api/customers/{Uri.EscapeDataString(positional[2])}/export"),
             // Erasure cannot be undone: a script says so with --yes.
             ("customers", "erase") when positional.Length == 3 && args.Contains("--yes") =>
