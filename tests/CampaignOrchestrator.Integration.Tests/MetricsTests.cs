@@ -55,4 +55,28 @@ public sealed partial class MetricsTests
         Assert.Contains("http_server_request_duration_seconds", after);
         Assert.Matches(@"dotnet_gc_collections_total|process_runtime_dotnet_gc_collections_count", after);
     }
+
+    [Fact]
+    public async Task The_gauges_say_what_waits_pending_actions_backlogs_smtp_connections_and_circuit_states()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var customer = Events.Id("gauges");
+        // The default rules' cart recovery: a reminder an hour later, pending now.
+        await shop.PublishAsync(Events.Json("cart_abandoned", Events.Id("c"), DateTimeOffset.UtcNow.AddMinutes(-1), customer,
+            traits: new { email = "g@example.com", emailConsent = true }, properties: new { cartId = "k1", cartValue = 80 }));
+        await worker.WaitForCustomerAsync(customer, j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "pending"));
+        await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<CampaignOrchestrator.Infrastructure.Channels.BacklogMetrics>(worker.Services).SampleAsync(default);   // not waiting 15 s
+
+        using var prometheus = worker.As(TestKeys.Viewer);
+        var text = await prometheus.GetStringAsync("/metrics");
+        Assert.Contains("# TYPE campaign_orchestrator_actions_pending gauge", text);
+        Assert.True(Sum(text, "campaign_orchestrator_actions_pending") >= 1, text);
+        Assert.Matches(@"(?m)^campaign_orchestrator_outbox_backlog(\{[^}]*\})? \d", text);
+        Assert.Matches(@"(?m)^campaign_orchestrator_connector_outbox_backlog(\{[^}]*\})? 0", text);
+        Assert.Equal(0, Sum(text, "campaign_orchestrator_smtp_connections_in_use"));
+        Assert.Equal(0, Sum(text, "campaign_orchestrator_circuit_state", "pipeline=\"smtp\""));
+        Assert.Contains("campaign_orchestrator_circuit_state{", text);
+    }
 }

@@ -2,6 +2,7 @@ using CampaignOrchestrator.Infrastructure.Channels.Email;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Registry;
 
 namespace CampaignOrchestrator.Infrastructure.Channels;
@@ -21,15 +22,18 @@ internal static class ChannelPipelines
 
     public static IServiceCollection AddChannelPipelines(this IServiceCollection services)
     {
+        services.AddSingleton<CircuitStates>();
         services.AddResiliencePipeline(Smtp, (builder, context) =>
         {
             builder.TimeProvider = context.ServiceProvider.GetRequiredService<TimeProvider>();
-            EmailChannel.Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp);
+            EmailChannel.Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<EmailOptions>>().Value.Smtp,
+                context.ServiceProvider.GetRequiredService<CircuitStates>().Smtp);
         });
         services.AddResiliencePipeline<string, HttpResponseMessage>(Webhook, (builder, context) =>
         {
             builder.TimeProvider = context.ServiceProvider.GetRequiredService<TimeProvider>();
-            WebhookChannel.Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value);
+            WebhookChannel.Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value,
+                context.ServiceProvider.GetRequiredService<CircuitStates>().Webhook);
         });
         return services;
     }
@@ -43,4 +47,12 @@ internal static class ChannelPipelines
             .AddChannelPipelines()
             .BuildServiceProvider()
             .GetRequiredService<ResiliencePipelineProvider<string>>();
+}
+
+/// <summary>The circuit breakers' states of the channel pipelines, for the metrics (<see cref="BacklogMetrics"/>).</summary>
+internal sealed class CircuitStates
+{
+    public CircuitBreakerStateProvider Smtp { get; } = new();
+
+    public CircuitBreakerStateProvider Webhook { get; } = new();
 }

@@ -45,7 +45,7 @@ internal sealed class WebhookChannel : IActionChannel
     /// The <see cref="ChannelPipelines.Webhook"/> pipeline: 3 retries with jittered exponential backoff for transient answers
     /// (connection refused, timeout, 408, 429, 5xx), a circuit breaker that opens when half the calls fail, a timeout per attempt.
     /// </summary>
-    internal static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, WebhookOptions options)
+    internal static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, WebhookOptions options, CircuitBreakerStateProvider? state = null)
     {
         var transient = new PredicateBuilder<HttpResponseMessage>()
             .Handle<HttpRequestException>()
@@ -60,6 +60,7 @@ internal sealed class WebhookChannel : IActionChannel
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = BreakDuration,
+                StateProvider = state,
             })
             .AddTimeout(options.Timeout);
     }

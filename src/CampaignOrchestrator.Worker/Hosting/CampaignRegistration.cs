@@ -79,6 +79,8 @@ internal static class CampaignRegistration
         builder.Services.AddHostedService<PlacementSweeper>();
         builder.Services.AddHostedService<AudienceSweeper>();
         builder.Services.AddHostedService<ConnectorPusher>();
+        builder.Services.AddSingleton<BacklogMetrics>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BacklogMetrics>());
 
         // Quartz runs what is shaped like a schedule: the inactivity scan and each cron campaign, in a
         // persistent store (clustered on PostgreSQL: one node runs each firing). Due actions are not

@@ -60,7 +60,10 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
     /// The <see cref="ChannelPipelines.Smtp"/> pipeline: 3 jittered retries for passing trouble (refused or dropped
     /// connection, timeout, a 4xx reply), a circuit breaker that opens when half the sends fail, a timeout per attempt.
     /// </summary>
-    internal static void Configure(ResiliencePipelineBuilder builder, SmtpOptions smtp)
+    /// <summary>SMTP connections sending now (the pool's size is <c>Email:Smtp:PoolSize</c>).</summary>
+    internal int ConnectionsInUse => _pool.InUse;
+
+    internal static void Configure(ResiliencePipelineBuilder builder, SmtpOptions smtp, CircuitBreakerStateProvider? state = null)
     {
         var transient = new PredicateBuilder()
             .Handle<SmtpCommandException>(e => (int)e.StatusCode is >= 400 and < 500)
@@ -74,6 +77,7 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 ShouldHandle = transient, FailureRatio = 0.5, MinimumThroughput = 10, SamplingDuration = TimeSpan.FromSeconds(30), BreakDuration = smtp.PauseOnOutage,
+                StateProvider = state,
             })
             .AddTimeout(smtp.Timeout);
     }

@@ -23,6 +23,9 @@ internal sealed class SmtpPool : IAsyncDisposable
             _idle.Writer.TryWrite(new SmtpClient());
     }
 
+    /// <summary>How many connections are rented out now (sending).</summary>
+    public int InUse => _options.PoolSize - _idle.Reader.Count;
+
     /// <summary>Sends on a rented connection; returns the server's answer to DATA.</summary>
     public async Task<string> SendAsync(MimeMessage message, CancellationToken ct)
     {
