@@ -105,6 +105,21 @@ internal static partial class Log
     [LoggerMessage(7003, LogLevel.Debug, "Published {Count} outbound event(s) in {Milliseconds:F1} ms")]
     public static partial void OutboxPublished(ILogger logger, int count, double milliseconds);
 
+    static readonly Func<ILogger, string, string?, IDisposable?> s_eventScope =
+        LoggerMessage.DefineScope<string, string?>("eventId {eventId} customerId {customerId}");
+    static readonly Func<ILogger, string, string, string?, IDisposable?> s_actionScope =
+        LoggerMessage.DefineScope<string, string, string?>("actionId {actionId} campaignId {campaignId} customerId {customerId}");
+    static readonly Func<ILogger, string, IDisposable?> s_campaignScope = LoggerMessage.DefineScope<string>("campaignId {campaignId}");
+
+    /// <summary>A journey event's scope: what is logged while it is handled names it.</summary>
+    public static IDisposable? EventScope(ILogger logger, string eventId, string? customerId) => s_eventScope(logger, eventId, customerId);
+
+    /// <summary>An action's delivery.</summary>
+    public static IDisposable? ActionScope(ILogger logger, string actionId, string campaignId, string? customerId) => s_actionScope(logger, actionId, campaignId, customerId);
+
+    /// <summary>A campaign's scan or scheduled firing.</summary>
+    public static IDisposable? CampaignScope(ILogger logger, string campaignId) => s_campaignScope(logger, campaignId);
+
     // No id of the erased customer in the log: the log outlives the erasure.
     [LoggerMessage(9001, LogLevel.Information, "Erased a customer: {Profiles} profile(s), {Pending} pending action(s) cancelled, {Audiences} audience membership(s) ended, {Addresses} address(es) kept as a hash on the suppression list")]
     public static partial void CustomerErased(ILogger logger, int profiles, int pending, int audiences, int addresses);

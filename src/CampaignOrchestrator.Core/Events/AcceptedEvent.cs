@@ -36,6 +36,9 @@ public sealed record AcceptedEvent
         string? traitsJson, string? propertiesJson, string? contextJson) =>
         new(eventId, type, occurredAt, customerId, anonymousId, traitsJson, propertiesJson, contextJson);
 
+    /// <summary>The W3C <c>traceparent</c> of the span that consumed it, when tracing records it (not part of the contract).</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>The idempotency key.</summary>
     public string EventId { get; }
 

@@ -62,11 +62,15 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     internal async Task<int> FireDueAsync(CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        var startedAt = TimeProvider.System.GetUtcNow();   // spans keep the wall clock
         await using var connection = await database.OpenAsync(ct);
         using var claim = await store.ClaimAsync(connection, time.GetUtcNow(), _options.BatchSize, _options.ClaimLease, ct);
         if (claim.Actions.Count == 0)
             return 0;
         var claimed = Stopwatch.GetTimestamp();
+        // One span per round that found work (an idle poll records nothing), from the claim on.
+        using var round = Traces.Source.StartActivity("actions.fire", ActivityKind.Internal, parentContext: default, startTime: startedAt);
+        round?.SetTag("campaign_orchestrator.actions.claimed", claim.Actions.Count);
 
         var customers = await ReadCustomersAsync(connection, claim, ct);
         var (outcomes, toDeliver) = Judge(claim, customers);
@@ -114,7 +118,11 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     }
 
     /// <summary>What a claimed action became, and what its channel asked to be written with it.</summary>
-    sealed record Outcome(ClaimedAction Action, string Status, DateTimeOffset At, DateTimeOffset? NextDueAt, string? Detail, ChannelResult? Result = null);
+    sealed record Outcome(ClaimedAction Action, string Status, DateTimeOffset At, DateTimeOffset? NextDueAt, string? Detail, ChannelResult? Result = null)
+    {
+        /// <summary>The delivery's span (its outbound events link to it).</summary>
+        public string? TraceParent { get; init; }
+    }
 
     /// <summary>
     /// Judges one by one, higher priority first, so it takes the cap before campaigns of lower priority (a send counts
@@ -157,6 +165,11 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             new ParallelOptions { MaxDegreeOfParallelism = _options.DeliveryConcurrency, CancellationToken = ct }, async (i, token) =>
             {
                 var (a, due) = toDeliver[i];
+                // Its own span under the round, linked to the trace of the event that scheduled it.
+                using var span = Traces.Source.StartActivity("action.deliver", ActivityKind.Internal, parentContext: default, links: Traces.LinkTo(a.TraceParent));
+                using var scope = Log.ActionScope(logger, a.ActionId, a.CampaignId, due.CustomerId ?? due.AnonymousId);
+                span?.SetTag("campaign_orchestrator.action_id", a.ActionId).SetTag("campaign_orchestrator.campaign_id", a.CampaignId)
+                    .SetTag("campaign_orchestrator.step", a.Step).SetTag("campaign_orchestrator.kind", a.Kind);
                 var result = await DeliverAsync(due, token);
                 var at = time.GetUtcNow();
                 outcomes[i] = result switch
@@ -165,7 +178,10 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                     // A passing failure (receiver down, circuit open, database busy): it waits, pending, and falls due again.
                     { RetryAt: { } retryAt } => new Outcome(a, ActionStatus.Deferred, at, retryAt, result.Detail),
                     _ => new Outcome(a, result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed, at, null, result.Detail, result),
-                };
+                } with { TraceParent = Traces.ParentOf(span) };
+                span?.SetTag("campaign_orchestrator.outcome", outcomes[i].Status);
+                if (outcomes[i].Status == ActionStatus.Failed)
+                    span?.SetStatus(ActivityStatusCode.Error, result.Detail);
             });
         return outcomes;
     }
@@ -221,9 +237,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         foreach (var lost in outcomes.Where(o => !seqs.Contains(o.Action.Seq)))
             Log.ClaimLost(logger, lost.Action.ActionId);
         await store.AppendLogAsync(connection, tx, finished.Select(o => LogRow(claim, o)).ToList(), ct);
-        var kept = finished.Where(o => o.Result is not null).Select(o => o.Result!).ToList();
-        await StoredRows.WriteAsync(connection, tx, database.Dialect, kept.SelectMany(r => r.Rows).ToList(), ct);
-        var events = kept.SelectMany(r => r.Events).ToList();
+        var kept = finished.Where(o => o.Result is not null).ToList();
+        await StoredRows.WriteAsync(connection, tx, database.Dialect, kept.SelectMany(o => o.Result!.Rows).ToList(), ct);
+        var events = kept.SelectMany(o => o.Result!.Events.Select(e => (e, o.TraceParent))).ToList();
         await Outbox.AppendAsync(connection, tx, database.Dialect, events, ct);
         await tx.CommitAsync(ct);
         if (events.Count > 0)

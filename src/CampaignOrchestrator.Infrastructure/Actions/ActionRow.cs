@@ -12,7 +12,7 @@ internal sealed record ActionRow
     internal static readonly string[] Columns =
         ["action_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at", "cause", "kind", "channel", "settings",
          "variant", "holdout", "transactional", "priority", "rules_version", "fingerprint", "planned_at", "due_at", "status", "finished_at",
-         "reason", "cause_event_id", "created_at"];
+         "reason", "cause_event_id", "created_at", "trace_parent"];
 
     /// <summary>Stable: the same step for the same customer and trigger always has this id.</summary>
     public required string ActionId { get; init; }
@@ -41,10 +41,12 @@ internal sealed record ActionRow
     public string? Reason { get; init; }
     public string? CauseEventId { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The W3C traceparent of the causing event's trace (when tracing recorded it): the delivery links to it.</summary>
+    public string? TraceParent { get; init; }
 
     /// <summary>The values in <see cref="Columns"/> order, for <see cref="BulkRows"/>.</summary>
     internal object?[] Values() =>
         [ActionId, CampaignId, Step, ProfileId, InstanceKey, TriggerId, TriggeredAt, Cause, Kind, Channel, new RawJson(Settings),
          Variant, Holdout, Transactional, Priority, RulesVersion, Fingerprint, PlannedAt, DueAt, Status, FinishedAt,
-         Reason, CauseEventId, CreatedAt];
+         Reason, CauseEventId, CreatedAt, TraceParent];
 }

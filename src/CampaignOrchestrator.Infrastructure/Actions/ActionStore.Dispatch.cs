@@ -8,7 +8,7 @@ namespace CampaignOrchestrator.Infrastructure.Actions;
 internal sealed partial class ActionStore
 {
     const string ClaimReturning =
-        "seq, action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at";
+        "seq, action_id, campaign_id, step, profile_id, instance_key, trigger_id, kind, channel, settings, variant, holdout, transactional, priority, rules_version, due_at, trace_parent";
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> actions due at <paramref name="now"/>, oldest due first. PostgreSQL: a row

@@ -67,7 +67,7 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
         $"INSERT INTO scheduled_actions ({string.Join(", ", ActionRow.Columns)}) " +
         "SELECT 'leave-' || s.action_id, s.campaign_id, s.step, s.profile_id, s.instance_key, s.trigger_id, s.triggered_at, " +
         $"'leave audience: ' || x.reason, s.kind, s.channel, {withLeave}, s.variant, s.holdout, @yes, s.priority, s.rules_version, s.fingerprint, " +
-        $"@cnow, @cnow, '{ActionStatus.Pending}', NULL, NULL, x.event_id, @cnow " +
+        $"@cnow, @cnow, '{ActionStatus.Pending}', NULL, NULL, x.event_id, @cnow, s.trace_parent " +
         $"FROM scheduled_actions s JOIN {source} ON s.profile_id = x.profile_id AND s.campaign_id = x.campaign_id AND s.triggered_at < x.at " +
         "AND (x.instance_key IS NULL OR s.instance_key = x.instance_key) " +
         $"WHERE s.kind = 'retargeting' AND s.status = '{ActionStatus.Delivered}' AND {notLeave} {Conflict}";

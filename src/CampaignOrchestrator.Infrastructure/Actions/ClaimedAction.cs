@@ -19,4 +19,5 @@ internal sealed class ClaimedAction
     public int Priority { get; set; }
     public string RulesVersion { get; set; } = "";
     public DateTimeOffset DueAt { get; set; }
+    public string? TraceParent { get; set; }
 }

@@ -39,6 +39,7 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
         var scheduled = 0;
         foreach (var campaign in active.Inactivity)
         {
+            using var scope = Log.CampaignScope(logger, campaign.Id);
             var trigger = (InactivityTrigger)campaign.Trigger;
             var until = now - trigger.InactiveFor;
             var untilHour = ProfileRows.SeenHour(until);
@@ -85,6 +86,7 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
     /// <summary>Starts a schedule campaign, fired at <paramref name="fireTime"/>, for every customer in its segment.</summary>
     public async Task<int> RunScheduleAsync(string campaignId, DateTimeOffset fireTime, CancellationToken ct)
     {
+        using var scope = Log.CampaignScope(logger, campaignId);
         var active = rules.Current;
         if (!active.ById.TryGetValue(campaignId, out var campaign) || campaign.Trigger is not ScheduleTrigger trigger)
             return 0; // removed or changed since the job was planned

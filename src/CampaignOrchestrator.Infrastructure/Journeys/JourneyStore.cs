@@ -24,14 +24,16 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
     /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
     public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> events, CancellationToken cancellationToken)
     {
+        var stages = StageTimes.Start(events);
         using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            var batch = await ApplyAsync(connection, tx, events, cancellationToken);
+            var batch = await ApplyAsync(connection, tx, events, stages, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             _records.RememberAsCommitted(batch);
+            stages?.Record(batch);
             return batch.Result;
         }
         catch
@@ -41,7 +43,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         }
     }
 
-    async Task<JourneyBatch> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> events, CancellationToken ct)
+    async Task<JourneyBatch> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> events, StageTimes? stages, CancellationToken ct)
     {
         // One rules version for the whole batch, even if a reload happens meanwhile.
         var active = rules.Current;
@@ -56,7 +58,11 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         await _records.ApplyJourneyAsync(connection, tx, batch, active.PhaseModel, ct);
 
         // 3. Campaign triggers (Campaigns): which instances the fresh events and phases start, and which they end.
+        stages?.Mark(StageTimes.Judging);
         var planned = await _campaigns.PlanAsync(connection, tx, active, batch, ct);
+        if (stages is not null)
+            planned = stages.Trace(planned);
+        stages?.Mark(StageTimes.Scheduling);
 
         // 4. The writes, in this order (PostgreSQL: one command): the journey, then what merged devices bring along,
         //    then the actions appended (they see the merged devices), then offers redeemed.
@@ -67,6 +73,7 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         await _actions.WriteAsync(final, connection, tx, planned, batch.Now, ct);
         await OfferChannel.WriteRedemptionsAsync(final, connection, tx, database.Dialect, batch.Fresh, ct);
         await final.ExecuteAsync(connection, tx, ct);
+        stages?.Mark(StageTimes.Committing);
         return batch;
     }
 

@@ -32,6 +32,9 @@ internal sealed class JourneyEventConsumer(
             throw;
         }
 
+        if (Traces.ParentOf(System.Diagnostics.Activity.Current) is { } trace)
+            evt = evt with { TraceParent = trace };
+        using var scope = Log.EventScope(logger, evt.EventId, evt.CustomerId ?? evt.AnonymousId);
         if (await buffer.WriteAsync(evt, context.CancellationToken))
             metrics.Stored();
         else

@@ -14,12 +14,17 @@ internal static class Outbox
 {
     public const string Exchange = CampaignActionsTopology.ExchangeName;
 
-    static readonly string[] Columns = ["routing_key", "message_id", "body", "created_at"];
+    static readonly string[] Columns = ["routing_key", "message_id", "body", "created_at", "trace_parent"];
 
     /// <summary>Writes <paramref name="events"/> to the outbox in <paramref name="tx"/>.</summary>
     public static Task AppendAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<ICampaignActionEvent> events, CancellationToken ct) =>
+        AppendAsync(connection, tx, dialect, events.Select(e => (e, (string?)null)).ToList(), ct);
+
+    /// <summary>Writes <paramref name="events"/>, each with the traceparent of the span that wrote it (its publish links to it).</summary>
+    public static Task AppendAsync(DbConnection connection, DbTransaction tx, SqlDialect dialect, IReadOnlyList<(ICampaignActionEvent Event, string? TraceParent)> events,
+        CancellationToken ct) =>
         BulkRows.InsertAsync(connection, tx, dialect, "outbox", Columns,
-            events.Select(e => new object?[] { e.RoutingKey, MessageId(e), OutboundJson.Serialize(e), e.OccurredAt }).ToList(), ct);
+            events.Select(e => new object?[] { e.Event.RoutingKey, MessageId(e.Event), OutboundJson.Serialize(e.Event), e.Event.OccurredAt, e.TraceParent }).ToList(), ct);
 
     /// <summary>The AMQP message id a consumer deduplicates on.</summary>
     public static string MessageId(ICampaignActionEvent e) => e.RoutingKey + ":" + e.ActionId;

@@ -63,11 +63,16 @@ internal sealed class OutboxPublisher(Database database, OutboxSignal signal, IO
         var postgres = database.Provider == StorageProvider.Postgres;
         await using var tx = postgres ? await connection.BeginTransactionAsync(ct) : null;
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(
-            "SELECT seq, routing_key, message_id, body, created_at FROM outbox ORDER BY seq LIMIT @limit" + (postgres ? " FOR UPDATE SKIP LOCKED" : ""),
+            "SELECT seq, routing_key, message_id, body, created_at, trace_parent FROM outbox ORDER BY seq LIMIT @limit" + (postgres ? " FOR UPDATE SKIP LOCKED" : ""),
             new { limit = BatchSize }, tx, cancellationToken: ct))).ToList();
         if (rows.Count == 0)
             return 0;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        // One span per batch, linked to the deliveries that wrote its events; each message carries it as traceparent.
+        using var span = Traces.Source.StartActivity("outbox.publish", System.Diagnostics.ActivityKind.Producer, parentContext: default,
+            links: Traces.LinksTo(rows.Select(r => r.TraceParent)));
+        span?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", Outbox.Exchange).SetTag("messaging.batch.message_count", rows.Count);
+        var traceParent = Traces.ParentOf(span);
         if (bus.Value.Transport == BusTransport.RabbitMq)
         {
             var channel = await ChannelAsync(ct);
@@ -79,6 +84,7 @@ internal sealed class OutboxPublisher(Database database, OutboxSignal signal, IO
                 MessageId = r.MessageId,
                 Type = r.RoutingKey,
                 Timestamp = new AmqpTimestamp(r.CreatedAt.ToUnixTimeSeconds()),
+                Headers = traceParent is null ? null : new Dictionary<string, object?> { ["traceparent"] = traceParent },
             }, Encoding.UTF8.GetBytes(r.Body), ct).AsTask()));
         }
         var seqs = rows.Select(r => r.Seq).ToArray();
@@ -148,5 +154,6 @@ internal sealed class OutboxPublisher(Database database, OutboxSignal signal, IO
         public string MessageId { get; set; } = "";
         public string Body { get; set; } = "";
         public DateTimeOffset CreatedAt { get; set; }
+        public string? TraceParent { get; set; }
     }
 }

@@ -90,8 +90,9 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
         {
             if (batch.IsNew[i] = inserted.Remove(events[i].EventId))
                 batch.Fresh.Add(events[i]);
-            else
-                Log.DuplicateEvent(logger, events[i].EventId);
+            else if (logger.IsEnabled(LogLevel.Debug))
+                using (Log.EventScope(logger, events[i].EventId, events[i].CustomerId ?? events[i].AnonymousId))
+                    Log.DuplicateEvent(logger, events[i].EventId);
         }
         return batch;
     }
@@ -113,7 +114,8 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
                 JourneyEngine.Merge(target, anonymous);
                 batch.Merges.Add((source, target.ProfileId));
             }
-            Log.DeviceLinked(logger, link.AnonymousId, link.CustomerId, link.EventId);
+            using (Log.EventScope(logger, link.EventId, link.CustomerId))
+                Log.DeviceLinked(logger, link.AnonymousId, link.CustomerId, link.EventId);
         }
 
         foreach (var e in batch.Fresh)
@@ -180,8 +182,10 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
         if (database.Cache is { } cache)
             foreach (var id in batch.Touched)
                 cache.Set(batch.Profiles[id]);
-        foreach (var e in batch.Fresh)
-            Log.EventStored(logger, e.EventId, e.CustomerId);
+        if (logger.IsEnabled(LogLevel.Debug))
+            foreach (var e in batch.Fresh)
+                using (Log.EventScope(logger, e.EventId, e.CustomerId ?? e.AnonymousId))
+                    Log.EventStored(logger, e.EventId, e.CustomerId);
     }
 
     /// <summary>The transaction failed: the batch changed cached profiles in memory that the database did not take.</summary>

@@ -14,7 +14,7 @@ internal static class PostgresColumnTypes
         ["settings"] = "json",
         ["triggered_at"] = "timestamptz", ["planned_at"] = "timestamptz", ["due_at"] = "timestamptz", ["next_due_at"] = "timestamptz",
         ["finished_at"] = "timestamptz", ["created_at"] = "timestamptz", ["at"] = "timestamptz",
-        ["action_id"] = "text", ["campaign_id"] = "text", ["profile_id"] = "text", ["instance_key"] = "text", ["trigger_id"] = "text",
+        ["action_id"] = "text", ["trace_parent"] = "text", ["campaign_id"] = "text", ["profile_id"] = "text", ["instance_key"] = "text", ["trigger_id"] = "text",
         ["cause"] = "text", ["kind"] = "text", ["channel"] = "text", ["rules_version"] = "text", ["fingerprint"] = "text",
         ["status"] = "text", ["outcome"] = "text", ["reason"] = "text", ["cause_event_id"] = "text", ["event_id"] = "text",
         ["slot"] = "text", ["creative"] = "text", ["assigned_at"] = "timestamptz", ["expires_at"] = "timestamptz",

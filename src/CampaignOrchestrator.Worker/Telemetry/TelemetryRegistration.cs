@@ -1,6 +1,7 @@
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Worker.Security;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using OpenTelemetry.Resources;
 
 namespace CampaignOrchestrator.Worker.Telemetry;
@@ -21,9 +22,11 @@ internal static class TelemetryRegistration
         if (!string.IsNullOrWhiteSpace(otlp) && !Uri.TryCreate(otlp, UriKind.Absolute, out _))
             throw new Microsoft.Extensions.Options.OptionsValidationException("Telemetry", typeof(string),
                 [$"Telemetry:Otlp:Endpoint must be an absolute URL such as http://127.0.0.1:4317 (got '{otlp}')"]);
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(ServiceName))
-            .WithMetrics(metrics =>
+        var metricsOn = Switch(builder.Configuration, "Telemetry:Metrics", "on") == "on";
+        var traces = Switch(builder.Configuration, "Telemetry:Traces", "auto");
+        var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(ServiceName));
+        if (metricsOn)
+            otel.WithMetrics(metrics =>
             {
                 metrics.AddMeter(InboundMetrics.MeterName, "MassTransit", "Polly")
                     .AddAspNetCoreInstrumentation()
@@ -32,12 +35,33 @@ internal static class TelemetryRegistration
                 if (!string.IsNullOrWhiteSpace(otlp))
                     metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
             });
+        // Traces cost per event, so by default only when they go somewhere (an OTLP endpoint); "on" records them anyway.
+        if (traces == "on" || (traces == "auto" && !string.IsNullOrWhiteSpace(otlp)))
+            otel.WithTracing(tracing =>
+            {
+                tracing.AddSource(Traces.SourceName, "MassTransit").AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
+                if (!string.IsNullOrWhiteSpace(otlp))
+                    tracing.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+            });
+        builder.Services.AddSingleton(new TelemetrySwitches(metricsOn));
         return builder;
+    }
+
+    static string Switch(IConfiguration configuration, string key, string @default)
+    {
+        var value = (configuration[key] ?? @default).Trim().ToLowerInvariant();
+        string[] allowed = key.EndsWith("Traces", StringComparison.Ordinal) ? ["on", "off", "auto"] : ["on", "off"];
+        return allowed.Contains(value)
+            ? value
+            : throw new Microsoft.Extensions.Options.OptionsValidationException("Telemetry", typeof(string), [$"{key} must be one of {string.Join(", ", allowed)} (got '{configuration[key]}')"]);
     }
 
     public static WebApplication MapTelemetry(this WebApplication app)
     {
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(ApiRoles.Viewer);
+        if (app.Services.GetRequiredService<TelemetrySwitches>().Metrics)
+            app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(ApiRoles.Viewer);
         return app;
     }
+
+    sealed record TelemetrySwitches(bool Metrics);
 }
