@@ -22,4 +22,37 @@ fi
 # an event, for a start of about 5 s instead of 2.5 s (docs/decisions/0004-runtime-code.md). Set only
 # for the worker's process, not for the build. Two malloc arenas (glibc) instead of up to eight a core:
 # the same speed, 25-35 MB less memory (docs/decisions/0005-memory-and-gc.md).
-DOTNET_ReadyToRun="${DOTNET_ReadyToRun:-0}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" exec dotnet "$worker" "$@"
+export DOTNET_ReadyToRun="${DOTNET_ReadyToRun:-0}" MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# A command of the binary (keys create, rules validate, errors list, ...) runs and ends.
+case "${1:-}" in
+  keys|rules|errors|actions|customers) exec dotnet "$worker" "$@" ;;
+esac
+dotnet "$worker" "$@" &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null || true' INT TERM
+
+# Says when the worker is ready (GET /health/ready: RabbitMQ, the database, SMTP, the rules, the dispatcher), or what it
+# waits for. Without curl, bash's /dev/tcp asks.
+base="${Http__Urls:-http://127.0.0.1:5080}"; base="${base%%;*}"; base="${base%/}"
+hostport="${base#http://}"
+ready() {
+  if command -v curl >/dev/null; then curl -fsS -o /dev/null --max-time 2 "$base/health/ready"
+  else exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" 2>/dev/null || return 1
+       printf 'GET /health/ready HTTP/1.0\r\nHost: %s\r\n\r\n' "${hostport%:*}" >&3
+       local status; read -r _ status _ <&3; exec 3>&-; [[ "$status" == 200 ]]
+  fi
+}
+for i in $(seq 1 240); do
+  if ready 2>/dev/null; then echo "[run] worker ready at $base (health: $base/health/ready)" >&2; break; fi
+  kill -0 "$pid" 2>/dev/null || break
+  if (( i == 120 )); then
+    echo "[run] the worker is not ready after 60 s; what it waits for:" >&2
+    { command -v curl >/dev/null && curl -sS --max-time 2 "$base/health/ready" >&2; echo >&2; } || true
+  fi
+  sleep 0.5
+done
+status=0
+wait "$pid" || status=$?
+# A signal interrupts the wait while the worker is still stopping: wait for it to finish.
+while kill -0 "$pid" 2>/dev/null; do wait "$pid" || status=$?; done
+exit "$status"

@@ -54,6 +54,15 @@ public sealed partial class MetricsTests
         // The standard meters: ASP.NET Core's requests, the runtime's GC.
         Assert.Contains("http_server_request_duration_seconds", after);
         Assert.Matches(@"dotnet_gc_collections_total|process_runtime_dotnet_gc_collections_count", after);
+
+        // The Grafana dashboard in infra/ charts only metrics the worker serves.
+        var served = Regex.Matches(after, @"(?m)^# TYPE (\S+) ").Select(m => m.Groups[1].Value).ToHashSet();
+        var dashboard = File.ReadAllText(Path.Combine(TestServers.RepositoryRoot, "infra", "grafana", "campaign-orchestrator.json"));
+        // (MassTransit's meter lives once per process and goes with the first test host that stops, so its panel is not checked here.)
+        var charted = Regex.Matches(dashboard, @"\b(campaign_orchestrator|dotnet|http_server)_[a-z_]+").Select(m => m.Value)
+            .Select(n => Regex.Replace(n, "_(bucket|count|sum)$", "")).Distinct().ToList();
+        Assert.True(charted.Count >= 10, string.Join(", ", charted));
+        Assert.Equal([], charted.Where(n => !served.Contains(n)).ToArray());   // names what the worker does not serve
     }
 
     [Fact]
