@@ -62,9 +62,10 @@ internal static class PlacementBench
             }
 
             await LoadAsync(http, customers, concurrency, TimeSpan.FromSeconds(5), rate); // warm-up: JIT, connections, page cache
-            var before = (await http.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
+            using var ops = WorkerRuntime.Http(port);   // the placement key reads placements only
+            var before = (await ops.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
             var (latencies, errors, elapsed) = await LoadAsync(http, customers, concurrency, TimeSpan.FromSeconds(seconds), rate);
-            var after = (await http.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
+            var after = (await ops.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
             var peakKb = File.ReadLines($"/proc/{worker.Id}/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
             worker.Kill(entireProcessTree: true);
             await worker.WaitForExitAsync();

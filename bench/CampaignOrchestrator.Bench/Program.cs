@@ -115,7 +115,8 @@ for (var round = 1; round <= repeat; round++)
     {
         var (rate, peakMb) = await WorkerAsync(provider, bodies);
         ratios[provider].Add(rate / trivial);
-        Console.WriteLine($"worker on {provider}: {rate:N0} events/s = {rate / trivial:P0} of the ceiling; worker peak RSS {peakMb:N0} MB");
+        Console.WriteLine($"worker on {provider}: {rate:N0} events/s = {rate / trivial:P0} of the ceiling; worker peak RSS {peakMb:N0} MB" +
+            (OtlpSink.Received is { Requests: > 0 } otlp ? $"; OTLP sink so far: {otlp.Requests:N0} exports, {otlp.Bytes / 1024.0 / 1024.0:N1} MB" : ""));
     }
 }
 if (repeat > 1)
@@ -191,6 +192,22 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             File.WriteAllText(rulesArg, "campaigns: []\n");
         }
         environment["Rules__Path"] = Path.GetFullPath(rulesArg);
+    }
+    // --telemetry on: metrics and traces recorded and exported over OTLP (http/protobuf) to a sink in this process, as a
+    // collector would take them; off: neither (Telemetry:Metrics and :Traces off). Default: the worker's defaults.
+    switch (ArgText("--telemetry", "default"))
+    {
+        case "on":
+            OtlpSink.Start(4318);
+            environment["Telemetry__Metrics"] = "on";
+            environment["Telemetry__Traces"] = "on";
+            environment["Telemetry__Otlp__Endpoint"] = "http://127.0.0.1:4318";
+            environment["Telemetry__Otlp__Protocol"] = "http/protobuf";
+            break;
+        case "off":
+            environment["Telemetry__Metrics"] = "off";
+            environment["Telemetry__Traces"] = "off";
+            break;
     }
     var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
     if (verbose)

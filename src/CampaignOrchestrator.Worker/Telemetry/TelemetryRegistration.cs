@@ -23,6 +23,19 @@ internal static class TelemetryRegistration
             throw new Microsoft.Extensions.Options.OptionsValidationException("Telemetry", typeof(string),
                 [$"Telemetry:Otlp:Endpoint must be an absolute URL such as http://127.0.0.1:4317 (got '{otlp}')"]);
         var metricsOn = Switch(builder.Configuration, "Telemetry:Metrics", "on") == "on";
+        // grpc (port 4317) by default; http/protobuf (port 4318) posts to <endpoint>/v1/traces and /v1/metrics.
+        var httpProtobuf = (builder.Configuration["Telemetry:Otlp:Protocol"] ?? "grpc").Trim().ToLowerInvariant() switch
+        {
+            "grpc" => false,
+            "http/protobuf" => true,
+            var other => throw new Microsoft.Extensions.Options.OptionsValidationException("Telemetry", typeof(string),
+                [$"Telemetry:Otlp:Protocol must be grpc or http/protobuf (got '{other}')"]),
+        };
+        void Otlp(OpenTelemetry.Exporter.OtlpExporterOptions o, string signal)
+        {
+            o.Protocol = httpProtobuf ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+            o.Endpoint = new Uri(httpProtobuf ? otlp!.TrimEnd('/') + "/v1/" + signal : otlp!);
+        }
         var traces = Switch(builder.Configuration, "Telemetry:Traces", "auto");
         var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(ServiceName));
         if (metricsOn)
@@ -33,7 +46,7 @@ internal static class TelemetryRegistration
                     .AddRuntimeInstrumentation()
                     .AddPrometheusExporter();
                 if (!string.IsNullOrWhiteSpace(otlp))
-                    metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+                    metrics.AddOtlpExporter(o => Otlp(o, "metrics"));
             });
         // Traces cost per event, so by default only when they go somewhere (an OTLP endpoint); "on" records them anyway.
         if (traces == "on" || (traces == "auto" && !string.IsNullOrWhiteSpace(otlp)))
@@ -41,7 +54,7 @@ internal static class TelemetryRegistration
             {
                 tracing.AddSource(Traces.SourceName, "MassTransit").AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
                 if (!string.IsNullOrWhiteSpace(otlp))
-                    tracing.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+                    tracing.AddOtlpExporter(o => Otlp(o, "traces"));
             });
         builder.Services.AddSingleton(new TelemetrySwitches(metricsOn));
         return builder;
