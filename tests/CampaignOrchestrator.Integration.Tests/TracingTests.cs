@@ -42,7 +42,7 @@ public sealed class TracingTests : IAsyncLifetime
         var spans = new Spans();
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?>
         {
-            ["Rules:Path"] = _folder, ["Telemetry:Traces"] = "on",
+            ["Rules:Path"] = _folder, ["Telemetry:Traces"] = "on", ["Telemetry:TraceSampleRatio"] = "1",
         }, services: s => s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(spans)));
         await using var shop = await RabbitPublisher.ConnectAsync();
         var (customer, eventId) = (Events.Id("traced"), Events.Id("view"));
