@@ -16,6 +16,10 @@ public sealed class ConfigurationTests
     [InlineData("Rules:Path", "no/such/rules", "Rules:Path: no rules file or folder at 'no/such/rules'")]
     [InlineData("Scheduling:BatchSize", "0", "Scheduling:BatchSize must be 1-10000 (got 0)")]
     [InlineData("Scheduling:ClaimLease", "00:00:01", "Scheduling:ClaimLease must be at least 00:00:05")]
+    [InlineData("Telemetry:Traces", "sometimes", "Telemetry:Traces must be one of on, off, auto (got 'sometimes')")]
+    [InlineData("Telemetry:Metrics", "auto", "Telemetry:Metrics must be one of on, off (got 'auto')")]
+    [InlineData("Telemetry:TraceSampleRatio", "10%", "Telemetry:TraceSampleRatio must be a number from 0 to 1")]
+    [InlineData("Telemetry:Otlp:Protocol", "http", "Telemetry:Otlp:Protocol must be grpc or http/protobuf (got 'http')")]
     public void Invalid_configuration_fails_the_start_naming_the_key(string key, string value, string message)
     {
         var error = new StringWriter();
