@@ -45,8 +45,11 @@ internal static class TelemetryRegistration
         if (metricsOn)
             otel.WithMetrics(metrics =>
             {
+                // ASP.NET Core's request and connection meters, not all of its own: the memory pool's (a record per buffer
+                // rented), routing's, authentication's and authorization's meters cost the banner read several µs each
+                // for nothing the request duration by route and status does not show (docs/benchmarks.md, issue 16).
                 metrics.AddMeter(InboundMetrics.MeterName, "MassTransit", "Polly")
-                    .AddAspNetCoreInstrumentation()
+                    .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics")
                     .AddRuntimeInstrumentation()
                     .AddPrometheusExporter();
                 if (!string.IsNullOrWhiteSpace(otlp))
