@@ -62,7 +62,6 @@ public static class WorkerApp
         if (http.BehindProxy)
             app.UseForwardedHeaders();
         app.UsePublicListener(http);
-        app.UseFailedAuthenticationLimit();
         app.UseApiSecurity();
         app.UseRateLimiter();
         app.MapOperatorApi();

@@ -23,9 +23,13 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<Authentication
             return Task.FromResult(AuthenticateResult.NoResult());
         if (keys.Find(presented) is not { } key)
             return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
-        var identity = new ClaimsIdentity([new Claim(KeyNameClaim, key.Name), new Claim(ClaimTypes.Role, key.Role)], SchemeName, KeyNameClaim, ClaimTypes.Role);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        // One principal per key, made once (nothing in the pipeline changes it); a ticket per request.
+        var principal = Principals.GetOrAdd(key, static k => new ClaimsPrincipal(
+            new ClaimsIdentity([new Claim(KeyNameClaim, k.Name), new Claim(ClaimTypes.Role, k.Role)], SchemeName, KeyNameClaim, ClaimTypes.Role)));
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, string Role), ClaimsPrincipal> Principals = new();
 
     static string? Presented(HttpRequest request)
     {

@@ -73,8 +73,9 @@ internal static class RateLimits
                 await WriteTooManyAsync(http, retryAfter);
                 return;
             }
-            var result = await http.AuthenticateAsync();
-            if (!result.Succeeded && !limiter.Count(address, out retryAfter))
+            // What UseAuthentication found (no second authentication).
+            var succeeded = http.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Succeeded == true;
+            if (!succeeded && !limiter.Count(address, out retryAfter))
             {
                 await WriteTooManyAsync(http, retryAfter);
                 return;

@@ -23,9 +23,14 @@ internal static class SecurityRegistration
     }
 
     /// <summary>The pipeline's part, and the start-up line when no key is configured.</summary>
+    /// <summary>
+    /// Authentication, then the failed-authentication limit (it reads the result authentication left, so a request is
+    /// authenticated once), then authorization.
+    /// </summary>
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
         app.UseAuthentication();
+        app.UseFailedAuthenticationLimit();
         app.UseAuthorization();
         if (app.Services.GetRequiredService<ApiKeys>().None)
             Log.NoApiKey(app.Logger);
