@@ -57,13 +57,8 @@ public sealed class CustomerPrivacyTests : IAsyncLifetime
     public async Task Export_holds_everything_and_erasure_leaves_only_the_address_hash_on_the_suppression_list(Db db)
     {
         TestServers.RequireSmtp();
-        TestServers.RequireRabbitMq();
-        await using var rabbit = await new ConnectionFactory { HostName = TestServers.RabbitHost, Port = TestServers.RabbitPort }.CreateConnectionAsync();
-        await using var channel = await rabbit.CreateChannelAsync();
-        await channel.ExchangeDeclareAsync(Outbox.Exchange, ExchangeType.Topic, durable: true, autoDelete: false);
-        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
-        await channel.QueueBindAsync(queue, Outbox.Exchange, "retargeting.left");
-
+        var (rabbit, channel, queue) = await CampaignActionsListener.ListenAsync("retargeting.left");
+        await using var _ = rabbit;
         await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?>
         {
             ["Rules:Path"] = _folder,
@@ -119,14 +114,9 @@ public sealed class CustomerPrivacyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await worker.Http.DeleteAsync($"/api/customers/{customer}")).StatusCode);
 
         // The audience is told, by the hash alone.
-        JsonObject? left = null;
-        for (var deadline = DateTime.UtcNow.AddSeconds(15); left is null && DateTime.UtcNow < deadline;)
-            if (await channel.BasicGetAsync(queue, autoAck: true) is { } m
-                && JsonNode.Parse(Encoding.UTF8.GetString(m.Body.Span))!.AsObject() is var body && (string?)body["reason"] == "erased"
-                && (string?)body["emailSha256"] == EmailHash.Of(address))
-                left = body;
-            else
-                await Task.Delay(50);
+        var leaves = await CampaignActionsListener.ReceiveAsync(channel, queue,
+            r => r.Any(m => (string?)CampaignActionsListener.Body(m)["reason"] == "erased"), TimeSpan.FromSeconds(15));
+        var left = leaves.Select(CampaignActionsListener.Body).FirstOrDefault(b => (string?)b["reason"] == "erased" && (string?)b["emailSha256"] == EmailHash.Of(address));
         Assert.NotNull(left);
         Assert.Equal(("cart-abandoners", null, null), ((string?)left["audience"], (string?)left["customerId"], (string?)left["anonymousId"]));
 

@@ -1,3 +1,4 @@
+using static CampaignOrchestrator.Integration.Tests.Support.CampaignActionsListener;
 using System.Text;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Infrastructure.Messaging;
@@ -31,34 +32,6 @@ public sealed class OutboundEventsTests : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
         return Task.CompletedTask;
     }
-
-    /// <summary>A queue of the test's own on campaign-actions, gone when the connection closes.</summary>
-    static async Task<(IConnection Connection, IChannel Channel, string Queue)> ListenAsync(string bindingKey)
-    {
-        TestServers.RequireRabbitMq();
-        var connection = await new ConnectionFactory { HostName = TestServers.RabbitHost, Port = TestServers.RabbitPort }.CreateConnectionAsync();
-        var channel = await connection.CreateChannelAsync();
-        await channel.ExchangeDeclareAsync(Outbox.Exchange, ExchangeType.Topic, durable: true, autoDelete: false);
-        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;
-        await channel.QueueBindAsync(queue, Outbox.Exchange, bindingKey);
-        return (connection, channel, queue);
-    }
-
-    static async Task<List<BasicGetResult>> ReceiveAsync(IChannel channel, string queue, Func<List<BasicGetResult>, bool> until, TimeSpan within)
-    {
-        var received = new List<BasicGetResult>();
-        var deadline = DateTime.UtcNow + within;
-        while (DateTime.UtcNow < deadline && !until(received))
-        {
-            if (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
-                received.Add(message);
-            else
-                await Task.Delay(50);
-        }
-        return received;
-    }
-
-    static JsonObject Body(BasicGetResult message) => JsonNode.Parse(Encoding.UTF8.GetString(message.Body.Span))!.AsObject();
 
     [Theory]
     [InlineData(Db.Sqlite)]
