@@ -20,11 +20,9 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// address's hash, on the suppression list), the audience they were in is told they left (reason erased, no id), and an
 /// order placed later under the same address gets its confirmation but no marketing mail.
 /// </summary>
-public sealed class CustomerPrivacyTests : IAsyncLifetime
+public sealed class CustomerPrivacyTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("co-gdpr-rules-").FullName;
-
-    public Task InitializeAsync() => File.WriteAllTextAsync(Path.Combine(_folder, "campaigns.yaml"), """
+    readonly RulesFolder _rules = new("campaigns.yaml", """
         campaigns:
           - id: cart-recovery
             trigger: { event: cart_abandoned }
@@ -45,11 +43,7 @@ public sealed class CustomerPrivacyTests : IAsyncLifetime
               - action: { kind: email, template: order-confirmation }
         """);
 
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _rules.Dispose();
 
     [Theory]
     [InlineData(Db.Sqlite)]
@@ -61,7 +55,7 @@ public sealed class CustomerPrivacyTests : IAsyncLifetime
         await using var _ = rabbit;
         await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?>
         {
-            ["Rules:Path"] = _folder,
+            ["Rules:Path"] = _rules.Path,
             ["Email:From"] = "Shop <news@shop.example>",
             ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
         });
@@ -149,12 +143,12 @@ public sealed class CustomerPrivacyTests : IAsyncLifetime
     [Fact]
     public async Task The_CLI_exports_to_a_file_and_erases_only_when_told_yes()
     {
-        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _folder });
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
         await using var shop = await RabbitPublisher.ConnectAsync();
         var customer = "gdpr-cli-" + Guid.NewGuid().ToString("N")[..8];
         await shop.PublishAsync(Events.Json("page_viewed", Events.Id("v"), DateTimeOffset.UtcNow.AddMinutes(-1), customer, traits: new { email = "cli@example.com" }));
         await worker.WaitForCustomerAsync(customer, _ => true);
-        var file = Path.Combine(_folder, "export.json");
+        var file = Path.Combine(_rules.Path, "export.json");
         var url = worker.Http.BaseAddress!.ToString();
         Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", TestKeys.Admin);
         try

@@ -15,11 +15,9 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// What the webshop's other systems hear (wire contract: the campaign-actions exchange): a delivered action is
 /// published once, with the contract's fields, through the outbox; a broker that cannot be reached loses nothing.
 /// </summary>
-public sealed class OutboundEventsTests : IAsyncLifetime
+public sealed class OutboundEventsTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("co-outbound-rules-").FullName;
-
-    public Task InitializeAsync() => File.WriteAllTextAsync(Path.Combine(_folder, "banners.yaml"), """
+    readonly RulesFolder _rules = new("banners.yaml", """
         campaigns:
           - id: award-banner
             trigger: { phaseEntered: awareness }
@@ -27,11 +25,7 @@ public sealed class OutboundEventsTests : IAsyncLifetime
               - action: { kind: banner, slot: home-hero, creative: award-2026, ttl: 14d }
         """);
 
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _rules.Dispose();
 
     [Theory]
     [InlineData(Db.Sqlite)]
@@ -40,7 +34,7 @@ public sealed class OutboundEventsTests : IAsyncLifetime
     {
         var (connection, channel, queue) = await ListenAsync("banner.*");
         await using var _ = connection;
-        await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?> { ["Rules:Path"] = _folder });
+        await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
         await using var shop = await RabbitPublisher.ConnectAsync();
         var customer = "outbound-" + Guid.NewGuid().ToString("N")[..8];
         var eventId = Events.Id("outbound");

@@ -6,11 +6,9 @@ using CampaignOrchestrator.Integration.Tests.Support;
 namespace CampaignOrchestrator.Integration.Tests;
 
 /// <summary>Operators list pending actions by campaign or customer, and a marketer cancels one or a campaign's, audited.</summary>
-public sealed class PendingActionsApiTests : IAsyncLifetime
+public sealed class PendingActionsApiTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("co-pending-rules-").FullName;
-
-    public Task InitializeAsync() => File.WriteAllTextAsync(Path.Combine(_folder, "campaigns.yaml"), """
+    readonly RulesFolder _rules = new("campaigns.yaml", """
         campaigns:
           - id: slow-nudge
             trigger: { event: cart_abandoned }
@@ -21,16 +19,12 @@ public sealed class PendingActionsApiTests : IAsyncLifetime
                 action: { kind: banner, slot: home-hero, creative: last-call }
         """);
 
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _rules.Dispose();
 
     [Fact]
     public async Task Pending_actions_are_listed_and_a_marketer_cancels_one_then_the_rest_of_the_campaign_each_recorded_with_the_key()
     {
-        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _folder });
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
         await using var shop = await RabbitPublisher.ConnectAsync();
         var (ann, bob) = (Events.Id("ann"), Events.Id("bob"));
         foreach (var who in new[] { ann, bob })

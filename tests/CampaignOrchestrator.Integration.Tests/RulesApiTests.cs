@@ -12,9 +12,8 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// new rules in force (refused as a whole when anything is wrong, audited when taken), and reads the history with each
 /// version's text.
 /// </summary>
-public sealed class RulesApiTests : IAsyncLifetime
+public sealed class RulesApiTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("co-rules-api-").FullName;
 
     const string First = """
         campaigns:
@@ -44,13 +43,9 @@ public sealed class RulesApiTests : IAsyncLifetime
                 action: { kind: email, template: care-after-delivery }
         """;
 
-    public Task InitializeAsync() => File.WriteAllTextAsync(Path.Combine(_folder, "campaigns.yaml"), First);
+    readonly RulesFolder _rules = new("campaigns.yaml", First);
 
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _rules.Dispose();
 
     static StringContent Yaml(string text) => new(text, Encoding.UTF8, "application/yaml");
 
@@ -67,7 +62,7 @@ public sealed class RulesApiTests : IAsyncLifetime
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, transport: "InMemory", extra: new Dictionary<string, string?>
         {
-            ["Rules:Path"] = _folder, ["Rules:Watch"] = "false",
+            ["Rules:Path"] = _rules.Path, ["Rules:Watch"] = "false",
         });
         using var marketer = worker.As(TestKeys.Marketer);
         using var viewer = worker.As(TestKeys.Viewer);
@@ -93,7 +88,7 @@ public sealed class RulesApiTests : IAsyncLifetime
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
         Assert.Equal("b.yaml", (string?)(await refused.Content.ReadFromJsonAsync<JsonObject>())!["errors"]![0]!["file"]);
         Assert.Equal((string?)before["version"], (string?)(await viewer.GetFromJsonAsync<JsonObject>("/api/rules"))!["version"]);
-        Assert.Equal(["campaigns.yaml"], Directory.GetFiles(_folder).Select(f => Path.GetFileName(f)!).ToArray());
+        Assert.Equal(["campaigns.yaml"], Directory.GetFiles(_rules.Path).Select(f => Path.GetFileName(f)!).ToArray());
 
         // A good upload becomes the whole rule set, with the version validation promised.
         var promised = (await (await marketer.PostAsync("/api/rules/validate", Files(("a.yaml", First), ("b.yaml", Second)))).Content.ReadFromJsonAsync<JsonObject>())!;
@@ -103,7 +98,7 @@ public sealed class RulesApiTests : IAsyncLifetime
         Assert.Equal((string?)promised["version"], (string?)now["version"]);
         Assert.NotEqual((string?)before["version"], (string?)now["version"]);
         Assert.Equal(["care-mail", "hello-banner"], now["campaigns"]!.AsArray().Select(c => (string)c!).Order().ToArray());
-        Assert.Equal(["a.yaml", "b.yaml"], Directory.GetFiles(_folder).Select(f => Path.GetFileName(f)!).Order().ToArray());
+        Assert.Equal(["a.yaml", "b.yaml"], Directory.GetFiles(_rules.Path).Select(f => Path.GetFileName(f)!).Order().ToArray());
         Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PutAsync("/api/rules", Yaml(Second))).StatusCode);
 
         // The history: newest first, each version with its files' text.

@@ -10,11 +10,9 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// MassTransit's consume through the journey stored, the rules judged and the actions scheduled; the delivery in a trace
 /// of its own, linked back to the event's; the outbound event's publish linked to the delivery.
 /// </summary>
-public sealed class TracingTests : IAsyncLifetime
+public sealed class TracingTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("co-trace-rules-").FullName;
-
-    public Task InitializeAsync() => File.WriteAllTextAsync(Path.Combine(_folder, "campaigns.yaml"), """
+    readonly RulesFolder _rules = new("campaigns.yaml", """
         campaigns:
           - id: hello-banner
             trigger: { event: page_viewed }
@@ -22,11 +20,7 @@ public sealed class TracingTests : IAsyncLifetime
               - action: { kind: banner, slot: home-hero, creative: hello }
         """);
 
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _rules.Dispose();
 
     /// <summary>Spans end on many threads: the exporter's collection takes them under a lock.</summary>
     sealed class Spans : System.Collections.ObjectModel.Collection<Activity>
@@ -42,7 +36,7 @@ public sealed class TracingTests : IAsyncLifetime
         var spans = new Spans();
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?>
         {
-            ["Rules:Path"] = _folder, ["Telemetry:Traces"] = "on", ["Telemetry:TraceSampleRatio"] = "1",
+            ["Rules:Path"] = _rules.Path, ["Telemetry:Traces"] = "on", ["Telemetry:TraceSampleRatio"] = "1",
         }, services: s => s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(spans)));
         await using var shop = await RabbitPublisher.ConnectAsync();
         var (customer, eventId) = (Events.Id("traced"), Events.Id("view"));

@@ -11,11 +11,9 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// unsubscribe (RFC 8058); using it withdraws consent and suppresses the address, so the next marketing mail is not sent,
 /// while an order confirmation still is; a link that was altered does nothing.
 /// </summary>
-public sealed class UnsubscribeTests : IAsyncLifetime
+public sealed class UnsubscribeTests : IDisposable
 {
-    readonly string _folder = Directory.CreateTempSubdirectory("co-unsub-rules-").FullName;
-
-    public Task InitializeAsync() => File.WriteAllTextAsync(Path.Combine(_folder, "mail.yaml"), """
+    readonly RulesFolder _rules = new("mail.yaml", """
         campaigns:
           - id: newsletter-welcome
             trigger: { event: newsletter_signup }
@@ -29,11 +27,7 @@ public sealed class UnsubscribeTests : IAsyncLifetime
               - action: { kind: email, template: order-confirmation }
         """);
 
-    public Task DisposeAsync()
-    {
-        Directory.Delete(_folder, recursive: true);
-        return Task.CompletedTask;
-    }
+    public void Dispose() => _rules.Dispose();
 
     static async Task<MimeMessage> ArrivedAsync(string messageId)
     {
@@ -56,7 +50,7 @@ public sealed class UnsubscribeTests : IAsyncLifetime
         TestServers.RequireSmtp();
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?>
         {
-            ["Rules:Path"] = _folder,
+            ["Rules:Path"] = _rules.Path,
             ["Email:From"] = "Shop <news@shop.example>",
             ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
         });
