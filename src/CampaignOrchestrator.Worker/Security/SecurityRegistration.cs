@@ -1,5 +1,6 @@
 using CampaignOrchestrator.Worker.Hosting;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CampaignOrchestrator.Worker.Security;
 
@@ -19,13 +20,13 @@ internal static class SecurityRegistration
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         foreach (var role in ApiRoles.All)
             authorization.AddPolicy(role, p => p.RequireRole(ApiRoles.Granting(role)));
+        builder.Services.Replace(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, RolePolicyEvaluator>());
         return builder;
     }
 
-    /// <summary>The pipeline's part, and the start-up line when no key is configured.</summary>
     /// <summary>
     /// Authentication, then the failed-authentication limit (it reads the result authentication left, so a request is
-    /// authenticated once), then authorization.
+    /// authenticated once), then authorization; and the start-up line when no key is configured.
     /// </summary>
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
