@@ -118,7 +118,8 @@ public abstract class SendPolicyTests : CampaignTestContext
                 steps:
                   - variants:
                       - { weight: 50, action: { kind: banner, slot: home-hero, creative: a } }
-                      - { weight: 50, action: { kind: banner, slot: home-hero, creative: b } }
+                      - { weight: 25, action: { kind: banner, slot: home-hero, creative: b } }
+                      - { weight: 25, action: { kind: banner, slot: home-hero, creative: c } }
             """);
         var events = Enumerable.Range(0, 400).Select(i => E($"v-{i}", "product_viewed", T, $"cust-{i}")).ToArray();
         await Consume(events);
@@ -130,7 +131,13 @@ public abstract class SendPolicyTests : CampaignTestContext
         Assert.Equal(800, step.ByStatus.Values.Sum());
         Assert.InRange(step.Holdout, 2 * 50, 2 * 110);                 // about 20 % of 400 customers, both times
         Assert.Equal(step.Holdout, step.ByStatus["suppressed"]);
-        Assert.InRange(step.Variant0, 800 * 0.35, 800 * 0.65);
+        // Each variant counted on its own (not the first against the rest), the holdout apart.
+        var sent = 800 - step.Holdout;
+        Assert.Equal([0, 1, 2], step.Variants.Keys.Order());
+        Assert.Equal(sent, step.Variants.Values.Sum());
+        Assert.InRange(step.Variants[0], sent * 0.35, sent * 0.65);
+        Assert.InRange(step.Variants[1], sent * 0.12, sent * 0.38);
+        Assert.InRange(step.Variants[2], sent * 0.12, sent * 0.38);
         for (var i = 0; i < 400; i += 37)
         {
             var both = await Actions($"cust-{i}");

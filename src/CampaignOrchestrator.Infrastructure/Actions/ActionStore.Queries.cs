@@ -47,7 +47,7 @@ internal sealed partial class ActionStore
         }
     }
 
-    /// <summary>Per step of a campaign: actions by status (the funnel), holdout and variant counts.</summary>
+    /// <summary>Per step of a campaign: actions by status (the funnel), holdout and per-variant counts.</summary>
     public async Task<CampaignSummary> SummaryAsync(string campaignId, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
@@ -56,7 +56,8 @@ internal sealed partial class ActionStore
             new { campaignId }, cancellationToken: ct));
         var steps = rows.GroupBy(r => (r.Step, r.Kind)).OrderBy(g => g.Key.Step).Select(g => new StepSummary(g.Key.Step, g.Key.Kind,
             g.GroupBy(r => r.Status).ToDictionary(s => s.Key, s => s.Sum(r => r.Count)),
-            g.Where(r => r.Holdout).Sum(r => r.Count), g.Where(r => r.Variant == 0).Sum(r => r.Count), g.Where(r => r.Variant > 0).Sum(r => r.Count))).ToList();
+            g.Where(r => r.Holdout).Sum(r => r.Count),
+            g.Where(r => !r.Holdout).GroupBy(r => r.Variant).OrderBy(v => v.Key).ToDictionary(v => v.Key, v => v.Sum(r => r.Count)))).ToList();
         return new CampaignSummary(campaignId, steps);
     }
 

@@ -1,4 +1,7 @@
 namespace CampaignOrchestrator.Infrastructure.Actions;
 
-/// <summary>Counts of one step's actions by current status, and of holdout (control) instances.</summary>
-public sealed record StepSummary(int Step, string Kind, IReadOnlyDictionary<string, long> ByStatus, long Holdout, long Variant0, long Variant1Plus);
+/// <summary>
+/// Counts of one step's actions by current status, of holdout (control) instances, and of the others by variant
+/// (the variant's place in the step's <c>variants:</c>, from 0; a step without variants has only 0).
+/// </summary>
+public sealed record StepSummary(int Step, string Kind, IReadOnlyDictionary<string, long> ByStatus, long Holdout, IReadOnlyDictionary<int, long> Variants);
