@@ -130,6 +130,23 @@ public abstract class ChannelOutcomeTests : CampaignTestContext
             "SELECT redeemed_at, redeemed_event_id FROM offers WHERE code = @tess", new { tess });
         Assert.Equal((T.AddHours(1), "r-1"), (redeemed.At, redeemed.EventId));
         Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM offers WHERE profile_id = 'c:ugo' AND redeemed_at IS NULL"));
+
+        // Ugo's code used after its 7 days: refused, the offer stays unused; a code nobody was given marks nothing.
+        var ugo = offers[1].Code;
+        await Consume(E("r-3", "offer_redeemed", T.AddDays(8), "ugo", new JsonObject { ["code"] = ugo }),
+            E("r-4", "offer_redeemed", T.AddDays(8), "ugo", new JsonObject { ["code"] = "NOPE-NOPE-22" }));
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM offers WHERE profile_id = 'c:ugo' AND redeemed_at IS NULL"));
+
+        // The timeline says what became of each redemption.
+        var reader = new CampaignOrchestrator.Infrastructure.Storage.JourneyReader(_database);
+        string? Note(CampaignOrchestrator.Infrastructure.Storage.JourneyView journey, string eventId) => journey.Timeline.Single(t => t.EventId == eventId).Note;
+        var tessJourney = (await reader.GetAsync("tess", 100, default))!;
+        Assert.Equal($"offer {tess} used", Note(tessJourney, "r-1"));
+        Assert.Equal($"refused: offer {tess} already used (event r-1)", Note(tessJourney, "r-2"));
+        var ugoJourney = (await reader.GetAsync("ugo", 100, default))!;
+        Assert.Equal($"refused: offer {ugo} expired at {offers[1].ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC", Note(ugoJourney, "r-3"));
+        Assert.Equal("unknown offer code NOPE-NOPE-22: nothing marked used", Note(ugoJourney, "r-4"));
+        Assert.Null(Note(ugoJourney, "w-2"));
     }
 
     /// <summary>A receiver that is down once: the channel says "later" the first time (as the webhook channel does).</summary>

@@ -54,13 +54,14 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
         email is not null && action.Settings["template"] is not null ? email.Failure(action, reason) : ChannelResult.Failed(reason);
 
     /// <summary>
-    /// Marks the codes of the batch's <c>offer_redeemed</c> events used (the first redemption counts): PostgreSQL as
+    /// Marks the codes of the batch's <c>offer_redeemed</c> events used (the first redemption before the offer's expiry counts): PostgreSQL as
     /// statements of the journey's final command, SQLite at once.
     /// </summary>
     public static async Task WriteRedemptionsAsync(SqlBatch batch, DbConnection connection, DbTransaction tx, SqlDialect sql,
         IEnumerable<Core.Events.AcceptedEvent> events, CancellationToken ct)
     {
-        const string update = "UPDATE offers SET redeemed_at = {0}, redeemed_event_id = {1} WHERE code = {2} AND redeemed_at IS NULL;";
+        // An offer redeemed after its expiresAt is refused: it stays unused (the timeline says why, JourneyReader.OfferNotes).
+        const string update = "UPDATE offers SET redeemed_at = {0}, redeemed_event_id = {1} WHERE code = {2} AND redeemed_at IS NULL AND (expires_at IS NULL OR expires_at >= {0});";
         var n = 0;
         foreach (var e in events)
         {

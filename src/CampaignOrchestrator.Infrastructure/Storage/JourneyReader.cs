@@ -47,8 +47,34 @@ internal sealed class JourneyReader(Database database)
             .Select(t => new TimelineEventView(t.EventId, t.Type, t.OccurredAt, t.ReceivedAt, t.CustomerId, t.AnonymousId,
                 ParseJson(t.Traits), ParseJson(t.Properties), ParseJson(t.Context)))
             .ToList();
+        timeline = await OfferNotesAsync(connection, timeline, cancellationToken);
         return new JourneyView(row.ProfileId, row.CustomerId, anonymous, row.Phase, row.PhaseSince,
             (JsonNode.Parse(row.Traits) as JsonObject) ?? [], row.OrderCount, row.OrderTotal, row.EventCount, row.FirstSeen, row.LastSeen, history, timeline);
+    }
+
+    /// <summary>
+    /// Notes on the timeline's <c>offer_redeemed</c> events: the offer used, or why it was not (expired, unknown code, used
+    /// already by another event).
+    /// </summary>
+    async Task<List<TimelineEventView>> OfferNotesAsync(System.Data.Common.DbConnection connection, List<TimelineEventView> timeline, CancellationToken ct)
+    {
+        static string? Code(TimelineEventView e) =>
+            e.Type == "offer_redeemed" && e.Properties?["code"] is JsonValue v && v.TryGetValue<string>(out var code) ? code.Trim().ToUpperInvariant() : null;
+        var codes = timeline.Select(Code).OfType<string>().Distinct().ToList();
+        if (codes.Count == 0)
+            return timeline;
+        var offers = (await connection.QueryAsync<(string Code, DateTimeOffset? ExpiresAt, string? RedeemedEventId)>(new CommandDefinition(
+            $"SELECT code, expires_at, redeemed_event_id FROM offers WHERE {database.Dialect.In("code", "@codes")}", new { codes = database.Dialect.List(codes) },
+            cancellationToken: ct)))
+            .ToDictionary(o => o.Code, StringComparer.Ordinal);
+        return timeline.Select(e => Code(e) is not { } code ? e : e with
+        {
+            Note = !offers.TryGetValue(code, out var offer) ? $"unknown offer code {code}: nothing marked used"
+                : offer.RedeemedEventId == e.EventId ? $"offer {code} used"
+                : offer.ExpiresAt is { } expires && expires < e.OccurredAt ? $"refused: offer {code} expired at {expires.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC"
+                : offer.RedeemedEventId is { } other ? $"refused: offer {code} already used (event {other})"
+                : null,
+        }).ToList();
     }
 
     /// <summary>
