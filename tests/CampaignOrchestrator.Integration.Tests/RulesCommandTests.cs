@@ -114,6 +114,35 @@ public sealed class RulesCommandTests
     }
 
     [Fact]
+    public void The_default_loyalty_invitation_goes_to_who_became_loyal_not_to_who_joined_the_programme()
+    {
+        var events = Path.Combine(Directory.CreateTempSubdirectory("co-sim-").FullName, "events.jsonl");
+        static string E(string id, string type, string at, string customer, string? properties = null) =>
+            $$"""{"eventId":"{{id}}","type":"{{type}}","occurredAt":"{{at}}","customerId":"{{customer}}","traits":{"emailConsent":true}{{(properties is null ? "" : ",\"properties\":" + properties)}}}""";
+        File.WriteAllLines(events, [
+            // Two orders: loyal by buying again; the invitation goes a day later.
+            E("k-1", "order_placed", "2026-11-02T10:00:00+01:00", "kees", """{"orderId":"o-1","total":40}"""),
+            E("k-2", "order_placed", "2026-11-09T10:00:00+01:00", "kees", """{"orderId":"o-2","total":30}"""),
+            // Joined the programme on the shop: loyal, and already a member.
+            E("l-1", "order_placed", "2026-11-02T10:00:00+01:00", "lot", """{"orderId":"o-3","total":40}"""),
+            E("l-2", "loyalty_joined", "2026-11-09T10:00:00+01:00", "lot"),
+            // Loyal by a second order, then joined on their own before the invitation went: cancelled.
+            E("m-1", "order_placed", "2026-11-02T10:00:00+01:00", "mia", """{"orderId":"o-4","total":40}"""),
+            E("m-2", "order_placed", "2026-11-09T10:00:00+01:00", "mia", """{"orderId":"o-5","total":30}"""),
+            E("m-3", "loyalty_joined", "2026-11-09T18:00:00+01:00", "mia"),
+        ]);
+
+        var (exit, output, errors) = Run("rules", "simulate", "--rules", Path.Combine(RepositoryRoot(), "rules"), "--events", events, "--until", "3d");
+
+        Assert.True(exit == 0, errors);
+        var invitations = output.Split('\n').Where(l => l.Contains("loyalty-invitation", StringComparison.Ordinal)).ToList();
+        Assert.Contains(invitations, l => l.Contains("would be delivered to kees", StringComparison.Ordinal));
+        Assert.Contains(invitations, l => l.Contains("not started for lot, conditions not met: event.type ne", StringComparison.Ordinal));
+        Assert.Contains(invitations, l => l.Contains("cancelled, exit: loyalty_joined", StringComparison.Ordinal));
+        Assert.DoesNotContain(invitations, l => l.Contains("delivered to lot", StringComparison.Ordinal) || l.Contains("delivered to mia", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Simulate_says_how_to_call_it()
     {
         var (exit, _, errors) = Run("rules", "simulate", "--rules", "rules");

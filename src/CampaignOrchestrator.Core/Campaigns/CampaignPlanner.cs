@@ -22,7 +22,7 @@ public static class CampaignPlanner
     public static PlanDecision Plan(Campaign campaign, TriggerOccurrence trigger, CustomerState customer, RuleDefaults defaults,
         IEnumerable<DateTimeOffset> earlierStarts)
     {
-        var subject = new ConditionSubject(customer.Traits, trigger.Properties, trigger.Context, customer.Phase, customer.OrderCount, customer.OrderTotal);
+        var subject = new ConditionSubject(customer.Traits, trigger.Properties, trigger.Context, customer.Phase, customer.OrderCount, customer.OrderTotal, trigger.EventType);
         if (ConditionEvaluator.Explain(campaign.Conditions, subject) is { } failed)
             return new PlanDecision(null, "conditions not met: " + failed);
         // A schedule starts the campaign at every firing unless its re-entry says otherwise.

@@ -20,7 +20,7 @@ public static class CampaignTriggers
         {
             if (rules.ByEvent.TryGetValue(e.Type, out var campaigns))
                 foreach (var campaign in campaigns)
-                    occurrences.Add(new(campaign, profileId, new TriggerOccurrence(e.EventId, "event " + e.Type, e.OccurredAt, e.Properties, e.Context)));
+                    occurrences.Add(new(campaign, profileId, new TriggerOccurrence(e.EventId, "event " + e.Type, e.OccurredAt, e.Properties, e.Context, e.Type)));
         }
         Dictionary<string, Events.AcceptedEvent>? byId = null;
         foreach (var (profileId, change) in phasesEntered)
@@ -31,7 +31,7 @@ public static class CampaignTriggers
             var cause = byId.GetValueOrDefault(change.EventId);
             foreach (var campaign in campaigns)
                 occurrences.Add(new(campaign, profileId, new TriggerOccurrence(change.EventId, $"entered {change.Phase.ToName()} (event {cause?.Type})",
-                    change.At, cause?.Properties, cause?.Context)));
+                    change.At, cause?.Properties, cause?.Context, cause?.Type)));
         }
         return occurrences;
     }

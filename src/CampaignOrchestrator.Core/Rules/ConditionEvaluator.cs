@@ -52,6 +52,8 @@ public static class ConditionEvaluator
             return JsonValue.Create(subject.OrderCount);
         if (field == "orders.total")
             return JsonValue.Create(subject.OrderTotal);
+        if (field == "event.type")
+            return subject.EventType is { } type ? JsonValue.Create(type) : null;
         var dot = field.IndexOf('.');
         if (dot < 0)
             return null;

@@ -7,5 +7,7 @@ namespace CampaignOrchestrator.Core.Rules;
 /// <param name="Traits">The profile's traits (<c>traits.*</c>).</param>
 /// <param name="Properties">The trigger event's properties (<c>properties.*</c>); null when there is no trigger event (schedules).</param>
 /// <param name="Context">The trigger event's context (<c>context.*</c>).</param>
+/// <param name="EventType">The trigger event's type (<c>event.type</c>): for a phase entered, the event that moved the customer; null without one.</param>
 public sealed record ConditionSubject(
-    IReadOnlyDictionary<string, JsonNode?> Traits, JsonObject? Properties, JsonObject? Context, Phase? Phase, int OrderCount, decimal OrderTotal);
+    IReadOnlyDictionary<string, JsonNode?> Traits, JsonObject? Properties, JsonObject? Context, Phase? Phase, int OrderCount, decimal OrderTotal,
+    string? EventType = null);

@@ -15,7 +15,7 @@ public static partial class RulesParser
 {
     public static readonly string[] PhaseModels = ["five-phase", "see-think-do-care", "touch-tell-sell-care", "race"];
     public static readonly string[] ActionKinds = ["email", "banner", "offer", "retargeting", "webhook"];
-    public static readonly string[] FieldRoots = ["traits.*", "properties.*", "context.*", "phase", "orders.count", "orders.total"];
+    public static readonly string[] FieldRoots = ["traits.*", "properties.*", "context.*", "phase", "orders.count", "orders.total", "event.type"];
 
     static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "derive", "campaigns"];
     static readonly string[] DeriveKeys = ["cartAbandoned"];
@@ -114,6 +114,9 @@ public static partial class RulesParser
 
     [GeneratedRegex(@"^(traits|properties|context)\.[A-Za-z0-9_.-]+$|^phase$|^orders\.(count|total)$")]
     private static partial Regex FieldPattern();
+
+    /// <summary>A condition's field: a key's, or the trigger event's type (<c>event.type</c>).</summary>
+    static bool IsConditionField(string field) => field == "event.type" || FieldPattern().IsMatch(field);
 
     sealed class ParseContext
     {
@@ -427,7 +430,7 @@ public static partial class RulesParser
             }
             CheckKeys(map, ["field", "op", "value"], "a condition");
             var field = Required(map, "field", "a condition");
-            if (field is not null && !FieldPattern().IsMatch(field))
+            if (field is not null && !IsConditionField(field))
             {
                 Error(Node(map, "field")!, $"unknown field '{field}'; use one of {string.Join(", ", FieldRoots)}");
                 field = null;
