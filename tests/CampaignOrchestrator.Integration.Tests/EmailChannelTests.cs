@@ -112,6 +112,29 @@ public sealed class EmailChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_step_with_its_own_from_and_replyTo_sends_from_them()
+    {
+        TestServers.RequireSmtp();
+        var action = await CustomerWithCartAsync("en", settings: new JsonObject
+        {
+            ["template"] = "cart-reminder", ["from"] = "Outdoor Team <outdoor@shop.example>", ["replyTo"] = "care@shop.example",
+        });
+        var result = await Channel().DeliverAsync(action, default);
+        Assert.True(result.Delivered, result.Detail);
+        var mail = await ArrivedAsync(action.ActionId + "@shop.example");
+        var from = mail.From.Mailboxes.Single();
+        Assert.Equal(("Outdoor Team", "outdoor@shop.example"), (from.Name, from.Address));
+        Assert.Equal("care@shop.example", mail.ReplyTo.Mailboxes.Single().Address);
+
+        // Without them: Email:From and no Reply-To.
+        var plain = await CustomerWithCartAsync("en");
+        Assert.True((await Channel().DeliverAsync(plain, default)).Delivered);
+        var plainMail = await ArrivedAsync(plain.ActionId + "@shop.example");
+        Assert.Equal("news@shop.example", plainMail.From.Mailboxes.Single().Address);
+        Assert.Empty(plainMail.ReplyTo);
+    }
+
+    [Fact]
     public async Task A_locale_without_its_own_variant_falls_back_to_the_default()
     {
         TestServers.RequireSmtp();

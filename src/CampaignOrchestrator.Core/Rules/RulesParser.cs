@@ -543,11 +543,18 @@ public static partial class RulesParser
                 if (!values.ContainsKey("validFor"))
                     Error(map, "an offer needs validFor, e.g. 72h");
             }
+            foreach (var addressKey in new[] { "from", "replyTo" })
+                if (kind == "email" && values.TryGetValue(addressKey, out var address) && !IsMailbox(address))
+                    Error(Node(map, addressKey)!, $"{addressKey} '{address}' is not an email address like \"Shop <news@shop.example>\" or news@shop.example");
             if (kind == "webhook" && values.TryGetValue("url", out var url)
                 && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
                 Error(Node(map, "url")!, $"url '{url}' is not an http(s) address");
             return new RuleAction(kind, values);
         }
+
+        /// <summary>One address, with or without a display name (what the email channel's MailKit then parses too).</summary>
+        static bool IsMailbox(string text) =>
+            !text.Contains(',') && System.Net.Mail.MailAddress.TryCreate(text.Trim(), out var parsed);
 
         static string Article(string word) => "aeiou".Contains(word[0]) ? "an" : "a";
 

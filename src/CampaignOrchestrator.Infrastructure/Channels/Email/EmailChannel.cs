@@ -120,7 +120,12 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         using var message = new MimeMessage { Subject = rendered.Subject, MessageId = MessageId(action) };
         // A copy per message: an address in a message's list subscribes that list to its changes, so one shared
         // instance kept every message ever sent alive (measured: 19 KB an email until the process ended).
-        message.From.Add(new MailboxAddress(_from.Name, _from.Address));
+        // The step's own from and replyTo (validated with the rules), else Email:From.
+        if (!TryAddress(action, "from", out var from) || !TryAddress(action, "replyTo", out var replyTo))
+            return Failure(action, $"the step's from or replyTo is not an address MailKit accepts ('{action.Settings["from"]}', '{action.Settings["replyTo"]}')");
+        message.From.Add(from ?? new MailboxAddress(_from.Name, _from.Address));
+        if (replyTo is not null)
+            message.ReplyTo.Add(replyTo);
         message.To.Add(recipient);
         message.Headers.Add("X-Campaign-Id", action.CampaignId);
         message.Headers.Add("X-Campaign-Action-Id", action.ActionId);
@@ -214,6 +219,15 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
     }
 
     /// <summary>Failed for good, announced as <c>email.failed</c>.</summary>
+    /// <summary>The step's address setting <paramref name="key"/>: null when not set, false when it does not parse.</summary>
+    static bool TryAddress(DueAction action, string key, out MailboxAddress? address)
+    {
+        address = null;
+        if (action.Settings[key] is not JsonValue value || !value.TryGetValue<string>(out var text) || string.IsNullOrWhiteSpace(text))
+            return true;
+        return MailboxAddress.TryParse(text.Trim(), out address);
+    }
+
     public ChannelResult Failure(DueAction action, string reason) =>
         ChannelResult.Failed(reason).Announcing(new EmailFailed(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId,
             action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, (string?)action.Settings["template"], reason));
