@@ -100,6 +100,60 @@ public sealed class RulesParserTests
     }
 
     [Fact]
+    public void A_campaign_has_a_goal_and_a_file_named_segments()
+    {
+        var rules = RulesParser.Parse("""
+            segments:
+              runners: { field: traits.persona, op: eq, value: runner }
+              big-spenders:
+                all:
+                  - { field: orders.total, op: gte, value: 500 }
+            campaigns:
+              - id: review-ask
+                trigger: { event: order_delivered }
+                goal: { event: review_submitted, within: 14d }
+                steps:
+                  - action: { kind: email, template: review-request }
+              - id: plain
+                trigger: { event: cart_abandoned }
+                steps:
+                  - action: { kind: email, template: cart-reminder }
+            """, "g.yaml");
+        Assert.Equal(new Goal("review_submitted", TimeSpan.FromDays(14)), rules.Campaigns[0].Goal);
+        Assert.Equal(Goal.Default, rules.Campaigns[1].Goal);
+        Assert.Equal(new Goal("order_placed", TimeSpan.FromDays(7)), Goal.Default);
+        Assert.Equal(["big-spenders", "runners"], rules.Segments.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(new Comparison("traits.persona", ComparisonOp.Eq, System.Text.Json.Nodes.JsonValue.Create("runner")).ToString(), rules.Segments["runners"].ToString());
+    }
+
+    [Theory]
+    [InlineData("goal: { event: order_placed, within: 400d }", "goal within is from 1s to 365d")]
+    [InlineData("goal: { event: order_placed, after: 7d }", "unknown key 'after' in goal")]
+    [InlineData("goal: order_placed", "goal is { event: order_placed, within: 7d }")]
+    public void A_bad_goal_is_refused_naming_it(string goal, string expected)
+    {
+        var ex = Assert.Throws<RulesRejectedException>(() => RulesParser.Parse($$"""
+            campaigns:
+              - id: a
+                trigger: { event: x }
+                {{goal}}
+                steps:
+                  - action: { kind: email, template: t }
+            """, "g.yaml"));
+        Assert.Contains(ex.Errors, e => e.Message.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("segments: { Runners: { field: traits.persona, op: eq, value: runner } }", "segment name 'Runners' may use lower-case letters")]
+    [InlineData("segments: { carts: { field: properties.cartValue, op: gt, value: 10 } }", "segment 'carts' uses properties.cartValue, which belongs to a trigger event")]
+    [InlineData("segments: [runners]", "segments maps a name to a condition")]
+    public void A_bad_segment_is_refused_naming_it(string segments, string expected)
+    {
+        var ex = Assert.Throws<RulesRejectedException>(() => RulesParser.Parse(segments + "\ncampaigns: []", "s.yaml"));
+        Assert.Contains(ex.Errors, e => e.Message.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Every_error_in_a_file_is_reported_at_once()
     {
         var yaml = """

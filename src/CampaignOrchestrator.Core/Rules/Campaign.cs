@@ -1,6 +1,6 @@
 namespace CampaignOrchestrator.Core.Rules;
 
-/// <summary>One campaign: a trigger, who qualifies, and the ordered steps.</summary>
+/// <summary>One campaign: a trigger, who qualifies, and the ordered steps; <see cref="Goal"/>: what counts as its conversion.</summary>
 public sealed record Campaign(
     string Id,
     string? Description,
@@ -13,4 +13,7 @@ public sealed record Campaign(
     int Priority,
     bool Transactional,
     ChangeBehaviour OnChange,
-    IReadOnlyList<Step> Steps);
+    IReadOnlyList<Step> Steps)
+{
+    public Goal Goal { get; init; } = Goal.Default;
+}

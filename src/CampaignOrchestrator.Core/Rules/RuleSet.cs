@@ -15,4 +15,10 @@ public sealed record RuleSet(string PhaseModelName, PhaseModel PhaseModel, RuleD
     /// <c>cart_abandoned</c> on the timeline, for webshops that cannot publish one.
     /// </summary>
     public TimeSpan? DeriveCartAbandonedAfter { get; init; }
+
+    /// <summary>
+    /// Named segments (<c>segments: { runners: { field: traits.persona, op: eq, value: runner } }</c>): conditions the
+    /// funnel and the campaign results can be cut by, by name. Judged on the customer (traits, phase, orders).
+    /// </summary>
+    public IReadOnlyDictionary<string, Condition> Segments { get; init; } = new Dictionary<string, Condition>();
 }

@@ -17,10 +17,10 @@ public static partial class RulesParser
     public static readonly string[] ActionKinds = ["email", "banner", "offer", "retargeting", "webhook"];
     public static readonly string[] FieldRoots = ["traits.*", "properties.*", "context.*", "phase", "orders.count", "orders.total", "event.type"];
 
-    static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "derive", "campaigns"];
+    static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "derive", "segments", "campaigns"];
     static readonly string[] DeriveKeys = ["cartAbandoned"];
     static readonly string[] DefaultsKeys = ["timeZone", "sendWindow", "frequencyCap"];
-    static readonly string[] CampaignKeys = ["id", "description", "trigger", "key", "conditions", "exitOn", "reentry", "holdout", "priority", "transactional", "onChange", "steps"];
+    static readonly string[] CampaignKeys = ["id", "description", "trigger", "key", "conditions", "exitOn", "reentry", "holdout", "priority", "transactional", "onChange", "goal", "steps"];
     static readonly string[] TriggerKinds = ["event", "phaseEntered", "inactiveFor", "schedule"];
     static readonly string[] StepKeys = ["delay", "at", "action", "variants"];
     static readonly string[] Ops = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "notIn", "contains", "exists"];
@@ -129,6 +129,7 @@ public static partial class RulesParser
         readonly Dictionary<string, string> _campaignFiles = new(StringComparer.Ordinal);
         readonly List<Campaign> _campaigns = [];
         (TimeSpan After, string File)? _abandonment;
+        readonly Dictionary<string, (Condition Condition, string File)> _segments = new(StringComparer.Ordinal);
 
         void Error(YamlNode node, string message) =>
             Errors.Add(new RuleError(File, (int)node.Start.Line, (int)node.Start.Column, _campaign, message));
@@ -140,6 +141,7 @@ public static partial class RulesParser
             _campaigns)
         {
             DeriveCartAbandonedAfter = _abandonment?.After,
+            Segments = _segments.ToDictionary(kv => kv.Key, kv => kv.Value.Condition, StringComparer.Ordinal),
         };
 
         public void Root(YamlMappingNode root)
@@ -183,6 +185,29 @@ public static partial class RulesParser
                     Error(defaultsNode, $"defaults are already set in {set.File}; set them in one file");
                 else if (Defaults(defaultsNode) is { } defaults)
                     _defaults = (defaults, File);
+            }
+
+            if (Node(root, "segments") is { } segmentsNode)
+            {
+                if (segmentsNode is not YamlMappingNode segments)
+                    Error(segmentsNode, "segments maps a name to a condition, e.g. segments: { runners: { field: traits.persona, op: eq, value: runner } }");
+                else
+                    foreach (var (key, value) in segments.Children)
+                    {
+                        var name = ((YamlScalarNode)key).Value ?? "";
+                        if (!CampaignIdPattern().IsMatch(name))
+                            Error(key, $"segment name '{name}' may use lower-case letters, digits and '-' (up to 80)");
+                        else if (_segments.TryGetValue(name, out var earlier))
+                            Error(key, $"segment '{name}' is already declared in {earlier.File}; declare it once");
+                        else if (Condition(value) is { } condition)
+                        {
+                            if (ConditionFields(condition).FirstOrDefault(f => f.StartsWith("properties.", StringComparison.Ordinal)
+                                    || f.StartsWith("context.", StringComparison.Ordinal) || f == "event.type") is { } eventField)
+                                Error(value, $"segment '{name}' uses {eventField}, which belongs to a trigger event; a segment is judged on the customer (traits.*, phase, orders.*)");
+                            else
+                                _segments[name] = (condition, File);
+                        }
+                    }
             }
 
             if (Node(root, "derive") is { } deriveNode)
@@ -349,14 +374,41 @@ public static partial class RulesParser
                     if (Step(s) is { } step)
                         steps.Add(step);
 
+            var goal = Goal.Default;
+            if (Node(map, "goal") is { } goalNode)
+            {
+                if (goalNode is not YamlMappingNode g)
+                    Error(goalNode, "goal is { event: order_placed, within: 7d }: the event that counts as this campaign's conversion, and how long after");
+                else
+                {
+                    CheckKeys(g, ["event", "within"], "goal");
+                    var goalEvent = Scalar(g, "event") ?? Goal.Default.Event;
+                    if (goalEvent.Length is 0 or > 64)
+                        Error(Node(g, "event") ?? g, "goal event is an event type, e.g. order_placed");
+                    var within = Node(g, "within") is null ? Goal.Default.Within : Duration(g, "within", required: true) ?? Goal.Default.Within;
+                    if (within <= TimeSpan.Zero || within > Goal.MaxWithin)
+                        Error(Node(g, "within")!, $"goal within is from 1s to {Goal.MaxWithin.TotalDays:N0}d");
+                    goal = new Goal(goalEvent, within);
+                }
+            }
+
             if (trigger is ScheduleTrigger && key is not null)
                 Error(Node(map, "key")!, "a scheduled campaign has no trigger event to take a key from; leave key out");
 
             return id is null || trigger is null
                 ? null
                 : new Campaign(id, Scalar(map, "description"), trigger, key, conditions, exitOn, reentry, holdout, priority, transactional,
-                    onChange == "exit" ? ChangeBehaviour.Exit : ChangeBehaviour.Finish, steps);
+                    onChange == "exit" ? ChangeBehaviour.Exit : ChangeBehaviour.Finish, steps) { Goal = goal };
         }
+
+        static IEnumerable<string> ConditionFields(Condition condition) => condition switch
+        {
+            Comparison c => [c.Field],
+            AllCondition all => all.Parts.SelectMany(ConditionFields),
+            AnyCondition any => any.Parts.SelectMany(ConditionFields),
+            NotCondition not => ConditionFields(not.Part),
+            _ => [],
+        };
 
         Trigger? Trigger(YamlNode node)
         {
