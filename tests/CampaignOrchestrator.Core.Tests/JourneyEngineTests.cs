@@ -30,6 +30,34 @@ public sealed class JourneyEngineTests
         Assert.Equal(T.AddMinutes(3), p.PhaseSince);
     }
 
+    static AcceptedEvent Reset(string phase, int minutes) =>
+        new($"e{Interlocked.Increment(ref _seq)}", PhaseModel.PhaseReset, T.AddMinutes(minutes), "c1", null, null, new JsonObject { ["phase"] = phase }, null);
+
+    [Fact]
+    public void A_phase_reset_sets_the_phase_back_and_the_mapping_moves_it_forward_again()
+    {
+        var reset = Reset("awareness", 3);
+        var p = Play(E("product_viewed", 0), E("order_placed", 1), E("order_delivered", 2), reset, E("product_viewed", 4));
+        Assert.Equal(Phase.Consideration, p.Phase);
+        Assert.Equal([Phase.Consideration, Phase.Purchase, Phase.Retention, Phase.Awareness, Phase.Consideration], p.AppendedPhaseChanges.Select(c => c.Phase));
+        Assert.Equal(reset.EventId, p.AppendedPhaseChanges[3].EventId);
+        // The same timeline replayed gives the same history.
+        var (history, _) = JourneyEngine.Replay([
+            new TimelineEntry("a", "product_viewed", T), new TimelineEntry("b", "order_placed", T.AddMinutes(1)),
+            new TimelineEntry("c", "order_delivered", T.AddMinutes(2)), new TimelineEntry("d", PhaseModel.PhaseReset, T.AddMinutes(3), Phase.Awareness),
+            new TimelineEntry("e", "product_viewed", T.AddMinutes(4))], PhaseModel.Default);
+        Assert.Equal([Phase.Consideration, Phase.Purchase, Phase.Retention, Phase.Awareness, Phase.Consideration], history.Select(c => c.Phase));
+    }
+
+    [Fact]
+    public void A_late_phase_reset_asks_for_a_replay_and_a_reset_to_the_phase_held_changes_nothing()
+    {
+        Assert.True(Play(E("order_placed", 5), Reset("awareness", 1)).NeedsPhaseReplay);
+        var same = Play(E("page_viewed", 0), Reset("awareness", 1));
+        Assert.Equal([Phase.Awareness], same.AppendedPhaseChanges.Select(c => c.Phase));
+        Assert.Equal(T, same.PhaseSince);
+    }
+
     [Fact]
     public void Unsubscribing_withdraws_email_consent_until_a_later_consent_gives_it_back()
     {

@@ -32,6 +32,8 @@ public sealed class JourneyEventValidatorTests
 
     [Theory]
     [InlineData("""{"type":"page_viewed","occurredAt":"2026-11-22T10:15:00Z","customerId":"c"}""", "eventId is required")]
+    [InlineData("""{"eventId":"e","type":"phase_reset","occurredAt":"2026-11-22T10:15:00Z","customerId":"c"}""", "a phase_reset needs properties.phase")]
+    [InlineData("""{"eventId":"e","type":"phase_reset","occurredAt":"2026-11-22T10:15:00Z","customerId":"c","properties":{"phase":"gone"}}""", "a phase_reset needs properties.phase")]
     [InlineData("""{"eventId":"","type":"page_viewed","occurredAt":"2026-11-22T10:15:00Z","customerId":"c"}""", "eventId must be 1-128 characters, was 0")]
     [InlineData("""{"eventId":42,"type":"page_viewed","occurredAt":"2026-11-22T10:15:00Z","customerId":"c"}""", "eventId must be a string of 1-128 characters, was a number")]
     [InlineData("""{"eventId":"e","occurredAt":"2026-11-22T10:15:00Z","customerId":"c"}""", "type is required")]

@@ -176,7 +176,7 @@ public sealed class RulesParserTests
         Assert.Contains("r.yaml:2:9 campaign 'Bad Id': campaign id 'Bad Id' may use lower-case letters, digits and '-' (up to 80)", messages);
         Assert.Contains("r.yaml:3:14 campaign 'Bad Id': trigger has event and phaseEntered; use exactly one", messages);
         Assert.Contains("r.yaml:5:16 campaign 'Bad Id': delay 'soon' is not a duration; use a number with s, m, h, d or w, e.g. 1h or 30d", messages);
-        Assert.Contains("r.yaml:6:25 campaign 'Bad Id': unknown action kind 'sms'; use one of email, banner, offer, retargeting, webhook", messages);
+        Assert.Contains("r.yaml:6:25 campaign 'Bad Id': unknown action kind 'sms'; use one of email, banner, offer, retargeting, webhook, phase", messages);
         Assert.Contains("r.yaml:9:14 campaign 'ok': holdout '150%' is a share of customers from 0% to 100%, e.g. 10%", messages);
         Assert.Contains("r.yaml:12:11 campaign 'ok': variant weights add up to 90; they must add up to 100", messages);
         Assert.Equal(6, messages.Count);

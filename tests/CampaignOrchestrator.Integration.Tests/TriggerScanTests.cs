@@ -11,6 +11,45 @@ namespace CampaignOrchestrator.Integration.Tests;
 public abstract class TriggerScanTests : CampaignTestContext
 {
     [Fact]
+    public async Task A_churn_rule_sends_a_lapsed_customer_back_to_awareness_where_the_welcome_campaign_finds_them()
+    {
+        Use("""
+            campaigns:
+              - id: churn
+                trigger: { inactiveFor: 90d, inPhase: retention }
+                steps:
+                  - action: { kind: phase, set: awareness }
+              - id: welcome
+                trigger: { phaseEntered: awareness }
+                reentry: { after: 1s }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: welcome }
+            """);
+        await Consume(E("v-1", "page_viewed", T, "rita"), E("o-1", "order_placed", T.AddMinutes(5), "rita"), E("d-1", "order_delivered", T.AddDays(2), "rita"));
+        await Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["welcome"], _channel.Delivered.Select(d => d.CampaignId));   // the first visit
+
+        await Advance(TimeSpan.FromDays(92));
+        Assert.Equal(1, await Scans().ScanInactivityAsync(default));
+        await Advance(TimeSpan.FromSeconds(1));     // the reset fires; the welcome it starts falls due
+        await Advance(TimeSpan.FromSeconds(1));
+
+        var reset = Assert.Single(await Actions("rita"), a => a.CampaignId == "churn");
+        Assert.Equal("delivered", reset.Status);
+        var journey = (await new JourneyReader(_database).GetAsync("rita", 100, default))!;
+        Assert.Equal("awareness", journey.Phase);
+        Assert.Equal(["awareness", "purchase", "retention", "awareness"], journey.PhaseHistory.Select(h => h.Phase));
+        Assert.Contains(journey.Timeline, t => t.Type == "phase_reset" && (string?)t.Properties?["phase"] == "awareness");
+        Assert.Equal(["welcome", "welcome"], _channel.Delivered.Select(d => d.CampaignId));
+
+        // A late order from before the reset replays the history and keeps the reset after it.
+        await Consume(E("o-0", "order_placed", T.AddDays(60), "rita"));
+        journey = (await new JourneyReader(_database).GetAsync("rita", 100, default))!;
+        Assert.Equal("awareness", journey.Phase);
+        Assert.Equal(["awareness", "purchase", "retention", "loyalty", "awareness"], journey.PhaseHistory.Select(h => h.Phase));
+    }
+
+    [Fact]
     public async Task Inactivity_is_found_by_the_scan_once_per_quiet_period_and_activity_ends_what_it_started()
     {
         Use("""

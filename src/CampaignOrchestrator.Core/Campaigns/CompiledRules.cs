@@ -52,6 +52,9 @@ public sealed class CompiledRules
     /// <summary>The action kind that puts a derived event on the timeline instead of reaching a channel.</summary>
     public const string DeriveKind = "derive";
 
+    /// <summary>The step action that sets the customer's phase (<c>{ kind: phase, set: awareness }</c>): a <c>phase_reset</c> on the timeline.</summary>
+    public const string PhaseKind = "phase";
+
     /// <summary>Every campaign in force: the marketers' and the built-in ones the rules turn on.</summary>
     public IReadOnlyList<Campaign> Campaigns { get; }
 

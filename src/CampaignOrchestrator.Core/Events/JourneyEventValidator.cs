@@ -77,6 +77,9 @@ public static partial class JourneyEventValidator
             CheckWellKnownTraits(t, eventId);
         var properties = ReadOptionalObject(root, "properties", eventId);
         var context = ReadOptionalObject(root, "context", eventId);
+        if (type == Phases.PhaseModel.PhaseReset
+            && !(properties is { } p && p.TryGetProperty("phase", out var phase) && phase.ValueKind == JsonValueKind.String && Phases.PhaseNames.TryParse(phase.GetString(), out _)))
+            throw new JourneyEventRejectedException("a phase_reset needs properties.phase: awareness, consideration, purchase, retention or loyalty", eventId);
 
         return AcceptedEvent.FromJson(eventId, type, occurredAt, customerId, anonymousId,
             traits?.GetRawText(), properties?.GetRawText(), context?.GetRawText());

@@ -6,7 +6,7 @@ namespace CampaignOrchestrator.Core.Journeys;
 
 /// <summary>
 /// The journey rules of wire contract v1, pure: traits merge newest-wins by occurredAt, the phase
-/// moves only forward by the mapping, a second order means loyalty, and the journey is ordered by
+/// moves only forward by the mapping (a <c>phase_reset</c> sets it, backwards too), a second order means loyalty, and the journey is ordered by
 /// occurredAt, not arrival. The store loads, calls these, and writes the result.
 /// </summary>
 public static class JourneyEngine
@@ -29,7 +29,20 @@ public static class JourneyEngine
             profile.OrderTotal += OrderTotalOf(evt);
         }
 
-        if (inOrder && !profile.NeedsPhaseReplay)
+        if (evt.Type == PhaseModel.PhaseReset)
+        {
+            // A reset sets the phase, backwards too; a late one rewrites the history after it.
+            var reset = PhaseModel.ResetTarget(evt.Properties);
+            if (reset is not null && (!inOrder || profile.NeedsPhaseReplay))
+                profile.NeedsPhaseReplay = true;
+            else if (reset is not null && profile.Phase != reset)
+            {
+                profile.Phase = reset;
+                profile.PhaseSince = evt.OccurredAt;
+                profile.AppendedPhaseChanges.Add(new PhaseChange(reset.Value, evt.OccurredAt, evt.EventId));
+            }
+        }
+        else if (inOrder && !profile.NeedsPhaseReplay)
         {
             if (model.Map(evt.Type, profile.OrderCount) is { } target && (profile.Phase is null || target > profile.Phase))
             {
@@ -91,7 +104,15 @@ public static class JourneyEngine
         {
             if (entry.Type == PhaseModel.OrderPlaced)
                 orders++;
-            if (model.Map(entry.Type, orders) is { } target && (current is null || target > current))
+            if (entry.Type == PhaseModel.PhaseReset)
+            {
+                if (entry.ResetTo is { } reset && reset != current)
+                {
+                    current = reset;
+                    history.Add(new PhaseChange(reset, entry.OccurredAt, entry.EventId));
+                }
+            }
+            else if (model.Map(entry.Type, orders) is { } target && (current is null || target > current))
             {
                 current = target;
                 history.Add(new PhaseChange(target, entry.OccurredAt, entry.EventId));

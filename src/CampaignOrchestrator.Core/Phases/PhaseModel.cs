@@ -11,6 +11,16 @@ public sealed class PhaseModel
     /// <summary>The event that counts orders; the second one moves a customer to loyalty.</summary>
     public const string OrderPlaced = "order_placed";
 
+    /// <summary>
+    /// Sets the customer's phase to <c>properties.phase</c>, backwards too (wire contract: "a rule may reset it"): what a
+    /// campaign's <c>{ kind: phase, set: awareness }</c> step puts on the timeline, and what a webshop may publish.
+    /// </summary>
+    public const string PhaseReset = "phase_reset";
+
+    /// <summary>The phase a <see cref="PhaseReset"/> event's properties name, or null.</summary>
+    public static Phase? ResetTarget(System.Text.Json.Nodes.JsonObject? properties) =>
+        properties?["phase"] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var name) && PhaseNames.TryParse(name, out var phase) ? phase : null;
+
     /// <summary>The mapping of wire contract v1.</summary>
     public static readonly PhaseModel Default = new(new Dictionary<string, Phase>
     {

@@ -14,7 +14,7 @@ namespace CampaignOrchestrator.Core.Rules;
 public static partial class RulesParser
 {
     public static readonly string[] PhaseModels = ["five-phase", "see-think-do-care", "touch-tell-sell-care", "race"];
-    public static readonly string[] ActionKinds = ["email", "banner", "offer", "retargeting", "webhook"];
+    public static readonly string[] ActionKinds = ["email", "banner", "offer", "retargeting", "webhook", "phase"];
     public static readonly string[] FieldRoots = ["traits.*", "properties.*", "context.*", "phase", "orders.count", "orders.total", "event.type"];
 
     static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "derive", "segments", "campaigns"];
@@ -32,6 +32,7 @@ public static partial class RulesParser
         ["offer"] = ([], ["discountPercent", "amount", "validFor", "template"]),
         ["retargeting"] = (["audience"], []),
         ["webhook"] = (["url", "secret"], []),
+        ["phase"] = (["set"], []),
     };
 
     /// <summary>Parses and checks <paramref name="yaml"/>; throws <see cref="RulesRejectedException"/> listing every error.</summary>
@@ -598,6 +599,8 @@ public static partial class RulesParser
             foreach (var addressKey in new[] { "from", "replyTo" })
                 if (kind == "email" && values.TryGetValue(addressKey, out var address) && !IsMailbox(address))
                     Error(Node(map, addressKey)!, $"{addressKey} '{address}' is not an email address like \"Shop <news@shop.example>\" or news@shop.example");
+            if (kind == "phase" && values.TryGetValue("set", out var setPhase) && !PhaseNames.TryParse(setPhase, out _))
+                Error(Node(map, "set")!, $"set '{setPhase}' is not a phase; use awareness, consideration, purchase, retention or loyalty (or the model's names)");
             if (kind == "webhook" && values.TryGetValue("url", out var url)
                 && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
                 Error(Node(map, "url")!, $"url '{url}' is not an http(s) address");

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Phases;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Rules;
@@ -191,6 +192,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     {
         if (action.Kind == CompiledRules.DeriveKind)
             return await DeriveAsync(action, ct);
+        if (action.Kind == CompiledRules.PhaseKind)
+            return await ResetPhaseAsync(action, ct);
         var channel = Array.Find(_channels, c => c.Handles(action.Kind));
         if (channel is null)
             return ChannelResult.Failed($"no channel delivers '{action.Kind}'");
@@ -219,6 +222,22 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
             properties, new JsonObject { ["derived"] = true, ["derivedFrom"] = (string?)a.Settings["derivedFrom"] });
         var stored = await journeys.WriteAsync(evt, ct);
         return ChannelResult.Ok(stored ? $"derived {evt.Type} {evt.EventId}" : $"derived {evt.Type} {evt.EventId} (already on the timeline)");
+    }
+
+    /// <summary>
+    /// Sets the customer's phase (a churn rule sending a lapsed customer back to awareness): a <c>phase_reset</c> on the
+    /// timeline at the step's due time, through the journey store, so the phase history, replay and phaseEntered
+    /// campaigns see it as they see any event.
+    /// </summary>
+    async Task<ChannelResult> ResetPhaseAsync(DueAction a, CancellationToken ct)
+    {
+        var phase = (string?)a.Settings["set"];
+        if (!PhaseNames.TryParse(phase, out var target))
+            return ChannelResult.Failed($"set '{phase}' is not a phase");
+        var evt = new Core.Events.AcceptedEvent("phase-reset-" + a.ActionId, PhaseModel.PhaseReset, a.DueAt, a.CustomerId, a.AnonymousId, null,
+            new JsonObject { ["phase"] = target.ToName(), ["derived"] = true }, new JsonObject { ["derived"] = true, ["derivedFrom"] = a.ActionId });
+        var stored = await journeys.WriteAsync(evt, ct);
+        return ChannelResult.Ok(stored ? $"phase set to {target.ToName()} ({evt.EventId})" : $"phase set to {target.ToName()} ({evt.EventId}, already on the timeline)");
     }
 
     /// <summary>

@@ -134,14 +134,16 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
             // The merged devices' events still carry their own profile id until the writes.
             var sources = batch.Merges.Select(m => m.From).ToArray();
             var timeline = await connection.QueryAsync<TimelineRow>(new CommandDefinition(
-                $"SELECT profile_id, event_id, type, occurred_at FROM events WHERE {_sql.In("profile_id", "@ids")} ORDER BY occurred_at, seq",
+                $"SELECT profile_id, event_id, type, occurred_at, CASE WHEN type = '{PhaseModel.PhaseReset}' THEN CAST(properties AS TEXT) END AS properties " +
+                $"FROM events WHERE {_sql.In("profile_id", "@ids")} ORDER BY occurred_at, seq",
                 new { ids = _sql.List(batch.ReplayedProfileIds.Concat(sources).ToArray()) }, tx, cancellationToken: ct));
             var into = batch.MergedInto ?? new Dictionary<string, string>();
             foreach (var group in timeline.GroupBy(r => into.GetValueOrDefault(r.ProfileId, r.ProfileId), StringComparer.Ordinal))
             {
                 if (!replayed.TryGetValue(group.Key, out var profile))
                     continue;
-                var (changes, orders) = JourneyEngine.Replay(group.Select(r => new TimelineEntry(r.EventId, r.Type, r.OccurredAt)), phaseModel);
+                var (changes, orders) = JourneyEngine.Replay(group.Select(r => new TimelineEntry(r.EventId, r.Type, r.OccurredAt,
+                    r.Properties is null ? null : PhaseModel.ResetTarget(System.Text.Json.Nodes.JsonNode.Parse(r.Properties) as System.Text.Json.Nodes.JsonObject))), phaseModel);
                 JourneyEngine.ApplyReplay(profile, changes, orders);
                 // Phases this batch's events made the customer enter (the store's history is rewritten whole).
                 foreach (var change in changes)

@@ -8,4 +8,7 @@ internal sealed class TimelineRow
     public string EventId { get; set; } = "";
     public string Type { get; set; } = "";
     public DateTimeOffset OccurredAt { get; set; }
+
+    /// <summary>The event's properties, read only for a <c>phase_reset</c> (the phase it sets).</summary>
+    public string? Properties { get; set; }
 }
