@@ -22,6 +22,7 @@ public sealed class ApiSecurityTests
         { "GET", "/api/campaigns", "viewer" },
         { "GET", "/api/campaigns/cart-recovery", "viewer" },
         { "GET", "/api/campaigns/cart-recovery/log", "viewer" },
+        { "GET", "/api/campaigns/cart-recovery/results", "viewer" },
         { "GET", "/api/metrics", "viewer" },
         { "GET", "/api/actions?campaign=cart-recovery", "viewer" },
         { "POST", "/api/actions/a-1/cancel", "marketer" },

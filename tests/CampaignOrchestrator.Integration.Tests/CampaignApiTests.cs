@@ -60,6 +60,16 @@ public sealed class CampaignApiTests : IAsyncLifetime
         Assert.Equal(1, (int)funnel["steps"]![1]!["byStatus"]!["cancelled"]!);
         var log = await worker.Http.GetFromJsonAsync<JsonArray>("/api/campaigns/cart-recovery/log?outcome=cancelled");
         Assert.Equal("api-order", (string?)Assert.Single(log!)!["causeEventId"]);
+
+        // The results: one customer got step 1; the order (placed before that delivery, by its occurredAt) is no conversion
+        // of the campaign; step 2 was cancelled by the order as an exit.
+        var results = await worker.Http.GetFromJsonAsync<JsonObject>("/api/campaigns/cart-recovery/results");
+        Assert.Equal(("order_placed", "7d"), ((string?)results!["goal"]!["event"], (string?)results["goal"]!["within"]));
+        Assert.Equal((1, 0), ((int)results["customers"]!["treated"]!, (int)results["customers"]!["converted"]!));
+        Assert.Equal(1, (int)results["steps"]![0]!["delivered"]!);
+        Assert.Equal(1, (int)results["steps"]![1]!["cancelled"]!["exit"]!);
+        Assert.False((bool)results["lift"]!["significant"]!);
+        Assert.Contains("holdout", (string?)results["lift"]!["reason"]);
     }
 
     [Fact]

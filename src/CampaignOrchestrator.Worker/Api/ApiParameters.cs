@@ -37,6 +37,31 @@ internal static class ApiParameters
         return null;
     }
 
+    /// <summary>The longest period a results query covers.</summary>
+    public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(366);
+
+    /// <summary>
+    /// A period <c>from</c>..<c>to</c> (ISO 8601 dates or timestamps; a date is midnight UTC): <c>to</c> defaults to now,
+    /// <c>from</c> to 30 days before <c>to</c>; from before to, at most <see cref="MaxPeriod"/>.
+    /// </summary>
+    public static (DateTimeOffset From, DateTimeOffset To, IResult? Problem) Period(string? from, string? to, DateTimeOffset now)
+    {
+        static bool TryParse(string text, out DateTimeOffset value) =>
+            DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out value);
+        var end = now;
+        if (to is not null && !TryParse(to, out end))
+            return (default, default, Bad("to", $"must be a date or timestamp such as 2026-11-30 or 2026-11-30T12:00:00Z (got '{Shorten(to)}')"));
+        var start = end - TimeSpan.FromDays(30);
+        if (from is not null && !TryParse(from, out start))
+            return (default, default, Bad("from", $"must be a date or timestamp such as 2026-11-01 or 2026-11-01T00:00:00Z (got '{Shorten(from)}')"));
+        if (start >= end)
+            return (default, default, Bad("from", $"must be before 'to' ({start:O} is not before {end:O})"));
+        if (end - start > MaxPeriod)
+            return (default, default, Bad("from", $"the period must be at most {MaxPeriod.TotalDays:N0} days (got {(end - start).TotalDays:N0})"));
+        return (start, end, null);
+    }
+
     /// <summary>One of <paramref name="allowed"/>, or null.</summary>
     public static IResult? OneOf(string name, string? value, IReadOnlyCollection<string> allowed) =>
         value is null || allowed.Contains(value) ? null : Bad(name, $"must be one of {string.Join(", ", allowed)} (got '{Shorten(value)}')");

@@ -40,6 +40,7 @@ internal static class OperatorApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<CampaignResults>();
         builder.Services.AddSingleton<CustomerData>();
         builder.Services.AddSingleton<Infrastructure.Campaigns.RulesHistory>();
         // The API described at /openapi/v1.json; each operation says the role it needs (tag and description).
@@ -190,6 +191,19 @@ internal static class OperatorApi
         });
         viewer.MapGet("/campaigns/{id}", async (string id, ActionStore campaigns, CancellationToken ct) =>
             ApiParameters.Id("id", id) ?? Results.Ok(await campaigns.SummaryAsync(id, ct)));
+        // Results over a period with the lift over the holdout (Infrastructure/Actions/CampaignResults.cs).
+        viewer.MapGet("/campaigns/{id}/results", async (string id, string? from, string? to, ActiveRules rules, CampaignResults results, TimeProvider time,
+            CancellationToken ct) =>
+        {
+            if (ApiParameters.Id("id", id) is { } badId)
+                return badId;
+            var (start, end, badPeriod) = ApiParameters.Period(from, to, time.GetUtcNow());
+            if (badPeriod is not null)
+                return badPeriod;
+            // The goal the rules in force give the campaign; a campaign no longer in the rules is measured by the default.
+            var goal = rules.Current.Rules.Campaigns.FirstOrDefault(c => c.Id == id)?.Goal ?? Core.Rules.Goal.Default;
+            return Results.Ok(await results.ReadAsync(id, goal, start, end, ct));
+        });
         viewer.MapGet("/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, ActionStore campaigns, CancellationToken ct) =>
         {
             var (from, badAfter) = ApiParameters.After("after", after);

@@ -1,0 +1,90 @@
+using CampaignOrchestrator.Core.Results;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Integration.Tests.Support;
+using System.Text.Json.Nodes;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// A campaign's results against a scripted set of customers whose outcome is known: who got it, who converted within
+/// the goal's window after a delivered step (and to which step it is attributed), the revenue, and the holdout from the
+/// same trigger over the same window.
+/// </summary>
+public abstract class CampaignResultsTests : CampaignTestContext
+{
+    [Fact]
+    public async Task Conversions_are_attributed_to_the_last_delivered_step_within_the_goal_window_and_compared_with_the_holdout()
+    {
+        Use("""
+            campaigns:
+              - id: browse-nudge
+                trigger: { event: product_viewed }
+                holdout: 30%
+                goal: { event: order_placed, within: 7d }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: first }
+                  - delay: 1d
+                    action: { kind: banner, slot: home-hero, creative: second }
+            """);
+        const int n = 90;
+        string C(int i) => $"shopper-{i}";
+        JsonObject Order(int i, decimal total) => new() { ["orderId"] = $"o-{i}-{total}", ["total"] = total };
+        await Consume(Enumerable.Range(0, n).Select(i => E($"v-{i}", "product_viewed", T, C(i))).ToArray());
+        await Advance(TimeSpan.FromSeconds(1));                                                   // step 1 delivered
+        // i % 5 == 0: an order of 50 two hours after the trigger, after step 1 and before step 2.
+        await Consume(Enumerable.Range(0, n).Where(i => i % 5 == 0).Select(i => E($"a-{i}", "order_placed", T.AddHours(2), C(i), Order(i, 50))).ToArray());
+        await Advance(TimeSpan.FromDays(1));                                                      // step 2 delivered
+        // i % 3 == 0: an order of 30 two days after the trigger (after step 2); i % 3 == 1: one after 12 days, out of the window.
+        await Consume(Enumerable.Range(0, n).Where(i => i % 3 == 0).Select(i => E($"b-{i}", "order_placed", T.AddDays(2), C(i), Order(i, 30))).ToArray());
+        await Consume(Enumerable.Range(0, n).Where(i => i % 3 == 1).Select(i => E($"c-{i}", "order_placed", T.AddDays(12), C(i), Order(i, 99))).ToArray());
+        // Another goal event type, and another campaign's customer, count for nothing here.
+        await Consume(E("r-0", "review_submitted", T.AddDays(3), C(0)), E("x-1", "order_placed", T.AddDays(2), "someone-else", Order(-1, 10)));
+
+        var held = new HashSet<int>();
+        for (var i = 0; i < n; i++)
+            if ((await Actions(C(i))).All(a => a.Holdout))
+                held.Add(i);
+        Assert.InRange(held.Count, 10, 45);
+        var treated = Enumerable.Range(0, n).Where(i => !held.Contains(i)).ToList();
+        bool Converts(int i) => i % 5 == 0 || i % 3 == 0;
+
+        var results = await new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(_database)
+            .ReadAsync("browse-nudge", new Goal("order_placed", TimeSpan.FromDays(7)), T.AddDays(-1), T.AddDays(1), default);
+
+        Assert.Equal((long)treated.Count, results.Customers.Treated);
+        Assert.Equal(treated.LongCount(Converts), results.Customers.Converted);
+        Assert.Equal(treated.Sum(i => (i % 5 == 0 ? 50m : 0) + (i % 3 == 0 ? 30m : 0)), results.Customers.Revenue);
+        Assert.Equal((long)held.Count, results.Customers.Holdout);
+        Assert.Equal(held.LongCount(Converts), results.Customers.HoldoutConverted);
+
+        Assert.Equal([1, 2], results.Steps.Select(s => s.Step));
+        Assert.All(results.Steps, s => Assert.Equal((n, (long)treated.Count), (s.Scheduled, s.Delivered)));
+        Assert.All(results.Steps, s => Assert.Equal(held.Count, s.Suppressed["holdout"]));
+        Assert.Equal(treated.LongCount(i => i % 5 == 0), results.Steps[0].Conversions);            // the 2-hour orders: after step 1 only
+        Assert.Equal(treated.LongCount(i => i % 3 == 0), results.Steps[1].Conversions);            // the 2-day orders: step 2 was last
+        Assert.Equal(treated.Sum(i => i % 3 == 0 ? 30m : 0), results.Steps[1].Revenue);
+
+        var expected = Lift.Compare(treated.LongCount(Converts), treated.Count, held.LongCount(Converts), held.Count);
+        Assert.Equal(expected, results.Lift);
+        Assert.Equal(treated.Count, Assert.Single(results.Variants).Treated);
+        Assert.Equal("7d", results.Goal.Within);
+
+        // A period in which nothing was triggered: empty, and no verdict.
+        var empty = await new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(_database)
+            .ReadAsync("browse-nudge", Goal.Default, T.AddDays(5), T.AddDays(6), default);
+        Assert.Equal(0, empty.Customers.Treated);
+        Assert.False(empty.Lift.Significant);
+        Assert.Empty(empty.Steps);
+    }
+}
+
+public sealed class SqliteCampaignResultsTests : CampaignResultsTests
+{
+    protected override StorageProvider Provider => StorageProvider.Sqlite;
+}
+
+public sealed class PostgresCampaignResultsTests : CampaignResultsTests
+{
+    protected override StorageProvider Provider => StorageProvider.Postgres;
+}
