@@ -25,7 +25,8 @@ public sealed class OpenApiTests
             ("/api/customers/{id}/export", "get", "admin"), ("/api/customers/{id}", "delete", "admin"),
             ("/api/rules/validate", "post", "marketer"), ("/api/rules", "put", "marketer"), ("/api/rules/versions", "get", "viewer"),
             ("/api/rules/versions/{version}", "get", "viewer"), ("/api/customers", "get", "viewer"),
-            ("/api/placements/{id}", "get", "placement"),
+            ("/api/placements/{id}", "get", "placement"), ("/api/campaigns/{id}/results", "get", "viewer"),
+            ("/api/customers/{id}/explain", "get", "viewer"),
         ];
         foreach (var (path, method, role) in expected)
         {

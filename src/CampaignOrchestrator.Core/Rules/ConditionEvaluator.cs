@@ -34,6 +34,17 @@ public static class ConditionEvaluator
         _ => condition.GetType().Name,
     };
 
+    /// <summary>Every comparison of <paramref name="condition"/> with the value it found and whether it holds (for explain).</summary>
+    public static IEnumerable<ConditionCheck> Checks(Condition? condition, ConditionSubject subject) => condition switch
+    {
+        null => [],
+        AllCondition all => all.Parts.SelectMany(p => Checks(p, subject)),
+        AnyCondition any => any.Parts.SelectMany(p => Checks(p, subject)),
+        NotCondition not => Checks(not.Part, subject),
+        Comparison c => [new ConditionCheck(Describe(c), Field(c.Field, subject)?.DeepClone(), Evaluate(c, subject))],
+        _ => [],
+    };
+
     static string Describe(Condition condition) => condition switch
     {
         Comparison c => $"{c.Field} {c.Op.ToString()[..1].ToLowerInvariant()}{c.Op.ToString()[1..]} {c.Value?.ToJsonString() ?? "null"}",

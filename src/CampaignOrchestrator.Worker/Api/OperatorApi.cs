@@ -41,6 +41,7 @@ internal static class OperatorApi
         });
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<CampaignResults>();
+        builder.Services.AddSingleton<Infrastructure.Campaigns.CampaignExplainer>();
         builder.Services.AddSingleton<CustomerData>();
         builder.Services.AddSingleton<Infrastructure.Campaigns.RulesHistory>();
         // The API described at /openapi/v1.json; each operation says the role it needs (tag and description).
@@ -142,6 +143,16 @@ internal static class OperatorApi
             body["actions"] = JsonSerializer.SerializeToNode(await actions.ForProfileAsync(journey.ProfileId, actionsShown, ct),
                 json.Value.SerializerOptions);
             return Results.Json(body, json.Value.SerializerOptions);
+        });
+        // Why this customer did or did not get a campaign (Infrastructure/Campaigns/CampaignExplainer.cs).
+        viewer.MapGet("/customers/{id}/explain", async (string id, string? campaign, Infrastructure.Campaigns.CampaignExplainer explainer, CancellationToken ct) =>
+        {
+            if ((ApiParameters.Id("id", id) ?? ApiParameters.Id("campaign", campaign)) is { } problem)
+                return problem;
+            var explanation = await explainer.ExplainAsync(id, campaign!, ct);
+            return explanation is null
+                ? Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"No journey for customerId or anonymousId '{id}'")
+                : Results.Ok(explanation);
         });
         // GDPR: everything held about a customer (right of access) and erasure (right to be forgotten): Privacy/CustomerData.
         admin.MapGet("/customers/{id}/export", async (string id, CustomerData data, AuditLog audit, HttpContext http, ILoggerFactory loggers,

@@ -1,0 +1,119 @@
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Phases;
+using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+
+namespace CampaignOrchestrator.Infrastructure.Campaigns;
+
+/// <summary>
+/// Why a customer did or did not get (each step of) a campaign (<c>GET /api/customers/{id}/explain?campaign=ID</c>): every
+/// trigger seen on the stored journey (the event, or the phase entry and the event that caused it), and for each either
+/// the instance that started (holdout, each step's variant, what became of it and why: delivered, suppressed by consent,
+/// the send window or a cap, cancelled by an exit and which event) or why none started, judged again now by the planner
+/// (each condition with the value it finds, re-entry). Inactivity and schedule triggers are found by scans, not events:
+/// their instances are listed, and a note says so.
+/// </summary>
+internal sealed class CampaignExplainer(Database database, ActionStore actions, ActiveRules rules)
+{
+    readonly JourneyReader _journeys = new(database);
+
+    const int TimelineRead = 1000;
+
+    /// <returns>Null when no journey is held for <paramref name="id"/>.</returns>
+    public async Task<CampaignExplanation?> ExplainAsync(string id, string campaignId, CancellationToken ct)
+    {
+        var journey = await _journeys.GetAsync(id, TimelineRead, ct);
+        if (journey is null)
+            return null;
+        var compiled = rules.Current;
+        var campaign = compiled.Rules.Campaigns.FirstOrDefault(c => c.Id == campaignId);
+        var recorded = (await actions.ForProfileAsync(journey.ProfileId, TimelineRead, ct)).Where(a => a.CampaignId == campaignId).ToList();
+        var notes = new List<string>();
+        if (campaign is null)
+            notes.Add($"campaign '{campaignId}' is not in the rules in force (version {compiled.Version}); only what it recorded is shown");
+
+        var traits = journey.Traits.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        PhaseNames.TryParse(journey.Phase, out var phase);
+        var customer = new CustomerState(journey.ProfileId, journey.CustomerId, traits, journey.Phase is null ? null : phase, journey.OrderCount, journey.OrderTotal);
+        var byId = journey.Timeline.ToDictionary(t => t.EventId, StringComparer.Ordinal);
+
+        var occurrences = new List<OccurrenceExplanation>();
+        foreach (var instance in recorded.GroupBy(a => a.TriggerId).OrderBy(g => g.Min(a => a.TriggeredAt)))
+        {
+            var first = instance.OrderBy(a => a.Step).First();
+            occurrences.Add(new OccurrenceExplanation(instance.Key, byId.GetValueOrDefault(instance.Key)?.Type, first.TriggeredAt, true,
+                first.Log.FirstOrDefault()?.Reason, first.Holdout, first.RulesVersion, [],
+                instance.OrderBy(a => a.Step).Select(a => new StepExplanation(a.Step, a.Kind, a.Variant, a.Status, a.DueAt, a.FinishedAt, a.Reason, a.CauseEventId)).ToList()));
+        }
+
+        if (campaign is not null)
+        {
+            var started = recorded.Select(a => a.TriggerId).ToHashSet(StringComparer.Ordinal);
+            var earlier = recorded.Select(a => a.TriggeredAt).Distinct().Order().ToList();
+            foreach (var trigger in Triggers(campaign, journey, byId).Where(t => !started.Contains(t.TriggerId)))
+            {
+                var decision = CampaignPlanner.Plan(campaign, trigger, customer, compiled.Rules.Defaults, earlier.Where(t => t < trigger.OccurredAt));
+                var subject = new ConditionSubject(traits, trigger.Properties, trigger.Context, customer.Phase, customer.OrderCount, customer.OrderTotal, trigger.EventType);
+                occurrences.Add(new OccurrenceExplanation(trigger.TriggerId, trigger.EventType, trigger.OccurredAt, false,
+                    decision.SkipReason ?? "the rules in force would start it now; it did not start then (the campaign came later, or changed since)",
+                    decision.Plan?.Holdout ?? false, compiled.Version, ConditionEvaluator.Checks(campaign.Conditions, subject).ToList(), []));
+            }
+            if (campaign.Trigger is InactivityTrigger or ScheduleTrigger)
+                notes.Add("this campaign is started by a scan (inactivity or a schedule), not by an event: only the instances it started are listed");
+            else if (occurrences.Count == 0)
+                notes.Add(campaign.Trigger switch
+                {
+                    EventTrigger e => $"no {e.EventType} event on this customer's journey (the last {TimelineRead} events)",
+                    PhaseEnteredTrigger p => $"the customer never entered {p.Phase.ToName()}",
+                    _ => "no trigger seen",
+                });
+            if (campaign.HoldoutShare > 0)
+            {
+                var bucket = CampaignPlanner.Bucket(campaign.Id, "holdout", customer.StableId);
+                notes.Add(bucket < campaign.HoldoutShare
+                    ? $"in the holdout: this customer's bucket {bucket:0.000} is under the campaign's holdout share {campaign.HoldoutShare:0.###}, so every instance is held out"
+                    : $"not in the holdout: bucket {bucket:0.000}, holdout share {campaign.HoldoutShare:0.###}");
+            }
+            notes.Add("conditions are judged on the customer as they are now (traits, phase, orders) and on the trigger event as it was");
+        }
+        return new CampaignExplanation(journey.ProfileId, journey.CustomerId, campaignId, campaign is not null, compiled.Version,
+            campaign is null ? null : Describe(campaign.Trigger), occurrences.OrderBy(o => o.OccurredAt).ToList(), notes);
+    }
+
+    /// <summary>The occurrences of the campaign's trigger on the stored journey.</summary>
+    static IEnumerable<TriggerOccurrence> Triggers(Campaign campaign, JourneyView journey, Dictionary<string, TimelineEventView> byId) => campaign.Trigger switch
+    {
+        EventTrigger e => journey.Timeline.Where(t => t.Type == e.EventType).Select(t =>
+            new TriggerOccurrence(t.EventId, "event " + t.Type, t.OccurredAt, t.Properties as JsonObject, t.Context as JsonObject, t.Type)),
+        PhaseEnteredTrigger p => journey.PhaseHistory.Where(h => h.Phase == p.Phase.ToName()).Select(h =>
+        {
+            var cause = byId.GetValueOrDefault(h.EventId);
+            return new TriggerOccurrence(h.EventId, $"entered {h.Phase} (event {cause?.Type})", h.At, cause?.Properties as JsonObject, cause?.Context as JsonObject, cause?.Type);
+        }),
+        _ => [],
+    };
+
+    static string Describe(Trigger trigger) => trigger switch
+    {
+        EventTrigger e => $"event {e.EventType}",
+        PhaseEnteredTrigger p => $"phase entered: {p.Phase.ToName()}",
+        InactivityTrigger i => $"inactive for {i.InactiveFor}" + (i.InPhase is { } inPhase ? $" in {inPhase.ToName()}" : ""),
+        ScheduleTrigger s => $"schedule '{s.Cron}'",
+        _ => trigger.GetType().Name,
+    };
+}
+
+/// <summary>See <see cref="CampaignExplainer"/>.</summary>
+public sealed record CampaignExplanation(string ProfileId, string? CustomerId, string CampaignId, bool InRules, string RulesVersion, string? Trigger,
+    IReadOnlyList<OccurrenceExplanation> Occurrences, IReadOnlyList<string> Notes);
+
+/// <summary>One trigger seen: the instance it started (<see cref="Started"/>, with its steps), or why none started.</summary>
+public sealed record OccurrenceExplanation(string TriggerId, string? EventType, DateTimeOffset OccurredAt, bool Started, string? Reason, bool Holdout,
+    string RulesVersion, IReadOnlyList<ConditionCheck> Conditions, IReadOnlyList<StepExplanation> Steps);
+
+/// <summary>One step of a started instance: its variant, what became of it, why, and the event that cancelled it if one did.</summary>
+public sealed record StepExplanation(int Step, string Kind, int Variant, string Status, DateTimeOffset DueAt, DateTimeOffset? FinishedAt, string? Reason,
+    string? CauseEventId);

@@ -1,0 +1,91 @@
+using CampaignOrchestrator.Infrastructure.Campaigns;
+using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Integration.Tests.Support;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// Why a customer did or did not get a campaign, from the stored journey and actions: a condition false (with the value
+/// found), the holdout, a step cancelled by an exit (and which event), a send suppressed for consent, a second trigger
+/// refused by re-entry, and no trigger at all.
+/// </summary>
+public abstract class CampaignExplainTests : CampaignTestContext
+{
+    const string Rules = """
+        campaigns:
+          - id: cart-rescue
+            trigger: { event: cart_abandoned }
+            conditions:
+              all:
+                - { field: properties.cartValue, op: gte, value: 25 }
+            exitOn: [order_placed]
+            steps:
+              - action: { kind: email, template: cart-reminder }
+              - delay: 1d
+                action: { kind: banner, slot: home-hero, creative: cart-offer }
+          - id: all-held
+            trigger: { event: cart_abandoned }
+            holdout: 100%
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: nothing }
+        """;
+
+    CampaignExplainer Explainer() => new(_database, _queries, _rules);
+
+    [Fact]
+    public async Task Each_trigger_says_what_started_and_why_not()
+    {
+        Use(Rules);
+        await Consume(
+            E("c-ben", "cart_abandoned", T, "ben", Cart("cart-b", 12), Consent()),
+            E("c-anna", "cart_abandoned", T, "anna", Cart("cart-a", 60)),                         // no email consent
+            E("c-anna-2", "cart_abandoned", T.AddHours(1), "anna", Cart("cart-a2", 70)));
+        await Advance(TimeSpan.FromMinutes(90));
+        await Consume(E("o-anna", "order_placed", T.AddHours(3), "anna", new() { ["orderId"] = "o-1", ["total"] = 60 }));
+
+        // Ben: the cart is too small, and the value is shown.
+        var ben = (await Explainer().ExplainAsync("ben", "cart-rescue", default))!;
+        var benCart = Assert.Single(ben.Occurrences);
+        Assert.False(benCart.Started);
+        Assert.Equal("conditions not met: properties.cartValue gte 25 (it is 12)", benCart.Reason);
+        var check = Assert.Single(benCart.Conditions);
+        Assert.Equal(("properties.cartValue gte 25", 12m, false), (check.Condition, (decimal)check.Actual!, check.Holds));
+
+        // Anna: the first cart started; the mail was suppressed for consent, the banner cancelled by her order.
+        var anna = (await Explainer().ExplainAsync("anna", "cart-rescue", default))!;
+        Assert.Equal(2, anna.Occurrences.Count);
+        var first = anna.Occurrences[0];
+        Assert.True(first.Started);
+        Assert.Equal("c-anna", first.TriggerId);
+        Assert.Equal(("suppressed", "consent"), (first.Steps[0].Status, first.Steps[0].Reason));
+        Assert.Equal(("cancelled", "o-anna"), (first.Steps[1].Status, first.Steps[1].CauseEventId));
+        Assert.StartsWith("exit: order_placed", first.Steps[1].Reason);
+        // The second cart an hour later: once per customer.
+        Assert.False(anna.Occurrences[1].Started);
+        Assert.StartsWith("re-entry: started before", anna.Occurrences[1].Reason);
+
+        // The holdout says so, and its steps are held out.
+        var held = (await Explainer().ExplainAsync("anna", "all-held", default))!;
+        Assert.True(held.Occurrences[0].Holdout);
+        Assert.Equal(("suppressed", "holdout"), (held.Occurrences[0].Steps[0].Status, held.Occurrences[0].Steps[0].Reason));
+        Assert.Contains(held.Notes, n => n.StartsWith("in the holdout", StringComparison.Ordinal));
+
+        // No trigger, an unknown campaign, an unknown customer.
+        await Consume(E("v-cas", "product_viewed", T, "cas"));
+        var cas = (await Explainer().ExplainAsync("cas", "cart-rescue", default))!;
+        Assert.Empty(cas.Occurrences);
+        Assert.Contains(cas.Notes, n => n.StartsWith("no cart_abandoned event", StringComparison.Ordinal));
+        Assert.False((await Explainer().ExplainAsync("cas", "nope", default))!.InRules);
+        Assert.Null(await Explainer().ExplainAsync("nobody", "cart-rescue", default));
+    }
+}
+
+public sealed class SqliteCampaignExplainTests : CampaignExplainTests
+{
+    protected override StorageProvider Provider => StorageProvider.Sqlite;
+}
+
+public sealed class PostgresCampaignExplainTests : CampaignExplainTests
+{
+    protected override StorageProvider Provider => StorageProvider.Postgres;
+}
