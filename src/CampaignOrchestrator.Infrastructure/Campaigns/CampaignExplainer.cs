@@ -80,7 +80,7 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
             notes.Add("conditions are judged on the customer as they are now (traits, phase, orders) and on the trigger event as it was");
         }
         return new CampaignExplanation(journey.ProfileId, journey.CustomerId, campaignId, campaign is not null, compiled.Version,
-            campaign is null ? null : Describe(campaign.Trigger), occurrences.OrderBy(o => o.OccurredAt).ToList(), notes);
+            campaign is null ? null : campaign.Trigger.Describe(), occurrences.OrderBy(o => o.OccurredAt).ToList(), notes);
     }
 
     /// <summary>The occurrences of the campaign's trigger on the stored journey.</summary>
@@ -96,14 +96,6 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
         _ => [],
     };
 
-    static string Describe(Trigger trigger) => trigger switch
-    {
-        EventTrigger e => $"event {e.EventType}",
-        PhaseEnteredTrigger p => $"phase entered: {p.Phase.ToName()}",
-        InactivityTrigger i => $"inactive for {i.InactiveFor}" + (i.InPhase is { } inPhase ? $" in {inPhase.ToName()}" : ""),
-        ScheduleTrigger s => $"schedule '{s.Cron}'",
-        _ => trigger.GetType().Name,
-    };
 }
 
 /// <summary>See <see cref="CampaignExplainer"/>.</summary>

@@ -27,7 +27,7 @@ internal static class RulesCommand
             return 1;
         output.WriteLine($"valid: {loaded.Rules.Campaigns.Count} campaigns in {loaded.Files.Count} file(s), version {loaded.Version}");
         foreach (var campaign in loaded.Rules.Campaigns)
-            output.WriteLine($"  {campaign.Id}: {Describe(campaign.Trigger)}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
+            output.WriteLine($"  {campaign.Id}: {campaign.Trigger.Describe()}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
         return 0;
     }
 
@@ -50,13 +50,4 @@ internal static class RulesCommand
         }
         return null;
     }
-
-    static string Describe(Trigger trigger) => trigger switch
-    {
-        EventTrigger t => $"on {t.EventType}",
-        PhaseEnteredTrigger t => $"on entering {Core.Phases.PhaseNames.ToName(t.Phase)}",
-        InactivityTrigger t => $"after {t.InactiveFor.TotalDays:0.#} days inactive" + (t.InPhase is { } p ? $" in {Core.Phases.PhaseNames.ToName(p)}" : ""),
-        ScheduleTrigger t => $"on schedule '{t.Cron}'",
-        _ => trigger.GetType().Name,
-    };
 }
