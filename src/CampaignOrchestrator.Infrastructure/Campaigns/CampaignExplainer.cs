@@ -95,7 +95,6 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
         }),
         _ => [],
     };
-
 }
 
 /// <summary>See <see cref="CampaignExplainer"/>.</summary>
