@@ -78,6 +78,40 @@ public abstract class CampaignExplainTests : CampaignTestContext
         Assert.False((await Explainer().ExplainAsync("cas", "nope", default))!.InRules);
         Assert.Null(await Explainer().ExplainAsync("nobody", "cart-rescue", default));
     }
+
+    [Fact]
+    public async Task A_send_outside_the_window_waits_and_one_over_the_cap_is_suppressed_and_both_say_so()
+    {
+        Use("""
+            defaults:
+              timeZone: UTC
+              sendWindow: { from: "12:00", to: "20:00" }
+              frequencyCap: { channel: email, max: 1, per: 7d, onCap: skip }
+            campaigns:
+              - id: hello
+                trigger: { event: product_viewed }
+                steps:
+                  - action: { kind: email, template: hello }
+              - id: again
+                trigger: { event: wishlist_added }
+                steps:
+                  - action: { kind: email, template: again }
+            """);
+        // 09:00 UTC: the window opens at 12:00.
+        await Consume(E("v-1", "product_viewed", T, "dora", null, Consent()));
+        await Advance(TimeSpan.FromSeconds(1));
+        var waiting = Assert.Single(Assert.Single((await Explainer().ExplainAsync("dora", "hello", default))!.Occurrences).Steps);
+        Assert.Equal("pending", waiting.Status);
+        Assert.Equal(T.Date.AddHours(12), waiting.DueAt.UtcDateTime);
+        Assert.Contains("window", waiting.Reason);
+
+        await Advance(TimeSpan.FromHours(3));                                       // sent at 12:00
+        await Consume(E("w-1", "wishlist_added", T.AddHours(4), "dora"));
+        await Advance(TimeSpan.FromHours(2));
+        var capped = Assert.Single(Assert.Single((await Explainer().ExplainAsync("dora", "again", default))!.Occurrences).Steps);
+        Assert.Equal("suppressed", capped.Status);
+        Assert.StartsWith("cap: 1 email in", capped.Reason);
+    }
 }
 
 public sealed class SqliteCampaignExplainTests : CampaignExplainTests
