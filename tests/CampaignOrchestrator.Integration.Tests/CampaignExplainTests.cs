@@ -80,6 +80,27 @@ public abstract class CampaignExplainTests : CampaignTestContext
     }
 
     [Fact]
+    public async Task A_trigger_that_did_not_start_is_judged_by_the_rules_in_force_when_it_happened()
+    {
+        Use(Rules);
+        // The version the workers had taken a day before the cart: a higher threshold (the store keeps each version's files).
+        var older = Rules.Replace("value: 25", "value: 100");
+        await using (var connection = await _database.OpenAsync(default))
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "INSERT INTO rules_versions (version, activated_at, files, campaigns, sources) VALUES ('old-1', @at, '[\"rules.yaml\"]', '{}', @sources)",
+                new { at = T.AddDays(-1), sources = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["rules.yaml"] = older }) });
+        // A cart of 60 that the current rules (25) would take, but that arrived while the threshold was 100.
+        await Consume(E("c-eva", "cart_abandoned", T, "eva", Cart("cart-e", 60), Consent()));
+        await using (var connection = await _database.OpenAsync(default))
+            await Dapper.SqlMapper.ExecuteAsync(connection, "DELETE FROM scheduled_actions WHERE profile_id = 'c:eva'");   // as if judged then
+
+        var eva = Assert.Single((await Explainer().ExplainAsync("eva", "cart-rescue", default))!.Occurrences);
+        Assert.False(eva.Started);
+        Assert.Equal("old-1", eva.RulesVersion);
+        Assert.Equal("conditions not met: properties.cartValue gte 100 (it is 60)", eva.Reason);
+    }
+
+    [Fact]
     public async Task A_send_outside_the_window_waits_and_one_over_the_cap_is_suppressed_and_both_say_so()
     {
         Use("""

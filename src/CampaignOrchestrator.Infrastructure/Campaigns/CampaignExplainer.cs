@@ -19,6 +19,7 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 internal sealed class CampaignExplainer(Database database, ActionStore actions, ActiveRules rules)
 {
     readonly JourneyReader _journeys = new(database);
+    readonly RulesHistory _history = new(database);
 
     const int TimelineRead = 1000;
 
@@ -53,13 +54,23 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
         {
             var started = recorded.Select(a => a.TriggerId).ToHashSet(StringComparer.Ordinal);
             var earlier = recorded.Select(a => a.TriggeredAt).Distinct().Order().ToList();
+            var versions = new Dictionary<string, (RuleSet Rules, string Version)?>(StringComparer.Ordinal);
             foreach (var trigger in Triggers(campaign, journey, byId).Where(t => !started.Contains(t.TriggerId)))
             {
-                var decision = CampaignPlanner.Plan(campaign, trigger, customer, compiled.Rules.Defaults, earlier.Where(t => t < trigger.OccurredAt));
+                // Judged by the rules in force when the trigger happened, when the store kept them; else by today's.
+                var (ruleSet, version) = await InForceAsync(trigger.OccurredAt, compiled, versions, ct);
+                var then = ruleSet.Campaigns.FirstOrDefault(c => c.Id == campaignId);
+                if (then is null)
+                {
+                    occurrences.Add(new OccurrenceExplanation(trigger.TriggerId, trigger.EventType, trigger.OccurredAt, false,
+                        $"the campaign was not in the rules in force then (version {version})", false, version, [], []));
+                    continue;
+                }
+                var decision = CampaignPlanner.Plan(then, trigger, customer, ruleSet.Defaults, earlier.Where(t => t < trigger.OccurredAt));
                 var subject = new ConditionSubject(traits, trigger.Properties, trigger.Context, customer.Phase, customer.OrderCount, customer.OrderTotal, trigger.EventType);
                 occurrences.Add(new OccurrenceExplanation(trigger.TriggerId, trigger.EventType, trigger.OccurredAt, false,
-                    decision.SkipReason ?? "the rules in force would start it now; it did not start then (the campaign came later, or changed since)",
-                    decision.Plan?.Holdout ?? false, compiled.Version, ConditionEvaluator.Checks(campaign.Conditions, subject).ToList(), []));
+                    decision.SkipReason ?? $"the rules in force then (version {version}) would have started it; it did not start (the trigger arrived before the worker took them, or was replayed)",
+                    decision.Plan?.Holdout ?? false, version, ConditionEvaluator.Checks(then.Conditions, subject).ToList(), []));
             }
             if (campaign.Trigger is InactivityTrigger or ScheduleTrigger)
                 notes.Add("this campaign is started by a scan (inactivity or a schedule), not by an event: only the instances it started are listed");
@@ -81,6 +92,28 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
         }
         return new CampaignExplanation(journey.ProfileId, journey.CustomerId, campaignId, campaign is not null, compiled.Version,
             campaign is null ? null : campaign.Trigger.Describe(), occurrences.OrderBy(o => o.OccurredAt).ToList(), notes);
+    }
+
+    /// <summary>The rules in force at <paramref name="at"/> as the store kept them (compiled once a call), else the current ones.</summary>
+    async Task<(RuleSet Rules, string Version)> InForceAsync(DateTimeOffset at, CompiledRules current, Dictionary<string, (RuleSet, string)?> compiled,
+        CancellationToken ct)
+    {
+        var then = await _history.InForceAtAsync(at, ct);
+        if (then is null || then.Version == current.Version || then.Sources is not { Count: > 0 } sources)
+            return (current.Rules, current.Version);
+        if (!compiled.TryGetValue(then.Version, out var rules))
+        {
+            try
+            {
+                rules = (RulesFiles.Compile(sources.Select(s => new RulesSource(s.Key, s.Value)).ToList()).Rules, then.Version);
+            }
+            catch (RulesRejectedException)
+            {
+                rules = null;   // taken by an older release that read it differently: judge by today's
+            }
+            compiled[then.Version] = rules;
+        }
+        return rules ?? (current.Rules, current.Version);
     }
 
     /// <summary>The occurrences of the campaign's trigger on the stored journey.</summary>

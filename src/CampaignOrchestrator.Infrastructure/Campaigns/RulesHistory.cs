@@ -27,6 +27,15 @@ internal sealed class RulesHistory(Database database)
             new { version }, cancellationToken: ct)))?.ToView();
     }
 
+    /// <summary>The version in force at <paramref name="at"/>: the last one first taken at or before it (with its files), or null.</summary>
+    public async Task<RulesVersionView?> InForceAtAsync(DateTimeOffset at, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryFirstOrDefaultAsync<Row>(new CommandDefinition(
+            "SELECT version, activated_at, files, campaigns, sources FROM rules_versions WHERE activated_at <= @at ORDER BY activated_at DESC, version LIMIT 1",
+            new { at }, cancellationToken: ct)))?.ToView();
+    }
+
     sealed class Row
     {
         public string Version { get; set; } = "";
