@@ -22,6 +22,7 @@ public sealed class ApiParameterTests
     [InlineData("/api/campaigns/cart-recovery/results?from=2026-12-01&to=2026-11-01", "from")]
     [InlineData("/api/campaigns/cart-recovery/results?from=2024-01-01&to=2026-01-01", "from")]
     [InlineData("/api/customers/anna/explain", "campaign")]
+    [InlineData("/api/campaigns/cart-recovery/results?segment=nope", "segment")]
     [InlineData("/api/errors?limit=100000", "limit")]
     [InlineData("/api/audit?limit=0", "limit")]
     [InlineData("/api/placements/anna?slot=%1B", "slot")]

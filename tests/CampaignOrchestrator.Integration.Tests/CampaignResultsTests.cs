@@ -30,7 +30,8 @@ public abstract class CampaignResultsTests : CampaignTestContext
         const int n = 90;
         string C(int i) => $"shopper-{i}";
         JsonObject Order(int i, decimal total) => new() { ["orderId"] = $"o-{i}-{total}", ["total"] = total };
-        await Consume(Enumerable.Range(0, n).Select(i => E($"v-{i}", "product_viewed", T, C(i))).ToArray());
+        await Consume(Enumerable.Range(0, n).Select(i => E($"v-{i}", "product_viewed", T, C(i),
+            traits: new JsonObject { ["persona"] = i % 2 == 0 ? "runner" : "walker" })).ToArray());
         await Advance(TimeSpan.FromSeconds(1));                                                   // step 1 delivered
         // i % 5 == 0: an order of 50 two hours after the trigger, after step 1 and before step 2.
         await Consume(Enumerable.Range(0, n).Where(i => i % 5 == 0).Select(i => E($"a-{i}", "order_placed", T.AddHours(2), C(i), Order(i, 50))).ToArray());
@@ -69,6 +70,15 @@ public abstract class CampaignResultsTests : CampaignTestContext
         Assert.Equal(expected, results.Lift);
         Assert.Equal(treated.Count, Assert.Single(results.Variants).Treated);
         Assert.Equal("7d", results.Goal.Within);
+
+        // The runners only (a named segment's condition, judged on the customer).
+        var runners = await new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(_database)
+            .ReadAsync("browse-nudge", new Goal("order_placed", TimeSpan.FromDays(7)), T.AddDays(-1), T.AddDays(1), default,
+                new Comparison("traits.persona", ComparisonOp.Eq, JsonValue.Create("runner")));
+        Assert.Equal(treated.LongCount(i => i % 2 == 0), runners.Customers.Treated);
+        Assert.Equal(treated.LongCount(i => i % 2 == 0 && Converts(i)), runners.Customers.Converted);
+        Assert.Equal(held.LongCount(i => i % 2 == 0), runners.Customers.Holdout);
+        Assert.All(runners.Steps, s => Assert.Equal(n / 2, s.Scheduled));
 
         // A period in which nothing was triggered: empty, and no verdict.
         var empty = await new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(_database)

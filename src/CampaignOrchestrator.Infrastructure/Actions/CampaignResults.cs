@@ -18,13 +18,27 @@ namespace CampaignOrchestrator.Infrastructure.Actions;
 /// </summary>
 internal sealed class CampaignResults(Database database)
 {
-    public async Task<CampaignResultsView> ReadAsync(string campaignId, Goal goal, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    /// <param name="segment">Only the customers this condition holds for now (a named segment of the rules), or all.</param>
+    public async Task<CampaignResultsView> ReadAsync(string campaignId, Goal goal, DateTimeOffset from, DateTimeOffset to, CancellationToken ct,
+        Condition? segment = null)
     {
         await using var connection = await database.OpenAsync(ct);
         var actions = (await connection.QueryAsync<Row>(new CommandDefinition(
             "SELECT profile_id, step, kind, status, reason, holdout, variant, triggered_at, finished_at FROM scheduled_actions " +
             "WHERE campaign_id = @campaignId AND triggered_at >= @from AND triggered_at < @to",
             new { campaignId, from, to }, cancellationToken: ct))).ToList();
+        if (segment is not null)
+        {
+            var ids = actions.Select(a => a.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+            var members = ids.Length == 0 ? [] : (await connection.QueryAsync<(string ProfileId, string Traits, string? Phase, int OrderCount, decimal OrderTotal)>(
+                new CommandDefinition($"SELECT profile_id, CAST(traits AS TEXT) AS traits, phase, order_count, order_total FROM profiles WHERE {database.Dialect.In("profile_id", "@ids")}",
+                    new { ids = database.Dialect.List(ids) }, cancellationToken: ct)))
+                .Where(p => ConditionEvaluator.Evaluate(segment, new ConditionSubject(
+                    (JsonNode.Parse(p.Traits) as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], null, null,
+                    Core.Phases.PhaseNames.TryParse(p.Phase, out var phase) ? phase : null, p.OrderCount, p.OrderTotal)))
+                .Select(p => p.ProfileId).ToHashSet(StringComparer.Ordinal);
+            actions = actions.Where(a => members.Contains(a.ProfileId)).ToList();
+        }
 
         var delivered = actions.Where(a => !a.Holdout && a.Status == ActionStatus.Delivered && a.FinishedAt is not null)
             .GroupBy(a => a.ProfileId, StringComparer.Ordinal)

@@ -203,9 +203,15 @@ internal static class OperatorApi
         viewer.MapGet("/campaigns/{id}", async (string id, ActionStore campaigns, CancellationToken ct) =>
             ApiParameters.Id("id", id) ?? Results.Ok(await campaigns.SummaryAsync(id, ct)));
         // Results over a period with the lift over the holdout (Infrastructure/Actions/CampaignResults.cs).
-        viewer.MapGet("/campaigns/{id}/results", async (string id, string? from, string? to, ActiveRules rules, CampaignResults results, TimeProvider time,
-            CancellationToken ct) =>
+        viewer.MapGet("/campaigns/{id}/results", async (string id, string? from, string? to, string? segment, ActiveRules rules, CampaignResults results,
+            TimeProvider time, CancellationToken ct) =>
         {
+            var segments = rules.Current.Rules.Segments;
+            if (segment is not null && !segments.ContainsKey(segment))
+                return segments.Count == 0
+                    ? Results.Problem(statusCode: 400, title: "Invalid parameter 'segment'", detail: $"'segment' names a segment, and the rules in force declare none (segments: in a rules file)",
+                        extensions: new Dictionary<string, object?> { ["parameter"] = "segment" })
+                    : ApiParameters.OneOf("segment", segment, segments.Keys.Order(StringComparer.Ordinal).ToList());
             if (ApiParameters.Id("id", id) is { } badId)
                 return badId;
             var (start, end, badPeriod) = ApiParameters.Period(from, to, time.GetUtcNow());
@@ -213,7 +219,7 @@ internal static class OperatorApi
                 return badPeriod;
             // The goal the rules in force give the campaign; a campaign no longer in the rules is measured by the default.
             var goal = rules.Current.Rules.Campaigns.FirstOrDefault(c => c.Id == id)?.Goal ?? Core.Rules.Goal.Default;
-            return Results.Ok(await results.ReadAsync(id, goal, start, end, ct));
+            return Results.Ok(await results.ReadAsync(id, goal, start, end, ct, segment is null ? null : segments[segment]));
         });
         viewer.MapGet("/campaigns/{id}/log", async (string id, string? outcome, long? after, int? limit, ActionStore campaigns, CancellationToken ct) =>
         {
