@@ -136,11 +136,15 @@ public static class JourneyEngine
     {
         if (evt.PropertiesJson is null || !evt.PropertiesJson.Contains("\"total\"", StringComparison.Ordinal))
             return 0;
-        return evt.Properties?["total"] is JsonValue v
+        return TotalOf(evt.Properties);
+    }
+
+    /// <summary><c>properties.total</c> when it is a number (or numeric text), else 0: an order's value, the revenue a campaign is credited with.</summary>
+    public static decimal TotalOf(JsonObject? properties) =>
+        properties?["total"] is JsonValue v
             && (v.TryGetValue<decimal>(out var d) || (v.TryGetValue<string>(out var text)
                 && decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out d)))
             ? d : 0;
-    }
 
     static void MergeTraits(JourneyProfile profile, JsonObject? traits, DateTimeOffset at)
     {

@@ -113,10 +113,7 @@ internal sealed class CampaignResults(Database database)
     };
 
     static decimal Total(string? properties) =>
-        properties is not null && JsonNode.Parse(properties) is JsonObject o && o["total"] is JsonValue v
-            && (v.TryGetValue<decimal>(out var d) || (v.TryGetValue<string>(out var text)
-                && decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out d)))
-            ? d : 0;
+        properties is null ? 0 : Core.Journeys.JourneyEngine.TotalOf(JsonNode.Parse(properties) as JsonObject);
 
     sealed class Row
     {
