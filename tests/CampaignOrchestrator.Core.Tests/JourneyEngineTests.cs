@@ -30,6 +30,20 @@ public sealed class JourneyEngineTests
         Assert.Equal(T.AddMinutes(3), p.PhaseSince);
     }
 
+    [Fact]
+    public void A_four_phase_model_keeps_a_loyal_customer_in_its_last_phase()
+    {
+        var model = PhaseModel.Default.With(new Dictionary<string, Phase>(), PhaseVocabulary.All["see-think-do-care"]);
+        var p = new JourneyProfile("c:c1", "c1");
+        foreach (var e in new[] { E("page_viewed", 0), E("order_placed", 1), E("order_delivered", 2), E("order_placed", 3), E("review_submitted", 4), Reset("loyalty", 5) })
+            JourneyEngine.Apply(p, e, model);
+        Assert.Equal(Phase.Retention, p.Phase);
+        Assert.Equal(["see", "do", "care"], p.AppendedPhaseChanges.Select(c => model.Vocabulary.NameOf(c.Phase)));
+
+        var five = Play(E("page_viewed", 0), E("order_placed", 1), E("order_delivered", 2), E("order_placed", 3));
+        Assert.Equal(Phase.Loyalty, five.Phase);
+    }
+
     static AcceptedEvent Reset(string phase, int minutes) =>
         new($"e{Interlocked.Increment(ref _seq)}", PhaseModel.PhaseReset, T.AddMinutes(minutes), "c1", null, null, new JsonObject { ["phase"] = phase }, null);
 

@@ -204,6 +204,47 @@ public sealed class RulesParserTests
         Assert.Contains(ex.Errors, e => e.Message.Contains(expected, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_four_phase_model_reads_its_own_names_and_runs_loyalty_as_its_last_phase()
+    {
+        var rules = RulesParser.ParseMany([
+            ("a.yaml", """
+                phases:
+                  think: [size_guide_opened]
+                campaigns:
+                  - id: care-mail
+                    trigger: { phaseEntered: care }
+                    conditions: { field: phase, op: in, value: [do, care] }
+                    steps: [ { action: { kind: email, template: t } } ]
+                  - id: lapsed
+                    trigger: { inactiveFor: 90d, inPhase: retention }
+                    steps: [ { action: { kind: phase, set: see } } ]
+                """),
+            ("b.yaml", "phaseModel: see-think-do-care\ncampaigns: []"),
+        ]);
+        Assert.Equal("see-think-do-care", rules.PhaseModelName);
+        Assert.Equal(Phase.Consideration, rules.PhaseModel.Map("size_guide_opened"));
+        Assert.Equal(Phase.Retention, rules.PhaseModel.Map("review_submitted"));
+        Assert.Equal(Phase.Retention, rules.PhaseModel.Map("order_placed", orderCount: 2));
+        var care = rules.Campaigns[0];
+        Assert.Equal(Phase.Retention, ((PhaseEnteredTrigger)care.Trigger).Phase);
+        Assert.Equal("""["purchase","retention"]""", ((Comparison)care.Conditions!).Value!.ToJsonString());
+        Assert.Equal("awareness", rules.Campaigns[1].Steps[0].Variants[0].Action.Settings["set"]);
+    }
+
+    [Theory]
+    [InlineData("phaseModel: see-think-do-care\ncampaigns: [ { id: a, trigger: { phaseEntered: loyalty }, steps: [ { action: { kind: email, template: t } } ] } ]", "unknown phase 'loyalty' in phaseModel see-think-do-care; use see, think, do, care")]
+    [InlineData("phaseModel: race\ncampaigns: [ { id: a, trigger: { phaseEntered: care }, steps: [ { action: { kind: email, template: t } } ] } ]", "unknown phase 'care' in phaseModel race; use reach, act, convert, engage")]
+    [InlineData("phaseModel: touch-tell-sell-care\nphases: { think: [x] }\ncampaigns: []", "unknown phase 'think' in phaseModel touch-tell-sell-care")]
+    [InlineData("campaigns: [ { id: a, trigger: { event: x }, steps: [ { action: { kind: phase, set: care } } ] } ]", "set 'care' is not a phase of five-phase; use awareness, consideration, purchase, retention or loyalty")]
+    [InlineData("phaseModel: race\ncampaigns: [ { id: a, trigger: { event: x }, conditions: { field: phase, op: eq, value: loyalty }, steps: [ { action: { kind: email, template: t } } ] } ]", "'loyalty' is not a phase of race")]
+    [InlineData("phaseModel: seven-phase\ncampaigns: []", "unknown phaseModel 'seven-phase'; use one of five-phase, see-think-do-care, touch-tell-sell-care, race")]
+    public void Phase_names_are_read_in_the_files_model(string yaml, string expected)
+    {
+        var ex = Assert.Throws<RulesRejectedException>(() => RulesParser.Parse(yaml, "r.yaml"));
+        Assert.Contains(ex.Errors, e => e.Message.Contains(expected, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("45s", 0, 0, 45)]
     [InlineData("15m", 0, 15, 0)]

@@ -154,6 +154,31 @@ public abstract class CampaignStartAndExitTests : CampaignTestContext
         await Consume(E("c-3", "cart_abandoned", T.AddDays(31), "eve", Cart("cart-4")));
         Assert.Equal(6, (await Actions("eve")).Count);
     }
+
+    [Fact]
+    public async Task A_see_think_do_care_file_runs_on_four_phases_so_a_loyal_customer_gets_the_care_mail_once()
+    {
+        Use("""
+            phaseModel: see-think-do-care
+            campaigns:
+              - id: care-mail
+                trigger: { phaseEntered: care }
+                transactional: true
+                steps: [ { action: { kind: email, template: care } } ]
+            """);
+        await Consume(
+            E("p-1", "page_viewed", T, "fay"),
+            E("o-1", "order_placed", T.AddHours(1), "fay", new JsonObject { ["orderId"] = "o-1", ["total"] = 40 }),
+            E("d-1", "order_delivered", T.AddDays(2), "fay"),
+            E("o-2", "order_placed", T.AddDays(9), "fay", new JsonObject { ["orderId"] = "o-2", ["total"] = 60 }),
+            E("r-1", "review_submitted", T.AddDays(10), "fay"));
+
+        Assert.Equal(["care-mail"], (await Actions("fay")).Select(a => a.CampaignId));
+        await using var connection = await _database.OpenAsync(default);
+        var phases = await Dapper.SqlMapper.QueryAsync<string>(connection,
+            "SELECT phase FROM phase_history WHERE profile_id = 'c:fay' ORDER BY occurred_at");
+        Assert.Equal(["awareness", "purchase", "retention"], phases);
+    }
 }
 
 public sealed class SqliteCampaignStartAndExitTests : CampaignStartAndExitTests

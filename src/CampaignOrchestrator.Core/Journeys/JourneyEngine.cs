@@ -32,7 +32,7 @@ public static class JourneyEngine
         if (evt.Type == PhaseModel.PhaseReset)
         {
             // A reset sets the phase, backwards too; a late one rewrites the history after it.
-            var reset = PhaseModel.ResetTarget(evt.Properties);
+            var reset = PhaseModel.ResetTarget(evt.Properties) is { } named ? model.Fold(named) : (Phase?)null;
             if (reset is not null && (!inOrder || profile.NeedsPhaseReplay))
                 profile.NeedsPhaseReplay = true;
             else if (reset is not null && profile.Phase != reset)
@@ -106,7 +106,7 @@ public static class JourneyEngine
                 orders++;
             if (entry.Type == PhaseModel.PhaseReset)
             {
-                if (entry.ResetTo is { } reset && reset != current)
+                if (entry.ResetTo is { } named && model.Fold(named) is var reset && reset != current)
                 {
                     current = reset;
                     history.Add(new PhaseChange(reset, entry.OccurredAt, entry.EventId));

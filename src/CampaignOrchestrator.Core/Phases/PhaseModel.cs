@@ -50,17 +50,23 @@ public sealed class PhaseModel
 
     readonly FrozenDictionary<string, Phase> _mapping;
 
-    /// <summary>Creates a model from an event-type → phase mapping.</summary>
-    public PhaseModel(IReadOnlyDictionary<string, Phase> mapping) =>
-        _mapping = mapping.ToFrozenDictionary(StringComparer.Ordinal);
+    /// <summary>Creates a model from an event-type → phase mapping, run on <paramref name="vocabulary"/>'s phases (default five).</summary>
+    public PhaseModel(IReadOnlyDictionary<string, Phase> mapping, PhaseVocabulary? vocabulary = null)
+    {
+        Vocabulary = vocabulary ?? PhaseVocabulary.FivePhase;
+        _mapping = mapping.ToFrozenDictionary(kv => kv.Key, kv => Vocabulary.Fold(kv.Value), StringComparer.Ordinal);
+    }
 
-    /// <summary>Returns a copy with extra or overriding mappings (the <c>phases:</c> block of a rules file).</summary>
-    public PhaseModel With(IReadOnlyDictionary<string, Phase> overrides)
+    /// <summary>The phases the journeys run on (the rules file's <c>phaseModel</c>): a four-phase model never stores loyalty.</summary>
+    public PhaseVocabulary Vocabulary { get; }
+
+    /// <summary>Returns a copy with extra or overriding mappings (the <c>phases:</c> block of a rules file), on <paramref name="vocabulary"/> when given.</summary>
+    public PhaseModel With(IReadOnlyDictionary<string, Phase> overrides, PhaseVocabulary? vocabulary = null)
     {
         var merged = new Dictionary<string, Phase>(_mapping, StringComparer.Ordinal);
         foreach (var (type, phase) in overrides)
             merged[type] = phase;
-        return new PhaseModel(merged);
+        return new PhaseModel(merged, vocabulary ?? Vocabulary);
     }
 
     /// <summary>The phase an event of <paramref name="eventType"/> points to, or null.</summary>
@@ -68,8 +74,11 @@ public sealed class PhaseModel
 
     /// <summary>
     /// The phase an event points to for a customer who has now placed <paramref name="orderCount"/>
-    /// orders, this event included: a second order means loyalty.
+    /// orders, this event included: a second order means loyalty (care, engage in a four-phase model).
     /// </summary>
     public Phase? Map(string eventType, int orderCount) =>
-        eventType == OrderPlaced && orderCount >= 2 ? Phase.Loyalty : Map(eventType);
+        eventType == OrderPlaced && orderCount >= 2 ? Vocabulary.Fold(Phase.Loyalty) : Map(eventType);
+
+    /// <summary>The phase a reset to <paramref name="phase"/> puts the customer in under this model.</summary>
+    public Phase Fold(Phase phase) => Vocabulary.Fold(phase);
 }

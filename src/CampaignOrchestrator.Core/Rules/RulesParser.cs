@@ -47,6 +47,7 @@ public static partial class RulesParser
     public static RuleSet ParseMany(IEnumerable<(string File, string Yaml)> files)
     {
         var context = new ParseContext();
+        var roots = new List<(string File, YamlMappingNode Root)>();
         foreach (var (file, yaml) in files)
         {
             context.File = file;
@@ -65,6 +66,17 @@ public static partial class RulesParser
                 context.Errors.Add(new RuleError(file, 1, 1, null, "a rules file is a mapping with " + string.Join(", ", RootKeys)));
                 continue;
             }
+            roots.Add((file, root));
+        }
+        // The phase model first: every file's phase names are read in its vocabulary.
+        foreach (var (file, root) in roots)
+        {
+            context.File = file;
+            context.Model(root);
+        }
+        foreach (var (file, root) in roots)
+        {
+            context.File = file;
             context.Root(root);
         }
         if (context.Errors.Count > 0)
@@ -137,7 +149,7 @@ public static partial class RulesParser
 
         public RuleSet Build() => new(
             _model?.Name ?? "five-phase",
-            PhaseModel.Default.With(_overrides.ToDictionary(kv => kv.Key, kv => kv.Value.Phase)),
+            PhaseModel.Default.With(_overrides.ToDictionary(kv => kv.Key, kv => kv.Value.Phase), Vocabulary),
             _defaults?.Defaults ?? new RuleDefaults(TimeZoneInfo.Utc, null, []),
             _campaigns)
         {
@@ -145,19 +157,25 @@ public static partial class RulesParser
             Segments = _segments.ToDictionary(kv => kv.Key, kv => kv.Value.Condition, StringComparer.Ordinal),
         };
 
-        public void Root(YamlMappingNode root)
+        /// <summary>The phases the files' names are read in (<c>phaseModel</c>, default five-phase).</summary>
+        PhaseVocabulary Vocabulary => _model is { } m ? PhaseVocabulary.All[m.Name] : PhaseVocabulary.FivePhase;
+
+        public void Model(YamlMappingNode root)
         {
-            CheckKeys(root, RootKeys, "a rules file");
             if (Scalar(root, "phaseModel") is { } modelName)
             {
-                if (!PhaseModels.Contains(modelName))
+                if (!PhaseVocabulary.All.ContainsKey(modelName))
                     Error(Node(root, "phaseModel")!, $"unknown phaseModel '{modelName}'; use one of {string.Join(", ", PhaseModels)}");
                 else if (_model is { } set && set.Name != modelName)
                     Error(Node(root, "phaseModel")!, $"phaseModel '{modelName}' differs from '{set.Name}' in {set.File}; set it in one file");
                 else
                     _model = (modelName, File);
             }
+        }
 
+        public void Root(YamlMappingNode root)
+        {
+            CheckKeys(root, RootKeys, "a rules file");
             if (Node(root, "phases") is { } phasesNode)
             {
                 if (phasesNode is not YamlMappingNode phases)
@@ -165,9 +183,9 @@ public static partial class RulesParser
                 else
                     foreach (var (key, value) in phases.Children)
                     {
-                        if (!PhaseNames.TryParse(((YamlScalarNode)key).Value, out var phase))
+                        if (!Vocabulary.TryParse(((YamlScalarNode)key).Value, out var phase))
                         {
-                            Error(key, $"unknown phase '{((YamlScalarNode)key).Value}'; use awareness, consideration, purchase, retention, loyalty (or the model's own names: touch, tell, sell, care, see, think, do, reach, act, convert, engage)");
+                            Error(key, $"unknown phase '{((YamlScalarNode)key).Value}' in phaseModel {Vocabulary.Name}; use {Vocabulary.Accepted()}");
                             continue;
                         }
                         foreach (var type in StringList(value, "event types"))
@@ -500,7 +518,21 @@ public static partial class RulesParser
                 Error(map, $"op '{opText}' needs a value");
             if (op is not null && Ops[op.Value] is "in" or "notIn" && valueNode is not null and not YamlSequenceNode)
                 Error(valueNode, $"op '{opText}' takes a list value, e.g. [nl, be]");
-            return field is null || op is null ? null : new Comparison(field, (ComparisonOp)op.Value, valueNode is null ? null : Json(valueNode));
+            var value = valueNode is null ? null : Json(valueNode);
+            if (field == "phase" && op is not null && Ops[op.Value] is "eq" or "ne" or "in" or "notIn" && value is not null)
+                value = PhaseNamesIn(value, valueNode!);
+            return field is null || op is null ? null : new Comparison(field, (ComparisonOp)op.Value, value);
+        }
+
+        /// <summary>A phase condition's value(s) in the stored names (care → retention), each checked against the model.</summary>
+        JsonNode? PhaseNamesIn(JsonNode value, YamlNode node)
+        {
+            if (value is JsonArray list)
+                return new JsonArray(list.Select(v => v is null ? null : PhaseNamesIn(v, node)).ToArray());
+            if (value is JsonValue v && v.TryGetValue<string>(out var name) && Vocabulary.TryParse(name, out var phase))
+                return JsonValue.Create(phase.ToName());
+            Error(node, $"'{value.ToJsonString().Trim('"')}' is not a phase of {Vocabulary.Name}; use {Vocabulary.Accepted()}");
+            return value;
         }
 
         Step? Step(YamlNode node)
@@ -599,8 +631,13 @@ public static partial class RulesParser
             foreach (var addressKey in new[] { "from", "replyTo" })
                 if (kind == "email" && values.TryGetValue(addressKey, out var address) && !IsMailbox(address))
                     Error(Node(map, addressKey)!, $"{addressKey} '{address}' is not an email address like \"Shop <news@shop.example>\" or news@shop.example");
-            if (kind == "phase" && values.TryGetValue("set", out var setPhase) && !PhaseNames.TryParse(setPhase, out _))
-                Error(Node(map, "set")!, $"set '{setPhase}' is not a phase; use awareness, consideration, purchase, retention or loyalty (or the model's names)");
+            if (kind == "phase" && values.TryGetValue("set", out var setPhase))
+            {
+                if (Vocabulary.TryParse(setPhase, out var target))
+                    values["set"] = target.ToName();
+                else
+                    Error(Node(map, "set")!, $"set '{setPhase}' is not a phase of {Vocabulary.Name}; use {Vocabulary.Accepted()}");
+            }
             if (kind == "webhook" && values.TryGetValue("url", out var url)
                 && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"))
                 Error(Node(map, "url")!, $"url '{url}' is not an http(s) address");
@@ -696,9 +733,9 @@ public static partial class RulesParser
         Phase? PhaseValue(YamlMappingNode map, string key)
         {
             var text = Scalar(map, key);
-            if (PhaseNames.TryParse(text, out var phase))
+            if (Vocabulary.TryParse(text, out var phase))
                 return phase;
-            Error(Node(map, key)!, $"unknown phase '{text}'; use awareness, consideration, purchase, retention or loyalty (or touch, tell, sell, care, see, think, do)");
+            Error(Node(map, key)!, $"unknown phase '{text}' in phaseModel {Vocabulary.Name}; use {Vocabulary.Accepted()}");
             return null;
         }
 
