@@ -84,6 +84,35 @@ public static partial class RulesParser
         return context.Build();
     }
 
+    /// <summary>
+    /// A segment written in a query: a condition of the rules' language as <c>traits.persona eq runner</c> (clauses joined by
+    /// <c>and</c>; a value as YAML writes it: <c>[nl, be]</c>, <c>25</c>, <c>true</c>), or one condition in YAML flow form
+    /// (<c>{ any: [ ... ] }</c>). Phase names are read in <paramref name="phaseModel"/>. Throws <see cref="RulesRejectedException"/>.
+    /// </summary>
+    public static Condition ParseSegment(string text, string phaseModel)
+    {
+        var trimmed = text.Trim();
+        string condition;
+        if (trimmed.StartsWith('{'))
+            condition = trimmed;
+        else
+        {
+            var clauses = AndPattern().Split(trimmed).Select(clause =>
+            {
+                var parts = clause.Trim().Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length < 2)
+                    throw new RulesRejectedException([new RuleError("segment", 1, 1, null, $"'{clause.Trim()}' is not FIELD OP VALUE, e.g. traits.persona eq runner")]);
+                return parts.Length == 2 ? $"{{ field: {parts[0]}, op: {parts[1]} }}" : $"{{ field: {parts[0]}, op: {parts[1]}, value: {parts[2]} }}";
+            }).ToList();
+            condition = clauses.Count == 1 ? clauses[0] : $"{{ all: [ {string.Join(", ", clauses)} ] }}";
+        }
+        var rules = Parse($"phaseModel: {phaseModel}\nsegments:\n  query: {condition}\ncampaigns: []\n", "segment");
+        return rules.Segments["query"];
+    }
+
+    [GeneratedRegex(@"\s+and\s+", RegexOptions.IgnoreCase)]
+    private static partial Regex AndPattern();
+
     static Exception Unwrap(Exception ex) => ex.InnerException is YamlException inner ? Unwrap(inner) : ex;
 
     /// <summary>Parses <c>30d</c>, <c>1h</c>, <c>15m</c>, <c>45s</c>, <c>2w</c>.</summary>

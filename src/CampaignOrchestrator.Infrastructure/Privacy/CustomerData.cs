@@ -116,6 +116,8 @@ internal sealed class CustomerData(Database database, ActionStore actions, IOpti
             foreach (var needle in needles)
                 Add(deleted, table, await connection.ExecuteAsync(new CommandDefinition(
                     $"DELETE FROM {table} WHERE {sql.Contains("body", "@needle")}", new { needle }, tx, cancellationToken: ct)));
+        // The funnel's counts are aggregates: what the customer added is taken out, and their contribution list deleted.
+        await Journeys.FunnelCounters.ForgetAsync(database, connection, tx, who.ProfileIds, ct);
         foreach (var table in PersonalData.ByProfile)
             Add(deleted, table, await connection.ExecuteAsync(new CommandDefinition(
                 $"DELETE FROM {table} WHERE {sql.In("profile_id", "@profiles")}", new { profiles }, tx, cancellationToken: ct)));

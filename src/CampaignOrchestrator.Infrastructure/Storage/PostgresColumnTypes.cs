@@ -20,6 +20,8 @@ internal static class PostgresColumnTypes
         ["slot"] = "text", ["creative"] = "text", ["assigned_at"] = "timestamptz", ["expires_at"] = "timestamptz",
         ["routing_key"] = "text", ["message_id"] = "text", ["body"] = "text",
         ["code"] = "text", ["discount_percent"] = "numeric", ["amount"] = "numeric", ["issued_at"] = "timestamptz",
+        ["day"] = "text", ["counter"] = "integer", ["cross_device"] = "integer", ["phase_rank"] = "integer", ["other_rank"] = "integer",
+        ["bucket"] = "integer", ["n"] = "bigint", ["counted"] = "text",
         ["audience"] = "text", ["email_sha256"] = "text", ["joined_at"] = "timestamptz", ["connector"] = "text",
     };
 

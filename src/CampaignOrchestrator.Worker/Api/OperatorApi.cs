@@ -203,6 +203,36 @@ internal static class OperatorApi
         viewer.MapGet("/campaigns/{id}", async (string id, ActionStore campaigns, CancellationToken ct) =>
             ApiParameters.Id("id", id) ?? Results.Ok(await campaigns.SummaryAsync(id, ct)));
         // Results over a period with the lift over the holdout (Infrastructure/Actions/CampaignResults.cs).
+        viewer.MapGet("/funnel", async (string? model, string? from, string? to, string? segment, string? device, ActiveRules rules, FunnelCounters funnel,
+            IOptions<FunnelOptions> options, TimeProvider time, CancellationToken ct) =>
+        {
+            var models = Core.Phases.PhaseVocabulary.All;
+            if (ApiParameters.OneOf("model", model, Core.Rules.RulesParser.PhaseModels) is { } badModel)
+                return badModel;
+            if (ApiParameters.OneOf("device", device, ["single", "cross"]) is { } badDevice)
+                return badDevice;
+            var (start, end, badPeriod) = ApiParameters.Period(from, to, time.GetUtcNow());
+            if (badPeriod is not null)
+                return badPeriod;
+            Core.Rules.Condition? condition = null;
+            if (segment is not null && !rules.Current.Rules.Segments.TryGetValue(segment, out condition))
+            {
+                try
+                {
+                    condition = Core.Rules.RulesParser.ParseSegment(segment, rules.Current.Rules.PhaseModelName);
+                }
+                catch (Core.Rules.RulesRejectedException ex)
+                {
+                    var named = rules.Current.Rules.Segments.Keys.Order(StringComparer.Ordinal).ToList();
+                    return Results.Problem(statusCode: 400, title: "Invalid parameter 'segment'",
+                        detail: $"'segment' is a named segment{(named.Count == 0 ? "" : " (" + string.Join(", ", named) + ")")} or a condition such as traits.persona eq runner: " +
+                            string.Join("; ", ex.Errors.Select(e => e.Message)),
+                        extensions: new Dictionary<string, object?> { ["parameter"] = "segment" });
+                }
+            }
+            return Results.Ok(await funnel.ReadAsync(models[model ?? "five-phase"], start, end, device is null ? null : device == "cross", condition,
+                options.Value.SegmentScanLimit, ct));
+        });
         viewer.MapGet("/campaigns/{id}/results", async (string id, string? from, string? to, string? segment, ActiveRules rules, CampaignResults results,
             TimeProvider time, CancellationToken ct) =>
         {

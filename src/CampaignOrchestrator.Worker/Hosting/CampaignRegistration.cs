@@ -1,3 +1,4 @@
+using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Actions;
@@ -79,6 +80,10 @@ internal static class CampaignRegistration
         builder.Services.AddHostedService<PlacementSweeper>();
         builder.Services.AddHostedService<AudienceSweeper>();
         builder.Services.AddHostedService<ConnectorPusher>();
+        // The funnel's counters, kept by an incremental job (GET /api/funnel reads them).
+        builder.BindValidated(FunnelOptions.SectionName, new FunnelOptionsValidator());
+        builder.Services.AddSingleton<FunnelCounters>();
+        builder.Services.AddHostedService<FunnelJob>();
         builder.Services.AddSingleton<BacklogMetrics>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BacklogMetrics>());
 
