@@ -23,6 +23,7 @@ public sealed class ApiSecurityTests
         { "GET", "/api/campaigns/cart-recovery", "viewer" },
         { "GET", "/api/campaigns/cart-recovery/log", "viewer" },
         { "GET", "/api/campaigns/cart-recovery/results", "viewer" },
+        { "GET", "/api/funnel", "viewer" },
         { "GET", "/api/customers/anna/explain?campaign=cart-recovery", "viewer" },
         { "GET", "/api/metrics", "viewer" },
         { "GET", "/api/actions?campaign=cart-recovery", "viewer" },

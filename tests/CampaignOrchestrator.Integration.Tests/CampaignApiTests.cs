@@ -70,6 +70,22 @@ public sealed class CampaignApiTests : IAsyncLifetime
         Assert.Equal(1, (int)results["steps"]![1]!["cancelled"]!["exit"]!);
         Assert.False((bool)results["lift"]!["significant"]!);
         Assert.Contains("holdout", (string?)results["lift"]!["reason"]);
+
+        // The connected funnel: the funnel job counts the customer within its interval; she entered purchase (the cart) and
+        // is in it now (the order keeps her there: a first order is purchase).
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        JsonObject? phases = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            phases = await worker.Http.GetFromJsonAsync<JsonObject>("/api/funnel?model=touch-tell-sell-care");
+            if ((long?)phases!["customers"] >= 1)
+                break;
+            await Task.Delay(200);
+        }
+        Assert.Equal(["touch", "tell", "sell", "care"], phases!["phases"]!.AsArray().Select(p => (string?)p!["phase"]));
+        var sell = phases["phases"]![2]!;
+        Assert.Equal((1, 1), ((int)sell["reached"]!, (int)sell["now"]!));
+        Assert.Equal(1, (int)phases["customers"]!);
     }
 
     [Fact]

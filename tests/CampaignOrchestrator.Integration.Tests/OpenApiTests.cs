@@ -26,7 +26,7 @@ public sealed class OpenApiTests
             ("/api/rules/validate", "post", "marketer"), ("/api/rules", "put", "marketer"), ("/api/rules/versions", "get", "viewer"),
             ("/api/rules/versions/{version}", "get", "viewer"), ("/api/customers", "get", "viewer"),
             ("/api/placements/{id}", "get", "placement"), ("/api/campaigns/{id}/results", "get", "viewer"),
-            ("/api/customers/{id}/explain", "get", "viewer"),
+            ("/api/customers/{id}/explain", "get", "viewer"), ("/api/funnel", "get", "viewer"),
         ];
         foreach (var (path, method, role) in expected)
         {
