@@ -44,6 +44,15 @@ if (args.Contains("--firing"))
     return 0;
 }
 
+if (args.Contains("--funnel-read"))
+{
+    // The funnel at size: --customers N journeys (about 10 events each) loaded, counted from scratch, --reads R timed reads.
+    foreach (var provider in new[] { "Sqlite", "Postgres" })
+        if (db == "both" || provider.Equals(db, StringComparison.OrdinalIgnoreCase))
+            await FunnelBench.RunAsync(provider, postgres, Arg("--customers", 1_000_000), Arg("--reads", 200));
+    return 0;
+}
+
 if (args.Contains("--placements"))
 {
     // Banner reads over HTTP: --customers N with a placement, --clients C readers, --seconds S timed, --rate R a second in all (0: flat out).
@@ -209,6 +218,9 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
             environment["Telemetry__Traces"] = "off";
             break;
     }
+    // --funnel on|off: the funnel's counting job on or off in the worker (Funnel:Enabled; default on).
+    if (ArgText("--funnel", "default") is "on" or "off")
+        environment["Funnel__Enabled"] = ArgText("--funnel", "default") == "on" ? "true" : "false";
     var verbose = Environment.GetEnvironmentVariable("BENCH_VERBOSE") == "1";
     if (verbose)
     {
