@@ -92,12 +92,12 @@ public static class FunnelBench
         var events = new List<(string, DateTimeOffset)>();
         var at = now - TimeSpan.FromDays(120) + TimeSpan.FromMinutes(random.Next(0, 115 * 24 * 60));
         void add(string type, TimeSpan after) { at += after; if (at < now) events.Add((type, at)); }
-        for (var i = random.Next(2, 5); i > 0; i--)
+        for (var i = random.Next(3, 7); i > 0; i--)
             add("page_viewed", TimeSpan.FromMinutes(random.Next(1, 60)));
         twoDevices = random.NextDouble() < 0.15;
         if (random.NextDouble() < 0.7)
         {
-            for (var i = random.Next(2, 5); i > 0; i--)
+            for (var i = random.Next(4, 9); i > 0; i--)
                 add("product_viewed", TimeSpan.FromMinutes(random.Next(1, 600)));
             if (random.NextDouble() < 0.45)
             {

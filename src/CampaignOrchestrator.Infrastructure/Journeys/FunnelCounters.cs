@@ -87,7 +87,12 @@ internal sealed class FunnelCounters(Database database, TimeProvider time, ILogg
         var links = customers.Length == 0 ? [] : (await connection.QueryAsync<(string CustomerId, string AnonymousId)>(new CommandDefinition(
             $"SELECT customer_id, anonymous_id FROM anonymous_links WHERE {sql.In("customer_id", "@customers")}",
             new { customers = sql.List(customers) }, tx, cancellationToken: ct))).ToList();
-        var ids = profileIds.Concat(links.Select(l => ProfileIds.ForAnonymous(l.AnonymousId))).Distinct(StringComparer.Ordinal).ToArray();
+        // A device merged into a customer keeps its own counts until they end here; a device never counted has none to end.
+        var devices = links.Select(l => ProfileIds.ForAnonymous(l.AnonymousId)).Except(profileIds, StringComparer.Ordinal).ToArray();
+        var stored = (await connection.QueryAsync<(string ProfileId, string Counted)>(new CommandDefinition(
+            $"SELECT profile_id, counted FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = sql.List(profileIds.Concat(devices).ToArray()) },
+            tx, cancellationToken: ct))).ToDictionary(s => s.ProfileId, s => s.Counted, StringComparer.Ordinal);
+        var ids = profileIds.Concat(devices.Where(stored.ContainsKey)).Distinct(StringComparer.Ordinal).ToArray();
         var list = sql.List(ids);
 
         var history = (await connection.QueryAsync<(string ProfileId, string Phase, DateTimeOffset At)>(new CommandDefinition(
@@ -96,9 +101,6 @@ internal sealed class FunnelCounters(Database database, TimeProvider time, ILogg
         var firsts = (await connection.QueryAsync<(string ProfileId, string Type, DateTimeOffset At)>(new CommandDefinition(
             $"SELECT profile_id, type, MIN(occurred_at) AS at FROM events WHERE {sql.In("profile_id", "@ids")} AND {sql.In("type", "@steps")} GROUP BY profile_id, type",
             new { ids = list, steps = sql.List(FunnelContributions.MicroSteps) }, tx, cancellationToken: ct))).ToLookup(f => f.ProfileId, StringComparer.Ordinal);
-        var stored = (await connection.QueryAsync<(string ProfileId, string Counted)>(new CommandDefinition(
-            $"SELECT profile_id, counted FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = list }, tx, cancellationToken: ct)))
-            .ToDictionary(s => s.ProfileId, s => s.Counted, StringComparer.Ordinal);
         var linkCounts = links.GroupBy(l => l.CustomerId, StringComparer.Ordinal).ToDictionary(g => ProfileIds.ForCustomer(g.Key), g => g.Count(), StringComparer.Ordinal);
 
         var delta = new Dictionary<string, long>(StringComparer.Ordinal);
