@@ -92,7 +92,7 @@ public static class FunnelBench
         var events = new List<(string, DateTimeOffset)>();
         var at = now - TimeSpan.FromDays(120) + TimeSpan.FromMinutes(random.Next(0, 115 * 24 * 60));
         void add(string type, TimeSpan after) { at += after; if (at < now) events.Add((type, at)); }
-        for (var i = random.Next(3, 7); i > 0; i--)
+        for (var i = random.Next(3, 8); i > 0; i--)
             add("page_viewed", TimeSpan.FromMinutes(random.Next(1, 60)));
         twoDevices = random.NextDouble() < 0.15;
         if (random.NextDouble() < 0.7)
