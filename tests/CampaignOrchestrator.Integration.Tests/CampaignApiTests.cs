@@ -63,7 +63,9 @@ public sealed class CampaignApiTests : IAsyncLifetime
 
         // The results: one customer got step 1; the order (placed before that delivery, by its occurredAt) is no conversion
         // of the campaign; step 2 was cancelled by the order as an exit.
-        var results = await worker.Http.GetFromJsonAsync<JsonObject>("/api/campaigns/cart-recovery/results");
+        // Results are kept counters: the counting job brings them up within its interval (Funnel:RefreshInterval, 5 s).
+        var results = await Eventually(() => worker.Http.GetFromJsonAsync<JsonObject>("/api/campaigns/cart-recovery/results"),
+            r => (int?)r["customers"]?["treated"] == 1 && r["steps"]!.AsArray().Count == 2 && r["steps"]![1]!["cancelled"]!.AsObject().Count > 0);
         Assert.Equal(("order_placed", "7d"), ((string?)results!["goal"]!["event"], (string?)results["goal"]!["within"]));
         Assert.Equal((1, 0), ((int)results["customers"]!["treated"]!, (int)results["customers"]!["converted"]!));
         Assert.Equal(1, (int)results["steps"]![0]!["delivered"]!);
@@ -73,19 +75,24 @@ public sealed class CampaignApiTests : IAsyncLifetime
 
         // The connected funnel: the funnel job counts the customer within its interval; she entered purchase (the cart) and
         // is in it now (the order keeps her there: a first order is purchase).
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        JsonObject? phases = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            phases = await worker.Http.GetFromJsonAsync<JsonObject>("/api/funnel?model=touch-tell-sell-care");
-            if ((long?)phases!["customers"] >= 1)
-                break;
-            await Task.Delay(200);
-        }
+        var phases = await Eventually(() => worker.Http.GetFromJsonAsync<JsonObject>("/api/funnel?model=touch-tell-sell-care"), f => (long?)f["customers"] >= 1);
         Assert.Equal(["touch", "tell", "sell", "care"], phases!["phases"]!.AsArray().Select(p => (string?)p!["phase"]));
         var sell = phases["phases"]![2]!;
         Assert.Equal((1, 1), ((int)sell["reached"]!, (int)sell["now"]!));
         Assert.Equal(1, (int)phases["customers"]!);
+    }
+
+    /// <summary>Reads until <paramref name="until"/> holds (20 s at most), and returns the last answer.</summary>
+    static async Task<JsonObject> Eventually(Func<Task<JsonObject?>> read, Func<JsonObject, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var last = await read();
+        while (!until(last!) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            last = await read();
+        }
+        return last!;
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using CampaignOrchestrator.Core.Results;
 using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Infrastructure.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
 using CampaignOrchestrator.Integration.Tests.Support;
 using System.Text.Json.Nodes;
 
@@ -13,26 +15,29 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// </summary>
 public abstract class CampaignResultsTests : CampaignTestContext
 {
+    const string Yaml = """
+        campaigns:
+          - id: browse-nudge
+            trigger: { event: product_viewed }
+            holdout: 30%
+            goal: { event: order_placed, within: 7d }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: first }
+              - delay: 1d
+                action: { kind: banner, slot: home-hero, creative: second }
+        """;
+
     [Fact]
     public async Task Conversions_are_attributed_to_the_last_delivered_step_within_the_goal_window_and_compared_with_the_holdout()
     {
-        Use("""
-            campaigns:
-              - id: browse-nudge
-                trigger: { event: product_viewed }
-                holdout: 30%
-                goal: { event: order_placed, within: 7d }
-                steps:
-                  - action: { kind: banner, slot: home-hero, creative: first }
-                  - delay: 1d
-                    action: { kind: banner, slot: home-hero, creative: second }
-            """);
+        Use(Yaml);
         const int n = 90;
         string C(int i) => $"shopper-{i}";
         JsonObject Order(int i, decimal total) => new() { ["orderId"] = $"o-{i}-{total}", ["total"] = total };
         await Consume(Enumerable.Range(0, n).Select(i => E($"v-{i}", "product_viewed", T, C(i),
             traits: new JsonObject { ["persona"] = i % 2 == 0 ? "runner" : "walker" })).ToArray());
         await Advance(TimeSpan.FromSeconds(1));                                                   // step 1 delivered
+        await Refresh(); // counted with step 2 pending: the counts that follow must correct it
         // i % 5 == 0: an order of 50 two hours after the trigger, after step 1 and before step 2.
         await Consume(Enumerable.Range(0, n).Where(i => i % 5 == 0).Select(i => E($"a-{i}", "order_placed", T.AddHours(2), C(i), Order(i, 50))).ToArray());
         await Advance(TimeSpan.FromDays(1));                                                      // step 2 delivered
@@ -50,6 +55,7 @@ public abstract class CampaignResultsTests : CampaignTestContext
         var treated = Enumerable.Range(0, n).Where(i => !held.Contains(i)).ToList();
         bool Converts(int i) => i % 5 == 0 || i % 3 == 0;
 
+        await Refresh();
         var results = await new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(_database)
             .ReadAsync("browse-nudge", new Goal("order_placed", TimeSpan.FromDays(7)), T.AddDays(-1), T.AddDays(1), default);
 
@@ -86,7 +92,19 @@ public abstract class CampaignResultsTests : CampaignTestContext
         Assert.Equal(0, empty.Customers.Treated);
         Assert.False(empty.Lift.Significant);
         Assert.Empty(empty.Steps);
+
+        // A new goal (within 12 hours) recounts the campaign: the 2-day orders, a day after step 2, no longer count.
+        var rules = RulesParser.Parse(Yaml.Replace("within: 7d", "within: 12h", StringComparison.Ordinal), "test.yaml");
+        _rules.Activate(new CampaignOrchestrator.Core.Campaigns.CompiledRules(rules, "v2"), _time.GetUtcNow(), ["test.yaml"]);
+        await Refresh();
+        var shorter = await new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(_database)
+            .ReadAsync("browse-nudge", new Goal("order_placed", TimeSpan.FromHours(12)), T.AddDays(-1), T.AddDays(1), default);
+        Assert.Equal(treated.LongCount(i => i % 5 == 0), shorter.Customers.Converted);
+        Assert.Equal(treated.Sum(i => i % 5 == 0 ? 50m : 0), shorter.Customers.Revenue);
+        Assert.Equal(0, shorter.Steps[1].Conversions);
     }
+
+    Task Refresh() => new FunnelCounters(_database, _rules, _time, NullLogger<FunnelCounters>.Instance).RefreshAsync(default);
 }
 
 public sealed class SqliteCampaignResultsTests : CampaignResultsTests

@@ -24,7 +24,7 @@ public abstract class FunnelTests : CampaignTestContext
     static readonly DateTimeOffset From = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
     static readonly DateTimeOffset To = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
-    FunnelCounters Counters() => new(_database, _time, NullLogger<FunnelCounters>.Instance) { PageSize = 37 };
+    FunnelCounters Counters() => new(_database, _rules, _time, NullLogger<FunnelCounters>.Instance) { PageSize = 37 };
 
     Task<FunnelView> Read(string model = "five-phase", bool? cross = null, Condition? segment = null, DateTimeOffset? from = null) =>
         Counters().ReadAsync(PhaseVocabulary.All[model], from ?? From, To, cross, segment, 100_000, default);

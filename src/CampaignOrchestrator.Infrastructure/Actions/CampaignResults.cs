@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Core.Results;
 using CampaignOrchestrator.Core.Rules;
@@ -11,89 +12,171 @@ namespace CampaignOrchestrator.Infrastructure.Actions;
 /// suppressed (by reason), cancelled (by exit or by an operator) and failed; the customers who got it and converted (the
 /// campaign's <see cref="Goal"/> within its window after a delivered step), the revenue attributed, and the holdout from
 /// the same trigger over the same window with the lift between them (<see cref="Lift"/>), also per variant.
-/// Attribution (docs/decisions/0008-campaign-attribution.md): a goal event is attributed to the campaign's last delivered
-/// step before it, when it falls within the goal's window after that step; each goal event counts once.
-/// The period is the one the campaigns were triggered in. This version reads the campaign's actions and the goal events of
-/// its customers (one indexed read per customer); kept counters come with the funnel.
+/// Attribution (docs/decisions/0008-campaign-attribution.md): <see cref="CampaignContributions"/>. The answer reads kept
+/// counters (migration 0019) by UTC trigger day, which the counting job (Journeys/FunnelCounters) keeps with
+/// <see cref="RecountAsync"/> as actions change and goal events arrive; a segment is judged per customer over their stored
+/// contributions, up to a bound it reports.
 /// </summary>
 internal sealed class CampaignResults(Database database)
 {
-    /// <param name="segment">Only the customers this condition holds for now (a named segment of the rules), or all.</param>
-    public async Task<CampaignResultsView> ReadAsync(string campaignId, Goal goal, DateTimeOffset from, DateTimeOffset to, CancellationToken ct,
-        Condition? segment = null)
+    static readonly string[] CountColumns = ["campaign_id", "day", "result", "n", "revenue"];
+    const string CountConflict = "ON CONFLICT (campaign_id, day, result) DO UPDATE SET n = results_counts.n + excluded.n, revenue = results_counts.revenue + excluded.revenue";
+
+    /// <summary>
+    /// Recounts what <paramref name="profileIds"/> add to every campaign they have actions in (their actions now, their goal
+    /// events, <paramref name="goalOf"/> each campaign's goal), in the caller's transaction; the difference is applied.
+    /// </summary>
+    public async Task RecountAsync(DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds, Func<string, Goal> goalOf, CancellationToken ct)
     {
-        await using var connection = await database.OpenAsync(ct);
+        if (profileIds.Count == 0)
+            return;
+        var sql = database.Dialect;
+        var ids = sql.List(profileIds);
         var actions = (await connection.QueryAsync<Row>(new CommandDefinition(
-            "SELECT profile_id, step, kind, status, reason, holdout, variant, triggered_at, finished_at FROM scheduled_actions " +
-            "WHERE campaign_id = @campaignId AND triggered_at >= @from AND triggered_at < @to",
-            new { campaignId, from, to }, cancellationToken: ct))).ToList();
-        if (segment is not null)
+            "SELECT profile_id, campaign_id, step, kind, status, reason, holdout, variant, triggered_at, finished_at FROM scheduled_actions " +
+            $"WHERE {sql.In("profile_id", "@ids")}", new { ids }, tx, cancellationToken: ct))).ToList();
+        var stored = (await connection.QueryAsync<(string ProfileId, string CampaignId, string Counted)>(new CommandDefinition(
+            $"SELECT profile_id, campaign_id, counted FROM results_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids }, tx, cancellationToken: ct)))
+            .ToDictionary(r => (r.ProfileId, r.CampaignId), r => r.Counted);
+        var withActions = actions.Select(a => a.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
+        var campaigns = actions.Select(a => a.CampaignId).Distinct(StringComparer.Ordinal).ToDictionary(c => c, goalOf, StringComparer.Ordinal);
+        var goalTypes = campaigns.Values.Select(g => g.Event).Distinct(StringComparer.Ordinal).ToArray();
+        var goalRows = withActions.Length == 0 ? [] : (await connection.QueryAsync<GoalRow>(new CommandDefinition(
+            $"SELECT profile_id, type, occurred_at, CAST(properties AS TEXT) AS properties FROM events WHERE {sql.In("profile_id", "@profiles")} AND {sql.In("type", "@types")} " +
+            "ORDER BY occurred_at", new { profiles = sql.List(withActions), types = sql.List(goalTypes) }, tx, cancellationToken: ct))).ToList();
+        var goals = goalRows.ToLookup(g => (g.ProfileId, g.Type));
+
+        var now = actions.GroupBy(a => (a.ProfileId, a.CampaignId)).ToDictionary(g => g.Key, g =>
         {
-            var ids = actions.Select(a => a.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
-            var members = ids.Length == 0 ? [] : (await connection.QueryAsync<(string ProfileId, string Traits, string? Phase, int OrderCount, decimal OrderTotal)>(
-                new CommandDefinition($"SELECT profile_id, CAST(traits AS TEXT) AS traits, phase, order_count, order_total FROM profiles WHERE {database.Dialect.In("profile_id", "@ids")}",
-                    new { ids = database.Dialect.List(ids) }, cancellationToken: ct)))
-                .Where(p => ConditionEvaluator.Evaluate(segment, new ConditionSubject(
-                    (JsonNode.Parse(p.Traits) as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], null, null,
-                    Core.Phases.PhaseNames.TryParse(p.Phase, out var phase) ? phase : null, p.OrderCount, p.OrderTotal)))
-                .Select(p => p.ProfileId).ToHashSet(StringComparer.Ordinal);
-            actions = actions.Where(a => members.Contains(a.ProfileId)).ToList();
-        }
-
-        var delivered = actions.Where(a => !a.Holdout && a.Status == ActionStatus.Delivered && a.FinishedAt is not null)
-            .GroupBy(a => a.ProfileId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.OrderBy(a => a.FinishedAt).ToList(), StringComparer.Ordinal);
-        var holdout = actions.Where(a => a.Holdout).GroupBy(a => a.ProfileId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(a => a.TriggeredAt).Distinct().Order().ToList(), StringComparer.Ordinal);
-
-        var profiles = delivered.Keys.Concat(holdout.Keys).ToArray();
-        var goals = profiles.Length == 0 ? [] : (await connection.QueryAsync<GoalRow>(new CommandDefinition(
-            $"SELECT profile_id, event_id, occurred_at, CAST(properties AS TEXT) AS properties FROM events WHERE type = @type AND occurred_at > @from " +
-            $"AND occurred_at <= @until AND {database.Dialect.In("profile_id", "@profiles")}",
-            new { type = goal.Event, from, until = to + goal.Within, profiles = database.Dialect.List(profiles) }, cancellationToken: ct))).ToList();
-        var goalsByProfile = goals.ToLookup(g => g.ProfileId, StringComparer.Ordinal);
-
-        // Treated: each goal event to the campaign's last delivered step before it, within the window.
-        var stepConversions = new Dictionary<int, (long Count, decimal Revenue)>();
-        var converted = new HashSet<string>(StringComparer.Ordinal);
-        var revenue = 0m;
-        foreach (var (profile, deliveries) in delivered)
-            foreach (var g in goalsByProfile[profile])
+            var goal = campaigns[g.Key.CampaignId];
+            var events = goals[(g.Key.ProfileId, goal.Event)].Select(e => new GoalEvent(e.OccurredAt, Total(e.Properties))).ToList();
+            return CampaignContributions.Write(CampaignContributions.Of(
+                g.Select(a => new ResultAction(a.Step, a.Kind, a.Status, a.Reason, a.Holdout, a.Variant, a.TriggeredAt, a.FinishedAt)).ToList(), events, goal.Within));
+        });
+        var delta = new Dictionary<(string Campaign, string Day, string Result), (long N, decimal Revenue)>();
+        void add(string campaign, string counted, int sign)
+        {
+            foreach (var c in CampaignContributions.Read(counted))
             {
-                var last = deliveries.LastOrDefault(d => d.FinishedAt < g.OccurredAt);
-                if (last is null || g.OccurredAt > last.FinishedAt + goal.Within)
-                    continue;
-                var total = Total(g.Properties);
-                converted.Add(profile);
-                revenue += total;
-                var (count, sum) = stepConversions.GetValueOrDefault(last.Step);
-                stepConversions[last.Step] = (count + 1, sum + total);
+                var (n, revenue) = delta.GetValueOrDefault((campaign, c.Day, c.Counter));
+                delta[(campaign, c.Day, c.Counter)] = (n + sign * c.N, revenue + sign * c.Revenue);
             }
-        // Holdout: a goal event within the window after the trigger.
-        var holdoutConverted = holdout.Count(h => goalsByProfile[h.Key].Any(g => h.Value.Any(t => g.OccurredAt > t && g.OccurredAt <= t + goal.Within)));
-
-        var steps = actions.GroupBy(a => (a.Step, a.Kind)).OrderBy(g => g.Key.Step).Select(g =>
-            {
-                var (count, sum) = stepConversions.GetValueOrDefault(g.Key.Step);
-                return new StepResult(g.Key.Step, g.Key.Kind, g.LongCount(), g.LongCount(a => a.Status == ActionStatus.Delivered),
-                    g.Where(a => a.Status == ActionStatus.Suppressed).GroupBy(a => SuppressionReason(a)).OrderBy(r => r.Key, StringComparer.Ordinal)
-                        .ToDictionary(r => r.Key, r => r.LongCount()),
-                    g.Where(a => a.Status == ActionStatus.Cancelled).GroupBy(a => CancelReason(a.Reason)).OrderBy(r => r.Key, StringComparer.Ordinal)
-                        .ToDictionary(r => r.Key, r => r.LongCount()),
-                    g.LongCount(a => a.Status == ActionStatus.Failed), g.LongCount(a => a.Status is ActionStatus.Pending or ActionStatus.Claimed), count, sum);
-            }).ToList();
-
-        // Per variant: a customer's variant is that of their first delivered step.
-        var variants = delivered.GroupBy(d => d.Value[0].Variant).OrderBy(v => v.Key).Select(v =>
+        }
+        var upserts = new List<object?[]>();
+        var deletes = new List<(string ProfileId, string CampaignId)>();
+        foreach (var key in stored.Keys.Union(now.Keys))
         {
-            var treated = v.LongCount();
-            var won = v.LongCount(d => converted.Contains(d.Key));
-            return new VariantResult(v.Key, treated, won, Lift.Compare(won, treated, holdoutConverted, holdout.Count));
-        }).ToList();
+            var before = stored.GetValueOrDefault(key);
+            var after = now.GetValueOrDefault(key);
+            if (before == after)
+                continue;
+            if (before is not null)
+                add(key.CampaignId, before, -1);
+            if (after is not null)
+            {
+                add(key.CampaignId, after, +1);
+                upserts.Add([key.ProfileId, key.CampaignId, after]);
+            }
+            else
+                deletes.Add(key);
+        }
+        await WriteDeltaAsync(connection, tx, delta, ct);
+        await BulkRows.InsertAsync(connection, tx, sql, "results_profiles", ["profile_id", "campaign_id", "counted"], upserts, ct,
+            "ON CONFLICT (profile_id, campaign_id) DO UPDATE SET counted = excluded.counted");
+        foreach (var (profile, campaign) in deletes)
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM results_profiles WHERE profile_id = @profile AND campaign_id = @campaign",
+                new { profile, campaign }, tx, cancellationToken: ct));
+    }
 
+    Task WriteDeltaAsync(DbConnection connection, DbTransaction tx, Dictionary<(string Campaign, string Day, string Result), (long N, decimal Revenue)> delta, CancellationToken ct) =>
+        BulkRows.InsertAsync(connection, tx, database.Dialect, "results_counts", CountColumns,
+            delta.Where(d => d.Value.N != 0 || d.Value.Revenue != 0).Select(d => new object?[] { d.Key.Campaign, d.Key.Day, d.Key.Result, d.Value.N, d.Value.Revenue }).ToList(),
+            ct, CountConflict);
+
+    /// <summary>The profiles counted for <paramref name="campaignId"/> (a new goal recounts them).</summary>
+    public async Task<IReadOnlyList<string>> CountedProfilesAsync(DbConnection connection, DbTransaction tx, string campaignId, CancellationToken ct) =>
+        (await connection.QueryAsync<string>(new CommandDefinition("SELECT profile_id FROM results_profiles WHERE campaign_id = @campaignId",
+            new { campaignId }, tx, cancellationToken: ct))).ToList();
+
+    /// <summary>An erasure: what the customer's profiles added to every campaign's results is taken out, in its transaction.</summary>
+    public static async Task ForgetAsync(Database database, DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds, CancellationToken ct)
+    {
+        var sql = database.Dialect;
+        var stored = await connection.QueryAsync<(string CampaignId, string Counted)>(new CommandDefinition(
+            $"SELECT campaign_id, counted FROM results_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = sql.List(profileIds) }, tx, cancellationToken: ct));
+        var rows = stored.SelectMany(s => CampaignContributions.Read(s.Counted).Select(c => (s.CampaignId, c)))
+            .GroupBy(x => (x.CampaignId, x.c.Day, x.c.Counter))
+            .Select(g => new object?[] { g.Key.CampaignId, g.Key.Day, g.Key.Counter, -g.Sum(x => x.c.N), -g.Sum(x => x.c.Revenue) }).ToList();
+        await BulkRows.InsertAsync(connection, tx, sql, "results_counts", CountColumns, rows, ct, CountConflict);
+        await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM results_profiles WHERE {sql.In("profile_id", "@ids")}",
+            new { ids = sql.List(profileIds) }, tx, cancellationToken: ct));
+    }
+
+    /// <param name="segment">Only the customers this condition holds for now (a named segment of the rules), or all; at most
+    /// <paramref name="scanLimit"/> of the campaign's customers are judged.</param>
+    public async Task<CampaignResultsView> ReadAsync(string campaignId, Goal goal, DateTimeOffset from, DateTimeOffset to, CancellationToken ct,
+        Condition? segment = null, int scanLimit = 200_000)
+    {
+        var fromDay = FunnelContributions.Day(from);
+        var toDay = FunnelContributions.Day(to.AddTicks(-1));
+        await using var connection = await database.OpenAsync(ct);
+        List<ResultCount> counts;
+        ResultsScan? scan = null;
+        if (segment is null)
+            counts = (await connection.QueryAsync<(string Day, string Result, long N, decimal Revenue)>(new CommandDefinition(
+                "SELECT day, result, n, revenue FROM results_counts WHERE campaign_id = @campaignId AND day >= @fromDay AND day <= @toDay",
+                new { campaignId, fromDay, toDay }, cancellationToken: ct))).Select(r => new ResultCount(r.Day, r.Result, r.N, r.Revenue)).ToList();
+        else
+        {
+            var rows = (await connection.QueryAsync<(string ProfileId, string Counted, string Traits, string? Phase, int OrderCount, decimal OrderTotal)>(new CommandDefinition(
+                "SELECT r.profile_id, r.counted, CAST(p.traits AS TEXT) AS traits, p.phase, p.order_count, p.order_total FROM results_profiles r " +
+                "JOIN profiles p ON p.profile_id = r.profile_id WHERE r.campaign_id = @campaignId ORDER BY r.profile_id LIMIT @limit",
+                new { campaignId, limit = scanLimit + 1 }, cancellationToken: ct))).ToList();
+            var complete = rows.Count <= scanLimit;
+            var judged = rows.Take(scanLimit).ToList();
+            var members = judged.Where(p => ConditionEvaluator.Evaluate(segment, new ConditionSubject(
+                (JsonNode.Parse(p.Traits) as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], null, null,
+                Core.Phases.PhaseNames.TryParse(p.Phase, out var phase) ? phase : null, p.OrderCount, p.OrderTotal))).ToList();
+            counts = members.SelectMany(m => CampaignContributions.Read(m.Counted))
+                .Where(c => string.CompareOrdinal(c.Day, fromDay) >= 0 && string.CompareOrdinal(c.Day, toDay) <= 0).ToList();
+            scan = new ResultsScan(judged.Count, members.Count, scanLimit, complete);
+        }
+        return Build(campaignId, goal, from, to, counts, scan);
+    }
+
+    static CampaignResultsView Build(string campaignId, Goal goal, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<ResultCount> counts, ResultsScan? scan)
+    {
+        long sum(string result) => counts.Where(c => c.Counter == result).Sum(c => c.N);
+        var steps = counts.Where(c => c.Counter.StartsWith("step:", StringComparison.Ordinal))
+            .Select(c => (Parts: c.Counter.Split(':', 4), c.N, c.Revenue))
+            .GroupBy(c => (Step: int.Parse(c.Parts[1], System.Globalization.CultureInfo.InvariantCulture), Kind: c.Parts[2]))
+            .OrderBy(g => g.Key.Step)
+            .Select(g =>
+            {
+                long of(string outcome) => g.Where(c => c.Parts[3] == outcome).Sum(c => c.N);
+                Dictionary<string, long> by(string prefix) => g.Where(c => c.Parts[3].StartsWith(prefix, StringComparison.Ordinal))
+                    .GroupBy(c => c.Parts[3][prefix.Length..], StringComparer.Ordinal).Where(r => r.Sum(c => c.N) != 0)
+                    .OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => r.Sum(c => c.N));
+                return new StepResult(g.Key.Step, g.Key.Kind, of("scheduled"), of("delivered"), by("suppressed:"), by("cancelled:"), of("failed"),
+                    of("pending"), of("conversions"), g.Where(c => c.Parts[3] == "conversions").Sum(c => c.Revenue));
+            })
+            .Where(s => s.Scheduled != 0).ToList();
+        var variants = counts.Where(c => c.Counter.StartsWith("treated:", StringComparison.Ordinal)).Select(c => int.Parse(c.Counter[8..], System.Globalization.CultureInfo.InvariantCulture))
+            .Distinct().Order().ToList();
+        var holdout = sum("holdout");
+        var holdoutConverted = sum("holdout-converted");
+        var variantResults = variants.Select(v =>
+        {
+            var treated = sum($"treated:{v}");
+            var won = sum($"converted:{v}");
+            return new VariantResult(v, treated, won, Lift.Compare(won, treated, holdoutConverted, holdout));
+        }).Where(v => v.Treated != 0).ToList();
+        var treatedAll = variantResults.Sum(v => v.Treated);
+        var convertedAll = variantResults.Sum(v => v.Converted);
+        var revenue = counts.Where(c => c.Counter.StartsWith("converted:", StringComparison.Ordinal)).Sum(c => c.Revenue);
         return new CampaignResultsView(campaignId, new GoalView(goal.Event, Format(goal.Within)), from, to, steps,
-            new CustomerResults(delivered.Count, converted.Count, revenue, holdout.Count, holdoutConverted),
-            Lift.Compare(converted.Count, delivered.Count, holdoutConverted, holdout.Count), variants);
+            new CustomerResults(treatedAll, convertedAll, revenue, holdout, holdoutConverted),
+            Lift.Compare(convertedAll, treatedAll, holdoutConverted, holdout), variantResults) { Scan = scan };
     }
 
     /// <summary>A duration as the rules write it: 7d, 12h, 30m, 45s.</summary>
@@ -102,22 +185,13 @@ internal sealed class CampaignResults(Database database)
         : d.Ticks % TimeSpan.TicksPerHour == 0 ? $"{(long)d.TotalHours}h"
         : d.Ticks % TimeSpan.TicksPerMinute == 0 ? $"{(long)d.TotalMinutes}m" : $"{(long)d.TotalSeconds}s";
 
-    static string SuppressionReason(Row a) => a.Holdout ? "holdout" : (a.Reason ?? "unknown").Replace("suppressed: ", "", StringComparison.Ordinal);
-
-    static string CancelReason(string? reason) => reason switch
-    {
-        null => "other",
-        _ when reason.StartsWith("exit:", StringComparison.Ordinal) => "exit",
-        _ when reason.StartsWith("operator:", StringComparison.Ordinal) => "operator",
-        _ => "other",
-    };
-
     static decimal Total(string? properties) =>
         properties is null ? 0 : Core.Journeys.JourneyEngine.TotalOf(JsonNode.Parse(properties) as JsonObject);
 
     sealed class Row
     {
         public string ProfileId { get; set; } = "";
+        public string CampaignId { get; set; } = "";
         public int Step { get; set; }
         public string Kind { get; set; } = "";
         public string Status { get; set; } = "";
@@ -131,7 +205,7 @@ internal sealed class CampaignResults(Database database)
     sealed class GoalRow
     {
         public string ProfileId { get; set; } = "";
-        public string EventId { get; set; } = "";
+        public string Type { get; set; } = "";
         public DateTimeOffset OccurredAt { get; set; }
         public string? Properties { get; set; }
     }
@@ -139,7 +213,14 @@ internal sealed class CampaignResults(Database database)
 
 /// <summary>A campaign's results: see <see cref="CampaignResults"/>.</summary>
 public sealed record CampaignResultsView(string CampaignId, GoalView Goal, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<StepResult> Steps,
-    CustomerResults Customers, LiftResult Lift, IReadOnlyList<VariantResult> Variants);
+    CustomerResults Customers, LiftResult Lift, IReadOnlyList<VariantResult> Variants)
+{
+    /// <summary>With a segment: how many of the campaign's customers were judged, matched, and whether that was all of them.</summary>
+    public ResultsScan? Scan { get; init; }
+}
+
+/// <summary>A segment's scan over a campaign's customers.</summary>
+public sealed record ResultsScan(int Scanned, int Matched, int Limit, bool Complete);
 
 public sealed record GoalView(string Event, string Within);
 

@@ -4,6 +4,8 @@ using CampaignOrchestrator.Core.Journeys;
 using CampaignOrchestrator.Core.Phases;
 using CampaignOrchestrator.Core.Results;
 using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 using Microsoft.Extensions.Logging;
@@ -16,9 +18,10 @@ namespace CampaignOrchestrator.Infrastructure.Journeys;
 /// their devices, the first time they did each micro-conversion step: <see cref="FunnelContributions"/>), and applies the
 /// difference to <c>funnel_counts</c>, so late events and merged devices correct the counts they changed. <see cref="ReadAsync"/>
 /// answers <c>GET /api/funnel</c> from the counters (a few hundred rows, whatever the shop's size); a segment is judged per
-/// customer over their stored contributions, up to a bound it reports.
+/// customer over their stored contributions, up to a bound it reports. The same job keeps the campaign results
+/// (<see cref="CampaignResults.RecountAsync"/>): the customers of the events and of the action log since its last run.
 /// </summary>
-internal sealed class FunnelCounters(Database database, TimeProvider time, ILogger<FunnelCounters> logger)
+internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeProvider time, ILogger<FunnelCounters> logger)
 {
     /// <summary>Events read per step of the job; their customers are recounted together.</summary>
     public int PageSize { get; init; } = 5000;
@@ -61,27 +64,72 @@ internal sealed class FunnelCounters(Database database, TimeProvider time, ILogg
         await using var tx = await connection.BeginTransactionAsync(ct);
         if (postgres && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_xact_lock(@key)", new { key = AdvisoryLock }, tx, cancellationToken: ct)))
             return (0, 0);
-        var watermark = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT watermark FROM funnel_state WHERE id = 1", transaction: tx, cancellationToken: ct));
-        var from = postgres && first ? Math.Max(0, watermark - PostgresOverlap) : watermark;
+        var (watermark, resultsWatermark) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
+            "SELECT watermark, results_watermark FROM funnel_state WHERE id = 1", transaction: tx, cancellationToken: ct));
+        var overlap = postgres && first ? PostgresOverlap : 0;
         var events = (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
-            "SELECT seq, profile_id FROM events WHERE seq > @from ORDER BY seq LIMIT @limit", new { from, limit = PageSize }, tx, cancellationToken: ct))).ToList();
-        if (events.Count == 0)
+            "SELECT seq, profile_id FROM events WHERE seq > @from ORDER BY seq LIMIT @limit",
+            new { from = Math.Max(0, watermark - overlap), limit = PageSize }, tx, cancellationToken: ct))).ToList();
+        var logged = (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
+            "SELECT seq, profile_id FROM action_log WHERE seq > @from ORDER BY seq LIMIT @limit",
+            new { from = Math.Max(0, resultsWatermark - overlap), limit = PageSize }, tx, cancellationToken: ct))).ToList();
+        var regoaled = first ? await GoalChangesAsync(connection, tx, ct) : [];
+        if (events.Count == 0 && logged.Count == 0 && regoaled.Count == 0)
+        {
+            await tx.CommitAsync(ct); // the goals recorded
             return (0, 0);
-        var ids = events.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToList();
-        var profiles = await RecountAsync(connection, tx, ids, ct);
-        await connection.ExecuteAsync(new CommandDefinition("UPDATE funnel_state SET watermark = @watermark, counted_at = @now WHERE id = 1",
-            new { watermark = Math.Max(watermark, events[^1].Seq), now = time.GetUtcNow() }, tx, cancellationToken: ct));
+        }
+        var counted = await RecountAsync(connection, tx, events.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToList(), ct);
+        var forResults = counted.Concat(logged.Select(l => l.ProfileId)).Concat(regoaled).Distinct(StringComparer.Ordinal).ToList();
+        await _results.RecountAsync(connection, tx, forResults, GoalOf, ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE funnel_state SET watermark = @watermark, results_watermark = @resultsWatermark, counted_at = @now WHERE id = 1",
+            new
+            {
+                watermark = Math.Max(watermark, events.Count == 0 ? 0 : events[^1].Seq),
+                resultsWatermark = Math.Max(resultsWatermark, logged.Count == 0 ? 0 : logged[^1].Seq),
+                now = time.GetUtcNow(),
+            }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        Log.FunnelCounted(logger, events.Count, profiles, events[^1].Seq);
-        return (profiles, events.Count);
+        Log.FunnelCounted(logger, events.Count + logged.Count, counted.Count + forResults.Count, events.Count == 0 ? watermark : events[^1].Seq);
+        return (forResults.Count, Math.Max(events.Count, logged.Count));
+    }
+
+    readonly CampaignResults _results = new(database);
+
+    /// <summary>The goal a campaign is measured by: the rules' in force, the default for a campaign no longer in them.</summary>
+    Goal GoalOf(string campaignId) => rules.Current.Rules.Campaigns.FirstOrDefault(c => c.Id == campaignId)?.Goal ?? Goal.Default;
+
+    /// <summary>Campaigns whose goal changed since they were counted: their counted customers, to recount (the new goals recorded).</summary>
+    async Task<IReadOnlyList<string>> GoalChangesAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
+    {
+        var stored = (await connection.QueryAsync<(string CampaignId, string Goal)>(new CommandDefinition("SELECT campaign_id, goal FROM results_goals",
+            transaction: tx, cancellationToken: ct))).ToDictionary(g => g.CampaignId, g => g.Goal, StringComparer.Ordinal);
+        var profiles = new List<string>();
+        var changed = new List<object?[]>();
+        foreach (var campaign in rules.Current.Rules.Campaigns)
+        {
+            var goal = $"{campaign.Goal.Event} {campaign.Goal.Within.Ticks}";
+            if (stored.GetValueOrDefault(campaign.Id) == goal)
+                continue;
+            if (stored.ContainsKey(campaign.Id))
+                profiles.AddRange(await _results.CountedProfilesAsync(connection, tx, campaign.Id, ct));
+            changed.Add([campaign.Id, goal]);
+        }
+        await BulkRows.InsertAsync(connection, tx, database.Dialect, "results_goals", ["campaign_id", "goal"], changed, ct,
+            "ON CONFLICT (campaign_id) DO UPDATE SET goal = excluded.goal");
+        return profiles;
     }
 
     /// <summary>
     /// Recounts <paramref name="profileIds"/> (and the devices merged into them, whose own counts end) in the caller's
     /// transaction: each one's contributions now against the ones stored, the difference applied.
     /// </summary>
-    public async Task<int> RecountAsync(DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds, CancellationToken ct)
+    /// <returns>The profiles recounted: <paramref name="profileIds"/> and the merged devices that held counts.</returns>
+    public async Task<IReadOnlyList<string>> RecountAsync(DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds, CancellationToken ct)
     {
+        if (profileIds.Count == 0)
+            return [];
         var sql = database.Dialect;
         var customers = profileIds.Where(id => id.StartsWith("c:", StringComparison.Ordinal)).Select(id => id[2..]).ToArray();
         var links = customers.Length == 0 ? [] : (await connection.QueryAsync<(string CustomerId, string AnonymousId)>(new CommandDefinition(
@@ -137,7 +185,7 @@ internal sealed class FunnelCounters(Database database, TimeProvider time, ILogg
         if (deletes.Count > 0)
             await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM funnel_profiles WHERE {sql.In("profile_id", "@deletes")}",
                 new { deletes = sql.List(deletes) }, tx, cancellationToken: ct));
-        return ids.Length;
+        return ids;
     }
 
     /// <summary>An erasure: what the customer's profiles added to the counters is taken out, in the erasure's transaction.</summary>
@@ -155,6 +203,7 @@ internal sealed class FunnelCounters(Database database, TimeProvider time, ILogg
             "ON CONFLICT (day, counter, cross_device, phase_rank, other_rank, bucket) DO UPDATE SET n = funnel_counts.n + excluded.n");
         await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}",
             new { ids = sql.List(profileIds) }, tx, cancellationToken: ct));
+        await CampaignResults.ForgetAsync(database, connection, tx, profileIds, ct);
     }
 
     /// <summary>

@@ -19,11 +19,12 @@ internal static class PersonalData
         ["email_suppressions"] = "the address's hash only: kept (reason erased), so no marketing mail goes to it again",
         ["campaign_scans"] = "an inactivity scan's position may name the profile: reset to the start of its instant",
         ["audit_log"] = "operator actions naming the customer: the id replaced by its hash",
+        ["results_profiles"] = "what the customer adds to campaign results (days, counts, revenue; no traits): subtracted from results_counts and deleted",
         ["funnel_profiles"] = "what the customer adds to the funnel counters (days and phases, no traits): subtracted from funnel_counts and deleted",
     };
 
     /// <summary>Tables that hold nothing of a customer.</summary>
-    public static readonly string[] Nothing = ["rules_versions", "worker_secrets", "schema_migrations", "funnel_counts", "funnel_state"];
+    public static readonly string[] Nothing = ["rules_versions", "worker_secrets", "schema_migrations", "funnel_counts", "funnel_state", "results_counts", "results_goals"];
 
     /// <summary>Prefixes of tables that hold nothing of a customer (Quartz's own: campaign jobs and triggers).</summary>
     public static readonly string[] NothingPrefixes = ["qrtz_"];
