@@ -40,7 +40,18 @@ public static class FunnelBench
                 await c.ExecuteAsync("VACUUM ANALYZE", commandTimeout: 3600);
             }
 
-            var counters = new FunnelCounters(database, TimeProvider.System, NullLogger<FunnelCounters>.Instance);
+            var rules = new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(new CampaignOrchestrator.Core.Campaigns.CompiledRules(RulesParser.Parse("""
+                campaigns:
+                  - id: cart-recovery
+                    trigger: { event: cart_updated }
+                    holdout: 10%
+                    exitOn: [order_placed]
+                    steps:
+                      - { delay: 1h, action: { kind: email, template: cart-reminder } }
+                      - { delay: 1h, action: { kind: retargeting, audience: cart-abandoners } }
+                      - { delay: 22h, action: { kind: offer, discountPercent: 10, validFor: 72h } }
+                """, "bench.yaml"), "bench"), now);
+            var counters = new FunnelCounters(database, rules, TimeProvider.System, NullLogger<FunnelCounters>.Instance);
             watch.Restart();
             var counted = await counters.RefreshAsync(default);
             Console.WriteLine($"  {provider}: the funnel job counted {counted:N0} customers from scratch in {watch.Elapsed.TotalSeconds:N0} s " +
@@ -69,6 +80,23 @@ public static class FunnelBench
                 }
                 times.Sort();
                 Console.WriteLine($"  {provider}: funnel {name}: p50 {times[times.Count / 2]:N2} ms, p99 {times[(int)(times.Count * 0.99)]:N2} ms ({reads} reads)");
+            }
+            var results = new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(database);
+            var year = await results.ReadAsync("cart-recovery", Goal.Default, now - TimeSpan.FromDays(366), now, default);
+            Console.WriteLine($"  {provider}: cart-recovery over a year: treated {year.Customers.Treated:N0}, converted {year.Customers.Converted:N0}, " +
+                $"holdout {year.Customers.Holdout:N0}/{year.Customers.HoldoutConverted:N0}, lift {year.Lift.Difference:P1} ({year.Lift.Lower:P1} to {year.Lift.Upper:P1}), steps {string.Join(", ", year.Steps.Select(st => $"{st.Step}: {st.Scheduled:N0} scheduled, {st.Delivered:N0} delivered"))}");
+            foreach (var days in new[] { 30, 90 })
+            {
+                var times = new List<double>();
+                for (var i = 0; i < reads; i++)
+                {
+                    var t = Stopwatch.GetTimestamp();
+                    var end = now - TimeSpan.FromDays(i % 30);
+                    await results.ReadAsync("cart-recovery", Goal.Default, end - TimeSpan.FromDays(days), end, default);
+                    times.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                }
+                times.Sort();
+                Console.WriteLine($"  {provider}: results cart-recovery, {days} days: p50 {times[times.Count / 2]:N2} ms, p99 {times[(int)(times.Count * 0.99)]:N2} ms ({reads} reads)");
             }
             watch.Restart();
             var segment = await counters.ReadAsync(PhaseVocabulary.FivePhase, now - TimeSpan.FromDays(90), now, null,
@@ -121,7 +149,7 @@ public static class FunnelBench
     static async Task<(long Events, long History)> LoadAsync(Database database, StorageProvider storage, int customers, DateTimeOffset now)
     {
         var random = new Random(17);
-        long events = 0, history = 0;
+        long events = 0, history = 0, actions = 0;
         const int Chunk = 20_000;
         for (var from = 0; from < customers; from += Chunk)
         {
@@ -129,6 +157,8 @@ public static class FunnelBench
             var profileRows = new List<string?[]>();
             var historyRows = new List<string?[]>();
             var linkRows = new List<string?[]>();
+            var actionRows = new List<string?[]>();
+            var logRows = new List<string?[]>();
             for (var i = from; i < Math.Min(customers, from + Chunk); i++)
             {
                 var customer = $"shopper-{i}";
@@ -158,16 +188,46 @@ public static class FunnelBench
                     Time(storage, new DateTimeOffset(last.Year, last.Month, last.Day, last.Hour, 0, 0, TimeSpan.Zero))]);
                 events += journey.Count;
                 history += changes.Count;
+                // cart-recovery: triggered by the cart, a holdout of 10 %, the steps after the order cancelled by it.
+                if (journey.FindIndex(j => j.Type == "cart_updated") is var cart and >= 0)
+                {
+                    var cartAt = journey[cart].At;
+                    var order = journey.FindIndex(j => j.Type == "order_placed") is var o and >= 0 ? journey[o].At : (DateTimeOffset?)null;
+                    var holdout = i % 10 == 0;
+                    var steps = new[] { ("email", TimeSpan.FromHours(1)), ("retargeting", TimeSpan.FromHours(2)), ("offer", TimeSpan.FromHours(24)) };
+                    for (var st = 0; st < steps.Length; st++)
+                    {
+                        var (kind, delay) = steps[st];
+                        var due = cartAt + delay;
+                        var (status, reason, finished) = holdout ? ("suppressed", "suppressed: holdout", (DateTimeOffset?)due)
+                            : order < due ? ("cancelled", "exit: order_placed", order)
+                            : due > now ? ("pending", (string?)null, (DateTimeOffset?)null)
+                            : ("delivered", null, due);
+                        var actionId = $"{customer}-cart-{st + 1}";
+                        actionRows.Add([actionId, "cart-recovery", (st + 1).ToString(CultureInfo.InvariantCulture), profile, null, $"{customer}-{cart}", Time(storage, cartAt),
+                            "cart_updated", kind, kind == "email" ? "email" : kind, "{}", "0", Bool(storage, holdout), Bool(storage, false), "0", "bench", "bench",
+                            Time(storage, due), Time(storage, due), status, null, null, finished is null ? null : Time(storage, finished.Value), reason, null, Time(storage, cartAt)]);
+                        logRows.Add([actionId, "cart-recovery", (st + 1).ToString(CultureInfo.InvariantCulture), profile, kind, status, Time(storage, finished ?? cartAt), reason]);
+                    }
+                }
             }
             await using var connection = await database.OpenAsync(default);
             await CopyAsync(connection, storage, "events", ["event_id", "profile_id", "type", "occurred_at", "received_at", "customer_id", "anonymous_id", "traits", "properties", "context"], eventRows);
             await CopyAsync(connection, storage, "profiles", ["profile_id", "customer_id", "traits", "trait_times", "phase", "phase_since", "order_count", "event_count",
                 "first_seen", "last_seen", "updated_at", "order_total", "seen_hour"], profileRows);
             await CopyAsync(connection, storage, "phase_history", ["profile_id", "event_id", "phase", "occurred_at"], historyRows);
+            await CopyAsync(connection, storage, "scheduled_actions", ["action_id", "campaign_id", "step", "profile_id", "instance_key", "trigger_id", "triggered_at",
+                "cause", "kind", "channel", "settings", "variant", "holdout", "transactional", "priority", "rules_version", "fingerprint", "planned_at", "due_at",
+                "status", "claimed_at", "claim_token", "finished_at", "reason", "cause_event_id", "created_at"], actionRows);
+            await CopyAsync(connection, storage, "action_log", ["action_id", "campaign_id", "step", "profile_id", "kind", "outcome", "at", "reason"], logRows);
+            actions += actionRows.Count;
             await CopyAsync(connection, storage, "anonymous_links", ["anonymous_id", "customer_id", "linked_at", "event_id"], linkRows);
         }
+        Console.WriteLine($"  cart-recovery: {actions:N0} actions");
         return (events, history);
     }
+
+    static string Bool(StorageProvider storage, bool value) => storage == StorageProvider.Postgres ? (value ? "t" : "f") : (value ? "1" : "0");
 
     static string Time(StorageProvider storage, DateTimeOffset at) => storage == StorageProvider.Postgres
         ? at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF'+00'", CultureInfo.InvariantCulture)
