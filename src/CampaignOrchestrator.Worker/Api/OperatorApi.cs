@@ -205,34 +205,8 @@ internal static class OperatorApi
         // Results over a period with the lift over the holdout (Infrastructure/Actions/CampaignResults.cs).
         viewer.MapGet("/funnel", async (string? model, string? from, string? to, string? segment, string? device, ActiveRules rules, FunnelCounters funnel,
             IOptions<FunnelOptions> options, TimeProvider time, CancellationToken ct) =>
-        {
-            var models = Core.Phases.PhaseVocabulary.All;
-            if (ApiParameters.OneOf("model", model, Core.Rules.RulesParser.PhaseModels) is { } badModel)
-                return badModel;
-            if (ApiParameters.OneOf("device", device, ["single", "cross"]) is { } badDevice)
-                return badDevice;
-            var (start, end, badPeriod) = ApiParameters.Period(from, to, time.GetUtcNow());
-            if (badPeriod is not null)
-                return badPeriod;
-            Core.Rules.Condition? condition = null;
-            if (segment is not null && !rules.Current.Rules.Segments.TryGetValue(segment, out condition))
-            {
-                try
-                {
-                    condition = Core.Rules.RulesParser.ParseSegment(segment, rules.Current.Rules.PhaseModelName);
-                }
-                catch (Core.Rules.RulesRejectedException ex)
-                {
-                    var named = rules.Current.Rules.Segments.Keys.Order(StringComparer.Ordinal).ToList();
-                    return Results.Problem(statusCode: 400, title: "Invalid parameter 'segment'",
-                        detail: $"'segment' is a named segment{(named.Count == 0 ? "" : " (" + string.Join(", ", named) + ")")} or a condition such as traits.persona eq runner: " +
-                            string.Join("; ", ex.Errors.Select(e => e.Message)),
-                        extensions: new Dictionary<string, object?> { ["parameter"] = "segment" });
-                }
-            }
-            return Results.Ok(await funnel.ReadAsync(models[model ?? "five-phase"], start, end, device is null ? null : device == "cross", condition,
-                options.Value.SegmentScanLimit, ct));
-        });
+            await ReadFunnelAsync(model, from, to, segment, device, rules, funnel, options.Value, time, ct) is var (view, problem) && problem is null
+                ? Results.Ok(view) : problem);
         viewer.MapGet("/campaigns/{id}/results", async (string id, string? from, string? to, string? segment, ActiveRules rules, CampaignResults results,
             TimeProvider time, CancellationToken ct) =>
         {
@@ -334,6 +308,40 @@ internal static class OperatorApi
     {
         await audit.RecordAsync(http.KeyName(), action, target, detail, ct);
         Log.OperatorAction(loggers.CreateLogger("CampaignOrchestrator.Worker.Api.Audit"), http.KeyName(), action, target, detail);
+    }
+
+    /// <summary>
+    /// <c>GET /api/funnel</c>'s parameters checked (a bad model, device, period or segment is a 400 naming it) and the funnel
+    /// read; the dashboard's chart takes the same.
+    /// </summary>
+    internal static async Task<(FunnelView? View, IResult? Problem)> ReadFunnelAsync(string? model, string? from, string? to, string? segment, string? device,
+        ActiveRules rules, FunnelCounters funnel, FunnelOptions options, TimeProvider time, CancellationToken ct)
+    {
+        if (ApiParameters.OneOf("model", model, Core.Rules.RulesParser.PhaseModels) is { } badModel)
+            return (null, badModel);
+        if (ApiParameters.OneOf("device", device, ["single", "cross"]) is { } badDevice)
+            return (null, badDevice);
+        var (start, end, badPeriod) = ApiParameters.Period(from, to, time.GetUtcNow());
+        if (badPeriod is not null)
+            return (null, badPeriod);
+        Core.Rules.Condition? condition = null;
+        if (!string.IsNullOrWhiteSpace(segment) && !rules.Current.Rules.Segments.TryGetValue(segment, out condition))
+        {
+            try
+            {
+                condition = Core.Rules.RulesParser.ParseSegment(segment, rules.Current.Rules.PhaseModelName);
+            }
+            catch (Core.Rules.RulesRejectedException ex)
+            {
+                var named = rules.Current.Rules.Segments.Keys.Order(StringComparer.Ordinal).ToList();
+                return (null, Results.Problem(statusCode: 400, title: "Invalid parameter 'segment'",
+                    detail: $"'segment' is a named segment{(named.Count == 0 ? "" : " (" + string.Join(", ", named) + ")")} or a condition such as traits.persona eq runner: " +
+                        string.Join("; ", ex.Errors.Select(e => e.Message)),
+                    extensions: new Dictionary<string, object?> { ["parameter"] = "segment" }));
+            }
+        }
+        return (await funnel.ReadAsync(Core.Phases.PhaseVocabulary.All[model ?? "five-phase"], start, end, device is null ? null : device == "cross", condition,
+            options.SegmentScanLimit, ct), null);
     }
 
     static readonly string[] LogOutcomes =

@@ -1,3 +1,4 @@
+using CampaignOrchestrator.Worker.Dashboard;
 using CampaignOrchestrator.Worker.Api;
 using CampaignOrchestrator.Worker.Demo;
 using CampaignOrchestrator.Worker.Health;
@@ -65,6 +66,7 @@ public static class WorkerApp
         app.UseApiSecurity();
         app.UseRateLimiter();
         app.MapOperatorApi();
+        app.MapDashboard();
         app.MapHealth();
         app.MapTelemetry();
         app.MapUnsubscribe();

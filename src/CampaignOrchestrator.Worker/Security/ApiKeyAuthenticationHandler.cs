@@ -6,12 +6,13 @@ using Microsoft.Extensions.Options;
 namespace CampaignOrchestrator.Worker.Security;
 
 /// <summary>
-/// ASP.NET Core authentication by API key: <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c>.
+/// ASP.NET Core authentication by API key: <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-Api-Key: &lt;key&gt;</c>, or the
+/// dashboard's session cookie made from one (<see cref="Dashboard.DashboardSession"/>).
 /// A request without a key, or with one that matches nothing, is answered 401; a known key without the endpoint's role
 /// 403; both as problem+json (RFC 9457) that say nothing about the resource asked for.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    ApiKeys keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeys keys, Dashboard.DashboardSession sessions) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string KeyNameClaim = "key_name";
@@ -20,7 +21,10 @@ internal sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<Authentication
     {
         var presented = Presented(Request);
         if (presented is null)
-            return Task.FromResult(AuthenticateResult.NoResult());
+            // The dashboard's session cookie, when the request carries no key (an expired or unknown one is no sign-in, not a failure).
+            return Task.FromResult(sessions.Read(Request) is { } session
+                ? AuthenticateResult.Success(new AuthenticationTicket(session, SchemeName))
+                : AuthenticateResult.NoResult());
         if (keys.Find(presented) is not { } key)
             return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
         // One principal per key, made once (nothing in the pipeline changes it); a ticket per request.

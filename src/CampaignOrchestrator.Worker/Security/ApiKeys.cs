@@ -31,6 +31,10 @@ internal sealed class ApiKeys(IOptions<SecurityOptions> security, IOptions<Place
         return found;
     }
 
+    /// <summary>Whether a key named <paramref name="name"/> with <paramref name="role"/> is still configured (a dashboard session's check).</summary>
+    public bool Has(string name, string role) =>
+        _keys.Any(k => k.Name == name && k.Role == role) || (name == "placements" && role == ApiRoles.Placement && !string.IsNullOrEmpty(placements.Value.ApiKey));
+
     /// <summary>A new random key (256 bits, URL-safe) and its hash as it goes into the configuration.</summary>
     public static (string Key, string Sha256) Create()
     {

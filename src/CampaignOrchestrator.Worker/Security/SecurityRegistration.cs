@@ -11,6 +11,15 @@ internal static class SecurityRegistration
     {
         builder.BindValidated(SecurityOptions.SectionName, new SecurityOptionsValidator());
         builder.Services.AddSingleton<ApiKeys>();
+        builder.Services.AddSingleton<Dashboard.DashboardSession>();
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.HeaderName = Dashboard.DashboardSession.CsrfHeader;
+            o.Cookie.Name = "co_csrf";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -31,12 +40,30 @@ internal static class SecurityRegistration
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
         app.UseAuthentication();
+        app.UseSessionCsrfCheck();
         app.UseFailedAuthenticationLimit();
         app.UseAuthorization();
         if (app.Services.GetRequiredService<ApiKeys>().None)
             Log.NoApiKey(app.Logger);
         return app;
     }
+
+    /// <summary>
+    /// A state change made with the dashboard's session cookie (not with a key the request carries, which no other site can
+    /// send) needs the antiforgery token in <see cref="Dashboard.DashboardSession.CsrfHeader"/>; without it: 400 problem+json.
+    /// </summary>
+    static void UseSessionCsrfCheck(this WebApplication app) => app.Use(async (http, next) =>
+    {
+        var method = http.Request.Method;
+        if (Dashboard.DashboardSession.BySession(http.User) && !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method))
+            && !await http.RequestServices.GetRequiredService<Microsoft.AspNetCore.Antiforgery.IAntiforgery>().IsRequestValidAsync(http))
+        {
+            await Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Missing or invalid CSRF token",
+                detail: $"A change made with the dashboard's session needs the token of GET /dashboard/session in '{Dashboard.DashboardSession.CsrfHeader}'").ExecuteAsync(http);
+            return;
+        }
+        await next(http);
+    });
 
     /// <summary>The key's name on an authenticated request (for the audit log).</summary>
     public static string KeyName(this HttpContext context) => context.User.Identity?.Name ?? "unknown";

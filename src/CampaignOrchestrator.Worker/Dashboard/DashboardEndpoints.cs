@@ -1,0 +1,84 @@
+using System.Reflection;
+using CampaignOrchestrator.Infrastructure.Journeys;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Worker.Security;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.Extensions.Options;
+
+namespace CampaignOrchestrator.Worker.Dashboard;
+
+/// <summary>
+/// The dashboard at <c>/</c>: a page and its script and styles (embedded in the worker, no CDN), signing in and out with
+/// an API key (<see cref="DashboardSession"/>), the session's roles and CSRF token, and the funnel chart as SVG. Everything
+/// it shows comes from the operator API with the key's roles; the script writes values as text, never as markup.
+/// </summary>
+internal static class DashboardEndpoints
+{
+    static readonly Dictionary<string, string> Types = new(StringComparer.Ordinal)
+    {
+        [".html"] = "text/html; charset=utf-8", [".js"] = "text/javascript; charset=utf-8", [".css"] = "text/css; charset=utf-8",
+    };
+
+    /// <summary>What the browser may load and run: this origin only, no inline script, no framing.</summary>
+    const string Policy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        app.MapGet("/", (HttpContext http) => http.User.Identity?.IsAuthenticated == true ? Asset(http, "index.html") : Results.Redirect("/sign-in"))
+            .AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/sign-in", (HttpContext http) => Asset(http, "sign-in.html")).AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/assets/{name}", (string name, HttpContext http) => name is "app.js" or "app.css" ? Asset(http, name) : Results.NotFound())
+            .AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/dashboard/sign-in", async (HttpContext http, DashboardSession sessions, RateLimits.FailedAuthentications failures) =>
+        {
+            var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (failures.On && failures.LockedOut(address, out _))
+                return Results.Redirect("/sign-in?error=locked");
+            var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
+            var key = form?["key"].ToString().Trim();
+            if (!string.IsNullOrEmpty(key) && sessions.SignIn(http, key))
+                return Results.Redirect("/");
+            if (failures.On)
+                failures.Count(address, out _);
+            return Results.Redirect("/sign-in?error=key");
+        }).AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/dashboard/sign-out", (HttpContext http) =>
+        {
+            DashboardSession.SignOut(http);
+            return Results.NoContent();
+        }).ExcludeFromDescription();
+        app.MapGet("/dashboard/session", (HttpContext http, IAntiforgery antiforgery) =>
+        {
+            http.Response.Headers.CacheControl = "no-store";
+            var tokens = antiforgery.GetAndStoreTokens(http);
+            return Results.Ok(new
+            {
+                name = http.User.Identity?.Name,
+                role = http.User.FindFirst(System.Security.Claims.ClaimTypes.Role)?.Value,
+                csrfToken = tokens.RequestToken,
+            });
+        }).ExcludeFromDescription();
+        app.MapGet("/dashboard/funnel.svg", async (string? model, string? from, string? to, string? segment, string? device, ActiveRules rules,
+            FunnelCounters funnel, IOptions<FunnelOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
+        {
+            var (view, problem) = await Api.OperatorApi.ReadFunnelAsync(model, from, to, segment, device, rules, funnel, options.Value, time, ct);
+            if (problem is not null)
+                return problem;
+            http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'";
+            return Results.Content(FunnelChart.Render(view!), "image/svg+xml; charset=utf-8");
+        }).RequireAuthorization(ApiRoles.Viewer).ExcludeFromDescription();
+        return app;
+    }
+
+    static IResult Asset(HttpContext http, string name)
+    {
+        var stream = typeof(DashboardEndpoints).Assembly.GetManifestResourceStream("Dashboard.assets." + name);
+        if (stream is null)
+            return Results.NotFound();
+        http.Response.Headers.ContentSecurityPolicy = Policy;
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        http.Response.Headers.CacheControl = name.EndsWith(".html", StringComparison.Ordinal) ? "no-store" : "no-cache";
+        return Results.Stream(stream, Types[Path.GetExtension(name)]);
+    }
+}
