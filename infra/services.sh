@@ -6,6 +6,7 @@
 #   infra/services.sh stop  [rabbitmq|postgres|smtp ...]
 #   infra/services.sh status
 #   infra/services.sh vhost NAME      (re)creates an empty RabbitMQ virtual host for guest (benchmarks)
+#   infra/services.sh browser         installs Debian's chromium when missing (the dashboard's browser tests)
 #
 # Ports (override with the environment): RabbitMQ AMQP $RABBITMQ_PORT (5672), PostgreSQL
 # $POSTGRES_PORT (5433), SMTP sink $SMTP_PORT (2525; mails land in .data/infra/mail as a Maildir).
@@ -134,11 +135,12 @@ status() {
 
 cmd="${1:-status}"; shift || true
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(rabbitmq postgres smtp)
-[ "$cmd" = vhost ] && services=()
+[ "$cmd" = vhost ] || [ "$cmd" = browser ] && services=()
 case "$cmd" in
   start) for s in "${services[@]}"; do "start_$s"; done ;;
   stop) for s in "${services[@]}"; do "stop_$s" || true; done ;;
   status) status ;;
+  browser) need_pkg chromium chromium fonts-dejavu-core && say "chromium: $(command -v chromium)" ;;
   vhost)
     [ $# -eq 1 ] || { echo "usage: $0 vhost NAME" >&2; exit 2; }
     rabbit_env

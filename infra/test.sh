@@ -6,6 +6,9 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# The dashboard's browser tests drive Debian's chromium (installed here when missing).
+infra/services.sh browser || { echo "could not install chromium" >&2; exit 1; }
+
 started=()
 for s in rabbitmq postgres smtp; do
   if ! infra/services.sh status | grep -q "^$s: up"; then

@@ -12,7 +12,7 @@ namespace CampaignOrchestrator.Worker.Dashboard;
 internal static class FunnelChart
 {
     static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
-    const int Width = 720, Row = 52, Label = 150, Bar = 400;
+    const int Width = 780, Row = 52, Label = 150, Bar = 300;
 
     public static string Render(FunnelView view)
     {

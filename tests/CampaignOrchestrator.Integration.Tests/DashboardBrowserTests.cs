@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Integration.Tests.Support;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// The dashboard in real headless Chromium (Debian's, by its path; infra/test.sh installs it): a signed-out visit goes to
+/// the sign-in page, a wrong key is refused, a key signs in, the funnel is drawn (its screenshot kept with the test output),
+/// a customer is found with their timeline, a webshop's injected trait stays text, a pending action is cancelled, a change
+/// without the CSRF token is refused, and signing out ends the session.
+/// </summary>
+public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposable
+{
+    const string Chromium = "/usr/bin/chromium";
+    const string Injected = "<img src=x onerror=alert(1)>";
+
+    readonly RulesFolder _rules = new("campaigns.yaml", """
+        campaigns:
+          - id: cart-recovery
+            trigger: { event: cart_abandoned }
+            key: properties.cartId
+            exitOn: [order_placed]
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: come-back }
+              - delay: 2d
+                action: { kind: email, template: cart-reminder }
+        """);
+
+    public void Dispose() => _rules.Dispose();
+
+    [Fact]
+    public async Task A_marketer_signs_in_sees_the_funnel_finds_a_customer_and_cancels_a_pending_action()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: the browser tests need Debian's chromium (infra/services.sh browser installs it)");
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?>
+        {
+            ["Rules:Path"] = _rules.Path, ["Funnel:RefreshInterval"] = "00:00:00.2",
+        });
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var t = DateTimeOffset.UtcNow.AddHours(-2);
+        await shop.PublishAsync(Events.Json("page_viewed", "ui-1", t, "ui-anna", traits: new { nickname = Injected, persona = "runner" }));
+        await shop.PublishAsync(Events.Json("product_viewed", "ui-2", t.AddMinutes(5), "ui-anna"));
+        await shop.PublishAsync(Events.Json("cart_abandoned", "ui-3", t.AddMinutes(10), "ui-anna", properties: new { cartId = "cart-ui", cartValue = 60 }));
+        await worker.WaitForCustomerAsync("ui-anna", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "pending"));
+        var baseUrl = worker.Http.BaseAddress!.ToString().TrimEnd('/');
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        var dialogs = new List<string>();
+        page.Dialog += (_, dialog) => { dialogs.Add(dialog.Message); _ = dialog.DismissAsync(); };
+
+        // Signed out: the dashboard sends the visitor to the sign-in page; a wrong key is refused there.
+        await page.GotoAsync(baseUrl + "/");
+        Assert.EndsWith("/sign-in", page.Url);
+        await page.FillAsync("#key", "co_not-a-key");
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync("**/sign-in?error=key");
+        Assert.Equal("That key matches no configured key.", await page.TextContentAsync("#error"));
+
+        // Signing in with the marketer's key: the session cookie is HttpOnly and SameSite=Strict.
+        await page.FillAsync("#key", TestKeys.Marketer);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync(baseUrl + "/");
+        var cookie = (await context.CookiesAsync()).Single(c => c.Name == "co_session");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal("marketer-key (marketer)", await page.TextContentAsync("#who"));
+
+        // The funnel drawn: the counting job has the customer (reached purchase), the SVG chart loaded.
+        for (var i = 0; i < 50 && await page.TextContentAsync("#funnel-table tbody tr:nth-child(3) td:nth-child(2)") != "1"; i++)
+        {
+            await Task.Delay(200);
+            await page.ClickAsync("#funnel-form button[type=submit]");
+        }
+        Assert.Equal(["awareness", "consideration", "purchase", "retention", "loyalty"],
+            await page.Locator("#funnel-table tbody td:first-child").AllTextContentsAsync());
+        Assert.Equal("1", await page.TextContentAsync("#funnel-table tbody tr:nth-child(3) td:nth-child(2)"));
+        await page.WaitForSelectorAsync("body[data-funnel-drawn=true]");
+        var chart = await page.EvaluateAsync<int>("document.getElementById('funnel-svg').naturalWidth");
+        Assert.True(chart > 0, "the funnel chart did not load");
+        var screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "dashboard-funnel.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.ScreenshotAsync(new() { Path = screenshot, FullPage = true });
+        output.WriteLine($"funnel screenshot: {screenshot}");
+        // On a phone's width the page does not scroll sideways (wide tables scroll within themselves).
+        await page.SetViewportSizeAsync(390, 844);
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= 391"), "the dashboard is wider than a phone's screen");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetDirectoryName(screenshot)!, "dashboard-funnel-phone.png"), FullPage = true });
+        await page.SetViewportSizeAsync(1280, 900);
+
+        // A customer found: their timeline shown, and the webshop's trait shown as the text it is.
+        await page.ClickAsync("a[href='#customers']");
+        await page.FillAsync("#customer-form input[name=id]", "ui-anna");
+        await page.ClickAsync("#customer-form button[type=submit]");
+        await page.WaitForSelectorAsync("#customer-timeline tbody tr");
+        Assert.Equal(["page_viewed", "product_viewed", "cart_abandoned"], await page.Locator("#customer-timeline tbody td:nth-child(2)").AllTextContentsAsync());
+        Assert.Contains(Injected, await page.Locator("#customer-traits dd").AllTextContentsAsync());
+        Assert.Equal(0, await page.Locator("#customer img, #customer-traits img").CountAsync());
+        Assert.Equal("purchase", await page.TextContentAsync("#customer-facts dd"));
+
+        // Why: the explanation of the campaign for this customer, on the customer page.
+        await page.ClickAsync("#explain-form button[type=submit]");
+        await page.WaitForSelectorAsync("#explain p");
+        Assert.Contains("started", await page.TextContentAsync("#explain"));
+
+        // A pending action cancelled (the email due in two days).
+        await page.ClickAsync("a[href='#pending']");
+        await page.WaitForSelectorAsync("#pending-form select option[value='cart-recovery']", new() { State = WaitForSelectorState.Attached });
+        await page.SelectOptionAsync("#pending-form select", "cart-recovery");
+        await page.ClickAsync("#pending-form button[type=submit]");
+        await page.ClickAsync("#pending-table button[data-action]");
+        await page.WaitForSelectorAsync("#status:has-text('Cancelled')");
+        var journey = await worker.Http.GetFromJsonAsync<JsonObject>("/api/customers/ui-anna");
+        var email = journey!["actions"]!.AsArray().Single(a => (string?)a!["kind"] == "email")!;
+        Assert.Equal("cancelled", (string?)email["status"]);
+        Assert.StartsWith("operator:", (string?)email["reason"]);
+
+        // A state change with the session but without the CSRF token is refused.
+        var status = await page.EvaluateAsync<int>("fetch('/api/campaigns/cart-recovery/cancel', { method: 'POST' }).then(r => r.status)");
+        Assert.Equal((int)HttpStatusCode.BadRequest, status);
+
+        Assert.Empty(dialogs);
+
+        // Signed out: the session ends, the dashboard sends the visitor to sign in again, the API answers 401.
+        await page.ClickAsync("#sign-out");
+        await page.WaitForURLAsync("**/sign-in");
+        await page.GotoAsync(baseUrl + "/");
+        Assert.EndsWith("/sign-in", page.Url);
+        Assert.Equal(401, await page.EvaluateAsync<int>("fetch('/api/funnel').then(r => r.status)"));
+    }
+}
