@@ -132,7 +132,8 @@ public static class FunnelBench
                 add("cart_updated", TimeSpan.FromMinutes(random.Next(1, 2000)));
                 if (random.NextDouble() < 0.7)
                 {
-                    add("checkout_started", TimeSpan.FromMinutes(random.Next(1, 30)));
+                    // Half check out at once, half come back within three days (after a reminder, or not).
+                    add("checkout_started", TimeSpan.FromMinutes(random.NextDouble() < 0.5 ? random.Next(1, 30) : random.Next(60, 72 * 60)));
                     if (random.NextDouble() < 0.8)
                     {
                         add("order_placed", TimeSpan.FromMinutes(random.Next(1, 10)));

@@ -9,4 +9,7 @@ internal static partial class Log
 
     [LoggerMessage(8002, LogLevel.Information, "Operator {KeyName}: {Action} {Target}: {Detail}")]
     public static partial void OperatorAction(ILogger logger, string keyName, string action, string? target, string? detail);
+
+    [LoggerMessage(8003, LogLevel.Warning, "Rules preview {PreviewId} failed")]
+    public static partial void PreviewFailed(ILogger logger, string previewId, Exception exception);
 }

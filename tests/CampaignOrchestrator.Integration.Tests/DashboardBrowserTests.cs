@@ -121,6 +121,21 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal("cancelled", (string?)email["status"]);
         Assert.StartsWith("operator:", (string?)email["reason"]);
 
+        // A rules change previewed from the rules page: a threshold of 100 would leave the cart of 60 out.
+        await page.ClickAsync("a[href='#rules']");
+        await page.SetInputFilesAsync("#rules-form input[type=file]", new FilePayload
+        {
+            Name = "proposal.yaml", MimeType = "application/yaml",
+            Buffer = System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(_rules.Path, "campaigns.yaml"))
+                .Replace("exitOn: [order_placed]", "exitOn: [order_placed]\n    conditions: { field: properties.cartValue, op: gte, value: 100 }", StringComparison.Ordinal)),
+        });
+        await page.ClickAsync("#preview-button");
+        await page.WaitForSelectorAsync("#preview-table tbody tr", new() { Timeout = 30_000 });
+        var preview = await page.Locator("#preview-table tbody tr").First.Locator("td").AllTextContentsAsync();
+        Assert.Equal("cart-recovery", preview[0]);
+        Assert.Equal("1: ui-anna", preview[4]);
+        Assert.Equal(1, await page.EvaluateAsync<double>("document.getElementById('preview-progress').value"));
+
         // A state change with the session but without the CSRF token is refused.
         var status = await page.EvaluateAsync<int>("fetch('/api/campaigns/cart-recovery/cancel', { method: 'POST' }).then(r => r.status)");
         Assert.Equal((int)HttpStatusCode.BadRequest, status);

@@ -27,6 +27,7 @@ public sealed class OpenApiTests
             ("/api/rules/versions/{version}", "get", "viewer"), ("/api/customers", "get", "viewer"),
             ("/api/placements/{id}", "get", "placement"), ("/api/campaigns/{id}/results", "get", "viewer"),
             ("/api/customers/{id}/explain", "get", "viewer"), ("/api/funnel", "get", "viewer"),
+            ("/api/rules/preview", "post", "marketer"), ("/api/rules/preview/{id}", "get", "viewer"), ("/api/rules/previews", "get", "viewer"),
         ];
         foreach (var (path, method, role) in expected)
         {

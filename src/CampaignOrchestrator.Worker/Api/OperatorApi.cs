@@ -44,6 +44,9 @@ internal static class OperatorApi
         builder.Services.AddSingleton<Infrastructure.Campaigns.CampaignExplainer>();
         builder.Services.AddSingleton<CustomerData>();
         builder.Services.AddSingleton<Infrastructure.Campaigns.RulesHistory>();
+        builder.BindValidated(Preview.PreviewOptions.SectionName, new Preview.PreviewOptionsValidator());
+        builder.Services.AddSingleton<Preview.RulesPreview>();
+        builder.Services.AddSingleton<Preview.PreviewJobs>();
         // The API described at /openapi/v1.json; each operation says the role it needs (tag and description).
         builder.Services.AddOpenApi(o => o.AddOperationTransformer((operation, context, _) =>
         {

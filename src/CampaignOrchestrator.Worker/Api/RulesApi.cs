@@ -4,7 +4,9 @@ using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
+using CampaignOrchestrator.Worker.Preview;
 using CampaignOrchestrator.Worker.Security;
+using Microsoft.Extensions.Options;
 
 namespace CampaignOrchestrator.Worker.Api;
 
@@ -56,6 +58,40 @@ internal static partial class RulesApi
                     detail: $"{ex.Errors.Count} error(s); the rules in force stay", extensions: new Dictionary<string, object?> { ["errors"] = ex.Errors.Select(Describe) });
             }
         }).WithSummary(BodyForms);
+        // A proposal tried on the stored events before it goes live (Preview/RulesPreview.cs), in the background.
+        marketer.MapPost("/rules/preview", async (HttpRequest request, int? days, PreviewJobs previews, IOptions<PreviewOptions> options, AuditLog audit,
+            CancellationToken ct) =>
+        {
+            var max = options.Value.MaxDays;
+            if (days is { } d && (d < 1 || d > max))
+                return Bad("days", $"must be 1-{max} (Preview:MaxDays; got {d})");
+            var (files, problem) = await ReadFilesAsync(request, ct);
+            if (problem is not null)
+                return problem;
+            LoadedRules loaded;
+            try
+            {
+                loaded = RulesFiles.Compile(files!);
+            }
+            catch (RulesRejectedException ex)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Rules refused",
+                    detail: $"{ex.Errors.Count} error(s); nothing to preview", extensions: new Dictionary<string, object?> { ["errors"] = ex.Errors.Select(Describe) });
+            }
+            var job = previews.Start(new Core.Campaigns.CompiledRules(loaded.Rules, loaded.Version), days ?? 7, request.HttpContext.KeyName());
+            if (job is null)
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "A preview is running",
+                    detail: "One preview runs at a time; see GET /api/rules/previews and try again when it is done");
+            await audit.RecordAsync(request.HttpContext.KeyName(), "rules.preview", loaded.Version, $"{job.Days} day(s)", ct);
+            return Results.Accepted($"/api/rules/preview/{job.Id}", job);
+        }).WithSummary(BodyForms + "; ?days= (default 7, at most Preview:MaxDays)");
+        viewer.MapGet("/rules/preview/{id}", (string id, PreviewJobs previews) =>
+            previews.Get(id) is { } job ? Results.Ok(job)
+                : Results.Problem(statusCode: 404, title: "Unknown preview", detail: $"No preview '{Shorten(id)}' (the last ten are kept until the worker restarts)"));
+        viewer.MapGet("/rules/previews", (PreviewJobs previews) => Results.Ok(previews.Recent.Select(j => new
+        {
+            j.Id, j.ProposedVersion, j.Days, j.By, j.StartedAt, j.Status, j.Progress, j.FinishedAt, j.Error,
+        })));
         viewer.MapGet("/rules/versions", async (int? limit, RulesHistory history, CancellationToken ct) =>
         {
             var (page, badLimit) = ApiParameters.Limit("limit", limit, 50);

@@ -4,7 +4,8 @@ using CampaignOrchestrator.Infrastructure.Rules;
 namespace CampaignOrchestrator.Worker.Commands;
 
 /// <summary>
-/// <c>rules simulate ...</c>: the dry run (<see cref="SimulateCommand"/>).
+/// <c>rules simulate ...</c>: the dry run (<see cref="SimulateCommand"/>); <c>rules preview ...</c>: a change tried on the
+/// stored events by a running worker (<see cref="PreviewCommand"/>).
 /// <c>rules validate PATH</c>: checks a rules file or folder without starting the worker (for CI and
 /// editors). Prints every error as <c>file:line:column campaign 'id': what is wrong; what is allowed</c>
 /// and exits 1, or prints the campaigns and the version and exits 0.
@@ -17,10 +18,13 @@ internal static class RulesCommand
     {
         if (args.Length > 1 && args[1] == "simulate")
             return SimulateCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
+        if (args.Length > 1 && args[1] == "preview")
+            return PreviewCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
         if (args.Length != 3 || args[1] != "validate")
         {
             errors.WriteLine("usage: rules validate PATH   (a rules .yaml file or a folder of them)");
             errors.WriteLine("       rules simulate --rules PATH --events FILE.jsonl [--until DURATION]");
+            errors.WriteLine("       rules preview --rules PATH [--days N] [--url URL]");
             return 2;
         }
         if (Load(args[2], errors) is not { } loaded)

@@ -236,6 +236,34 @@
     })();
   });
 
+  // Preview: the proposal replayed on the stored events in the background; the progress bar follows it.
+  const outcomes = (o) => `${n(o.scheduled)} scheduled, ${n(o.delivered)} delivered, ${n(o.suppressed)} suppressed, ${n(o.cancelled)} cancelled, ${n(o.pending)} pending`;
+  const who = (c) => (c.count ? `${n(c.count)}: ${c.examples.join(", ")}` : "0");
+  $("preview-button").addEventListener("click", guard(async () => {
+    const form = $("rules-form");
+    const file = form.elements.file.files[0];
+    if (!file) throw new Error("Choose a rules file first");
+    const data = new FormData();
+    data.append("file", file, file.name);
+    let job = await api(`/api/rules/preview?days=${encodeURIComponent(form.elements.days.value || "7")}`, { method: "POST", body: data });
+    const bar = $("preview-progress");
+    bar.hidden = false;
+    $("rules-result").textContent = `Preview ${job.id} running…`;
+    while (job.status === "running") {
+      await new Promise((r) => setTimeout(r, 500));
+      job = await api(`/api/rules/preview/${encodeURIComponent(job.id)}`);
+      bar.value = job.progress;
+      $("rules-result").textContent = `Preview ${job.id}: ${n(job.events)} of ${n(job.totalEvents)} events replayed`;
+    }
+    if (job.status !== "done") throw new Error(`Preview failed: ${job.error}`);
+    const r = job.result;
+    $("rules-result").textContent = `${r.proposedVersion} against ${r.currentVersion} in force: ${n(r.events)} events from ${when(r.from)} to ${when(r.to)} (${r.seconds} s)`;
+    const table = $("preview-table");
+    table.hidden = false;
+    const tb = body("preview-table");
+    for (const c of r.campaigns) row(tb, [c.campaignId, outcomes(c.current), outcomes(c.proposed), outcomes(c.difference), who(c.onlyCurrent), who(c.onlyProposed), who(c.changed)]);
+  }));
+
   $("sign-out").addEventListener("click", guard(async () => {
     await api("/dashboard/sign-out", { method: "POST" });
     location.assign("/sign-in");

@@ -1,0 +1,189 @@
+using System.Data.Common;
+using System.Diagnostics;
+using CampaignOrchestrator.Core.Campaigns;
+using CampaignOrchestrator.Core.Events;
+using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace CampaignOrchestrator.Worker.Preview;
+
+/// <summary>
+/// A rules change tried before it goes live: the events stored in the last N days are replayed, in the order the worker
+/// received them and on a virtual clock at the times it did, through two <see cref="Simulation"/>s on throwaway SQLite
+/// files, one with the rules in force and one with the proposal; what each run's actions became (scheduled, delivered,
+/// suppressed, cancelled, still pending) is compared per campaign, with example customers for each difference. Derived
+/// events (a derived cart_abandoned, a phase step's reset) are left out: each run derives its own. The real store is only
+/// read. Both runs start from empty journeys at the window's start, so a customer's earlier history (orders, phase,
+/// re-entry) is not known to them: a longer window is closer.
+/// </summary>
+internal sealed class RulesPreview(Database database, ActiveRules active, TimeProvider time)
+{
+    const int PageSize = 5000, BatchSize = 500;
+    static readonly TimeSpan BatchSpan = TimeSpan.FromMinutes(1);
+    const int Examples = 5;
+
+    /// <param name="progress">Called with (events replayed, events in the window) as the replay goes.</param>
+    public async Task<PreviewResult> RunAsync(CompiledRules proposal, int days, Action<long, long>? progress, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var now = time.GetUtcNow();
+        var since = now - TimeSpan.FromDays(days);
+        var current = active.Current;
+        var folder = Directory.CreateTempSubdirectory("co-preview-").FullName;
+        try
+        {
+            long first, total;
+            await using (var connection = await database.OpenAsync(ct))
+            {
+                first = await FirstSeqAsync(connection, since, ct);
+                total = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM events WHERE seq >= @first", new { first }, cancellationToken: ct));
+            }
+            using var inForce = new Simulation(current, Path.Combine(folder, "current"), null);
+            using var proposed = new Simulation(proposal, Path.Combine(folder, "proposed"), null);
+            Directory.CreateDirectory(Path.Combine(folder, "current"));
+            Directory.CreateDirectory(Path.Combine(folder, "proposed"));
+            await Task.WhenAll(inForce.StartAsync(since), proposed.StartAsync(since));
+
+            long replayed = 0, after = first - 1;
+            progress?.Invoke(0, total);
+            while (!ct.IsCancellationRequested)
+            {
+                List<Row> page;
+                await using (var connection = await database.OpenAsync(ct))
+                    page = (await connection.QueryAsync<Row>(new CommandDefinition(
+                        "SELECT seq, event_id, type, occurred_at, received_at, customer_id, anonymous_id, CAST(traits AS TEXT) AS traits, " +
+                        "CAST(properties AS TEXT) AS properties, CAST(context AS TEXT) AS context FROM events WHERE seq > @after ORDER BY seq LIMIT @limit",
+                        new { after, limit = PageSize }, cancellationToken: ct))).ToList();
+                if (page.Count == 0)
+                    break;
+                after = page[^1].Seq;
+                foreach (var batch in Batches(page.Where(r => !(r.Context?.Contains("\"derived\":true", StringComparison.Ordinal) ?? false) && r.ReceivedAt <= now)))
+                {
+                    var events = batch.Select(r => AcceptedEvent.FromJson(r.EventId, r.Type, r.OccurredAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context)).ToList();
+                    var (start, end) = (batch[0].ReceivedAt, batch[^1].ReceivedAt);
+                    await Task.WhenAll(Replay(inForce, events, start, end), Replay(proposed, events, start, end));
+                }
+                replayed += page.Count;
+                progress?.Invoke(Math.Min(replayed, total), total);
+            }
+            ct.ThrowIfCancellationRequested();
+            await Task.WhenAll(inForce.AdvanceToAsync(now), proposed.AdvanceToAsync(now));
+            var campaigns = Compare(await inForce.ActionsAsync(), await proposed.ActionsAsync(), current, proposal);
+            return new PreviewResult(current.Version, proposal.Version, since, now, total, Math.Round(watch.Elapsed.TotalSeconds, 1), campaigns);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    static async Task Replay(Simulation run, IReadOnlyList<AcceptedEvent> events, DateTimeOffset start, DateTimeOffset end)
+    {
+        await run.AdvanceToAsync(start);
+        await run.ConsumeBatchAsync(events, end);
+    }
+
+    /// <summary>Events that arrived together: at most <see cref="BatchSize"/>, within <see cref="BatchSpan"/> of the first.</summary>
+    static IEnumerable<List<Row>> Batches(IEnumerable<Row> rows)
+    {
+        var batch = new List<Row>();
+        foreach (var row in rows)
+        {
+            if (batch.Count > 0 && (batch.Count >= BatchSize || row.ReceivedAt - batch[0].ReceivedAt > BatchSpan || row.ReceivedAt < batch[^1].ReceivedAt))
+            {
+                yield return batch;
+                batch = [];
+            }
+            batch.Add(row);
+        }
+        if (batch.Count > 0)
+            yield return batch;
+    }
+
+    /// <summary>The first event received at or after <paramref name="since"/>, by binary search over seq (received_at grows with it).</summary>
+    static async Task<long> FirstSeqAsync(DbConnection connection, DateTimeOffset since, CancellationToken ct)
+    {
+        var (low, high) = await connection.QuerySingleAsync<(long?, long?)>(new CommandDefinition("SELECT min(seq), max(seq) FROM events", cancellationToken: ct)) is var (l, h)
+            ? (l ?? 1, h ?? 0) : (1, 0);
+        high++;
+        while (low < high)
+        {
+            var mid = low + (high - low) / 2;
+            var at = await connection.ExecuteScalarAsync<object?>(new CommandDefinition(
+                "SELECT received_at FROM events WHERE seq >= @mid ORDER BY seq LIMIT 1", new { mid }, cancellationToken: ct));
+            if (at is null || at is DBNull || DapperConfiguration.ReadTimestamp(at) >= since)
+                high = mid;
+            else
+                low = mid + 1;
+        }
+        return low;
+    }
+
+    static IReadOnlyList<PreviewCampaign> Compare(IReadOnlyList<SimulatedAction> current, IReadOnlyList<SimulatedAction> proposed, CompiledRules inForce, CompiledRules proposal)
+    {
+        var ids = inForce.Campaigns.Select(c => c.Id).Concat(proposal.Campaigns.Select(c => c.Id))
+            .Concat(current.Select(a => a.CampaignId)).Concat(proposed.Select(a => a.CampaignId)).Distinct(StringComparer.Ordinal);
+        return ids.Select(id =>
+        {
+            var before = current.Where(a => a.CampaignId == id).ToList();
+            var after = proposed.Where(a => a.CampaignId == id).ToList();
+            // A customer's fate in the campaign: each step and what it became.
+            static Dictionary<string, string> fates(List<SimulatedAction> actions) => actions.GroupBy(a => a.ProfileId, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => string.Join(",", g.OrderBy(a => a.Step).Select(a => $"{a.Step}:{a.Status}")), StringComparer.Ordinal);
+            var was = fates(before);
+            var will = fates(after);
+            static string name(string profile) => profile.Length > 2 && profile[1] == ':' ? profile[2..] : profile;
+            var dropped = was.Keys.Where(p => !will.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
+            var added = will.Keys.Where(p => !was.ContainsKey(p)).Order(StringComparer.Ordinal).ToList();
+            var changed = was.Keys.Where(p => will.TryGetValue(p, out var f) && f != was[p]).Order(StringComparer.Ordinal).ToList();
+            var a = Outcomes.Of(before);
+            var b = Outcomes.Of(after);
+            return new PreviewCampaign(id, inForce.Campaigns.Any(c => c.Id == id), proposal.Campaigns.Any(c => c.Id == id), a, b, b.Minus(a),
+                new PreviewCustomers(dropped.Count, dropped.Take(Examples).Select(name).ToList()),
+                new PreviewCustomers(added.Count, added.Take(Examples).Select(name).ToList()),
+                new PreviewCustomers(changed.Count, changed.Take(Examples).Select(name).ToList()));
+        }).ToList();
+    }
+
+    sealed class Row
+    {
+        public long Seq { get; set; }
+        public string EventId { get; set; } = "";
+        public string Type { get; set; } = "";
+        public DateTimeOffset OccurredAt { get; set; }
+        public DateTimeOffset ReceivedAt { get; set; }
+        public string? CustomerId { get; set; }
+        public string? AnonymousId { get; set; }
+        public string? Traits { get; set; }
+        public string? Properties { get; set; }
+        public string? Context { get; set; }
+    }
+}
+
+/// <summary>What a preview found: per campaign the actions with the rules in force and with the proposal, and the difference.</summary>
+/// <param name="Events">Events received in the window and replayed.</param>
+public sealed record PreviewResult(string CurrentVersion, string ProposedVersion, DateTimeOffset From, DateTimeOffset To, long Events, double Seconds,
+    IReadOnlyList<PreviewCampaign> Campaigns);
+
+/// <param name="OnlyCurrent">Customers who got (steps of) the campaign with the rules in force and not with the proposal.</param>
+/// <param name="OnlyProposed">Customers who would get it only with the proposal.</param>
+/// <param name="Changed">Customers in both whose steps would end differently (delivered instead of suppressed, and so on).</param>
+public sealed record PreviewCampaign(string CampaignId, bool InCurrent, bool InProposed, Outcomes Current, Outcomes Proposed, Outcomes Difference,
+    PreviewCustomers OnlyCurrent, PreviewCustomers OnlyProposed, PreviewCustomers Changed);
+
+/// <summary>How many customers, and up to five of them (customerId, or the device's anonymousId).</summary>
+public sealed record PreviewCustomers(int Count, IReadOnlyList<string> Examples);
+
+/// <summary>A run's actions of one campaign by what they became.</summary>
+public sealed record Outcomes(long Scheduled, long Delivered, long Suppressed, long Cancelled, long Pending, long Failed)
+{
+    internal static Outcomes Of(IReadOnlyCollection<SimulatedAction> actions) => new(actions.Count,
+        actions.LongCount(a => a.Status == "delivered"), actions.LongCount(a => a.Status == "suppressed"), actions.LongCount(a => a.Status == "cancelled"),
+        actions.LongCount(a => a.Status is "pending" or "claimed"), actions.LongCount(a => a.Status == "failed"));
+
+    internal Outcomes Minus(Outcomes o) => new(Scheduled - o.Scheduled, Delivered - o.Delivered, Suppressed - o.Suppressed, Cancelled - o.Cancelled,
+        Pending - o.Pending, Failed - o.Failed);
+}
