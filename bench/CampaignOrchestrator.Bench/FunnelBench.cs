@@ -115,10 +115,10 @@ public static class FunnelBench
     /// One customer's journey: 1-3 visits (page views), then by chance product views, a cart, a checkout, an order, its
     /// delivery, a second order; spread over the 120 days before <paramref name="now"/>; 15 % on two devices.
     /// </summary>
-    static List<(string Type, DateTimeOffset At)> Journey(Random random, DateTimeOffset now, out bool twoDevices)
+    static List<(string Type, DateTimeOffset At)> Journey(Random random, DateTimeOffset now, out bool twoDevices, int spreadDays = 120)
     {
         var events = new List<(string, DateTimeOffset)>();
-        var at = now - TimeSpan.FromDays(120) + TimeSpan.FromMinutes(random.Next(0, 115 * 24 * 60));
+        var at = now - TimeSpan.FromDays(spreadDays) + TimeSpan.FromMinutes(random.Next(0, (spreadDays * 24 - 12) * 60));
         void add(string type, TimeSpan after) { at += after; if (at < now) events.Add((type, at)); }
         for (var i = random.Next(3, 8); i > 0; i--)
             add("page_viewed", TimeSpan.FromMinutes(random.Next(1, 60)));
@@ -130,11 +130,15 @@ public static class FunnelBench
             if (random.NextDouble() < 0.45)
             {
                 add("cart_updated", TimeSpan.FromMinutes(random.Next(1, 2000)));
-                if (random.NextDouble() < 0.7)
+                if (random.NextDouble() < 0.3)
+                    add("cart_abandoned", TimeSpan.FromMinutes(random.Next(30, 90)));
+                else
                 {
                     // Half check out at once, half come back within three days (after a reminder, or not).
                     add("checkout_started", TimeSpan.FromMinutes(random.NextDouble() < 0.5 ? random.Next(1, 30) : random.Next(60, 72 * 60)));
-                    if (random.NextDouble() < 0.8)
+                    if (random.NextDouble() >= 0.8)
+                        add("cart_abandoned", TimeSpan.FromMinutes(random.Next(30, 90)));
+                    else
                     {
                         add("order_placed", TimeSpan.FromMinutes(random.Next(1, 10)));
                         add("order_delivered", TimeSpan.FromHours(random.Next(20, 100)));
@@ -226,6 +230,42 @@ public static class FunnelBench
         }
         Console.WriteLine($"  cart-recovery: {actions:N0} actions");
         return (events, history);
+    }
+
+    /// <summary>
+    /// About <paramref name="count"/> events of shoppers whose journeys start in the last <paramref name="days"/> days, stored
+    /// in the order they happened (received as they occurred), with emailConsent and carts with a value: for the preview.
+    /// </summary>
+    internal static async Task<long> LoadEventsAsync(Database database, StorageProvider storage, int count, DateTimeOffset now, int days)
+    {
+        var random = new Random(23);
+        var rows = new List<(DateTimeOffset At, string?[] Row)>();
+        for (var i = 0; rows.Count < count; i++)
+        {
+            var customer = $"shopper-{i}";
+            var journey = Journey(random, now, out _, days);
+            for (var e = 0; e < journey.Count; e++)
+            {
+                var (type, at) = journey[e];
+                var properties = type switch
+                {
+                    "order_placed" => $"{{\"orderId\":\"{customer}-{e}\",\"total\":{40 + i % 60}}}",
+                    "cart_updated" or "cart_abandoned" or "checkout_started" => $"{{\"cartId\":\"{customer}-cart\",\"cartValue\":{10 + i % 90}}}",
+                    _ => null,
+                };
+                rows.Add((at, [$"{customer}-{e}", ProfileIds.ForCustomer(customer), type, Time(storage, at), Time(storage, at), customer, $"browser-{i}",
+                    e == 0 ? $"{{\"persona\":\"{Personas[i % Personas.Length]}\",\"emailConsent\":true,\"email\":\"{customer}@shop.example\"}}" : null,
+                    properties, "{\"device\":\"mobile\"}"]));
+            }
+        }
+        var ordered = rows.OrderBy(r => r.At).Select(r => r.Row).ToList();
+        for (var from = 0; from < ordered.Count; from += 50_000)
+        {
+            await using var connection = await database.OpenAsync(default);
+            await CopyAsync(connection, storage, "events", ["event_id", "profile_id", "type", "occurred_at", "received_at", "customer_id", "anonymous_id", "traits", "properties", "context"],
+                ordered.GetRange(from, Math.Min(50_000, ordered.Count - from)));
+        }
+        return ordered.Count;
     }
 
     static string Bool(StorageProvider storage, bool value) => storage == StorageProvider.Postgres ? (value ? "t" : "f") : (value ? "1" : "0");

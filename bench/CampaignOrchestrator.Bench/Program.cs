@@ -53,6 +53,15 @@ if (args.Contains("--funnel-read"))
     return 0;
 }
 
+if (args.Contains("--preview"))
+{
+    // A rules preview: --days D of --per-day N events stored, the default rules against a raised cart threshold.
+    foreach (var provider in new[] { "Sqlite", "Postgres" })
+        if (db == "both" || provider.Equals(db, StringComparison.OrdinalIgnoreCase))
+            await PreviewBench.RunAsync(provider, postgres, Arg("--days", 7), Arg("--per-day", 100_000));
+    return 0;
+}
+
 if (args.Contains("--placements"))
 {
     // Banner reads over HTTP: --customers N with a placement, --clients C readers, --seconds S timed, --rate R a second in all (0: flat out).

@@ -19,10 +19,11 @@ internal sealed class Database : IDisposable
     {
     }
 
-    public Database(StorageProvider provider, string connectionString, int profileCacheSize = StorageOptions.DefaultProfileCacheSize)
+    /// <param name="durable">False for a throwaway SQLite store (a simulation's): commits do not wait for the disk.</param>
+    public Database(StorageProvider provider, string connectionString, int profileCacheSize = StorageOptions.DefaultProfileCacheSize, bool durable = true)
     {
         DapperConfiguration.EnsureConfigured();
-        Dialect = provider == StorageProvider.Postgres ? new PostgresDialect() : new SqliteDialect();
+        Dialect = provider == StorageProvider.Postgres ? new PostgresDialect() : new SqliteDialect(durable);
         _connectionString = provider == StorageProvider.Postgres ? PostgresDialect.Normalize(connectionString) : connectionString;
         if (provider == StorageProvider.Sqlite)
         {

@@ -3,8 +3,11 @@ using Microsoft.Data.Sqlite;
 
 namespace CampaignOrchestrator.Infrastructure.Storage;
 
-internal sealed class SqliteDialect : SqlDialect
+internal sealed class SqliteDialect(bool durable = true) : SqlDialect
 {
+    // A throwaway store (a simulation's, a preview's) need not survive a crash: no wait for the disk on each commit.
+    readonly string _synchronous = durable ? "FULL" : "OFF";
+
     public override StorageProvider Provider => StorageProvider.Sqlite;
 
     // One JSON array parameter instead of one parameter per value: a constant statement, and no
@@ -38,7 +41,7 @@ internal sealed class SqliteDialect : SqlDialect
         if (connection.Handle is { } handle && !Configured.TryGetValue(handle, out _))
         {
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-4096; " +
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + _synchronous + "; PRAGMA busy_timeout=10000; PRAGMA cache_size=-4096; " +
                 "PRAGMA mmap_size=0; PRAGMA wal_autocheckpoint=50000; PRAGMA temp_store=MEMORY;";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             Configured.AddOrUpdate(handle, Marker);

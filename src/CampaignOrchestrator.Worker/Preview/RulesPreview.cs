@@ -16,7 +16,8 @@ namespace CampaignOrchestrator.Worker.Preview;
 /// suppressed, cancelled, still pending) is compared per campaign, with example customers for each difference. Derived
 /// events (a derived cart_abandoned, a phase step's reset) are left out: each run derives its own. The real store is only
 /// read. Both runs start from empty journeys at the window's start, so a customer's earlier history (orders, phase,
-/// re-entry) is not known to them: a longer window is closer.
+/// re-entry) is not known to them: a longer window is closer. Events go in as the worker batched them (those within a
+/// minute, up to 500, together), and what fell due between batches fires at the next one (up to a minute late).
 /// </summary>
 internal sealed class RulesPreview(Database database, ActiveRules active, TimeProvider time)
 {
@@ -69,7 +70,7 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
                 progress?.Invoke(Math.Min(replayed, total), total);
             }
             ct.ThrowIfCancellationRequested();
-            await Task.WhenAll(inForce.AdvanceToAsync(now), proposed.AdvanceToAsync(now));
+            await Task.WhenAll(inForce.CatchUpAsync(now), proposed.CatchUpAsync(now));
             var campaigns = Compare(await inForce.ActionsAsync(), await proposed.ActionsAsync(), current, proposal);
             return new PreviewResult(current.Version, proposal.Version, since, now, total, Math.Round(watch.Elapsed.TotalSeconds, 1), campaigns);
         }
@@ -82,7 +83,7 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
 
     static async Task Replay(Simulation run, IReadOnlyList<AcceptedEvent> events, DateTimeOffset start, DateTimeOffset end)
     {
-        await run.AdvanceToAsync(start);
+        await run.CatchUpAsync(start);
         await run.ConsumeBatchAsync(events, end);
     }
 
