@@ -49,7 +49,7 @@ if (args.Contains("--funnel-read"))
     // The funnel at size: --customers N journeys (about 10 events each) loaded, counted from scratch, --reads R timed reads.
     foreach (var provider in new[] { "Sqlite", "Postgres" })
         if (db == "both" || provider.Equals(db, StringComparison.OrdinalIgnoreCase))
-            await FunnelBench.RunAsync(provider, postgres, Arg("--customers", 1_000_000), Arg("--reads", 200));
+            await FunnelBench.RunAsync(provider, postgres, Arg("--customers", 1_000_000), Arg("--reads", 200), workerDll, rabbitPort, vhost);
     return 0;
 }
 
