@@ -10,4 +10,10 @@ namespace CampaignOrchestrator.Core.Rules;
 /// <param name="EventType">The trigger event's type (<c>event.type</c>): for a phase entered, the event that moved the customer; null without one.</param>
 public sealed record ConditionSubject(
     IReadOnlyDictionary<string, JsonNode?> Traits, JsonObject? Properties, JsonObject? Context, Phase? Phase, int OrderCount, decimal OrderTotal,
-    string? EventType = null);
+    string? EventType = null)
+{
+    /// <summary>A customer as the store holds them (traits as JSON text, the phase by name), without a trigger event: what a segment judges.</summary>
+    public static ConditionSubject OfCustomer(string traitsJson, string? phase, int orderCount, decimal orderTotal) =>
+        new((JsonNode.Parse(traitsJson) as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], null, null,
+            PhaseNames.TryParse(phase, out var p) ? p : null, orderCount, orderTotal);
+}

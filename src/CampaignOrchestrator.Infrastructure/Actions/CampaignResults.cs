@@ -14,7 +14,7 @@ namespace CampaignOrchestrator.Infrastructure.Actions;
 /// the same trigger over the same window with the lift between them (<see cref="Lift"/>), also per variant.
 /// Attribution (docs/decisions/0008-campaign-attribution.md): <see cref="CampaignContributions"/>. The answer reads kept
 /// counters (migration 0019) by UTC trigger day, which the counting job (Journeys/FunnelCounters) keeps with
-/// <see cref="RecountAsync"/> as actions change and goal events arrive; a segment is judged per customer over their stored
+/// <see cref="ComputeAsync"/> and <see cref="ApplyAsync"/> as actions change and goal events arrive; a segment is judged per customer over their stored
 /// contributions, up to a bound it reports.
 /// </summary>
 internal sealed class CampaignResults(Database database)
@@ -23,21 +23,18 @@ internal sealed class CampaignResults(Database database)
     const string CountConflict = "ON CONFLICT (campaign_id, day, result) DO UPDATE SET n = results_counts.n + excluded.n, revenue = results_counts.revenue + excluded.revenue";
 
     /// <summary>
-    /// Recounts what <paramref name="profileIds"/> add to every campaign they have actions in (their actions now, their goal
-    /// events, <paramref name="goalOf"/> each campaign's goal), in the caller's transaction; the difference is applied.
+    /// What <paramref name="profileIds"/> add to every campaign they have actions in now (their actions, their goal events,
+    /// <paramref name="goalOf"/> each campaign's goal): a contribution list per customer and campaign. Reads only.
     /// </summary>
-    public async Task RecountAsync(DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds, Func<string, Goal> goalOf, CancellationToken ct)
+    public async Task<Dictionary<(string ProfileId, string CampaignId), string>> ComputeAsync(DbConnection connection, DbTransaction? tx,
+        IReadOnlyCollection<string> profileIds, Func<string, Goal> goalOf, CancellationToken ct)
     {
         if (profileIds.Count == 0)
-            return;
+            return [];
         var sql = database.Dialect;
-        var ids = sql.List(profileIds);
         var actions = (await connection.QueryAsync<Row>(new CommandDefinition(
             "SELECT profile_id, campaign_id, step, kind, status, reason, holdout, variant, triggered_at, finished_at FROM scheduled_actions " +
-            $"WHERE {sql.In("profile_id", "@ids")}", new { ids }, tx, cancellationToken: ct))).ToList();
-        var stored = (await connection.QueryAsync<(string ProfileId, string CampaignId, string Counted)>(new CommandDefinition(
-            $"SELECT profile_id, campaign_id, counted FROM results_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids }, tx, cancellationToken: ct)))
-            .ToDictionary(r => (r.ProfileId, r.CampaignId), r => r.Counted);
+            $"WHERE {sql.In("profile_id", "@ids")}", new { ids = sql.List(profileIds) }, tx, cancellationToken: ct))).ToList();
         var withActions = actions.Select(a => a.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
         var campaigns = actions.Select(a => a.CampaignId).Distinct(StringComparer.Ordinal).ToDictionary(c => c, goalOf, StringComparer.Ordinal);
         var goalTypes = campaigns.Values.Select(g => g.Event).Distinct(StringComparer.Ordinal).ToArray();
@@ -45,14 +42,32 @@ internal sealed class CampaignResults(Database database)
             $"SELECT profile_id, type, occurred_at, CAST(properties AS TEXT) AS properties FROM events WHERE {sql.In("profile_id", "@profiles")} AND {sql.In("type", "@types")} " +
             "ORDER BY occurred_at", new { profiles = sql.List(withActions), types = sql.List(goalTypes) }, tx, cancellationToken: ct))).ToList();
         var goals = goalRows.ToLookup(g => (g.ProfileId, g.Type));
-
-        var now = actions.GroupBy(a => (a.ProfileId, a.CampaignId)).ToDictionary(g => g.Key, g =>
+        return actions.GroupBy(a => (a.ProfileId, a.CampaignId)).ToDictionary(g => g.Key, g =>
         {
             var goal = campaigns[g.Key.CampaignId];
             var events = goals[(g.Key.ProfileId, goal.Event)].Select(e => new GoalEvent(e.OccurredAt, Total(e.Properties))).ToList();
             return CampaignContributions.Write(CampaignContributions.Of(
                 g.Select(a => new ResultAction(a.Step, a.Kind, a.Status, a.Reason, a.Holdout, a.Variant, a.TriggeredAt, a.FinishedAt)).ToList(), events, goal.Within));
         });
+    }
+
+    /// <summary>
+    /// Applies <paramref name="now"/> for <paramref name="profileIds"/> in the write transaction, against the lists stored now
+    /// (read here): the difference to the counters; a list stored for a campaign the customer no longer has actions in (or
+    /// for a customer no longer in the store) ends.
+    /// </summary>
+    public async Task ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds,
+        Dictionary<(string ProfileId, string CampaignId), string> now, CancellationToken ct)
+    {
+        if (profileIds.Count == 0)
+            return;
+        var sql = database.Dialect;
+        var ids = sql.List(profileIds);
+        var stored = (await connection.QueryAsync<(string ProfileId, string CampaignId, string Counted)>(new CommandDefinition(
+            $"SELECT profile_id, campaign_id, counted FROM results_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids }, tx, cancellationToken: ct)))
+            .ToDictionary(r => (r.ProfileId, r.CampaignId), r => r.Counted);
+        var existing = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT profile_id FROM profiles WHERE {sql.In("profile_id", "@ids")}", new { ids }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
         var delta = new Dictionary<(string Campaign, string Day, string Result), (long N, decimal Revenue)>();
         void add(string campaign, string counted, int sign)
         {
@@ -67,7 +82,7 @@ internal sealed class CampaignResults(Database database)
         foreach (var key in stored.Keys.Union(now.Keys))
         {
             var before = stored.GetValueOrDefault(key);
-            var after = now.GetValueOrDefault(key);
+            var after = existing.Contains(key.ProfileId) ? now.GetValueOrDefault(key) : null;
             if (before == after)
                 continue;
             if (before is not null)
@@ -94,7 +109,7 @@ internal sealed class CampaignResults(Database database)
             ct, CountConflict);
 
     /// <summary>The profiles counted for <paramref name="campaignId"/> (a new goal recounts them).</summary>
-    public async Task<IReadOnlyList<string>> CountedProfilesAsync(DbConnection connection, DbTransaction tx, string campaignId, CancellationToken ct) =>
+    public async Task<IReadOnlyList<string>> CountedProfilesAsync(DbConnection connection, DbTransaction? tx, string campaignId, CancellationToken ct) =>
         (await connection.QueryAsync<string>(new CommandDefinition("SELECT profile_id FROM results_profiles WHERE campaign_id = @campaignId",
             new { campaignId }, tx, cancellationToken: ct))).ToList();
 
@@ -134,9 +149,7 @@ internal sealed class CampaignResults(Database database)
                 new { campaignId, limit = scanLimit + 1 }, cancellationToken: ct))).ToList();
             var complete = rows.Count <= scanLimit;
             var judged = rows.Take(scanLimit).ToList();
-            var members = judged.Where(p => ConditionEvaluator.Evaluate(segment, new ConditionSubject(
-                (JsonNode.Parse(p.Traits) as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [], null, null,
-                Core.Phases.PhaseNames.TryParse(p.Phase, out var phase) ? phase : null, p.OrderCount, p.OrderTotal))).ToList();
+            var members = judged.Where(p => ConditionEvaluator.Evaluate(segment, ConditionSubject.OfCustomer(p.Traits, p.Phase, p.OrderCount, p.OrderTotal))).ToList();
             counts = members.SelectMany(m => CampaignContributions.Read(m.Counted))
                 .Where(c => string.CompareOrdinal(c.Day, fromDay) >= 0 && string.CompareOrdinal(c.Day, toDay) <= 0).ToList();
             scan = new ResultsScan(judged.Count, members.Count, scanLimit, complete);

@@ -19,7 +19,7 @@ namespace CampaignOrchestrator.Infrastructure.Journeys;
 /// difference to <c>funnel_counts</c>, so late events and merged devices correct the counts they changed. <see cref="ReadAsync"/>
 /// answers <c>GET /api/funnel</c> from the counters (a few hundred rows, whatever the shop's size); a segment is judged per
 /// customer over their stored contributions, up to a bound it reports. The same job keeps the campaign results
-/// (<see cref="CampaignResults.RecountAsync"/>): the customers of the events and of the action log since its last run.
+/// (<see cref="CampaignResults.ComputeAsync"/>, <see cref="CampaignResults.ApplyAsync"/>): the customers of the events and of the action log since its last run.
 /// </summary>
 internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeProvider time, ILogger<FunnelCounters> logger)
 {
@@ -55,43 +55,57 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         return recounted;
     }
 
+    /// <summary>
+    /// One step: the customers of the next page of events and of the action log, recounted. The reads run first, without
+    /// the SQLite write turn (the journey writer goes on meanwhile; a customer it changes has a newer event, recounted by the
+    /// next step); then, in the write turn, the stored lists are read again and the difference from them applied, so the
+    /// counters always equal the sum of the stored lists, and a customer erased or merged away meanwhile counts nothing.
+    /// PostgreSQL: all of it in one transaction under an advisory lock (one worker counts at a time).
+    /// </summary>
     async Task<(int Profiles, int Read)> StepAsync(bool first, CancellationToken ct)
     {
         var sql = database.Dialect;
         var postgres = sql.Provider == StorageProvider.Postgres;
-        using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        if (postgres && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_xact_lock(@key)", new { key = AdvisoryLock }, tx, cancellationToken: ct)))
+        await using var readTx = postgres ? await connection.BeginTransactionAsync(ct) : null;
+        if (postgres && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_xact_lock(@key)", new { key = AdvisoryLock }, readTx, cancellationToken: ct)))
             return (0, 0);
         var (watermark, resultsWatermark) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
-            "SELECT watermark, results_watermark FROM funnel_state WHERE id = 1", transaction: tx, cancellationToken: ct));
+            "SELECT watermark, results_watermark FROM funnel_state WHERE id = 1", transaction: readTx, cancellationToken: ct));
         var overlap = postgres && first ? PostgresOverlap : 0;
         var events = (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
             "SELECT seq, profile_id FROM events WHERE seq > @from ORDER BY seq LIMIT @limit",
-            new { from = Math.Max(0, watermark - overlap), limit = PageSize }, tx, cancellationToken: ct))).ToList();
+            new { from = Math.Max(0, watermark - overlap), limit = PageSize }, readTx, cancellationToken: ct))).ToList();
         var logged = (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
             "SELECT seq, profile_id FROM action_log WHERE seq > @from ORDER BY seq LIMIT @limit",
-            new { from = Math.Max(0, resultsWatermark - overlap), limit = PageSize }, tx, cancellationToken: ct))).ToList();
-        var regoaled = first ? await GoalChangesAsync(connection, tx, ct) : [];
-        if (events.Count == 0 && logged.Count == 0 && regoaled.Count == 0)
-        {
-            await tx.CommitAsync(ct); // the goals recorded
+            new { from = Math.Max(0, resultsWatermark - overlap), limit = PageSize }, readTx, cancellationToken: ct))).ToList();
+        var (regoaled, goals) = first ? await GoalChangesAsync(connection, readTx, ct) : ([], []);
+        if (events.Count == 0 && logged.Count == 0 && regoaled.Count == 0 && goals.Count == 0)
             return (0, 0);
+
+        var funnel = await ComputeAsync(connection, readTx, events.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToList(), ct);
+        var forResults = funnel.Keys.Concat(logged.Select(l => l.ProfileId)).Concat(regoaled).Distinct(StringComparer.Ordinal).ToList();
+        var results = await _results.ComputeAsync(connection, readTx, forResults, GoalOf, ct);
+
+        using var turn = postgres ? default : await database.WriteTurnAsync(ct);
+        await using var writeConnection = postgres ? null : await database.OpenAsync(ct);
+        var (db, tx) = postgres ? (connection, readTx!) : (writeConnection!, await writeConnection!.BeginTransactionAsync(ct));
+        await using (postgres ? null : tx)
+        {
+            await ApplyAsync(db, tx, funnel, ct);
+            await _results.ApplyAsync(db, tx, forResults, results, ct);
+            await BulkRows.InsertAsync(db, tx, sql, "results_goals", ["campaign_id", "goal"], goals, ct, "ON CONFLICT (campaign_id) DO UPDATE SET goal = excluded.goal");
+            await db.ExecuteAsync(new CommandDefinition(
+                "UPDATE funnel_state SET watermark = @watermark, results_watermark = @resultsWatermark, counted_at = @now WHERE id = 1",
+                new
+                {
+                    watermark = Math.Max(watermark, events.Count == 0 ? 0 : events[^1].Seq),
+                    resultsWatermark = Math.Max(resultsWatermark, logged.Count == 0 ? 0 : logged[^1].Seq),
+                    now = time.GetUtcNow(),
+                }, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
         }
-        var counted = await RecountAsync(connection, tx, events.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToList(), ct);
-        var forResults = counted.Concat(logged.Select(l => l.ProfileId)).Concat(regoaled).Distinct(StringComparer.Ordinal).ToList();
-        await _results.RecountAsync(connection, tx, forResults, GoalOf, ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE funnel_state SET watermark = @watermark, results_watermark = @resultsWatermark, counted_at = @now WHERE id = 1",
-            new
-            {
-                watermark = Math.Max(watermark, events.Count == 0 ? 0 : events[^1].Seq),
-                resultsWatermark = Math.Max(resultsWatermark, logged.Count == 0 ? 0 : logged[^1].Seq),
-                now = time.GetUtcNow(),
-            }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
-        Log.FunnelCounted(logger, events.Count + logged.Count, counted.Count + forResults.Count, events.Count == 0 ? watermark : events[^1].Seq);
+        Log.FunnelCounted(logger, events.Count + logged.Count, funnel.Count + forResults.Count, events.Count == 0 ? watermark : events[^1].Seq);
         return (forResults.Count, Math.Max(events.Count, logged.Count));
     }
 
@@ -100,8 +114,8 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
     /// <summary>The goal a campaign is measured by: the rules' in force, the default for a campaign no longer in them.</summary>
     Goal GoalOf(string campaignId) => rules.Current.Rules.Campaigns.FirstOrDefault(c => c.Id == campaignId)?.Goal ?? Goal.Default;
 
-    /// <summary>Campaigns whose goal changed since they were counted: their counted customers, to recount (the new goals recorded).</summary>
-    async Task<IReadOnlyList<string>> GoalChangesAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
+    /// <summary>Campaigns whose goal changed since they were counted: their counted customers (to recount) and the goals to record.</summary>
+    async Task<(IReadOnlyList<string> Profiles, List<object?[]> Goals)> GoalChangesAsync(DbConnection connection, DbTransaction? tx, CancellationToken ct)
     {
         var stored = (await connection.QueryAsync<(string CampaignId, string Goal)>(new CommandDefinition("SELECT campaign_id, goal FROM results_goals",
             transaction: tx, cancellationToken: ct))).ToDictionary(g => g.CampaignId, g => g.Goal, StringComparer.Ordinal);
@@ -116,17 +130,14 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
                 profiles.AddRange(await _results.CountedProfilesAsync(connection, tx, campaign.Id, ct));
             changed.Add([campaign.Id, goal]);
         }
-        await BulkRows.InsertAsync(connection, tx, database.Dialect, "results_goals", ["campaign_id", "goal"], changed, ct,
-            "ON CONFLICT (campaign_id) DO UPDATE SET goal = excluded.goal");
-        return profiles;
+        return (profiles, changed);
     }
 
     /// <summary>
-    /// Recounts <paramref name="profileIds"/> (and the devices merged into them, whose own counts end) in the caller's
-    /// transaction: each one's contributions now against the ones stored, the difference applied.
+    /// What <paramref name="profileIds"/> (and the devices merged into them that still hold counts of their own) add to the
+    /// funnel now: their contribution lists, "" for none. Reads only.
     /// </summary>
-    /// <returns>The profiles recounted: <paramref name="profileIds"/> and the merged devices that held counts.</returns>
-    public async Task<IReadOnlyList<string>> RecountAsync(DbConnection connection, DbTransaction tx, IReadOnlyCollection<string> profileIds, CancellationToken ct)
+    public async Task<Dictionary<string, string>> ComputeAsync(DbConnection connection, DbTransaction? tx, IReadOnlyCollection<string> profileIds, CancellationToken ct)
     {
         if (profileIds.Count == 0)
             return [];
@@ -137,10 +148,9 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
             new { customers = sql.List(customers) }, tx, cancellationToken: ct))).ToList();
         // A device merged into a customer keeps its own counts until they end here; a device never counted has none to end.
         var devices = links.Select(l => ProfileIds.ForAnonymous(l.AnonymousId)).Except(profileIds, StringComparer.Ordinal).ToArray();
-        var stored = (await connection.QueryAsync<(string ProfileId, string Counted)>(new CommandDefinition(
-            $"SELECT profile_id, counted FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = sql.List(profileIds.Concat(devices).ToArray()) },
-            tx, cancellationToken: ct))).ToDictionary(s => s.ProfileId, s => s.Counted, StringComparer.Ordinal);
-        var ids = profileIds.Concat(devices.Where(stored.ContainsKey)).Distinct(StringComparer.Ordinal).ToArray();
+        var counted = devices.Length == 0 ? [] : (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT profile_id FROM funnel_profiles WHERE {sql.In("profile_id", "@devices")}", new { devices = sql.List(devices) }, tx, cancellationToken: ct))).ToList();
+        var ids = profileIds.Concat(counted).Distinct(StringComparer.Ordinal).ToArray();
         var list = sql.List(ids);
 
         var history = (await connection.QueryAsync<(string ProfileId, string Phase, DateTimeOffset At)>(new CommandDefinition(
@@ -150,25 +160,45 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
             $"SELECT profile_id, type, MIN(occurred_at) AS at FROM events WHERE {sql.In("profile_id", "@ids")} AND {sql.In("type", "@steps")} GROUP BY profile_id, type",
             new { ids = list, steps = sql.List(FunnelContributions.MicroSteps) }, tx, cancellationToken: ct))).ToLookup(f => f.ProfileId, StringComparer.Ordinal);
         var linkCounts = links.GroupBy(l => l.CustomerId, StringComparer.Ordinal).ToDictionary(g => ProfileIds.ForCustomer(g.Key), g => g.Count(), StringComparer.Ordinal);
+        return ids.ToDictionary(id => id, id =>
+        {
+            var phases = history[id].Select(h => (Phase: PhaseNames.TryParse(h.Phase, out var p) ? p : (Phase)0, h.At)).Where(h => h.Phase != 0).ToList();
+            var times = FunnelContributions.MicroSteps.Select(step => firsts[id].Where(f => f.Type == step).Select(f => (DateTimeOffset?)f.At).FirstOrDefault()).ToArray();
+            return string.Join(';', FunnelContributions.Of(phases, linkCounts.GetValueOrDefault(id) >= CrossDeviceLinks, times).Select(c => c.Key));
+        }, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="now"/> in the write transaction: each customer's list against the one stored now (read here,
+    /// so a concurrent erasure's subtraction is not undone), the difference to the counters. A customer no longer in the
+    /// store (erased, or a device merged into a customer) counts nothing.
+    /// </summary>
+    public async Task ApplyAsync(DbConnection connection, DbTransaction tx, Dictionary<string, string> now, CancellationToken ct)
+    {
+        if (now.Count == 0)
+            return;
+        var sql = database.Dialect;
+        var list = sql.List(now.Keys.ToArray());
+        var stored = (await connection.QueryAsync<(string ProfileId, string Counted)>(new CommandDefinition(
+            $"SELECT profile_id, counted FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = list }, tx, cancellationToken: ct)))
+            .ToDictionary(s => s.ProfileId, s => s.Counted, StringComparer.Ordinal);
+        var existing = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT profile_id FROM profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = list }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
 
         var delta = new Dictionary<string, long>(StringComparer.Ordinal);
         var upserts = new List<object?[]>();
         var deletes = new List<string>();
-        foreach (var id in ids)
+        foreach (var (id, computed) in now)
         {
-            var phases = history[id].Select(h => (Phase: PhaseNames.TryParse(h.Phase, out var p) ? p : (Phase)0, h.At)).Where(h => h.Phase != 0).ToList();
-            var times = FunnelContributions.MicroSteps.Select(step => firsts[id].Where(f => f.Type == step).Select(f => (DateTimeOffset?)f.At).FirstOrDefault()).ToArray();
-            var cross = linkCounts.GetValueOrDefault(id) >= CrossDeviceLinks;
-            var now = FunnelContributions.Of(phases, cross, times).Select(c => c.Key).ToList();
-            var before = stored.TryGetValue(id, out var text) && text.Length > 0 ? text.Split(';') : [];
-            foreach (var key in before)
-                delta[key] = delta.GetValueOrDefault(key) - 1;
-            foreach (var key in now)
-                delta[key] = delta.GetValueOrDefault(key) + 1;
-            var counted = string.Join(';', now);
-            if (counted == (text ?? ""))
+            var counted = existing.Contains(id) ? computed : "";
+            var before = stored.GetValueOrDefault(id) ?? "";
+            if (counted == before)
                 continue;
-            if (now.Count == 0)
+            foreach (var key in before.Split(';', StringSplitOptions.RemoveEmptyEntries))
+                delta[key] = delta.GetValueOrDefault(key) - 1;
+            foreach (var key in counted.Split(';', StringSplitOptions.RemoveEmptyEntries))
+                delta[key] = delta.GetValueOrDefault(key) + 1;
+            if (counted.Length == 0)
                 deletes.Add(id);
             else
                 upserts.Add([id, counted]);
@@ -185,7 +215,6 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         if (deletes.Count > 0)
             await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM funnel_profiles WHERE {sql.In("profile_id", "@deletes")}",
                 new { deletes = sql.List(deletes) }, tx, cancellationToken: ct));
-        return ids;
     }
 
     /// <summary>An erasure: what the customer's profiles added to the counters is taken out, in the erasure's transaction.</summary>
@@ -246,9 +275,7 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
                 complete = page.Count < take;
                 foreach (var p in page)
                 {
-                    var traits = (JsonNode.Parse(p.Traits) as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value) ?? [];
-                    var subject = new ConditionSubject(traits, null, null, PhaseNames.TryParse(p.Phase, out var phase) ? phase : null, p.OrderCount, p.OrderTotal);
-                    if (!ConditionEvaluator.Evaluate(segment, subject))
+                    if (!ConditionEvaluator.Evaluate(segment, ConditionSubject.OfCustomer(p.Traits, p.Phase, p.OrderCount, p.OrderTotal)))
                         continue;
                     matched++;
                     counts.AddRange(p.Counted.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(k => FunnelCount.FromKey(k))
