@@ -124,8 +124,8 @@ internal static partial class Log
     [LoggerMessage(9001, LogLevel.Information, "Erased a customer: {Profiles} profile(s), {Pending} pending action(s) cancelled, {Audiences} audience membership(s) ended, {Addresses} address(es) kept as a hash on the suppression list")]
     public static partial void CustomerErased(ILogger logger, int profiles, int pending, int audiences, int addresses);
 
-    [LoggerMessage(9101, LogLevel.Debug, "Funnel counters: {Events} event(s) read, {Profiles} customer(s) recounted, up to seq {Seq}")]
-    public static partial void FunnelCounted(ILogger logger, int events, int profiles, long seq);
+    [LoggerMessage(9101, LogLevel.Debug, "Counters: a batch of {Events} event(s) and log rows, {Profiles} customer(s) recounted, up to seq {Seq}: reads {ReadMs:F0} ms, writes {WriteMs:F0} ms")]
+    public static partial void FunnelCounted(ILogger logger, int events, int profiles, long seq, double readMs, double writeMs);
 
     [LoggerMessage(9102, LogLevel.Warning, "Funnel counters could not be brought up to date (retrying at the next interval): {Reason}")]
     public static partial void FunnelCountFailed(ILogger logger, string reason);

@@ -13,6 +13,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// a customer is found with their timeline, a webshop's injected trait stays text, a pending action is cancelled, a change
 /// without the CSRF token is refused, and signing out ends the session.
 /// </summary>
+[Collection(nameof(BrowserCollection))]
 public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposable
 {
     const string Chromium = "/usr/bin/chromium";
@@ -51,6 +52,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
         var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+        // Generous: on CI's two cores the browser shares them with the worker, RabbitMQ and PostgreSQL.
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(60_000);
         var page = await context.NewPageAsync();
         var dialogs = new List<string>();
         page.Dialog += (_, dialog) => { dialogs.Add(dialog.Message); _ = dialog.DismissAsync(); };
@@ -130,7 +134,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
                 .Replace("exitOn: [order_placed]", "exitOn: [order_placed]\n    conditions: { field: properties.cartValue, op: gte, value: 100 }", StringComparison.Ordinal)),
         });
         await page.ClickAsync("#preview-button");
-        await page.WaitForSelectorAsync("#preview-table tbody tr", new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#preview-table tbody tr");
         var preview = await page.Locator("#preview-table tbody tr").First.Locator("td").AllTextContentsAsync();
         Assert.Equal("cart-recovery", preview[0]);
         Assert.Equal("1: ui-anna", preview[4]);
@@ -150,3 +154,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(401, await page.EvaluateAsync<int>("fetch('/api/funnel').then(r => r.status)"));
     }
 }
+
+/// <summary>The browser test runs alone, after the parallel ones: Chromium is heavy on two cores.</summary>
+[CollectionDefinition(nameof(BrowserCollection), DisableParallelization = true)]
+public sealed class BrowserCollection;

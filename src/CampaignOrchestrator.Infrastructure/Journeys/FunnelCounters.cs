@@ -66,28 +66,45 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
     {
         var sql = database.Dialect;
         var postgres = sql.Provider == StorageProvider.Postgres;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var connection = await database.OpenAsync(ct);
         await using var readTx = postgres ? await connection.BeginTransactionAsync(ct) : null;
         if (postgres && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_xact_lock(@key)", new { key = AdvisoryLock }, readTx, cancellationToken: ct)))
             return (0, 0);
         var (watermark, resultsWatermark) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
             "SELECT watermark, results_watermark FROM funnel_state WHERE id = 1", transaction: readTx, cancellationToken: ct));
-        var overlap = postgres && first ? PostgresOverlap : 0;
-        var events = (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
-            "SELECT seq, profile_id FROM events WHERE seq > @from ORDER BY seq LIMIT @limit",
-            new { from = Math.Max(0, watermark - overlap), limit = PageSize }, readTx, cancellationToken: ct))).ToList();
-        var logged = (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
-            "SELECT seq, profile_id FROM action_log WHERE seq > @from ORDER BY seq LIMIT @limit",
-            new { from = Math.Max(0, resultsWatermark - overlap), limit = PageSize }, readTx, cancellationToken: ct))).ToList();
+        var eventPage = (await connection.QueryAsync<PageEvent>(new CommandDefinition(
+            "SELECT seq, profile_id, type, occurred_at FROM events WHERE seq > @watermark ORDER BY seq LIMIT @limit", new { watermark, limit = PageSize }, readTx,
+            cancellationToken: ct))).ToList();
+        var logPage = (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
+            "SELECT seq, profile_id FROM action_log WHERE seq > @resultsWatermark ORDER BY seq LIMIT @limit", new { resultsWatermark, limit = PageSize }, readTx,
+            cancellationToken: ct))).ToList();
+        var events = eventPage;
+        var logged = logPage;
+        if (postgres && first)
+        {
+            // Rows that committed below the watermark after it was set: the overlap read again, less what this job counted.
+            events = [.. (await connection.QueryAsync<PageEvent>(new CommandDefinition(
+                "SELECT seq, profile_id, type, occurred_at FROM events WHERE seq > @low AND seq <= @watermark", new { low = watermark - PostgresOverlap, watermark }, readTx,
+                cancellationToken: ct))).Where(e => !_seenEvents.Contains(e.Seq)), .. eventPage];
+            logged = [.. (await connection.QueryAsync<(long Seq, string ProfileId)>(new CommandDefinition(
+                "SELECT seq, profile_id FROM action_log WHERE seq > @low AND seq <= @resultsWatermark", new { low = resultsWatermark - PostgresOverlap, resultsWatermark }, readTx,
+                cancellationToken: ct))).Where(l => !_seenLog.Contains(l.Seq)), .. logPage];
+        }
         var (regoaled, goals) = first ? await GoalChangesAsync(connection, readTx, ct) : ([], []);
         if (events.Count == 0 && logged.Count == 0 && regoaled.Count == 0 && goals.Count == 0)
-            return (0, 0);
+            return (0, Math.Max(eventPage.Count, logPage.Count));
 
-        var funnel = await ComputeAsync(connection, readTx, events.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToList(), ct);
-        var forResults = funnel.Keys.Concat(logged.Select(l => l.ProfileId)).Concat(regoaled).Distinct(StringComparer.Ordinal).ToList();
+        var funnel = await ComputeAsync(connection, readTx, events, ct);
+        // Results change with the action log, a goal event, a merge (the device's and the customer's), a new goal.
+        var goalTypes = rules.Current.Rules.Campaigns.Select(c => c.Goal.Event).Append(Goal.Default.Event).ToHashSet(StringComparer.Ordinal);
+        var forResults = logged.Select(l => l.ProfileId).Concat(regoaled).Concat(events.Where(e => goalTypes.Contains(e.Type)).Select(e => e.ProfileId))
+            .Concat(funnel.Merged).Distinct(StringComparer.Ordinal).ToList();
         var results = await _results.ComputeAsync(connection, readTx, forResults, GoalOf, ct);
 
+        var reads = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         using var turn = postgres ? default : await database.WriteTurnAsync(ct);
+        var writing = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var writeConnection = postgres ? null : await database.OpenAsync(ct);
         var (db, tx) = postgres ? (connection, readTx!) : (writeConnection!, await writeConnection!.BeginTransactionAsync(ct));
         await using (postgres ? null : tx)
@@ -99,17 +116,42 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
                 "UPDATE funnel_state SET watermark = @watermark, results_watermark = @resultsWatermark, counted_at = @now WHERE id = 1",
                 new
                 {
-                    watermark = Math.Max(watermark, events.Count == 0 ? 0 : events[^1].Seq),
-                    resultsWatermark = Math.Max(resultsWatermark, logged.Count == 0 ? 0 : logged[^1].Seq),
+                    watermark = eventPage.Count == 0 ? watermark : eventPage[^1].Seq,
+                    resultsWatermark = logPage.Count == 0 ? resultsWatermark : logPage[^1].Seq,
                     now = time.GetUtcNow(),
                 }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
         }
-        Log.FunnelCounted(logger, events.Count + logged.Count, funnel.Count + forResults.Count, events.Count == 0 ? watermark : events[^1].Seq);
-        return (forResults.Count, Math.Max(events.Count, logged.Count));
+        if (postgres)
+        {
+            _seenEvents.Add(events.Select(e => e.Seq));
+            _seenLog.Add(logged.Select(l => l.Seq));
+        }
+        Log.FunnelCounted(logger, events.Count + logged.Count, funnel.Counts.Count + forResults.Count, eventPage.Count == 0 ? watermark : eventPage[^1].Seq,
+            reads, System.Diagnostics.Stopwatch.GetElapsedTime(writing).TotalMilliseconds);
+        return (forResults.Count, Math.Max(eventPage.Count, logPage.Count));
     }
 
     readonly CampaignResults _results = new(database);
+    readonly RecentSeqs _seenEvents = new(PostgresOverlap), _seenLog = new(PostgresOverlap);
+
+    /// <summary>The sequence numbers this job counted lately (the overlap's worth), so reading them again costs nothing.</summary>
+    sealed class RecentSeqs(long keep)
+    {
+        readonly HashSet<long> _set = [];
+        readonly Queue<long> _order = new();
+
+        public bool Contains(long seq) => _set.Contains(seq);
+
+        public void Add(IEnumerable<long> seqs)
+        {
+            foreach (var seq in seqs)
+                if (_set.Add(seq))
+                    _order.Enqueue(seq);
+            while (_order.Count > keep)
+                _set.Remove(_order.Dequeue());
+        }
+    }
 
     /// <summary>The goal a campaign is measured by: the rules' in force, the default for a campaign no longer in them.</summary>
     Goal GoalOf(string campaignId) => rules.Current.Rules.Campaigns.FirstOrDefault(c => c.Id == campaignId)?.Goal ?? Goal.Default;
@@ -133,55 +175,96 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         return (profiles, changed);
     }
 
-    /// <summary>
-    /// What <paramref name="profileIds"/> (and the devices merged into them that still hold counts of their own) add to the
-    /// funnel now: their contribution lists, "" for none. Reads only.
-    /// </summary>
-    public async Task<Dictionary<string, string>> ComputeAsync(DbConnection connection, DbTransaction? tx, IReadOnlyCollection<string> profileIds, CancellationToken ct)
+    /// <summary>One event of the job's page.</summary>
+    internal sealed class PageEvent
     {
-        if (profileIds.Count == 0)
-            return [];
+        public long Seq { get; set; }
+        public string ProfileId { get; set; } = "";
+        public string Type { get; set; } = "";
+        public DateTimeOffset OccurredAt { get; set; }
+    }
+
+    /// <summary>What the customers of a page add now (and the merged devices and their customers, for the results).</summary>
+    internal sealed record Recount(Dictionary<string, (string Counted, string Firsts)> Counts, IReadOnlyList<string> Merged);
+
+    /// <summary>
+    /// What the customers of <paramref name="events"/> (and the devices merged into them that still hold counts of their own)
+    /// add to the funnel now: their contribution lists ("" for none) and first micro-conversion times. The first times come
+    /// from the stored ones, a merged device's, and the page's events, so no customer's timeline is read. Reads only.
+    /// </summary>
+    internal async Task<Recount> ComputeAsync(DbConnection connection, DbTransaction? tx, IReadOnlyList<PageEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+            return new([], []);
         var sql = database.Dialect;
+        var profileIds = events.Select(e => e.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
         var customers = profileIds.Where(id => id.StartsWith("c:", StringComparison.Ordinal)).Select(id => id[2..]).ToArray();
         var links = customers.Length == 0 ? [] : (await connection.QueryAsync<(string CustomerId, string AnonymousId)>(new CommandDefinition(
             $"SELECT customer_id, anonymous_id FROM anonymous_links WHERE {sql.In("customer_id", "@customers")}",
             new { customers = sql.List(customers) }, tx, cancellationToken: ct))).ToList();
-        // A device merged into a customer keeps its own counts until they end here; a device never counted has none to end.
         var devices = links.Select(l => ProfileIds.ForAnonymous(l.AnonymousId)).Except(profileIds, StringComparer.Ordinal).ToArray();
-        var counted = devices.Length == 0 ? [] : (await connection.QueryAsync<string>(new CommandDefinition(
-            $"SELECT profile_id FROM funnel_profiles WHERE {sql.In("profile_id", "@devices")}", new { devices = sql.List(devices) }, tx, cancellationToken: ct))).ToList();
-        var ids = profileIds.Concat(counted).Distinct(StringComparer.Ordinal).ToArray();
-        var list = sql.List(ids);
+        var stored = (await connection.QueryAsync<(string ProfileId, string? Firsts)>(new CommandDefinition(
+            $"SELECT profile_id, firsts FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = sql.List([.. profileIds, .. devices]) }, tx,
+            cancellationToken: ct))).ToDictionary(r => r.ProfileId, r => r.Firsts, StringComparer.Ordinal);
+        // A device merged into a customer keeps its own counts until they end here; a device never counted has none to end.
+        var merged = devices.Where(stored.ContainsKey).ToArray();
+        var ids = profileIds.Concat(merged).ToArray();
 
         var history = (await connection.QueryAsync<(string ProfileId, string Phase, DateTimeOffset At)>(new CommandDefinition(
             $"SELECT profile_id, phase, occurred_at FROM phase_history WHERE {sql.In("profile_id", "@ids")} ORDER BY profile_id, occurred_at",
-            new { ids = list }, tx, cancellationToken: ct))).ToLookup(h => h.ProfileId, StringComparer.Ordinal);
-        var firsts = (await connection.QueryAsync<(string ProfileId, string Type, DateTimeOffset At)>(new CommandDefinition(
-            $"SELECT profile_id, type, MIN(occurred_at) AS at FROM events WHERE {sql.In("profile_id", "@ids")} AND {sql.In("type", "@steps")} GROUP BY profile_id, type",
-            new { ids = list, steps = sql.List(FunnelContributions.MicroSteps) }, tx, cancellationToken: ct))).ToLookup(f => f.ProfileId, StringComparer.Ordinal);
+            new { ids = sql.List(ids) }, tx, cancellationToken: ct))).ToLookup(h => h.ProfileId, StringComparer.Ordinal);
         var linkCounts = links.GroupBy(l => l.CustomerId, StringComparer.Ordinal).ToDictionary(g => ProfileIds.ForCustomer(g.Key), g => g.Count(), StringComparer.Ordinal);
-        return ids.ToDictionary(id => id, id =>
+        var deviceOf = links.ToLookup(l => ProfileIds.ForCustomer(l.CustomerId), l => ProfileIds.ForAnonymous(l.AnonymousId), StringComparer.Ordinal);
+        var page = events.ToLookup(e => e.ProfileId, StringComparer.Ordinal);
+        var counts = ids.ToDictionary(id => id, id =>
         {
+            var firsts = ReadFirsts(stored.GetValueOrDefault(id));
+            foreach (var device in deviceOf[id])
+                Earliest(firsts, ReadFirsts(stored.GetValueOrDefault(device)));
+            foreach (var e in page[id])
+                if (Array.IndexOf(FunnelContributions.MicroSteps, e.Type) is var step and >= 0 && (firsts[step] is null || e.OccurredAt < firsts[step]))
+                    firsts[step] = e.OccurredAt;
             var phases = history[id].Select(h => (Phase: PhaseNames.TryParse(h.Phase, out var p) ? p : (Phase)0, h.At)).Where(h => h.Phase != 0).ToList();
-            var times = FunnelContributions.MicroSteps.Select(step => firsts[id].Where(f => f.Type == step).Select(f => (DateTimeOffset?)f.At).FirstOrDefault()).ToArray();
-            return string.Join(';', FunnelContributions.Of(phases, linkCounts.GetValueOrDefault(id) >= CrossDeviceLinks, times).Select(c => c.Key));
+            return (string.Join(';', FunnelContributions.Of(phases, linkCounts.GetValueOrDefault(id) >= CrossDeviceLinks, firsts).Select(c => c.Key)), WriteFirsts(firsts));
         }, StringComparer.Ordinal);
+        return new(counts, [.. merged, .. merged.SelectMany(d => links.Where(l => ProfileIds.ForAnonymous(l.AnonymousId) == d).Select(l => ProfileIds.ForCustomer(l.CustomerId)))]);
     }
 
-    /// <summary>
-    /// Applies <paramref name="now"/> in the write transaction: each customer's list against the one stored now (read here,
-    /// so a concurrent erasure's subtraction is not undone), the difference to the counters. A customer no longer in the
-    /// store (erased, or a device merged into a customer) counts nothing.
-    /// </summary>
-    public async Task ApplyAsync(DbConnection connection, DbTransaction tx, Dictionary<string, string> now, CancellationToken ct)
+    static DateTimeOffset?[] ReadFirsts(string? text)
     {
+        var firsts = new DateTimeOffset?[FunnelContributions.MicroSteps.Length];
+        var parts = (text ?? "").Split(',');
+        for (var i = 0; i < firsts.Length && i < parts.Length; i++)
+            if (long.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks))
+                firsts[i] = new DateTimeOffset(ticks, TimeSpan.Zero);
+        return firsts;
+    }
+
+    static void Earliest(DateTimeOffset?[] into, DateTimeOffset?[] other)
+    {
+        for (var i = 0; i < into.Length; i++)
+            if (other[i] is { } t && (into[i] is null || t < into[i]))
+                into[i] = t;
+    }
+
+    static string WriteFirsts(DateTimeOffset?[] firsts) =>
+        string.Join(',', firsts.Select(f => f?.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""));
+
+    /// <summary>
+    /// Applies a recount in the write transaction: each customer's list against the one stored now (read here, so a
+    /// concurrent erasure's subtraction is not undone), the difference to the counters. A customer no longer in the store
+    /// (erased, or a device merged into a customer) counts nothing.
+    /// </summary>
+    internal async Task ApplyAsync(DbConnection connection, DbTransaction tx, Recount recount, CancellationToken ct)
+    {
+        var now = recount.Counts;
         if (now.Count == 0)
             return;
         var sql = database.Dialect;
         var list = sql.List(now.Keys.ToArray());
-        var stored = (await connection.QueryAsync<(string ProfileId, string Counted)>(new CommandDefinition(
-            $"SELECT profile_id, counted FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = list }, tx, cancellationToken: ct)))
-            .ToDictionary(s => s.ProfileId, s => s.Counted, StringComparer.Ordinal);
+        var stored = (await connection.QueryAsync<(string ProfileId, string Counted, string? Firsts)>(new CommandDefinition(
+            $"SELECT profile_id, counted, firsts FROM funnel_profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = list }, tx, cancellationToken: ct)))
+            .ToDictionary(s => s.ProfileId, s => (s.Counted, s.Firsts ?? ""), StringComparer.Ordinal);
         var existing = (await connection.QueryAsync<string>(new CommandDefinition(
             $"SELECT profile_id FROM profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = list }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
 
@@ -190,18 +273,18 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         var deletes = new List<string>();
         foreach (var (id, computed) in now)
         {
-            var counted = existing.Contains(id) ? computed : "";
-            var before = stored.GetValueOrDefault(id) ?? "";
-            if (counted == before)
+            var (counted, firsts) = existing.Contains(id) ? computed : ("", "");
+            var (before, firstsBefore) = stored.GetValueOrDefault(id, ("", ""));
+            if (counted == before && firsts == firstsBefore)
                 continue;
             foreach (var key in before.Split(';', StringSplitOptions.RemoveEmptyEntries))
                 delta[key] = delta.GetValueOrDefault(key) - 1;
             foreach (var key in counted.Split(';', StringSplitOptions.RemoveEmptyEntries))
                 delta[key] = delta.GetValueOrDefault(key) + 1;
-            if (counted.Length == 0)
+            if (counted.Length == 0 && firsts.Replace(",", "", StringComparison.Ordinal).Length == 0)
                 deletes.Add(id);
             else
-                upserts.Add([id, counted]);
+                upserts.Add([id, counted, firsts]);
         }
         var rows = delta.Where(d => d.Value != 0).Select(d =>
         {
@@ -210,8 +293,8 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         }).ToList();
         await BulkRows.InsertAsync(connection, tx, sql, "funnel_counts", CountColumns, rows, ct,
             "ON CONFLICT (day, counter, cross_device, phase_rank, other_rank, bucket) DO UPDATE SET n = funnel_counts.n + excluded.n");
-        await BulkRows.InsertAsync(connection, tx, sql, "funnel_profiles", ["profile_id", "counted"], upserts, ct,
-            "ON CONFLICT (profile_id) DO UPDATE SET counted = excluded.counted");
+        await BulkRows.InsertAsync(connection, tx, sql, "funnel_profiles", ["profile_id", "counted", "firsts"], upserts, ct,
+            "ON CONFLICT (profile_id) DO UPDATE SET counted = excluded.counted, firsts = excluded.firsts");
         if (deletes.Count > 0)
             await connection.ExecuteAsync(new CommandDefinition($"DELETE FROM funnel_profiles WHERE {sql.In("profile_id", "@deletes")}",
                 new { deletes = sql.List(deletes) }, tx, cancellationToken: ct));

@@ -21,7 +21,7 @@ internal static class PostgresColumnTypes
         ["routing_key"] = "text", ["message_id"] = "text", ["body"] = "text",
         ["code"] = "text", ["discount_percent"] = "numeric", ["amount"] = "numeric", ["issued_at"] = "timestamptz",
         ["day"] = "text", ["counter"] = "integer", ["cross_device"] = "integer", ["phase_rank"] = "integer", ["other_rank"] = "integer",
-        ["bucket"] = "integer", ["n"] = "bigint", ["counted"] = "text", ["result"] = "text", ["revenue"] = "numeric", ["goal"] = "text",
+        ["bucket"] = "integer", ["n"] = "bigint", ["counted"] = "text", ["firsts"] = "text", ["result"] = "text", ["revenue"] = "numeric", ["goal"] = "text",
         ["audience"] = "text", ["email_sha256"] = "text", ["joined_at"] = "timestamptz", ["connector"] = "text",
     };
 

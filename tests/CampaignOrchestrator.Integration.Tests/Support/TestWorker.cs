@@ -72,6 +72,8 @@ internal sealed class TestWorker : IAsyncDisposable
             ["Storage:ConnectionString"] = connectionString,
             ["Http:Urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
+            // The counting job often, so the funnel and results a test reads are current within a second.
+            ["Funnel:RefreshInterval"] = "00:00:00.5",
         };
         if (keys)
             foreach (var (k, v) in TestKeys.Settings())
