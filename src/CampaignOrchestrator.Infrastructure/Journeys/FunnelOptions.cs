@@ -9,7 +9,7 @@ public sealed class FunnelOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>How often the job counts the events stored since its last run: the funnel lags the events by about this much.</summary>
-    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A segment's funnel judges at most this many customers, and says when that was not all of them.</summary>
     public int SegmentScanLimit { get; set; } = 200_000;
