@@ -15,7 +15,7 @@ public readonly record struct ResultCount(string Day, string Counter, long N, de
 /// What one customer adds to a campaign's kept results (docs/decisions/0008-campaign-attribution.md): each action by step and
 /// what became of it (by the day it was triggered), whether they were treated (a delivered step) and converted, the goal events
 /// attributed to the campaign's last delivered step before them within the goal's window (count and revenue, on that step),
-/// and as holdout whether they converted within the window after the trigger. Pure: the counting job stores the list per
+/// and as holdout whether they converted within the window after their first step would have been delivered. Pure: the counting job stores the list per
 /// customer and campaign and applies the difference when it changes.
 /// </summary>
 public static class CampaignContributions
@@ -60,12 +60,15 @@ public static class CampaignContributions
                 yield return new ResultCount(firstDay, "converted:" + variant, 1, revenue);
         }
 
-        var holdout = actions.Where(a => a.Holdout).Select(a => a.TriggeredAt).Distinct().Order().ToList();
-        if (holdout.Count > 0)
+        // The holdout's window starts when its first step would have been delivered (the held-out action is judged then),
+        // as the treated side's starts at a delivery: an order placed before a first reminder counts on neither side.
+        var held = actions.Where(a => a.Holdout).GroupBy(a => a.TriggeredAt)
+            .Select(g => (Trigger: g.Key, From: g.Min(a => a.FinishedAt) ?? g.Key)).OrderBy(h => h.Trigger).ToList();
+        if (held.Count > 0)
         {
-            var day = FunnelContributions.Day(holdout[0]);
+            var day = FunnelContributions.Day(held[0].Trigger);
             yield return new ResultCount(day, "holdout", 1, 0);
-            if (goals.Any(g => holdout.Any(t => g.OccurredAt > t && g.OccurredAt <= t + within)))
+            if (goals.Any(g => held.Any(h => g.OccurredAt > h.From && g.OccurredAt <= h.From + within)))
                 yield return new ResultCount(day, "holdout-converted", 1, 0);
         }
     }

@@ -134,7 +134,7 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         }
         Log.FunnelCounted(logger, events.Count + logged.Count, funnel.Counts.Count + forResults.Count, eventPage.Count == 0 ? watermark : eventPage[^1].Seq,
             reads, System.Diagnostics.Stopwatch.GetElapsedTime(writing).TotalMilliseconds);
-        return (forResults.Count, Math.Max(eventPage.Count, logPage.Count));
+        return (funnel.Counts.Count, Math.Max(eventPage.Count, logPage.Count));
     }
 
     readonly CampaignResults _results = new(database);

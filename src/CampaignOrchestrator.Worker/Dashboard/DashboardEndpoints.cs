@@ -49,7 +49,7 @@ internal static class DashboardEndpoints
         }).ExcludeFromDescription();
         app.MapGet("/dashboard/session", (HttpContext http, IAntiforgery antiforgery) =>
         {
-            http.Response.Headers.CacheControl = "no-store";
+            // Antiforgery marks the answer no-cache, no-store itself.
             var tokens = antiforgery.GetAndStoreTokens(http);
             return Results.Ok(new
             {
