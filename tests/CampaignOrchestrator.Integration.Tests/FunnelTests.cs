@@ -147,6 +147,50 @@ public abstract class FunnelTests : CampaignTestContext
         Assert.Equal((4L, 4L, 0L), Of(view, "loyalty"));
         Assert.Equal(36, view.Customers);
     }
+
+    [Fact]
+    public async Task An_erasure_racing_the_counting_job_leaves_nothing_of_the_customer_in_the_counters()
+    {
+        Use("""
+            campaigns:
+              - id: browse-nudge
+                trigger: { event: product_viewed }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: first }
+            """);
+        var erasure = new CustomerData(_database, _queries, Options.Create(new RetargetingOptions()), new OutboxSignal(), _time, NullLogger<CustomerData>.Instance);
+        const int rounds = 12, perRound = 15;
+        var erased = new List<string>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var ids = Enumerable.Range(0, perRound).Select(i => $"race-{round}-{i}").ToList();
+            var now = _time.GetUtcNow();
+            await Consume(ids.SelectMany(c => new[] { E($"{c}-1", "page_viewed", now.AddHours(-1), c), E($"{c}-2", "product_viewed", now, c) }).ToArray());
+            await Advance(TimeSpan.FromSeconds(1));
+            // The job counts these customers while they are erased one after another: every interleaving of its reads,
+            // its write and the erasures must end with the customers gone from every counter.
+            var counting = Task.Run(async () => { for (var i = 0; i < 3; i++) await Counters().RefreshAsync(default); });
+            foreach (var c in ids.Where((_, i) => i % 3 != 0))
+            {
+                Assert.NotNull(await erasure.EraseAsync(c, "test", default));
+                erased.Add(c);
+            }
+            await counting;
+        }
+        await Counters().RefreshAsync(default);
+
+        await using var connection = await _database.OpenAsync(default);
+        var funnel = (await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT profile_id FROM funnel_profiles")).ToList();
+        var results = (await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT profile_id FROM results_profiles")).ToList();
+        Assert.DoesNotContain(funnel.Concat(results), id => erased.Contains(id[2..]));
+        var kept = rounds * perRound - erased.Count;
+        var keptIds = Enumerable.Range(0, rounds).SelectMany(r => Enumerable.Range(0, perRound).Where(i => i % 3 == 0).Select(i => $"c:race-{r}-{i}")).ToList();
+        Assert.Empty(keptIds.Except(funnel));
+        Assert.Equal((kept, kept), (funnel.Count, results.Count));
+        var view = await Read();
+        Assert.Equal(kept, view.Customers);
+        Assert.Equal((long)kept, Of(view, "awareness").Reached);
+    }
 }
 
 public sealed class SqliteFunnelTests : FunnelTests

@@ -114,6 +114,11 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         var (db, tx) = postgres ? (connection, readTx!) : (writeConnection!, await writeConnection!.BeginTransactionAsync(ct));
         await using (postgres ? null : tx)
         {
+            // PostgreSQL: hold the customers as the journey writer and an erasure do, so an erasure that commits between the
+            // reads and here is seen (its profile gone: counts nothing), and one that comes later subtracts what this wrote.
+            if (sql.LockProfilesSql("@ids") is { } lockSql)
+                await db.ExecuteScalarAsync<long>(new CommandDefinition(lockSql,
+                    new { ids = funnel.Counts.Keys.Concat(forResults).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() }, tx, cancellationToken: ct));
             await ApplyAsync(db, tx, funnel, ct);
             await _results.ApplyAsync(db, tx, forResults, results, ct);
             await BulkRows.InsertAsync(db, tx, sql, "results_goals", ["campaign_id", "goal"], goals, ct, "ON CONFLICT (campaign_id) DO UPDATE SET goal = excluded.goal");
