@@ -54,6 +54,12 @@ internal static partial class Log
     [LoggerMessage(3006, LogLevel.Warning, "Action {ActionId}: its claim expired and another worker took it over before it was recorded")]
     public static partial void ClaimLost(ILogger logger, string actionId);
 
+    [LoggerMessage(3014, LogLevel.Warning, "Action {ActionId}: its send was given up at the shutdown timeout; it is pending again (sent again, it carries the same Message-ID)")]
+    public static partial void SendGivenUp(ILogger logger, string actionId);
+
+    [LoggerMessage(3015, LogLevel.Warning, "Recording fired actions failed for a passing reason; attempt {Attempt} follows: {Reason}")]
+    public static partial void FinishRetried(ILogger logger, int attempt, string reason);
+
     [LoggerMessage(3007, LogLevel.Debug, "Fired {Count} due action(s), {Delivered} delivered; claim {ClaimMs:F1} ms (write turn waited {ClaimWaitMs:F1}), fire {FireMs:F1} ms, finish {FinishMs:F1} ms (write turn waited {FinishWaitMs:F1})")]
     public static partial void ActionsFired(ILogger logger, int count, int delivered, double claimMs, double claimWaitMs, double fireMs, double finishMs, double finishWaitMs);
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Phases;
 using CampaignOrchestrator.Core.Rules;
@@ -11,6 +12,8 @@ using Dapper;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace CampaignOrchestrator.Infrastructure.Actions;
 
@@ -31,6 +34,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     readonly ActionStore store = new(database, logger);
     readonly SchedulingOptions _options = options.Value;
 
+    /// <summary>Cancelled when the host's shutdown timeout (<c>Shutdown:Timeout</c>) runs out: sends still in flight then are given up.</summary>
+    readonly CancellationTokenSource _hardStop = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -41,7 +47,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 var claimed = 0;
                 try
                 {
-                    claimed = await FireDueAsync(stoppingToken);
+                    claimed = await FireDueAsync(stoppingToken, _hardStop.Token);
                     if (claimed == 0)
                         metrics.Polled(time.GetUtcNow(), TimeSpan.Zero);
                 }
@@ -59,13 +65,34 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
     }
 
-    /// <summary>Claims, judges, delivers and records one batch of due actions; returns how many it claimed.</summary>
-    internal async Task<int> FireDueAsync(CancellationToken ct)
+    /// <summary>
+    /// A stop claims nothing more; the round under way hands back what it has not started and records what is in flight
+    /// as it ends, until the host's shutdown timeout (the token of this call) runs out.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await using var hard = cancellationToken.Register(() => _hardStop.Cancel());
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _hardStop.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>
+    /// Claims, judges, delivers and records one batch of due actions; returns how many it claimed. <paramref name="stopping"/>
+    /// stops the claim and the start of further sends (those are handed back, pending); <paramref name="hardStop"/> gives
+    /// up the sends in flight. Outcomes are recorded as they come (group commits), so after a crash at most the sends in
+    /// flight and the last group not yet committed are repeated (decision 0006).
+    /// </summary>
+    internal async Task<int> FireDueAsync(CancellationToken stopping, CancellationToken hardStop = default)
     {
         var started = Stopwatch.GetTimestamp();
         var startedAt = TimeProvider.System.GetUtcNow();   // spans keep the wall clock
-        await using var connection = await database.OpenAsync(ct);
-        using var claim = await store.ClaimAsync(connection, time.GetUtcNow(), _options.BatchSize, _options.ClaimLease, ct);
+        await using var connection = await database.OpenAsync(stopping);
+        using var claim = await store.ClaimAsync(connection, time.GetUtcNow(), _options.BatchSize, _options.ClaimLease, stopping);
         if (claim.Actions.Count == 0)
             return 0;
         var claimed = Stopwatch.GetTimestamp();
@@ -73,12 +100,29 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         using var round = Traces.Source.StartActivity("actions.fire", ActivityKind.Internal, parentContext: default, startTime: startedAt);
         round?.SetTag("campaign_orchestrator.actions.claimed", claim.Actions.Count);
 
-        var customers = await ReadCustomersAsync(connection, claim, ct);
-        var (outcomes, toDeliver) = Judge(claim, customers);
-        outcomes.AddRange(await DeliverAllAsync(claim, toDeliver, ct));
-        var fired = Stopwatch.GetTimestamp();
+        // From the claim on, a stop no longer cancels the round: what it holds is recorded or handed back.
+        var finishing = System.Threading.Channels.Channel.CreateUnbounded<Outcome>(new() { SingleReader = true });
+        // Sends started and not yet recorded: at most twice the concurrency (the sends running and one group committing),
+        // the most a crash can repeat.
+        using var window = new SemaphoreSlim(UnrecordedLimit);
+        Task delivering;
+        try
+        {
+            var customers = await ReadCustomersAsync(connection, claim, hardStop);
+            var (judged, toDeliver) = Judge(claim, customers);
+            foreach (var o in judged)
+                finishing.Writer.TryWrite(o);
+            delivering = DeliverAllAsync(claim, toDeliver, finishing.Writer, window, stopping, hardStop);
+        }
+        catch (Exception ex)
+        {
+            finishing.Writer.TryComplete();
+            await HandBackAsync(claim, claim.Actions, hardStop, ex);
+            throw;
+        }
+        var (finished, finishTurn, fired) = await FinishAllAsync(connection, claim, finishing.Reader, window, hardStop);
+        await delivering;
 
-        var (finished, finishTurn) = await FinishAsync(connection, claim, outcomes, ct);
         metrics.Polled(time.GetUtcNow(), claim.At - claim.Actions.Min(a => a.DueAt));
         if (logger.IsEnabled(LogLevel.Debug))
         {
@@ -87,6 +131,24 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 Ms(claim.TurnAt, claimed), Ms(started, claim.TurnAt), Ms(claimed, fired), Ms(finishTurn, Stopwatch.GetTimestamp()), Ms(fired, finishTurn));
         }
         return claim.Actions.Count;
+    }
+
+    /// <summary>Gives back what a round could not judge (PostgreSQL: pending again at once; SQLite: the in-memory claim ends with the round).</summary>
+    async Task HandBackAsync(ActionClaim claim, IEnumerable<ClaimedAction> actions, CancellationToken ct, Exception? cause)
+    {
+        try
+        {
+            await using var connection = await database.OpenAsync(ct);
+            using var turn = await database.WriteTurnAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await store.FinishAsync(connection, tx, claim, actions.Select(a => new ActionFinish(a.Seq, ActionStatus.Pending, null, null, null)).ToList(), ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (Exception ex) when (cause is not null)
+        {
+            // The claim then runs out (PostgreSQL) or ends with the round (SQLite): the actions fall due again either way.
+            Log.DispatchFailed(logger, "handing back the claim failed: " + ex.GetType().Name + ": " + ex.Message);
+        }
     }
 
     /// <summary>The claimed actions' customers, and what judging them needs.</summary>
@@ -123,6 +185,14 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     {
         /// <summary>The delivery's span (its outbound events link to it).</summary>
         public string? TraceParent { get; init; }
+
+        /// <summary>It went through a send (it holds a place in the round's window of unrecorded sends until recorded).</summary>
+        public bool Sent { get; init; }
+
+        /// <summary>Not fired: given back pending, as it was (a stop, a claim that may have run out); no log row.</summary>
+        public bool HandedBack { get; init; }
+
+        public static Outcome HandBack(ClaimedAction action, DateTimeOffset at) => new(action, ActionStatus.Pending, at, null, null) { HandedBack = true };
     }
 
     /// <summary>
@@ -158,34 +228,140 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         return (judged, toDeliver);
     }
 
-    /// <summary>Delivers as many at once as the channels' pools take (<see cref="SchedulingOptions.DeliveryConcurrency"/>), results in the order judged.</summary>
-    async Task<Outcome[]> DeliverAllAsync(ActionClaim claim, List<(ClaimedAction Action, DueAction Due)> toDeliver, CancellationToken ct)
+    /// <summary>
+    /// Delivers as many at once as the channels' pools take (<see cref="SchedulingOptions.DeliveryConcurrency"/>), each
+    /// outcome written to <paramref name="finished"/> as it comes. A send is not started once the worker stops or the
+    /// claim may have run out (then another worker may hold it): those are handed back. A send given up at the shutdown
+    /// timeout is handed back too (it may have reached the receiver: sent again, it carries the same Message-ID).
+    /// </summary>
+    async Task DeliverAllAsync(ActionClaim claim, List<(ClaimedAction Action, DueAction Due)> toDeliver, ChannelWriter<Outcome> finished,
+        SemaphoreSlim window, CancellationToken stopping, CancellationToken hardStop)
     {
-        var outcomes = new Outcome[toDeliver.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, toDeliver.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = _options.DeliveryConcurrency, CancellationToken = ct }, async (i, token) =>
-            {
-                var (a, due) = toDeliver[i];
-                // Its own span under the round, linked to the trace of the event that scheduled it.
-                using var span = Traces.Source.StartActivity("action.deliver", ActivityKind.Internal, parentContext: default, links: Traces.LinkTo(a.TraceParent));
-                using var scope = Log.ActionScope(logger, a.ActionId, a.CampaignId, due.CustomerId ?? due.AnonymousId);
-                span?.SetTag("campaign_orchestrator.action_id", a.ActionId).SetTag("campaign_orchestrator.campaign_id", a.CampaignId)
-                    .SetTag("campaign_orchestrator.step", a.Step).SetTag("campaign_orchestrator.kind", a.Kind);
-                var result = await DeliverAsync(due, token);
-                var at = time.GetUtcNow();
-                outcomes[i] = result switch
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, toDeliver.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = _options.DeliveryConcurrency }, async (i, _) =>
                 {
-                    { Suppressed: true } => new Outcome(a, ActionStatus.Suppressed, at, null, result.Detail),
-                    // A passing failure (receiver down, circuit open, database busy): it waits, pending, and falls due again.
-                    { RetryAt: { } retryAt } => new Outcome(a, ActionStatus.Deferred, at, retryAt, result.Detail),
-                    _ => new Outcome(a, result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed, at, null, result.Detail, result),
-                } with { TraceParent = Traces.ParentOf(span) };
-                span?.SetTag("campaign_orchestrator.outcome", outcomes[i].Status);
-                if (outcomes[i].Status == ActionStatus.Failed)
-                    span?.SetStatus(ActivityStatusCode.Error, result.Detail);
-            });
-        return outcomes;
+                    var (a, due) = toDeliver[i];
+                    await window.WaitAsync(CancellationToken.None);   // released once its outcome is recorded
+                    if (stopping.IsCancellationRequested || !claim.Holds(_options.ClaimLease))
+                    {
+                        finished.TryWrite(Outcome.HandBack(a, time.GetUtcNow()) with { Sent = true });
+                        return;
+                    }
+                    // Its own span under the round, linked to the trace of the event that scheduled it.
+                    using var span = Traces.Source.StartActivity("action.deliver", ActivityKind.Internal, parentContext: default, links: Traces.LinkTo(a.TraceParent));
+                    using var scope = Log.ActionScope(logger, a.ActionId, a.CampaignId, due.CustomerId ?? due.AnonymousId);
+                    span?.SetTag("campaign_orchestrator.action_id", a.ActionId).SetTag("campaign_orchestrator.campaign_id", a.CampaignId)
+                        .SetTag("campaign_orchestrator.step", a.Step).SetTag("campaign_orchestrator.kind", a.Kind);
+                    ChannelResult result;
+                    try
+                    {
+                        result = await DeliverAsync(due, hardStop);
+                    }
+                    catch (OperationCanceledException) when (hardStop.IsCancellationRequested)
+                    {
+                        Log.SendGivenUp(logger, a.ActionId);
+                        finished.TryWrite(Outcome.HandBack(a, time.GetUtcNow()) with { Sent = true });
+                        return;
+                    }
+                    var at = time.GetUtcNow();
+                    var outcome = result switch
+                    {
+                        { Suppressed: true } => new Outcome(a, ActionStatus.Suppressed, at, null, result.Detail),
+                        // A passing failure (receiver down, circuit open, database busy): it waits, pending, and falls due again.
+                        { RetryAt: { } retryAt } => new Outcome(a, ActionStatus.Deferred, at, retryAt, result.Detail),
+                        _ => new Outcome(a, result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed, at, null, result.Detail, result),
+                    } with { TraceParent = Traces.ParentOf(span), Sent = true };
+                    span?.SetTag("campaign_orchestrator.outcome", outcome.Status);
+                    if (outcome.Status == ActionStatus.Failed)
+                        span?.SetStatus(ActivityStatusCode.Error, result.Detail);
+                    finished.TryWrite(outcome);
+                });
+        }
+        finally
+        {
+            finished.TryComplete();
+        }
     }
+
+    /// <summary>
+    /// Records the outcomes as they come: whatever has arrived is committed together, and what arrives meanwhile goes in the
+    /// next commit. While it waits it renews the claim (PostgreSQL), so a slow send never lets the lease run out under it.
+    /// A commit that fails for a passing reason (database restarting, busy) is tried again until the shutdown timeout:
+    /// what was sent is not sent again because the database was away for a while.
+    /// </summary>
+    async Task<(List<Outcome> Finished, long TurnAt, long Fired)> FinishAllAsync(DbConnection connection, ActionClaim claim, ChannelReader<Outcome> outcomes,
+        SemaphoreSlim window, CancellationToken hardStop)
+    {
+        var finished = new List<Outcome>(claim.Actions.Count);
+        var group = new List<Outcome>();
+        long turnAt = 0;
+        var renewEvery = _options.ClaimLease / 4;
+        while (true)
+        {
+            var more = outcomes.WaitToReadAsync(CancellationToken.None).AsTask();
+            while (claim.Expires && !more.IsCompleted && await Task.WhenAny(more, Task.Delay(Max(renewEvery - claim.SinceRenewed, TimeSpan.FromSeconds(1)))) != more)
+                await RenewAsync(claim);
+            if (claim.Expires && claim.SinceRenewed >= renewEvery)
+                await RenewAsync(claim);
+            if (!await more)
+                break;
+            while (outcomes.TryRead(out var o))
+                group.Add(o);
+            var attempt = 0;
+            var (done, at) = await _finishRetry.ExecuteAsync(async token =>
+            {
+                if (++attempt == 1)
+                    return await FinishAsync(connection, claim, group, token);
+                await using var fresh = await database.OpenAsync(token);
+                return await FinishAsync(fresh, claim, group, token);
+            }, hardStop);
+            finished.AddRange(done);
+            if (group.Count(o => o.Sent) is > 0 and var sent)
+                window.Release(sent);
+            if (turnAt == 0)
+                turnAt = at;
+            group.Clear();
+        }
+        return (finished, turnAt == 0 ? Stopwatch.GetTimestamp() : turnAt, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>Extends the claim's lease (PostgreSQL, by the database's clock); a failure is logged and the sends not yet started wait for the next.</summary>
+    async Task RenewAsync(ActionClaim claim)
+    {
+        try
+        {
+            // Its own pooled connection: the round's may be broken by the failure the finish is retrying.
+            await using var connection = await database.OpenAsync(CancellationToken.None);
+            await store.RenewAsync(connection, claim, CancellationToken.None);
+        }
+        catch (Exception ex) when (TransientErrors.IsTransient(ex))
+        {
+            Log.DispatchFailed(logger, "renewing the claim failed: " + ex.GetType().Name + ": " + ex.Message);
+        }
+    }
+
+    /// <summary>Sends started and not yet recorded, at most: what a crash can repeat (decision 0006).</summary>
+    int UnrecordedLimit => 2 * _options.DeliveryConcurrency;
+
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>A finish that failed for a passing reason is tried again (0.5 s, doubling to 5 s) until the shutdown timeout.</summary>
+    readonly ResiliencePipeline _finishRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<Exception>(TransientErrors.IsTransient),
+        MaxRetryAttempts = int.MaxValue,
+        Delay = TimeSpan.FromMilliseconds(500),
+        MaxDelay = TimeSpan.FromSeconds(5),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+        OnRetry = args =>
+        {
+            Log.FinishRetried(logger, args.AttemptNumber + 1, args.Outcome.Exception?.GetType().Name + ": " + args.Outcome.Exception?.Message);
+            return default;
+        },
+    }).Build();
 
     /// <summary>Hands one action to its channel. A delivery that throws is judged here: transient, it falls due again; otherwise it failed for good.</summary>
     async Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken ct)
@@ -250,11 +426,12 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         using var turn = await database.WriteTurnAsync(ct);
         var turnAt = Stopwatch.GetTimestamp();
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var seqs = await store.FinishAsync(connection, tx, claim, outcomes.Select(o => new ActionFinish(o.Action.Seq,
-            o.Status == ActionStatus.Deferred ? ActionStatus.Pending : o.Status, o.NextDueAt, o.NextDueAt is null ? o.At : null, o.Detail)).ToList(), ct);
-        var finished = outcomes.Where(o => seqs.Contains(o.Action.Seq)).ToList();
+        var seqs = await store.FinishAsync(connection, tx, claim, outcomes.Select(o => o.HandedBack
+            ? new ActionFinish(o.Action.Seq, ActionStatus.Pending, null, null, null)
+            : new ActionFinish(o.Action.Seq, o.Status == ActionStatus.Deferred ? ActionStatus.Pending : o.Status, o.NextDueAt, o.NextDueAt is null ? o.At : null, o.Detail)).ToList(), ct);
         foreach (var lost in outcomes.Where(o => !seqs.Contains(o.Action.Seq)))
             Log.ClaimLost(logger, lost.Action.ActionId);
+        var finished = outcomes.Where(o => seqs.Contains(o.Action.Seq) && !o.HandedBack).ToList();
         await store.AppendLogAsync(connection, tx, finished.Select(o => LogRow(claim, o)).ToList(), ct);
         var kept = finished.Where(o => o.Result is not null).ToList();
         await StoredRows.WriteAsync(connection, tx, database.Dialect, kept.SelectMany(o => o.Result!.Rows).ToList(), ct);

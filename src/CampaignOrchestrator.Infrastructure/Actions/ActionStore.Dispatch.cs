@@ -45,16 +45,26 @@ internal sealed partial class ActionStore
             var turnAt = System.Diagnostics.Stopwatch.GetTimestamp();
             await using var tx = await connection.BeginTransactionAsync(ct);
             await IndexPlansAsync(connection, tx, ct);
+            // The lease runs by the database's clock (claimed_at is its time), so a worker whose clock is ahead does not
+            // take over claims that still hold.
             var taken = (await connection.QueryAsync<ClaimedAction>(new CommandDefinition(
-                $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = @now, claim_token = @token WHERE seq IN (" +
+                $"UPDATE scheduled_actions SET status = '{ActionStatus.Claimed}', claimed_at = clock_timestamp(), claim_token = @token WHERE seq IN (" +
                 $"SELECT seq FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND due_at <= @now " +
-                $"AND (status = '{ActionStatus.Pending}' OR claimed_at < @expired) ORDER BY due_at LIMIT @limit" +
-                (_sql.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") " +
+                $"AND (status = '{ActionStatus.Pending}' OR claimed_at < clock_timestamp() - @lease) ORDER BY due_at LIMIT @limit FOR UPDATE SKIP LOCKED) " +
                 "RETURNING " + ClaimReturning,
-                new { now, token, expired = now - lease, limit }, tx, cancellationToken: ct))).ToList();
+                new { now, token, lease, limit }, tx, cancellationToken: ct))).ToList();
             await tx.CommitAsync(ct);
             return new ActionClaim(taken, token, now, null) { TurnAt = turnAt };
         }
+    }
+
+    /// <summary>Extends the lease of what <paramref name="claim"/> still holds (PostgreSQL), by the database's clock.</summary>
+    public async Task RenewAsync(DbConnection connection, ActionClaim claim, CancellationToken ct)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE scheduled_actions SET claimed_at = clock_timestamp() WHERE claim_token = @token AND status = '{ActionStatus.Claimed}'",
+            new { token = claim.Token }, cancellationToken: ct));
+        claim.Renewed();
     }
 
     /// <summary>When each of these customers was last sent something (not transactional) after <paramref name="since"/>, per channel: for the caps.</summary>

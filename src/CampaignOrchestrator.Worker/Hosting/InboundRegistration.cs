@@ -26,7 +26,6 @@ internal static class InboundRegistration
             // were lost otherwise (stack-notes §2).
             o.WaitUntilStarted = true;
             o.StartTimeout = TimeSpan.FromSeconds(60);
-            o.StopTimeout = TimeSpan.FromSeconds(30);
         });
         builder.Services.AddMassTransit(x =>
         {

@@ -37,6 +37,7 @@ public static class WorkerApp
             builder.AddJourneyStore();
             builder.AddCampaigns();
             builder.AddInbound();
+            builder.AddShutdown();
             builder.AddApiSecurity();
             builder.AddRateLimits();
             builder.AddOperatorApi();
