@@ -29,13 +29,16 @@ internal static class ShutdownRegistration
     public static IHostApplicationBuilder AddShutdown(this IHostApplicationBuilder builder)
     {
         var options = builder.BindValidated(ShutdownOptions.SectionName, new ShutdownOptionsValidator());
-        builder.Services.Configure<HostOptions>(o =>
+        // The services stop one after the other, the last registered first: the bus (its consumers finish, their events
+        // committed by the journey write buffer), then the dispatcher (its round), the journey write buffer last. The bus
+        // has half of the timeout; its consumers' cancellation comes at a third, so a cut-off message is not acked and
+        // comes again (never to the error queue).
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.Timeout);
+        builder.Services.Configure<MassTransitHostOptions>(o =>
         {
-            o.ShutdownTimeout = options.Timeout;
-            // The bus drains its consumers while the dispatcher finishes its round: both within the one timeout.
-            o.ServicesStopConcurrently = true;
+            o.ConsumerStopTimeout = options.Timeout / 3;
+            o.StopTimeout = options.Timeout / 2;
         });
-        builder.Services.Configure<MassTransitHostOptions>(o => o.StopTimeout = options.Timeout);
         return builder;
     }
 }

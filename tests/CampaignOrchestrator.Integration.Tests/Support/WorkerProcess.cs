@@ -54,6 +54,26 @@ internal static class WorkerProcess
         return (process, http);
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
+
+    /// <summary>Stops the worker as an orchestrator does (SIGTERM) and waits for it to exit; returns how long that took and its exit code.</summary>
+    public static async Task<(TimeSpan Took, int ExitCode)> TerminateAsync(Process process, TimeSpan wait)
+    {
+        var started = Stopwatch.GetTimestamp();
+        Assert.Equal(0, kill(process.Id, 15));
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the worker did not exit within {wait} of SIGTERM");
+        }
+        return (Stopwatch.GetElapsedTime(started), process.ExitCode);
+    }
+
     /// <summary>Kills the process (SIGKILL) if it still runs.</summary>
     public static async Task KillAsync(Process? process)
     {

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using CampaignOrchestrator.Integration.Tests.Support;
+using Dapper;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// Three worker processes on one PostgreSQL database and one queue, with workers stopped and killed in the middle of the
+/// load: every expected email reaches the SMTP sink, a worker stopped with SIGTERM repeats nothing, and a worker killed
+/// with SIGKILL repeats at most the sends it had not yet recorded (decision 0006), each with the same Message-ID.
+/// </summary>
+public sealed class ScaleOutTests(ITestOutputHelper output)
+{
+    const int Orders = 300, Carts = 300, DeliveryConcurrency = 8;
+
+    /// <summary>The most a killed worker repeats: its sends running and one group being recorded (decision 0006).</summary>
+    const int KillBound = 2 * DeliveryConcurrency;
+
+    const string Rules = """
+        campaigns:
+          - id: order-confirmation
+            trigger: { event: order_placed }
+            transactional: true
+            steps:
+              - action: { kind: email, template: order-confirmation }
+          - id: cart-reminder
+            trigger: { event: cart_abandoned }
+            steps:
+              - delay: 3s
+                action: { kind: email, template: cart-reminder }
+        """;
+
+    [Fact]
+    public async Task A_worker_stopped_with_SIGTERM_mid_load_finishes_or_hands_back_what_it_holds_and_nothing_is_sent_twice()
+    {
+        var (repeats, stops) = await RunAsync(kill: false);
+        Assert.Empty(repeats);
+        var (took, exitCode) = Assert.Single(stops);
+        Assert.Equal(0, exitCode);
+        Assert.True(took < TimeSpan.FromSeconds(15), $"the stopped worker took {took} to exit (Shutdown:Timeout 10 s)");
+    }
+
+    [Fact]
+    public async Task Three_workers_with_one_killed_and_one_stopped_mid_load_send_every_mail_and_repeat_at_most_the_killed_ones_unrecorded_sends()
+    {
+        var (repeats, stops) = await RunAsync(kill: true);
+        Assert.True(repeats.Values.Sum() - repeats.Count <= KillBound,
+            $"{repeats.Values.Sum() - repeats.Count} repeated sends, more than the {KillBound} a killed worker can have unrecorded");
+        Assert.Equal(0, Assert.Single(stops).ExitCode);
+    }
+
+    /// <summary>
+    /// Three workers, the orders and carts published over about four seconds; two seconds in, one worker is stopped with
+    /// SIGTERM (and, with <paramref name="kill"/>, another killed with SIGKILL); both are started again. Checks that every
+    /// action was delivered once in the store and every email reached the sink; returns the emails that arrived more than once.
+    /// </summary>
+    async Task<(Dictionary<string, int> Repeats, List<(TimeSpan Took, int ExitCode)> Stops)> RunAsync(bool kill)
+    {
+        TestServers.RequireRabbitMq();
+        TestServers.RequireSmtp();
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var domain = $"scale-{run}.example";
+        var folder = Directory.CreateTempSubdirectory("co-scale-").FullName;
+        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        var queue = "co-test-" + run;
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var rules = Path.Combine(folder, "rules.yaml");
+        File.WriteAllText(rules, Rules);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Postgres",
+            ["Storage__ConnectionString"] = connectionString,
+            ["Rules__Path"] = rules,
+            ["Scheduling__ClaimLease"] = "00:00:05",
+            ["Scheduling__DeliveryConcurrency"] = DeliveryConcurrency.ToString(),
+            ["Shutdown__Timeout"] = "00:00:10",
+            ["Email__From"] = $"Shop <mail@{domain}>",
+            ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
+        };
+        var workers = new Process?[3];
+        var stops = new List<(TimeSpan, int)>();
+        try
+        {
+            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => WorkerProcess.StartAsync(env)));
+            for (var i = 0; i < 3; i++)
+                workers[i] = started[i].Process;
+
+            var clock = Stopwatch.StartNew();
+            var at = DateTimeOffset.UtcNow;
+            var faults = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                if (kill)
+                    await WorkerProcess.KillAsync(workers[0]);
+                stops.Add(await WorkerProcess.TerminateAsync(workers[1]!, TimeSpan.FromSeconds(30)));
+                output.WriteLine($"{clock.Elapsed}: worker 1 stopped ({stops[0]}){(kill ? ", worker 0 killed" : "")}");
+                var again = await Task.WhenAll(Enumerable.Range(0, kill ? 2 : 1).Select(_ => WorkerProcess.StartAsync(env)));
+                workers[1] = again[0].Process;
+                if (kill)
+                    workers[0] = again[1].Process;
+                output.WriteLine($"{clock.Elapsed}: restarted");
+            });
+            for (var i = 0; i < Orders + Carts; i++)
+            {
+                var customer = $"shopper-{run}-{i / 2}";
+                var traits = new { email = $"shopper-{i / 2}@example.com", emailConsent = true };
+                await shop.PublishAsync(i % 2 == 0
+                    ? Events.Json("order_placed", $"order-{run}-{i}", at, customer, traits: traits,
+                        properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" })
+                    : Events.Json("cart_abandoned", $"cart-{run}-{i}", at, customer, traits: traits,
+                        properties: new { cartId = $"cart-{i}", cartValue = 80 }));
+                if (i % 30 == 29)
+                    await Task.Delay(200);   // 600 events over about four seconds
+            }
+            output.WriteLine($"{clock.Elapsed}: published {Orders + Carts}");
+            await faults;
+
+            await using var connection = new NpgsqlConnection(connectionString);
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            List<(string ActionId, string Status)> actions;
+            do
+            {
+                await Task.Delay(500);
+                actions = (await connection.QueryAsync<(string, string)>("SELECT action_id, status FROM scheduled_actions")).ToList();
+            }
+            while ((actions.Count < Orders + Carts || actions.Any(a => a.Status is "pending" or "claimed")) && DateTime.UtcNow < deadline);
+            output.WriteLine($"{clock.Elapsed}: {actions.Count} actions, " + string.Join(", ", actions.GroupBy(a => a.Status).Select(g => $"{g.Count()} {g.Key}")));
+            var events = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM events");
+            output.WriteLine($"{events} events stored; error queue: {(await shop.DrainAsync(queue + "_error")).Count}");
+            Assert.Equal(Orders + Carts, actions.Count);
+            Assert.All(actions, a => Assert.Equal("delivered", a.Status));
+            var logged = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'");
+            Assert.Equal(Orders + Carts, logged);
+
+            var seen = await MailSink.WaitForAsync(domain, Orders + Carts, TimeSpan.FromSeconds(30));
+            Assert.Equal(actions.Select(a => a.ActionId).Order(StringComparer.Ordinal), seen.Keys.Order(StringComparer.Ordinal));
+            var repeats = seen.Where(s => s.Value > 1).ToDictionary(s => s.Key, s => s.Value);
+            output.WriteLine($"{seen.Count} emails, {repeats.Values.Sum() - repeats.Count} repeats");
+            return (repeats, stops);
+        }
+        finally
+        {
+            foreach (var worker in workers)
+                await WorkerProcess.KillAsync(worker);
+            await shop.DeleteQueuesAsync(queue);
+            NpgsqlConnection.ClearAllPools();
+            await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
