@@ -37,6 +37,8 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     /// <summary>Cancelled when the host's shutdown timeout (<c>Shutdown:Timeout</c>) runs out: sends still in flight then are given up.</summary>
     readonly CancellationTokenSource _hardStop = new();
 
+    int _outboxWaiting;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
@@ -101,9 +103,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         round?.SetTag("campaign_orchestrator.actions.claimed", claim.Actions.Count);
 
         // From the claim on, a stop no longer cancels the round: what it holds is recorded or handed back.
-        var finishing = System.Threading.Channels.Channel.CreateUnbounded<Outcome>(new() { SingleReader = true });
-        // Sends started and not yet recorded: at most twice the concurrency (the sends running and one group committing),
-        // the most a crash can repeat.
+        var finishing = System.Threading.Channels.Channel.CreateUnbounded<Outcome>();
+        // Sends started and not yet recorded: at most four times the concurrency (the sends running, a group gathering and
+        // one committing), the most a crash can repeat.
         using var window = new SemaphoreSlim(UnrecordedLimit);
         Task delivering;
         try
@@ -122,6 +124,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
         var (finished, finishTurn, fired) = await FinishAllAsync(connection, claim, finishing.Reader, window, hardStop);
         await delivering;
+        // The outbox publisher is woken once a round (once a group would have it publish a few rows at a time).
+        if (Interlocked.Exchange(ref _outboxWaiting, 0) == 1)
+            outbox?.Notify();
 
         metrics.Polled(time.GetUtcNow(), claim.At - claim.Actions.Min(a => a.DueAt));
         if (logger.IsEnabled(LogLevel.Debug))
@@ -307,8 +312,20 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 await RenewAsync(claim);
             if (!await more)
                 break;
-            while (outcomes.TryRead(out var o))
-                group.Add(o);
+            // A group gathers for a moment (GroupFor) or until it holds GroupSize outcomes: a commit per send
+            // would cost more than the sends (measured: docs/benchmarks.md).
+            var gathering = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                while (outcomes.TryRead(out var o))
+                    group.Add(o);
+                var left = GroupFor - Stopwatch.GetElapsedTime(gathering);
+                if (group.Count >= GroupSize || left <= TimeSpan.Zero)
+                    break;
+                var next = outcomes.WaitToReadAsync(CancellationToken.None).AsTask();
+                if (await Task.WhenAny(next, Task.Delay(left)) != next || !await next)
+                    break;
+            }
             var attempt = 0;
             var (done, at) = await _finishRetry.ExecuteAsync(async token =>
             {
@@ -342,8 +359,14 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
     }
 
+    /// <summary>How long outcomes gather into one commit at most.</summary>
+    static readonly TimeSpan GroupFor = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Outcomes that make a group at once.</summary>
+    int GroupSize => 2 * _options.DeliveryConcurrency;
+
     /// <summary>Sends started and not yet recorded, at most: what a crash can repeat (decision 0006).</summary>
-    int UnrecordedLimit => 2 * _options.DeliveryConcurrency;
+    int UnrecordedLimit => 4 * _options.DeliveryConcurrency;
 
     static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
@@ -439,7 +462,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         await Outbox.AppendAsync(connection, tx, database.Dialect, events, ct);
         await tx.CommitAsync(ct);
         if (events.Count > 0)
-            outbox?.Notify();
+            Interlocked.Exchange(ref _outboxWaiting, 1);
         // Counted once recorded (an outcome whose claim was lost, or a poll that failed before its commit, counts nothing).
         foreach (var o in finished)
             metrics.Finished(o.Action.Kind, o.Status == ActionStatus.Deferred ? ActionStatus.Pending : o.Status);
