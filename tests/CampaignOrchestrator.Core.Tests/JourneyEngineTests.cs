@@ -167,4 +167,20 @@ public sealed class JourneyEngineTests
         Assert.True(PhaseNames.TryParse(alias, out var phase));
         Assert.Equal(expected, phase);
     }
+
+    [Fact]
+    public void A_customer_holds_at_most_500_traits_and_the_event_that_would_pass_it_is_rejected_untouched()
+    {
+        static JsonObject Keys(int from, int count) => new(Enumerable.Range(from, count).Select(i => KeyValuePair.Create($"k{i}", (JsonNode?)JsonValue.Create(i))));
+        var p = Play(E("page_viewed", 0, Keys(0, 100)), E("page_viewed", 1, Keys(100, 100)), E("page_viewed", 2, Keys(200, 100)),
+            E("page_viewed", 3, Keys(300, 100)), E("page_viewed", 4, Keys(400, 100)));
+        Assert.Equal(EventLimits.MaxProfileTraits, p.Traits.Count);
+        var count = p.EventCount;
+        var ex = Assert.Throws<JourneyEventRejectedException>(() => JourneyEngine.Apply(p, E("page_viewed", 5, Keys(500, 1)), PhaseModel.Default));
+        Assert.Contains("the customer would hold 501 traits; the limit is 500", ex.Message);
+        Assert.Equal((500, count), (p.Traits.Count, p.EventCount));
+        // Known keys may still change.
+        JourneyEngine.Apply(p, E("page_viewed", 6, Keys(0, 100)), PhaseModel.Default);
+        Assert.Equal(500, p.Traits.Count);
+    }
 }

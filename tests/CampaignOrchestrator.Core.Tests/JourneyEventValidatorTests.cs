@@ -88,4 +88,87 @@ public sealed class JourneyEventValidatorTests
     {
         Assert.NotNull(Validate("""{"eventId":"e","type":"page_viewed","occurredAt":"2026-11-23T12:00:00Z","anonymousId":"d"}"""));
     }
+
+    static string Event(string customerId = "\"c\"", string occurredAt = "2026-11-22T10:15:00Z", string traits = "{}", string properties = "{}") =>
+        $$"""{"eventId":"e-1","type":"order_placed","occurredAt":"{{occurredAt}}","customerId":{{customerId}},"traits":{{traits}},"properties":{{properties}}}""";
+
+    [Theory]
+    [InlineData("0001-01-01T00:00:00Z")]
+    [InlineData("2025-10-17T11:59:00Z")]   // 401 days before the worker's clock
+    public void An_event_from_before_the_accepted_window_is_rejected_naming_the_setting(string occurredAt)
+    {
+        var message = Reject(Event("\"c\"", occurredAt));
+        Assert.Contains("more than 400 days in the past", message);
+        Assert.Contains("Bus:Events:MaxAge", message);
+    }
+
+    [Fact]
+    public void The_window_is_configurable_and_recorded_history_accepts_any_past()
+    {
+        Assert.Equal(2025, Validate(Event("\"c\"", "2025-10-23T12:00:00Z")).OccurredAt.Year);   // 395 days: inside
+        var narrow = new EventLimits { MaxAge = TimeSpan.FromDays(7), MaxFutureSkew = TimeSpan.FromHours(1) };
+        Assert.Throws<JourneyEventRejectedException>(() => JourneyEventValidator.Validate(Encoding.UTF8.GetBytes(Event("\"c\"", "2026-11-14T12:00:00Z")), Now, narrow));
+        Assert.Contains("more than 1 h in the future", Assert.Throws<JourneyEventRejectedException>(() =>
+            JourneyEventValidator.Validate(Encoding.UTF8.GetBytes(Event("\"c\"", "2026-11-22T13:30:00Z")), Now, narrow)).Message);
+        Assert.Equal(1, JourneyEventValidator.Validate(Encoding.UTF8.GetBytes(Event("\"c\"", "0001-01-01T00:00:00Z")), Now, EventLimits.History).OccurredAt.Year);
+    }
+
+    [Theory]
+    [InlineData("\\u0000", "U+0000")]
+    [InlineData("\\r", "U+000D")]
+    [InlineData("\\u001b[31m", "U+001B")]
+    [InlineData("\\u0007", "U+0007")]
+    [InlineData("\\u202e", "U+202E")]
+    [InlineData("\\u200b", "U+200B")]
+    public void Ids_with_control_format_or_broken_characters_are_rejected_and_the_reason_shows_them_escaped(string escaped, string shown)
+    {
+        foreach (var field in new[] { "eventId", "customerId", "anonymousId" })
+        {
+            var json = $$"""{"eventId":"e-1","type":"page_viewed","occurredAt":"2026-11-22T10:15:00Z","customerId":"c","anonymousId":"a","{{field}}x":0}"""
+                .Replace($"\"{field}\":\"", $"\"{field}\":\"ab{escaped}", StringComparison.Ordinal);
+            var message = Reject(json);
+            Assert.Contains(field + " must not contain control, format or unpaired surrogate characters", message);
+            Assert.Contains(shown + " at 2", message);
+            Assert.DoesNotContain(message, c => char.IsControl(c) || char.IsSurrogate(c) || System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
+        }
+        // Printable text in any script is fine.
+        Assert.Equal("klant-ü-日本-😀", Validate(Event("\"klant-ü-日本-😀\"")).CustomerId);
+    }
+
+    [Theory]
+    [InlineData("customerId")]
+    [InlineData("traits")]
+    [InlineData("properties")]
+    public void A_string_with_an_unpaired_surrogate_escape_anywhere_is_rejected(string where)
+    {
+        var json = where switch
+        {
+            "customerId" => Event("\"ab\\ud800\""),
+            "traits" => Event(traits: """{"firstName":"An\ud800na"}"""),
+            _ => Event(properties: """{"items":[{"name":"\udfff"}]}"""),
+        };
+        Assert.Contains("not valid text (an unpaired surrogate escape)", Reject(json));
+    }
+
+    [Fact]
+    public void Traits_are_bounded_in_number_size_and_value()
+    {
+        var many = "{" + string.Join(",", Enumerable.Range(0, 101).Select(i => $"\"k{i}\":1")) + "}";
+        Assert.Contains("traits has more than 100 keys", Reject(Event(traits: many)));
+        var large = $$"""{"notes":"{{new string('x', 17_000)}}"}""";
+        Assert.Contains("traits is 17012 bytes; the limit is 16384", Reject(Event(traits: large)));
+        Assert.Contains("traits.score 1e30 is out of range", Reject(Event(traits: """{"score":1e30}""")));
+        Assert.Contains("must be 1-64 printable characters", Reject(Event(traits: """{"a\u0000b":1}""")));
+        Assert.Equal(100, Validate(Event(traits: "{" + string.Join(",", Enumerable.Range(0, 100).Select(i => $"\"k{i}\":1")) + "}")).Traits!.Count);
+    }
+
+    [Theory]
+    [InlineData("""{"total":1e30}""", "properties.total 1e30 is out of range")]
+    [InlineData("""{"cartValue":-1e16}""", "properties.cartValue -1e16 is out of range")]
+    public void Amounts_beyond_any_order_are_rejected(string properties, string reason) =>
+        Assert.Contains(reason, Reject(Event(properties: properties)));
+
+    [Fact]
+    public void A_large_but_real_amount_is_accepted() =>
+        Assert.Equal(999_999_999.99m, (decimal)Validate(Event(properties: """{"total":999999999.99}""")).Properties!["total"]!);
 }

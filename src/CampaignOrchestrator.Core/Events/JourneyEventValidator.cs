@@ -16,17 +16,15 @@ public static partial class JourneyEventValidator
     /// <summary>Longest accepted eventId, customerId and anonymousId.</summary>
     public const int MaxIdLength = 128;
 
-    /// <summary>How far ahead of the worker's clock occurredAt may be.</summary>
-    public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromHours(24);
-
     static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     static readonly string[] StringTraits = ["email", "firstName", "lastName", "locale", "timeZone", "persona", "segment", "country"];
 
     /// <summary>Validates a raw UTF-8 JSON body.</summary>
     /// <exception cref="JourneyEventRejectedException">The body breaks the contract.</exception>
-    public static AcceptedEvent Validate(ReadOnlyMemory<byte> body, DateTimeOffset now)
+    public static AcceptedEvent Validate(ReadOnlyMemory<byte> body, DateTimeOffset now, EventLimits? limits = null)
     {
+        limits ??= EventLimits.Default;
         if (body.Length > JourneyEventsTopology.MaxBodyBytes)
             throw new JourneyEventRejectedException(
                 $"body is {body.Length} bytes; the limit is {JourneyEventsTopology.MaxBodyBytes} bytes (256 KiB)");
@@ -40,10 +38,16 @@ public static partial class JourneyEventValidator
             throw new JourneyEventRejectedException($"body is not valid JSON: {ex.Message}");
         }
         using (document)
-            return Validate(document.RootElement, now);
+        {
+            // A \uD800-\uDFFF escape without its pair parses, but is no text: reading it would throw later (a template,
+            // the API). Only a body that holds such an escape is walked.
+            if (MayHoldSurrogateEscape(body.Span) && BrokenString(document.RootElement) is { } path)
+                throw new JourneyEventRejectedException($"{path} is not valid text (an unpaired surrogate escape)");
+            return Validate(document.RootElement, now, limits);
+        }
     }
 
-    static AcceptedEvent Validate(JsonElement root, DateTimeOffset now)
+    static AcceptedEvent Validate(JsonElement root, DateTimeOffset now, EventLimits limits)
     {
         if (root.ValueKind != JsonValueKind.Object)
             throw new JourneyEventRejectedException($"body must be a JSON object, was {Describe(root.ValueKind)}");
@@ -52,6 +56,8 @@ public static partial class JourneyEventValidator
             ?? throw new JourneyEventRejectedException(Missing(root, "eventId", "a string of 1-128 characters"));
         if (eventId.Length is 0 or > MaxIdLength)
             throw new JourneyEventRejectedException($"eventId must be 1-{MaxIdLength} characters, was {eventId.Length}");
+        if (Unprintable(eventId) is { } bad)
+            throw new JourneyEventRejectedException($"eventId must not contain control, format or unpaired surrogate characters (U+{(int)eventId[bad]:X4} at {bad})");
 
         var type = ReadString(root, "type")
             ?? throw new JourneyEventRejectedException(Missing(root, "type", "a string like cart_abandoned"), eventId);
@@ -63,9 +69,12 @@ public static partial class JourneyEventValidator
             ?? throw new JourneyEventRejectedException(
                 Missing(root, "occurredAt", "an ISO-8601 timestamp with offset, e.g. 2026-11-22T10:15:00+01:00"), eventId);
         var occurredAt = ParseTimestamp(occurredText, eventId);
-        if (occurredAt - now > MaxFutureSkew)
+        if (occurredAt > now && occurredAt - now > limits.MaxFutureSkew)
             throw new JourneyEventRejectedException(
-                $"occurredAt {occurredText} is more than 24 h in the future (worker clock {now:O})", eventId);
+                $"occurredAt {occurredText} is more than {limits.MaxFutureSkew.TotalHours:0.##} h in the future (worker clock {now:O}; Bus:Events:MaxFutureSkew)", eventId);
+        if (limits.MaxAge != TimeSpan.MaxValue && occurredAt < now && now - occurredAt > limits.MaxAge)
+            throw new JourneyEventRejectedException(
+                $"occurredAt {occurredText} is more than {limits.MaxAge.TotalDays:0} days in the past (worker clock {now:O}; Bus:Events:MaxAge)", eventId);
 
         var customerId = ReadOptionalId(root, "customerId", eventId);
         var anonymousId = ReadOptionalId(root, "anonymousId", eventId);
@@ -74,8 +83,14 @@ public static partial class JourneyEventValidator
 
         var traits = ReadOptionalObject(root, "traits", eventId);
         if (traits is { } t)
+        {
+            CheckTraitBounds(t, limits, eventId);
             CheckWellKnownTraits(t, eventId);
+        }
         var properties = ReadOptionalObject(root, "properties", eventId);
+        if (properties is { } props)
+            foreach (var amount in AmountProperties)
+                CheckAmount(props, amount, "properties." + amount, eventId);
         var context = ReadOptionalObject(root, "context", eventId);
         if (type == Phases.PhaseModel.PhaseReset
             && !(properties is { } p && p.TryGetProperty("phase", out var phase) && phase.ValueKind == JsonValueKind.String && Phases.PhaseNames.TryParse(phase.GetString(), out _)))
@@ -84,6 +99,114 @@ public static partial class JourneyEventValidator
         return AcceptedEvent.FromJson(eventId, type, occurredAt, customerId, anonymousId,
             traits?.GetRawText(), properties?.GetRawText(), context?.GetRawText());
     }
+
+    static bool MayHoldSurrogateEscape(ReadOnlySpan<byte> body)
+    {
+        for (var i = body.IndexOf("\\u"u8); i >= 0 && i + 3 < body.Length; )
+        {
+            if (body[i + 2] is (byte)'d' or (byte)'D' && body[i + 3] is >= (byte)'8' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F')
+                return true;
+            var next = body[(i + 2)..].IndexOf("\\u"u8);
+            i = next < 0 ? -1 : i + 2 + next;
+        }
+        return false;
+    }
+
+    /// <summary>The path of the first property name or string that is not valid UTF-16, or null.</summary>
+    static string? BrokenString(JsonElement element, string path = "body")
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                try
+                {
+                    var s = element.GetString()!;
+                    for (var i = 0; i < s.Length; i++)
+                        if (char.IsSurrogate(s[i]) && !(char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[++i])))
+                            return path;
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path;
+                }
+            case JsonValueKind.Object:
+                foreach (var p in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = p.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path;
+                    }
+                    if (Unprintable(name) is not null && name.Any(char.IsSurrogate))
+                        return path;
+                    if (BrokenString(p.Value, path == "body" ? name : path + "." + name) is { } inner)
+                        return inner;
+                }
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                    if (BrokenString(item, $"{path}[{index++}]") is { } inner)
+                        return inner;
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The money fields: a number (or numeric text) within ±<see cref="EventLimits.MaxAmount"/>.</summary>
+    static readonly string[] AmountProperties = ["total", "cartValue"];
+
+    static void CheckAmount(JsonElement obj, string name, string path, string eventId)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.Number)
+            return;
+        if (!value.TryGetDecimal(out var d) || Math.Abs(d) > EventLimits.MaxAmount)
+            throw new JourneyEventRejectedException($"{path} {Truncate(value.GetRawText())} is out of range (at most ±{EventLimits.MaxAmount:0})", eventId);
+    }
+
+    static void CheckTraitBounds(JsonElement traits, EventLimits limits, string eventId)
+    {
+        var count = 0;
+        foreach (var trait in traits.EnumerateObject())
+        {
+            if (++count > limits.MaxTraits)
+                throw new JourneyEventRejectedException($"traits has more than {limits.MaxTraits} keys (Bus:Events:MaxTraits)", eventId);
+            if (trait.Name.Length is 0 or > 64 || Unprintable(trait.Name) is not null)
+                throw new JourneyEventRejectedException($"trait name '{Truncate(Printable(trait.Name))}' must be 1-64 printable characters", eventId);
+            if (trait.Value.ValueKind == JsonValueKind.Number && (!trait.Value.TryGetDecimal(out var d) || Math.Abs(d) > EventLimits.MaxAmount))
+                throw new JourneyEventRejectedException($"traits.{trait.Name} {Truncate(trait.Value.GetRawText())} is out of range (at most ±{EventLimits.MaxAmount:0})", eventId);
+        }
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(traits.GetRawText());
+        if (bytes > limits.MaxTraitsBytes)
+            throw new JourneyEventRejectedException($"traits is {bytes} bytes; the limit is {limits.MaxTraitsBytes} (Bus:Events:MaxTraitsBytes)", eventId);
+    }
+
+    /// <summary>The position of the first control (C0, C1, DEL), format (bidi overrides, zero-width) or unpaired surrogate character, or null.</summary>
+    public static int? Unprintable(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            if (char.IsSurrogate(c) || char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
+                return i;
+        }
+        return null;
+    }
+
+    /// <summary>The value with what <see cref="Unprintable"/> finds shown as U+XXXX (for messages and logs).</summary>
+    public static string Printable(string value) =>
+        Unprintable(value) is null ? value : string.Concat(value.Select(c => char.IsControl(c) || char.IsSurrogate(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format ? $"U+{(int)c:X4}" : c.ToString()));
 
     static void CheckWellKnownTraits(JsonElement traits, string eventId)
     {
@@ -120,6 +243,8 @@ public static partial class JourneyEventValidator
         var value = node.GetString()!;
         if (value.Length is 0 or > MaxIdLength)
             throw new JourneyEventRejectedException($"{name} must be 1-{MaxIdLength} characters, was {value.Length}", eventId);
+        if (Unprintable(value) is { } bad)
+            throw new JourneyEventRejectedException($"{name} must not contain control, format or unpaired surrogate characters (U+{(int)value[bad]:X4} at {bad})", eventId);
         return value;
     }
 
@@ -151,7 +276,11 @@ public static partial class JourneyEventValidator
         _ => "unknown",
     };
 
-    static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";
+    static string Truncate(string s)
+    {
+        s = Printable(s);
+        return s.Length <= 80 ? s : s[..80] + "…";
+    }
 
     [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$", RegexOptions.CultureInvariant)]
     private static partial Regex TypePattern();

@@ -16,11 +16,11 @@ public static class JourneyEngine
     /// <summary>Applies one new (not yet seen) event to a profile.</summary>
     public static void Apply(JourneyProfile profile, AcceptedEvent evt, PhaseModel model)
     {
-        MergeTraits(profile, evt.Traits, evt.OccurredAt);
+        MergeTraits(profile, evt.Traits, evt.OccurredAt, evt.EventId);
         // "unsubscribed" (wire contract): the customer opted out of marketing email, as emailConsent false from then on;
         // a later consent_changed can give it back.
         if (evt.Type == Unsubscribed)
-            MergeTraits(profile, new JsonObject { ["emailConsent"] = false }, evt.OccurredAt);
+            MergeTraits(profile, new JsonObject { ["emailConsent"] = false }, evt.OccurredAt, evt.EventId);
 
         var inOrder = profile.EventCount == 0 || evt.OccurredAt >= profile.LastSeen;
         if (evt.Type == PhaseModel.OrderPlaced)
@@ -146,10 +146,14 @@ public static class JourneyEngine
                 && decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out d)))
             ? d : 0;
 
-    static void MergeTraits(JourneyProfile profile, JsonObject? traits, DateTimeOffset at)
+    static void MergeTraits(JourneyProfile profile, JsonObject? traits, DateTimeOffset at, string eventId)
     {
         if (traits is null)
             return;
+        var added = traits.Count(t => !profile.Traits.ContainsKey(t.Key));
+        if (added > 0 && profile.Traits.Count + added > Events.EventLimits.MaxProfileTraits)
+            throw new Events.JourneyEventRejectedException(
+                $"traits: the customer would hold {profile.Traits.Count + added} traits; the limit is {Events.EventLimits.MaxProfileTraits}", eventId);
         foreach (var (key, value) in traits)
         {
             if (profile.TraitTimes.TryGetValue(key, out var existing) && existing > at)

@@ -22,4 +22,7 @@ public sealed class BusOptions
 
     /// <summary>RabbitMQ connection.</summary>
     public RabbitMqOptions RabbitMq { get; set; } = new();
+
+    /// <summary>The bounds an event must keep to be accepted (<c>Bus:Events</c>): its time window and its traits.</summary>
+    public Core.Events.EventLimits Events { get; set; } = new();
 }

@@ -17,6 +17,14 @@ public sealed class BusOptionsValidator : IValidateOptions<BusOptions>
             failures.Add($"Bus:ConcurrentMessageLimit must be 1-10000, was {o.ConcurrentMessageLimit}");
         if (o.RetryLimit is < 0 or > 100)
             failures.Add($"Bus:RetryLimit must be 0-100, was {o.RetryLimit}");
+        if (o.Events.MaxAge < TimeSpan.FromHours(1))
+            failures.Add($"Bus:Events:MaxAge must be at least 01:00:00, was {o.Events.MaxAge}");
+        if (o.Events.MaxFutureSkew < TimeSpan.Zero || o.Events.MaxFutureSkew > TimeSpan.FromDays(7))
+            failures.Add($"Bus:Events:MaxFutureSkew must be 0 to 7 days, was {o.Events.MaxFutureSkew}");
+        if (o.Events.MaxTraits is < 1 or > Core.Events.EventLimits.MaxProfileTraits)
+            failures.Add($"Bus:Events:MaxTraits must be 1-{Core.Events.EventLimits.MaxProfileTraits}, was {o.Events.MaxTraits}");
+        if (o.Events.MaxTraitsBytes is < 256 or > 256 * 1024)
+            failures.Add($"Bus:Events:MaxTraitsBytes must be 256-262144, was {o.Events.MaxTraitsBytes}");
         if (o.Transport == BusTransport.RabbitMq)
         {
             if (string.IsNullOrWhiteSpace(o.RabbitMq.Host))

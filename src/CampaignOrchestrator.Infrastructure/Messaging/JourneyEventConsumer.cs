@@ -15,15 +15,17 @@ namespace CampaignOrchestrator.Infrastructure.Messaging;
 /// with the reason in the <c>MT-Fault-Message</c> header.
 /// </summary>
 internal sealed class JourneyEventConsumer(
-    IJourneyWriter buffer, TimeProvider time, InboundMetrics metrics, ILogger<JourneyEventConsumer> logger)
+    IJourneyWriter buffer, TimeProvider time, InboundMetrics metrics, ILogger<JourneyEventConsumer> logger, Microsoft.Extensions.Options.IOptions<BusOptions> bus)
     : IConsumer<JsonObject>
 {
+    readonly EventLimits _limits = bus.Value.Events;
+
     public async Task Consume(ConsumeContext<JsonObject> context)
     {
         AcceptedEvent evt;
         try
         {
-            evt = JourneyEventValidator.Validate(EventBody(context), time.GetUtcNow());
+            evt = JourneyEventValidator.Validate(EventBody(context), time.GetUtcNow(), _limits);
         }
         catch (JourneyEventRejectedException ex)
         {

@@ -56,7 +56,7 @@ internal static class SimulateCommand
                 continue;
             try
             {
-                events.Add(JourneyEventValidator.Validate(Encoding.UTF8.GetBytes(line), DateTimeOffset.MaxValue.AddDays(-2)));
+                events.Add(JourneyEventValidator.Validate(Encoding.UTF8.GetBytes(line), DateTimeOffset.MaxValue.AddDays(-2), EventLimits.History));
             }
             catch (JourneyEventRejectedException ex)
             {

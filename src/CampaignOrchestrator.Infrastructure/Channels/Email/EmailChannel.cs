@@ -198,7 +198,8 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         JsonValue v => v.GetValueKind() switch
         {
             JsonValueKind.String => v.GetValue<string>(),
-            JsonValueKind.Number => v.GetValue<decimal>(),
+            // A number beyond decimal (1e30) renders as a double, never fails the mail.
+            JsonValueKind.Number => v.TryGetValue<decimal>(out var d) ? d : v.TryGetValue<double>(out var f) && double.IsFinite(f) ? f : v.ToJsonString(),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
             _ => null,
