@@ -1,0 +1,65 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CampaignOrchestrator.Integration.Tests.Support;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// Hostile and broken messages through RabbitMQ: each is rejected into the error queue with a reason an operator can act
+/// on (no raw control character in it), the worker keeps running, and the good event sent after them is processed.
+/// </summary>
+public sealed class HostileInputTests
+{
+    [Fact]
+    public async Task Each_hostile_message_lands_in_the_error_queue_with_its_reason_and_the_next_good_event_is_processed()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var now = DateTimeOffset.UtcNow;
+        var customer = Events.Id("cust");
+        string Ev(string id, string type = "page_viewed", string at = "", string customerJson = "", string traits = "{}", string properties = "{}") =>
+            $$"""{"eventId":"{{id}}","type":"{{type}}","occurredAt":"{{(at == "" ? now.AddMinutes(-1).ToString("O") : at)}}","customerId":{{(customerJson == "" ? $"\"{customer}\"" : customerJson)}},"traits":{{traits}},"properties":{{properties}}}""";
+        var many = "{" + string.Join(",", Enumerable.Range(0, 8000).Select(i => $"\"t{i}\":{i}")) + "}";
+        var corpus = new (string Name, string Body, string Reason)[]
+        {
+            // MassTransit's JSON reader refuses these before the contract is checked; its reason is kept.
+            ("truncated", """{"eventId":"x","type":"page_vi""", "end of data"),
+            ("wrong types", """{"eventId":1,"type":[],"occurredAt":true,"customerId":{}}""", "eventId must be a string"),
+            ("nulls", """{"eventId":null,"type":null,"occurredAt":null,"customerId":null}""", "eventId is required"),
+            ("deep", new string('[', 200) + new string(']', 200), "maximum configured depth"),
+            ("year 1 cart", Ev(Events.Id("e"), "cart_abandoned", "0001-01-01T00:00:00Z", properties: """{"cartId":"c1","cartValue":10}"""), "days in the past"),
+            ("far future", Ev(Events.Id("e"), at: "2999-01-01T00:00:00Z"), "in the future"),
+            ("NUL in id", Ev(Events.Id("e"), customerJson: "\"a\\u0000b\""), "U+0000"),
+            ("bidi override in id", Ev(Events.Id("e"), customerJson: "\"a\\u202eb\""), "U+202E"),
+            ("ESC in id", Ev(Events.Id("e"), customerJson: "\"a\\u001b[2Jb\""), "U+001B"),
+            ("8,000 traits", Ev(Events.Id("e"), traits: many), "traits has more than 100 keys"),
+            ("total 1e30", Ev(Events.Id("e"), "order_placed", properties: """{"orderId":"o","total":1e30}"""), "properties.total 1e30 is out of range"),
+            ("score 1e30", Ev(Events.Id("e"), traits: """{"score":1e30}"""), "traits.score 1e30 is out of range"),
+            ("lone surrogate", Ev(Events.Id("e"), traits: """{"firstName":"\ud800"}"""), "incomplete UTF-16"),
+        };
+        foreach (var (name, body, _) in corpus)
+            await shop.PublishAsync(body, messageId: "hostile-" + name.Replace(' ', '-'));
+        var good = Events.Id("good");
+        await shop.PublishAsync(Events.Json("page_viewed", good, now.AddMinutes(-1), customer, traits: new { firstName = "<script>alert(1)</script>", note = "'; DROP TABLE events; --" }));
+
+        var journey = await worker.WaitForCustomerAsync(customer, j => j.EventCount() == 1);
+        Assert.Equal(good, (string?)journey["timeline"]![0]!["eventId"]);
+        Assert.Equal("'; DROP TABLE events; --", (string?)journey["traits"]!["note"]);
+        JsonArray listed = [];
+        for (var i = 0; i < 150 && listed.Count < corpus.Length; i++)
+        {
+            await Task.Delay(100);
+            listed = (await worker.Http.GetFromJsonAsync<JsonObject>("/api/errors?limit=100"))!["messages"]!.AsArray();
+        }
+        var wrong = new List<string>();
+        foreach (var (name, _, reason) in corpus)
+        {
+            var message = listed.SingleOrDefault(m => (string?)m!["id"] == "hostile-" + name.Replace(' ', '-'));
+            var why = (string?)message?["reason"] ?? "(not in the error queue)";
+            if (!why.Contains(reason, StringComparison.Ordinal) || why.Any(c => char.IsControl(c) || c == '\u202e'))
+                wrong.Add($"'{name}': '{why}' does not say '{reason}'");
+        }
+        Assert.Empty(wrong);
+        Assert.True((await worker.Http.GetAsync("/health")).IsSuccessStatusCode);
+    }
+}
