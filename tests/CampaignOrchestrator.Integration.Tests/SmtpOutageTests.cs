@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using CampaignOrchestrator.Infrastructure.Channels.Email;
 using CampaignOrchestrator.Integration.Tests.Support;
+using MimeKit;
 
 namespace CampaignOrchestrator.Integration.Tests;
 
@@ -83,6 +85,33 @@ public sealed class SmtpOutageTests : IAsyncLifetime
         }
         _sink?.Dispose();
         _sink = null;
+    }
+
+    static MimeMessage Mail(string id)
+    {
+        var message = new MimeMessage { Subject = "kept connections", MessageId = id + "@pool.example" };
+        message.From.Add(MailboxAddress.Parse("shop@pool.example"));
+        message.To.Add(MailboxAddress.Parse("buyer@example.com"));
+        message.Body = new TextPart("plain") { Text = "hello" };
+        return message;
+    }
+
+    [Theory]
+    [InlineData(false)]   // found closed by the send: made once more on a new connection
+    [InlineData(true)]    // found closed by the NOOP check of a connection idle for longer than IdleCheckAfter
+    public async Task Kept_connections_the_server_closed_are_replaced_and_the_next_mails_go_at_once(bool check)
+    {
+        await using var pool = new SmtpPool(new SmtpOptions { Port = _port, PoolSize = 2, IdleCheckAfter = check ? TimeSpan.Zero : TimeSpan.FromHours(1) });
+        await Task.WhenAll(pool.SendAsync(Mail("a1"), default), pool.SendAsync(Mail("a2"), default));   // both connections open, kept
+        StopSink();
+        await StartSinkAsync();   // as a server's idle timeout or a restart does: every kept connection is closed on its side
+        var took = Stopwatch.StartNew();
+        await Task.WhenAll(pool.SendAsync(Mail("b1"), default), pool.SendAsync(Mail("b2"), default));
+        await pool.SendAsync(Mail("b3"), default);
+        Assert.True(took.Elapsed < TimeSpan.FromSeconds(5), $"the first mails after the restart took {took.Elapsed}");
+        var arrived = ArrivedByMessageId();
+        Assert.Equal(["a1", "a2", "b1", "b2", "b3"], arrived.Keys.Select(k => k[..k.IndexOf('@')]).Order());
+        Assert.All(arrived.Values, n => Assert.Equal(1, n));
     }
 
     Dictionary<string, int> ArrivedByMessageId() => Directory.GetFiles(Path.Combine(Maildir, "new"))

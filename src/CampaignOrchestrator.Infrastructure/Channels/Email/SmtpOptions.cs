@@ -25,4 +25,7 @@ public sealed class SmtpOptions
 
     /// <summary>How long the circuit stays open (no sending at all) once half the recent sends failed.</summary>
     public TimeSpan PauseOnOutage { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A kept connection idle for longer is checked with NOOP before a send (servers close idle ones after minutes).</summary>
+    public TimeSpan IdleCheckAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
