@@ -112,6 +112,31 @@ public sealed class EmailChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hostile_cart_renders_a_bounded_mail_a_huge_number_renders_and_a_name_with_line_breaks_injects_no_header()
+    {
+        TestServers.RequireSmtp();
+        var id = Guid.NewGuid().ToString("N")[..8];
+        // Stored as a worker before the inbound bounds would have stored them: a trait beyond decimal, CR/LF in the name.
+        var traits = new JsonObject { ["email"] = $"big.{id}@example.com", ["firstName"] = "Eve\r\nBcc: victim@example.com", ["score"] = JsonNode.Parse("1e30"), ["locale"] = "en" };
+        var items = new JsonArray(Enumerable.Range(0, 100_000).Select(i => (JsonNode?)new JsonObject { ["sku"] = $"s{i}", ["name"] = $"item {i}" }).ToArray());
+        var cart = new JsonObject { ["cartId"] = "cart-" + id, ["cartValue"] = 10, ["items"] = items };
+        var eventId = "cart-evt-" + id;
+        await _store.ApplyAsync([new AcceptedEvent(eventId, "cart_abandoned", DateTimeOffset.UtcNow.AddHours(-1), "big-" + id, null, traits, cart, null)], default);
+        var action = new DueAction("act-" + id, "cart-recovery", 1, "c:big-" + id, "big-" + id, "email", new JsonObject { ["template"] = "cart-reminder" }, 0, eventId,
+            "cart-" + id, false, DateTimeOffset.UtcNow, "v1", "purchase", 43);
+
+        var result = await Channel().DeliverAsync(action, default);
+        Assert.True(result.Delivered, result.Detail);
+        var mail = await ArrivedAsync(action.ActionId + "@shop.example");
+        Assert.Equal(EmailChannel.MaxListItems, System.Text.RegularExpressions.Regex.Matches(mail.HtmlBody ?? "", "<li>").Count);
+        Assert.Contains("item 99", mail.TextBody);
+        Assert.DoesNotContain("item 100\n", mail.TextBody);
+        Assert.Empty(mail.Bcc);
+        Assert.DoesNotContain("victim", string.Join("\n", mail.Headers.Where(h => h.Field != "Subject").Select(h => h.Value)));
+        Assert.DoesNotContain('\n', mail.Subject ?? "");
+    }
+
+    [Fact]
     public async Task A_step_with_its_own_from_and_replyTo_sends_from_them()
     {
         TestServers.RequireSmtp();

@@ -117,6 +117,8 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         var rendered = await _templates.RenderAsync(template, traits?["locale"]?.ToString(), model);
         if (rendered is null)
             return Failure(action, $"no email template '{template}'");
+        if (System.Text.Encoding.UTF8.GetByteCount(rendered.Html) + System.Text.Encoding.UTF8.GetByteCount(rendered.Text) is var size and > MaxRenderedBytes)
+            return Failure(action, $"the rendered email is {size} bytes; the limit is {MaxRenderedBytes} (template '{template}')");
         using var message = new MimeMessage { Subject = rendered.Subject, MessageId = MessageId(action) };
         // A copy per message: an address in a message's list subscribes that list to its changes, so one shared
         // instance kept every message ever sent alive (measured: 19 KB an email until the process ended).
@@ -189,12 +191,19 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         };
     }
 
+    /// <summary>Most items of a list a template sees (cart.items, event.properties.items, ...).</summary>
+    public const int MaxListItems = 100;
+
+    /// <summary>Largest rendered mail (HTML and text together); a larger one fails with the reason instead of going out.</summary>
+    public const int MaxRenderedBytes = 1024 * 1024;
+
     /// <summary>JSON as dictionaries, lists and values (what Liquid reads).</summary>
     static object? Plain(JsonNode? node) => node switch
     {
         null => null,
         JsonObject o => o.ToDictionary(p => p.Key, p => Plain(p.Value), StringComparer.Ordinal),
-        JsonArray a => a.Select(Plain).ToList(),
+        // A list holds at most MaxListItems for a template: a 100,000-item cart renders 100 lines, not a 2.4 MB mail.
+        JsonArray a => a.Take(MaxListItems).Select(Plain).ToList(),
         JsonValue v => v.GetValueKind() switch
         {
             JsonValueKind.String => v.GetValue<string>(),
