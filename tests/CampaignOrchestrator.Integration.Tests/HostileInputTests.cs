@@ -62,4 +62,39 @@ public sealed class HostileInputTests
         Assert.Empty(wrong);
         Assert.True((await worker.Http.GetAsync("/health")).IsSuccessStatusCode);
     }
+    [Fact]
+    public async Task A_body_over_the_limit_is_refused_before_it_is_parsed_and_one_over_the_brokers_limit_never_arrives()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var customer = Events.Id("cust");
+        // 300 KiB of valid JSON: over the contract's 256 KiB, under the broker's 512 KiB.
+        var padding = new string('x', 300 * 1024);
+        await shop.PublishAsync(Events.Json("page_viewed", Events.Id("big"), DateTimeOffset.UtcNow.AddMinutes(-1), customer, properties: new { padding }),
+            messageId: "oversize-300k");
+        // 2 MiB: the broker refuses it at the publisher (its channel is closed), so the worker never holds it.
+        await using (var other = await RabbitPublisher.ConnectAsync())
+        {
+            var refused = await Record.ExceptionAsync(() => other.PublishAsync(new byte[2 * 1024 * 1024], messageId: "oversize-2m"));
+            Assert.NotNull(refused);
+            Assert.Contains("message size", refused.Message, StringComparison.OrdinalIgnoreCase);
+        }
+        var good = Events.Id("good");
+        await shop.PublishAsync(Events.Json("page_viewed", good, DateTimeOffset.UtcNow.AddMinutes(-1), customer));
+        var journey = await worker.WaitForCustomerAsync(customer, j => j.EventCount() == 1);
+        Assert.Equal(good, (string?)journey["timeline"]![0]!["eventId"]);
+        JsonArray listed = [];
+        for (var i = 0; i < 100 && !listed.Any(m => (string?)m!["id"] == "oversize-300k"); i++)
+        {
+            await Task.Delay(100);
+            listed = (await worker.Http.GetFromJsonAsync<JsonObject>("/api/errors?limit=100"))!["messages"]!.AsArray();
+        }
+        Assert.True(listed.Any(m => (string?)m!["id"] == "oversize-300k"), "the 300 KiB message is not in the error queue");
+        var rejected = listed.Single(m => (string?)m!["id"] == "oversize-300k")!;
+        Assert.Contains($"body is {Encoding(rejected)} bytes; the limit is 262144 bytes (256 KiB)", (string?)rejected["reason"]);
+        Assert.DoesNotContain(listed, m => (string?)m!["id"] == "oversize-2m");
+    }
+
+    static string Encoding(JsonNode message) => System.Text.RegularExpressions.Regex.Match((string?)message["reason"] ?? "", @"body is (\d+) bytes").Groups[1].Value is { Length: > 0 } n
+        && long.Parse(n) > 300 * 1024 ? n : "(a size over 300 KiB)";
 }

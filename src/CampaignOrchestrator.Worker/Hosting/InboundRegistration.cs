@@ -73,7 +73,13 @@ internal static class InboundRegistration
         e.ConcurrentMessageLimit = options.ConcurrentMessageLimit;
         // Webshops publish plain JSON, with or without a content type.
         e.DefaultContentType = new ContentType("application/json");
-        e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        // Raw JSON, with an oversized body refused before it is parsed (to the error queue, with the reason); the same
+        // for MassTransit's envelope (a .NET publisher).
+        var metrics = context.GetRequiredService<InboundMetrics>();
+        var consumerLog = context.GetRequiredService<ILoggerFactory>().CreateLogger<JourneyEventConsumer>();
+        e.AddDeserializer(new SizeLimitedSerializerFactory(new MassTransit.Configuration.SystemTextJsonRawMessageSerializerFactory(RawSerializerOptions.AnyMessageType),
+            metrics, consumerLog), isDefault: true);
+        e.AddDeserializer(new SizeLimitedSerializerFactory(new MassTransit.Configuration.SystemTextJsonMessageSerializerFactory(), metrics, consumerLog));
         // Failed messages are logged, then go where MassTransit sends them by default: a Fault event and the error queue.
         var faults = new FaultLogFilter(context.GetRequiredService<InboundMetrics>(), context.GetRequiredService<ILoggerFactory>().CreateLogger<JourneyEventConsumer>());
         e.ConfigureError(x =>
