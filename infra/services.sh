@@ -7,6 +7,8 @@
 #   infra/services.sh status
 #   infra/services.sh vhost NAME      (re)creates an empty RabbitMQ virtual host for guest (benchmarks)
 #   infra/services.sh browser         installs Debian's chromium when missing (the dashboard's browser tests)
+#   infra/services.sh cluster start|stop|kill N|start-node N
+#                                     a 3-node RabbitMQ cluster on 127.0.0.1:5681-5683 (quorum queues, node faults)
 #
 # Ports (override with the environment): RabbitMQ AMQP $RABBITMQ_PORT (5672), PostgreSQL
 # $POSTGRES_PORT (5433), SMTP sink $SMTP_PORT (2525; mails land in .data/infra/mail as a Maildir).
@@ -128,6 +130,69 @@ stop_smtp() {
   rm -f "$data/smtp.pid"
 }
 
+# --- A 3-node RabbitMQ cluster on loopback (the fault tests: quorum queues, a node killed) --------------
+# Nodes cluster1..3@localhost on AMQP ports $CLUSTER_PORT_BASE+1..3 (5681-5683), distribution ports 25681-25683, data
+# under .data/infra/rabbitmq-cluster/nodeN. Independent of the single broker above (which may run beside it).
+CLUSTER_PORT_BASE="${CLUSTER_PORT_BASE:-5680}"
+
+cluster_env() { # node number
+  local n="$1" dir="$data/rabbitmq-cluster/node$1"
+  mkdir -p "$dir/mnesia" "$dir/log"
+  cat > "$dir/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$((CLUSTER_PORT_BASE + n))
+loopback_users = none
+log.console = false
+log.file.level = warning
+max_message_size = 524288
+CONF
+  echo "[]." > "$dir/enabled_plugins"
+  export RABBITMQ_NODENAME="cluster$n@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$((CLUSTER_PORT_BASE + n))"
+  export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT="${ERL_EPMD_PORT:-4392}" RABBITMQ_DIST_PORT="$((25680 + n))"
+  export RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_PID_FILE="$dir/pid"
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  if id rabbitmq >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then chown -R rabbitmq:rabbitmq "$dir"; fi
+}
+
+cluster_node_start() { # node number
+  local n="$1"
+  port_open "$((CLUSTER_PORT_BASE + n))" && return 0
+  cluster_env "$n"
+  say "starting RabbitMQ cluster node $n on 127.0.0.1:$((CLUSTER_PORT_BASE + n))"
+  setsid rabbitmq-server > "$data/rabbitmq-cluster/node$n/console.log" 2>&1 < /dev/null &
+  wait_port "$((CLUSTER_PORT_BASE + n))" 90 "RabbitMQ cluster node $n"
+  rabbitmqctl -n "cluster$n@localhost" -q await_startup >/dev/null 2>&1 || true
+}
+
+cluster_start() {
+  need_pkg rabbitmq-server rabbitmq-server
+  local n
+  for n in 1 2 3; do cluster_node_start "$n"; done
+  for n in 2 3; do
+    cluster_env "$n"
+    if ! rabbitmqctl -n "cluster$n@localhost" -q cluster_status 2>/dev/null | grep -q "cluster1@localhost"; then
+      rabbitmqctl -n "cluster$n@localhost" -q stop_app
+      rabbitmqctl -n "cluster$n@localhost" -q join_cluster cluster1@localhost
+      rabbitmqctl -n "cluster$n@localhost" -q start_app
+      say "node $n joined cluster1@localhost"
+    fi
+  done
+}
+
+cluster_stop() {
+  command -v rabbitmqctl >/dev/null 2>&1 || return 0
+  local n
+  for n in 3 2 1; do
+    cluster_env "$n"
+    rabbitmqctl -n "cluster$n@localhost" -q stop >/dev/null 2>&1 && say "RabbitMQ cluster node $n stopped" || true
+  done
+}
+
+cluster_kill() { # node number: SIGKILL, as a crashed machine
+  cluster_env "$1"
+  [ -f "$RABBITMQ_PID_FILE" ] && kill -9 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null && say "RabbitMQ cluster node $1 killed" || true
+}
+
 status() {
   local name port
   for name in rabbitmq:$RABBITMQ_PORT postgres:$POSTGRES_PORT smtp:$SMTP_PORT; do
@@ -138,7 +203,7 @@ status() {
 
 cmd="${1:-status}"; shift || true
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(rabbitmq postgres smtp)
-[ "$cmd" = vhost ] || [ "$cmd" = browser ] && services=()
+[ "$cmd" = vhost ] || [ "$cmd" = browser ] || [ "$cmd" = cluster ] && services=()
 case "$cmd" in
   start) for s in "${services[@]}"; do "start_$s"; done ;;
   stop) for s in "${services[@]}"; do "stop_$s" || true; done ;;
@@ -151,5 +216,14 @@ case "$cmd" in
     rabbitmqctl -q add_vhost "$1" >/dev/null
     rabbitmqctl -q set_permissions -p "$1" guest ".*" ".*" ".*" >/dev/null
     say "RabbitMQ virtual host $1 is new and empty" ;;
-  *) echo "usage: $0 start|stop|status [rabbitmq|postgres|smtp ...]" >&2; exit 2 ;;
+  cluster)
+    case "${1:-}" in
+      start) cluster_start ;;
+      stop) cluster_stop ;;
+      kill) cluster_kill "${2:?node number}" ;;
+      start-node) cluster_node_start "${2:?node number}" ;;
+      queues) cluster_env 3; rabbitmqctl -n cluster3@localhost -q list_queues name type ;;
+      *) echo "usage: $0 cluster start|stop|kill N|start-node N" >&2; exit 2 ;;
+    esac ;;
+  *) echo "usage: $0 start|stop|status [rabbitmq|postgres|smtp ...] | cluster start|stop|kill N|start-node N" >&2; exit 2 ;;
 esac

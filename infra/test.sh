@@ -16,7 +16,17 @@ for s in rabbitmq postgres smtp; do
     started+=("$s")
   fi
 done
-cleanup() { [ ${#started[@]} -gt 0 ] && infra/services.sh stop "${started[@]}"; }
+# The broker fault tests kill and start nodes of a 3-node RabbitMQ cluster of their own.
+cluster_started=
+if ! { (exec 3<>/dev/tcp/127.0.0.1/5681) 2>/dev/null; }; then
+  infra/services.sh cluster start || { echo "could not start the RabbitMQ cluster" >&2; exit 1; }
+  cluster_started=1
+fi
+cleanup() {
+  [ ${#started[@]} -gt 0 ] && infra/services.sh stop "${started[@]}"
+  [ -n "$cluster_started" ] && infra/services.sh cluster stop
+  return 0
+}
 trap cleanup EXIT
 
 log="$(mktemp)"

@@ -16,6 +16,8 @@ public sealed class ConfigurationTests
     [InlineData("Rules:Path", "no/such/rules", "Rules:Path: no rules file or folder at 'no/such/rules'")]
     [InlineData("Scheduling:BatchSize", "0", "Scheduling:BatchSize must be 1-10000 (got 0)")]
     [InlineData("Scheduling:ClaimLease", "00:00:01", "Scheduling:ClaimLease must be at least 00:00:05")]
+    [InlineData("Bus:RabbitMq:QueueType", "stream", "Bus:RabbitMq:QueueType must be classic or quorum, was 'stream'")]
+    [InlineData("Bus:RabbitMq:Hosts:0", "rabbit-1:notaport", "Bus:RabbitMq:Hosts: 'rabbit-1:notaport' is not host or host:port")]
     [InlineData("Shutdown:Timeout", "00:00:00", "Shutdown:Timeout must be between 00:00:01 and 00:10:00 (got 00:00:00)")]
     [InlineData("Bus:Events:MaxAge", "00:10:00", "Bus:Events:MaxAge must be at least 01:00:00, was 00:10:00")]
     [InlineData("Bus:Events:MaxTraits", "0", "Bus:Events:MaxTraits must be 1-500, was 0")]

@@ -29,6 +29,11 @@ public sealed class BusOptionsValidator : IValidateOptions<BusOptions>
         {
             if (string.IsNullOrWhiteSpace(o.RabbitMq.Host))
                 failures.Add("Bus:RabbitMq:Host is required");
+            if (!string.Equals(o.RabbitMq.QueueType, "classic", StringComparison.OrdinalIgnoreCase) && !o.RabbitMq.Quorum)
+                failures.Add($"Bus:RabbitMq:QueueType must be classic or quorum, was '{o.RabbitMq.QueueType}'");
+            foreach (var host in o.RabbitMq.Hosts)
+                if (string.IsNullOrWhiteSpace(host) || host.Contains('/') || (host.LastIndexOf(':') is var i and > 0 && !(int.TryParse(host[(i + 1)..], out var p) && p is >= 1 and <= 65535)))
+                    failures.Add($"Bus:RabbitMq:Hosts: '{host}' is not host or host:port");
             if (o.RabbitMq.Port is < 1 or > 65535)
                 failures.Add($"Bus:RabbitMq:Port must be 1-65535, was {o.RabbitMq.Port}");
             if (string.IsNullOrEmpty(o.RabbitMq.VirtualHost))

@@ -114,13 +114,7 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
 
     async Task<IConnection> ConnectAsync(CancellationToken cancellationToken)
     {
-        var rabbit = options.Value.RabbitMq;
-        var factory = new ConnectionFactory
-        {
-            HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost,
-            UserName = rabbit.Username, Password = rabbit.Password, ClientProvidedName = "campaign-orchestrator-errors",
-        };
-        return await factory.CreateConnectionAsync(cancellationToken);
+        return await options.Value.RabbitMq.ConnectAsync("campaign-orchestrator-errors", cancellationToken);
     }
 
     static string? HeaderText(BasicGetResult message, string name) =>

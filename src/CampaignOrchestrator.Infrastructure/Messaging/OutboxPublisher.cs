@@ -109,12 +109,7 @@ internal sealed class OutboxPublisher(Database database, OutboxSignal signal, IO
             return _channel;
         await DisconnectAsync();
         var rabbit = bus.Value.RabbitMq;
-        var factory = new ConnectionFactory
-        {
-            HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost,
-            UserName = rabbit.Username, Password = rabbit.Password, ClientProvidedName = "campaign-orchestrator-outbox",
-        };
-        _connection = await factory.CreateConnectionAsync(ct);
+        _connection = await rabbit.ConnectAsync("campaign-orchestrator-outbox", ct);
         _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
         await _channel.ExchangeDeclareAsync(Outbox.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
         return _channel;

@@ -44,14 +44,32 @@ internal static class InboundRegistration
             x.UsingRabbitMq((context, cfg) =>
             {
                 var rabbit = options.RabbitMq;
-                cfg.Host(rabbit.Host, (ushort)rabbit.Port, rabbit.VirtualHost, "campaign-orchestrator", h =>
+                var nodes = rabbit.Nodes();
+                cfg.Host(nodes[0].Host, (ushort)nodes[0].Port, rabbit.VirtualHost, "campaign-orchestrator", h =>
                 {
                     h.Username(rabbit.Username);
                     h.Password(rabbit.Password);
+                    // A cluster: the worker connects to a node that answers and moves to another when its node goes.
+                    if (nodes.Count > 1)
+                        h.UseCluster(c =>
+                        {
+                            foreach (var (host, port) in nodes)
+                                c.Node($"{host}:{port}");
+                        });
                 });
+                if (rabbit.Quorum)
+                {
+                    cfg.SendTopology.ConfigureErrorSettings = q => q.SetQuorumQueue();
+                    cfg.SendTopology.ConfigureDeadLetterSettings = q => q.SetQuorumQueue();
+                }
                 cfg.ReceiveEndpoint(options.QueueName, e =>
                 {
                     e.PrefetchCount = rabbit.PrefetchCount;
+                    if (rabbit.Quorum)
+                    {
+                        // Replicated on the cluster's nodes: a node that goes loses nothing. The error and skipped queues too.
+                        e.SetQuorumQueue();
+                    }
                     e.Bind(JourneyEventsTopology.ExchangeName, b =>
                     {
                         b.ExchangeType = JourneyEventsTopology.ExchangeType;

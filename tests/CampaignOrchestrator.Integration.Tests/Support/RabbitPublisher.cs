@@ -14,10 +14,11 @@ internal sealed class RabbitPublisher : IAsyncDisposable
 
     public IChannel Channel => _channel;
 
-    public static async Task<RabbitPublisher> ConnectAsync()
+    public static async Task<RabbitPublisher> ConnectAsync(int? port = null)
     {
-        TestServers.RequireRabbitMq();
-        var factory = new ConnectionFactory { HostName = TestServers.RabbitHost, Port = TestServers.RabbitPort };
+        if (port is null)
+            TestServers.RequireRabbitMq();
+        var factory = new ConnectionFactory { HostName = TestServers.RabbitHost, Port = port ?? TestServers.RabbitPort };
         var connection = await factory.CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
         // A publisher may declare the exchange too, with the same arguments as the worker.

@@ -32,6 +32,15 @@ internal static class TestServers
         }
     }
 
+    /// <summary>The 3-node RabbitMQ cluster's AMQP ports (infra/services.sh cluster start).</summary>
+    public static readonly int[] ClusterPorts = [5681, 5682, 5683];
+
+    public static void RequireRabbitMqCluster()
+    {
+        foreach (var port in ClusterPorts)
+            Require("127.0.0.1", port, "The 3-node RabbitMQ cluster (infra/services.sh cluster start)");
+    }
+
     public static void RequireSmtp() => Require("127.0.0.1", SmtpPort, "The SMTP sink");
 
     public static void RequirePostgres()

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using CampaignOrchestrator.Integration.Tests.Support;
+using Dapper;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace CampaignOrchestrator.Integration.Tests;
+
+/// <summary>
+/// Two workers on one PostgreSQL, consuming a quorum queue on the 3-node RabbitMQ cluster (infra/services.sh cluster
+/// start): the node the workers connect to first is killed with SIGKILL in the middle of the load and started again.
+/// Every event is stored once, every action it starts is delivered once, nothing reaches the error queue.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class BrokerFaultTests(ITestOutputHelper output)
+{
+    const int Customers = 1500;
+
+    [Fact]
+    public async Task A_cluster_node_killed_mid_load_loses_no_event_and_repeats_no_action_on_quorum_queues()
+    {
+        TestServers.RequireRabbitMqCluster();
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var folder = Directory.CreateTempSubdirectory("co-broker-").FullName;
+        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        var queue = "co-test-" + run;
+        var rules = Path.Combine(folder, "rules.yaml");
+        File.WriteAllText(rules, """
+            campaigns:
+              - id: hello
+                trigger: { event: page_viewed }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: hello }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Bus__RabbitMq__QueueType"] = "quorum",
+            ["Bus__RabbitMq__Hosts__0"] = $"127.0.0.1:{TestServers.ClusterPorts[0]}",
+            ["Bus__RabbitMq__Hosts__1"] = $"127.0.0.1:{TestServers.ClusterPorts[1]}",
+            ["Bus__RabbitMq__Hosts__2"] = $"127.0.0.1:{TestServers.ClusterPorts[2]}",
+            ["Storage__Provider"] = "Postgres",
+            ["Storage__ConnectionString"] = connectionString,
+            ["Rules__Path"] = rules,
+        };
+        var workers = new Process?[2];
+        // The shop publishes to node 3, which stays up.
+        await using var shop = await RabbitPublisher.ConnectAsync(TestServers.ClusterPorts[2]);
+        try
+        {
+            var started = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => WorkerProcess.StartAsync(env)));
+            for (var i = 0; i < workers.Length; i++)
+                workers[i] = started[i].Process;
+            Assert.Contains($"{queue}\tquorum", await Infra("cluster", "queues"));
+            var clock = Stopwatch.StartNew();
+            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+            var fault = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await Infra("cluster", "kill", "1");
+                output.WriteLine($"{clock.Elapsed}: node 1 killed");
+                await Task.Delay(TimeSpan.FromSeconds(3));
+                await Infra("cluster", "start-node", "1");
+                output.WriteLine($"{clock.Elapsed}: node 1 back");
+            });
+            for (var i = 0; i < Customers; i++)
+            {
+                await shop.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", at, $"cust-{run}-{i}"));
+                if (i % 100 == 99)
+                    await Task.Delay(200);   // about 7 s of load
+            }
+            output.WriteLine($"{clock.Elapsed}: published {Customers}");
+            await fault;
+
+            await using var connection = new NpgsqlConnection(connectionString);
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            (long Events, long Actions, long Delivered) seen;
+            do
+            {
+                await Task.Delay(500);
+                seen = await connection.QuerySingleAsync<(long, long, long)>(
+                    "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM scheduled_actions), (SELECT count(*) FROM scheduled_actions WHERE status = 'delivered')");
+            }
+            while (seen != (Customers, Customers, Customers) && DateTime.UtcNow < deadline);
+            output.WriteLine($"{clock.Elapsed}: {seen}");
+            Assert.Equal((Customers, Customers, Customers), seen);
+            Assert.Equal(Customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'"));
+            Assert.Empty(await shop.DrainAsync(queue + "_error"));
+            Assert.All(workers, w => Assert.False(w!.HasExited, "a worker exited"));
+        }
+        finally
+        {
+            foreach (var worker in workers)
+                await WorkerProcess.KillAsync(worker);
+            await Infra("cluster", "start-node", "1");
+            try { await shop.DeleteQueuesAsync(queue); } catch (Exception) { }
+            NpgsqlConnection.ClearAllPools();
+            await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>
+    static async Task<string> Infra(params string[] args)
+    {
+        var psi = new ProcessStartInfo("bash", [Path.Combine(TestServers.RepositoryRoot, "infra", "services.sh"), .. args])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"infra/services.sh {string.Join(' ', args)} failed: {await stderr}");
+        return await stdout;
+    }
+}
+
+/// <summary>The tests that kill and start broker nodes run one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrokerCollection
+{
+    public const string Name = "broker faults";
+}
