@@ -7,12 +7,13 @@ using Xunit.Abstractions;
 namespace CampaignOrchestrator.Integration.Tests;
 
 /// <summary>
-/// Two workers on one PostgreSQL, consuming a quorum queue on the 3-node RabbitMQ cluster (infra/services.sh cluster
-/// start): the node the workers connect to first is killed with SIGKILL in the middle of the load and started again.
-/// Every event is stored once, every action it starts is delivered once, nothing reaches the error queue.
+/// The fault suite: real processes under load while a shared server fails, then the exact outcome checked.
+/// A RabbitMQ cluster node killed under two workers on quorum queues (infra/services.sh cluster start); PostgreSQL
+/// stopped for 20 s under a worker sending order confirmations. Every event stored once, every action delivered once,
+/// every mail in the sink once, nothing in the error queue.
 /// </summary>
-[Collection(BrokerCollection.Name)]
-public sealed class BrokerFaultTests(ITestOutputHelper output)
+[Collection(FaultCollection.Name)]
+public sealed class FaultTests(ITestOutputHelper output)
 {
     const int Customers = 1500;
 
@@ -100,6 +101,85 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task PostgreSQL_stopped_for_20_seconds_mid_load_loses_no_event_and_sends_every_mail_once()
+    {
+        TestServers.RequireRabbitMq();
+        TestServers.RequireSmtp();
+        const int orders = 400;
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var domain = $"pg-outage-{run}.example";
+        var folder = Directory.CreateTempSubdirectory("co-pg-outage-").FullName;
+        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        var queue = "co-test-" + run;
+        var rules = Path.Combine(folder, "rules.yaml");
+        File.WriteAllText(rules, """
+            campaigns:
+              - id: order-confirmation
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - action: { kind: email, template: order-confirmation }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Postgres",
+            ["Storage__ConnectionString"] = connectionString,
+            ["Rules__Path"] = rules,
+            ["Email__From"] = $"Shop <mail@{domain}>",
+            ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
+        };
+        Process? worker = null;
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var restarted = false;
+        try
+        {
+            (worker, _) = await WorkerProcess.StartAsync(env);
+            var clock = Stopwatch.StartNew();
+            var fault = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await Infra("stop", "postgres");
+                output.WriteLine($"{clock.Elapsed}: PostgreSQL stopped");
+                await Task.Delay(TimeSpan.FromSeconds(20));
+                await Infra("start", "postgres");
+                restarted = true;
+                output.WriteLine($"{clock.Elapsed}: PostgreSQL back");
+            });
+            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+            for (var i = 0; i < orders; i++)
+            {
+                await shop.PublishAsync(Events.Json("order_placed", $"order-{run}-{i}", at, $"buyer-{run}-{i}",
+                    traits: new { email = $"buyer-{i}@example.com" }, properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" }));
+                if (i % 50 == 49)
+                    await Task.Delay(500);   // about 4 s of load, half of it into the outage
+            }
+            await fault;
+
+            var seen = await MailSink.WaitForAsync(domain, orders, TimeSpan.FromSeconds(120));
+            output.WriteLine($"{clock.Elapsed}: {seen.Count} mails, {seen.Values.Sum() - seen.Count} repeats");
+            await using var connection = new NpgsqlConnection(connectionString);
+            var (events, delivered) = await connection.QuerySingleAsync<(long, long)>(
+                "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM scheduled_actions WHERE status = 'delivered')");
+            Assert.Equal((orders, orders), (events, delivered));
+            Assert.Equal(orders, seen.Count);
+            Assert.All(seen, s => Assert.Equal(1, s.Value));
+            Assert.Empty(await shop.DrainAsync(queue + "_error"));
+            Assert.False(worker.HasExited, "the worker exited");
+        }
+        finally
+        {
+            await WorkerProcess.KillAsync(worker);
+            if (!restarted)
+                await Infra("start", "postgres");
+            await shop.DeleteQueuesAsync(queue);
+            NpgsqlConnection.ClearAllPools();
+            await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>
     static async Task<string> Infra(params string[] args)
     {
@@ -116,9 +196,9 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>The tests that kill and start broker nodes run one at a time.</summary>
+/// <summary>The tests that stop or kill shared servers (broker nodes, PostgreSQL) run alone, after the others.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class BrokerCollection
+public sealed class FaultCollection
 {
-    public const string Name = "broker faults";
+    public const string Name = "faults";
 }
