@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using CampaignOrchestrator.Integration.Tests.Support;
 using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -176,6 +178,109 @@ public sealed class FaultTests(ITestOutputHelper output)
             await shop.DeleteQueuesAsync(queue);
             NpgsqlConnection.ClearAllPools();
             await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task SMTP_down_and_a_webhook_answering_500_for_a_minute_lose_nothing_and_deliver_each_once_when_they_are_back()
+    {
+        TestServers.RequireRabbitMq();
+        TestServers.RequireSmtp();
+        const int orders = 200;
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var domain = $"outage-{run}.example";
+        var folder = Directory.CreateTempSubdirectory("co-outage-").FullName;
+        var database = Path.Combine(folder, "journeys.db");
+        var queue = "co-test-" + run;
+        // The webhook receiver: 500 while failing, 200 after; every request recorded with its Idempotency-Key.
+        var failing = true;
+        var answered = new System.Collections.Concurrent.ConcurrentQueue<(string Key, int Status)>();
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var receiver = builder.Build();
+        receiver.MapPost("/hooks/crm", (Microsoft.AspNetCore.Http.HttpRequest request) =>
+        {
+            var status = Volatile.Read(ref failing) ? 500 : 200;
+            answered.Enqueue((request.Headers["Idempotency-Key"].FirstOrDefault() ?? "", status));
+            return Microsoft.AspNetCore.Http.Results.StatusCode(status);
+        });
+        await receiver.StartAsync();
+        var url = receiver.Urls.First() + "/hooks/crm";
+        File.WriteAllText(Path.Combine(folder, "rules.yaml"), $$"""
+            campaigns:
+              - id: order-confirmation
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - action: { kind: email, template: order-confirmation }
+              - id: crm-sync
+                trigger: { event: order_placed }
+                steps:
+                  - action: { kind: webhook, url: "{{url}}", secret: crm }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Sqlite",
+            ["Storage__ConnectionString"] = $"Data Source={database}",
+            ["Rules__Path"] = Path.Combine(folder, "rules.yaml"),
+            ["Email__From"] = $"Shop <mail@{domain}>",
+            ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
+            ["Webhooks__Secrets__crm"] = "crm-secret-" + run,
+        };
+        Process? worker = null;
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var smtpBack = false;
+        try
+        {
+            (worker, _) = await WorkerProcess.StartAsync(env);
+            var clock = Stopwatch.StartNew();
+            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+            var fault = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await Infra("stop", "smtp");
+                output.WriteLine($"{clock.Elapsed}: SMTP down, webhook failing");
+                await Task.Delay(TimeSpan.FromSeconds(60));
+                await Infra("start", "smtp");
+                smtpBack = true;
+                Volatile.Write(ref failing, false);
+                output.WriteLine($"{clock.Elapsed}: both back");
+            });
+            for (var i = 0; i < orders; i++)
+            {
+                await shop.PublishAsync(Events.Json("order_placed", $"order-{run}-{i}", at, $"buyer-{run}-{i}",
+                    traits: new { email = $"buyer-{i}@example.com" }, properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" }));
+                if (i % 25 == 24)
+                    await Task.Delay(500);   // about 4 s of load, half of it into the outage
+            }
+            await fault;
+
+            var seen = await MailSink.WaitForAsync(domain, orders, TimeSpan.FromSeconds(150));
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (answered.Where(a => a.Status == 200).Select(a => a.Key).Distinct().Count() < orders && DateTime.UtcNow < deadline)
+                await Task.Delay(500);
+            var accepted = answered.Where(a => a.Status == 200).GroupBy(a => a.Key).ToDictionary(g => g.Key, g => g.Count());
+            output.WriteLine($"{clock.Elapsed}: {seen.Count} mails ({seen.Values.Sum() - seen.Count} repeats), {accepted.Count} webhooks accepted " +
+                $"({answered.Count(a => a.Status == 500)} answered 500)");
+            Assert.Equal(orders, seen.Count);
+            Assert.All(seen, s => Assert.Equal(1, s.Value));
+            Assert.Equal(orders, accepted.Count);
+            Assert.All(accepted, a => Assert.Equal(1, a.Value));            // each accepted once, by its Idempotency-Key
+            Assert.True(answered.Any(a => a.Status == 500), "the webhook never saw the outage");
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+            Assert.Equal(2L * orders, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'"));
+            Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'failed'"));
+            Assert.Empty(await shop.DrainAsync(queue + "_error"));
+        }
+        finally
+        {
+            await WorkerProcess.KillAsync(worker);
+            if (!smtpBack)
+                await Infra("start", "smtp");
+            await shop.DeleteQueuesAsync(queue);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
         }
     }
