@@ -285,6 +285,104 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task The_whole_broker_restarted_mid_load_loses_no_confirmed_event_and_the_worker_goes_on()
+    {
+        TestServers.RequireRabbitMq();
+        const int customers = 1000;
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var folder = Directory.CreateTempSubdirectory("co-broker-restart-").FullName;
+        var database = Path.Combine(folder, "journeys.db");
+        var queue = "co-test-" + run;
+        File.WriteAllText(Path.Combine(folder, "rules.yaml"), """
+            campaigns:
+              - id: hello
+                trigger: { event: page_viewed }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: hello }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Sqlite",
+            ["Storage__ConnectionString"] = $"Data Source={database}",
+            ["Rules__Path"] = Path.Combine(folder, "rules.yaml"),
+        };
+        Process? worker = null;
+        RabbitPublisher? shop = null;
+        var restarted = false;
+        try
+        {
+            (worker, _) = await WorkerProcess.StartAsync(env);
+            shop = await RabbitPublisher.ConnectAsync();
+            var clock = Stopwatch.StartNew();
+            var fault = Task.Run(async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await Infra("stop", "rabbitmq");
+                output.WriteLine($"{clock.Elapsed}: broker stopped");
+                await Task.Delay(TimeSpan.FromSeconds(5));
+                await Infra("start", "rabbitmq");
+                restarted = true;
+                output.WriteLine($"{clock.Elapsed}: broker back");
+            });
+            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+            var retries = 0;
+            for (var i = 0; i < customers; i++)
+            {
+                // A shop publishes with confirms and publishes again what was not confirmed (the eventId makes a repeat harmless).
+                while (true)
+                {
+                    try
+                    {
+                        await shop!.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", at, $"cust-{run}-{i}"));
+                        break;
+                    }
+                    catch (Exception) when (clock.Elapsed < TimeSpan.FromSeconds(90))
+                    {
+                        retries++;
+                        try { if (shop is not null) await shop.DisposeAsync(); } catch (Exception) { }
+                        shop = null;
+                        await Task.Delay(500);
+                        try { shop = await RabbitPublisher.ConnectAsync(); } catch (Exception) { }
+                    }
+                }
+                if (i % 100 == 99)
+                    await Task.Delay(300);
+            }
+            output.WriteLine($"{clock.Elapsed}: published {customers} ({retries} publish attempts failed while the broker was away)");
+            await fault;
+
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            (long Events, long Delivered) seen;
+            do
+            {
+                await Task.Delay(500);
+                seen = await connection.QuerySingleAsync<(long, long)>(
+                    "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM scheduled_actions WHERE status = 'delivered')");
+            }
+            while (seen != (customers, customers) && DateTime.UtcNow < deadline);
+            output.WriteLine($"{clock.Elapsed}: {seen}");
+            Assert.Equal((customers, customers), seen);
+            Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT event_id) FROM events"));
+            Assert.True(retries > 0, "the shop never saw the broker go");
+            Assert.Empty(await shop!.DrainAsync(queue + "_error"));
+            Assert.False(worker.HasExited, "the worker exited");
+        }
+        finally
+        {
+            await WorkerProcess.KillAsync(worker);
+            if (!restarted)
+                await Infra("start", "rabbitmq");
+            shop ??= await RabbitPublisher.ConnectAsync();
+            await shop.DeleteQueuesAsync(queue);
+            await shop.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>
     static async Task<string> Infra(params string[] args)
     {
