@@ -383,6 +383,82 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_rules_reload_in_the_middle_of_the_load_judges_every_event_by_exactly_one_version()
+    {
+        TestServers.RequireRabbitMq();
+        const int customers = 1200;
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var folder = Directory.CreateTempSubdirectory("co-reload-").FullName;
+        var rulesFolder = Directory.CreateDirectory(Path.Combine(folder, "rules")).FullName;
+        var database = Path.Combine(folder, "journeys.db");
+        var queue = "co-test-" + run;
+        static string Rules(string version) => $$"""
+            campaigns:
+              - id: hello-{{version}}
+                trigger: { event: page_viewed }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: {{version}} }
+            """;
+        File.WriteAllText(Path.Combine(rulesFolder, "rules.yaml"), Rules("a"));
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Sqlite",
+            ["Storage__ConnectionString"] = $"Data Source={database}",
+            ["Rules__Path"] = rulesFolder,
+            ["Rules__Watch"] = "true",
+        };
+        Process? worker = null;
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        try
+        {
+            (worker, _) = await WorkerProcess.StartAsync(env);
+            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+            for (var i = 0; i < customers; i++)
+            {
+                if (i == customers / 2)
+                {
+                    // As an editor saves: a new file moved over the old one.
+                    var next = Path.Combine(folder, "next.yaml");
+                    File.WriteAllText(next, Rules("b"));
+                    File.Move(next, Path.Combine(rulesFolder, "rules.yaml"), overwrite: true);
+                }
+                await shop.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", at, $"cust-{run}-{i}"));
+                if (i % 100 == 99)
+                    await Task.Delay(300);
+            }
+
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            List<(string ProfileId, string CampaignId, string RulesVersion, string Status)> actions;
+            do
+            {
+                await Task.Delay(500);
+                actions = (await connection.QueryAsync<(string, string, string, string)>(
+                    "SELECT profile_id, campaign_id, rules_version, status FROM scheduled_actions")).ToList();
+            }
+            while ((actions.Count < customers || actions.Any(a => a.Status != "delivered")) && DateTime.UtcNow < deadline);
+            var byCampaign = actions.GroupBy(a => a.CampaignId).ToDictionary(g => g.Key, g => g.Count());
+            output.WriteLine(string.Join(", ", byCampaign.Select(c => $"{c.Key}: {c.Value}")));
+            Assert.Equal(customers, actions.Count);
+            Assert.Equal(customers, actions.Select(a => a.ProfileId).Distinct().Count());   // one action per customer: one version each
+            Assert.All(actions, a => Assert.Equal("delivered", a.Status));
+            Assert.Equal(["hello-a", "hello-b"], byCampaign.Keys.Order());                // both versions judged some
+            Assert.Equal(2, actions.Select(a => a.RulesVersion).Distinct().Count());
+            // Each campaign's actions carry its own rules version.
+            Assert.All(actions.GroupBy(a => a.CampaignId), g => Assert.Single(g.Select(a => a.RulesVersion).Distinct()));
+            Assert.Empty(await shop.DrainAsync(queue + "_error"));
+        }
+        finally
+        {
+            await WorkerProcess.KillAsync(worker);
+            await shop.DeleteQueuesAsync(queue);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>
     static async Task<string> Infra(params string[] args)
     {

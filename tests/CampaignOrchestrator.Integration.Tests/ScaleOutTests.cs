@@ -51,6 +51,105 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         Assert.Equal(0, Assert.Single(stops).ExitCode);
     }
 
+    [Fact]
+    public async Task Two_workers_consuming_one_customers_events_at_the_same_moment_keep_one_consistent_journey()
+    {
+        TestServers.RequireRabbitMq();
+        const int customers = 150;
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var folder = Directory.CreateTempSubdirectory("co-consistency-").FullName;
+        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        var queue = "co-test-" + run;
+        var rules = Path.Combine(folder, "rules.yaml");
+        File.WriteAllText(rules, """
+            campaigns:
+              - id: order-thanks
+                trigger: { event: order_placed }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: thanks }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Postgres",
+            ["Storage__ConnectionString"] = connectionString,
+            ["Rules__Path"] = rules,
+            ["Bus__RabbitMq__PrefetchCount"] = "8",   // small, so each worker takes part of every customer's burst
+        };
+        var workers = new Process?[2];
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        try
+        {
+            var started = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => WorkerProcess.StartAsync(env)));
+            workers[0] = started[0].Process;
+            workers[1] = started[1].Process;
+            var http = started[0].Http;
+            var t = DateTimeOffset.UtcNow.AddHours(-1);
+            string C(int i) => $"c-{run}-{i}";
+            string D(int i) => $"d-{run}-{i}";
+            // Per customer, four events back to back: browsing on a device, the login that merges it, a product view and the
+            // order (published last but one: the view, earlier by occurredAt, must not move the phase back).
+            foreach (var i in Enumerable.Range(0, customers))
+            {
+                await shop.PublishAsync(Events.Json("page_viewed", $"{run}-{i}-1", t, anonymousId: D(i), traits: new { color = "red" }));
+                await shop.PublishAsync(Events.Json("identified", $"{run}-{i}-2", t.AddMinutes(1), C(i), D(i), traits: new { size = "M" }));
+                await shop.PublishAsync(Events.Json("order_placed", $"{run}-{i}-4", t.AddMinutes(3), C(i),
+                    properties: new { orderId = $"o-{i}", total = 25, currency = "EUR" }));
+                await shop.PublishAsync(Events.Json("product_viewed", $"{run}-{i}-3", t.AddMinutes(2), C(i), traits: new { country = "NL" }));
+            }
+            var wrong = new List<string>();
+            foreach (var i in Enumerable.Range(0, customers))
+            {
+                var journey = await WaitForAsync(http, C(i), j => (int?)j["eventCount"] == 4 && j["actions"]?.AsArray().Count == 1
+                    && (string?)j["actions"]![0]!["status"] == "delivered");
+                var traits = journey?["traits"];
+                var problem = journey is null ? "not complete in time"
+                    : (string?)journey["phase"] != "purchase" ? $"phase {(string?)journey["phase"]}"
+                    : (int?)journey["orderCount"] != 1 ? $"orderCount {(int?)journey["orderCount"]}"
+                    : (string?)traits?["color"] != "red" || (string?)traits?["size"] != "M" || (string?)traits?["country"] != "NL" ? $"traits {traits?.ToJsonString()}"
+                    : journey["anonymousIds"]?.AsArray().Select(a => (string?)a).Contains(D(i)) != true ? "device not merged"
+                    : null;
+                if (problem is not null)
+                    wrong.Add($"{C(i)}: {problem}");
+            }
+            Assert.Empty(wrong);
+            // The device reads as the customer; nothing was scheduled twice.
+            var device = (await WaitForAsync(http, D(0), j => true))!;
+            Assert.Equal(C(0), (string?)device["customerId"]);
+            await using var connection = new NpgsqlConnection(connectionString);
+            Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions"));
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM profiles WHERE customer_id IS NULL"));
+        }
+        finally
+        {
+            foreach (var worker in workers)
+                await WorkerProcess.KillAsync(worker);
+            await shop.DeleteQueuesAsync(queue);
+            NpgsqlConnection.ClearAllPools();
+            await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The customer's journey once <paramref name="until"/> holds (up to 60 s), or null.</summary>
+    static async Task<System.Text.Json.Nodes.JsonObject?> WaitForAsync(HttpClient http, string id, Func<System.Text.Json.Nodes.JsonObject, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        System.Text.Json.Nodes.JsonObject? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            var response = await http.GetAsync($"/api/customers/{id}");
+            if (response.IsSuccessStatusCode)
+            {
+                last = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+                if (until(last))
+                    return last;
+            }
+            await Task.Delay(200);
+        }
+        return last is not null && until(last) ? last : null;
+    }
+
     /// <summary>
     /// Three workers, the orders and carts published over about four seconds; two seconds in, one worker is stopped with
     /// SIGTERM (and, with <paramref name="kill"/>, another killed with SIGKILL); both are started again. Checks that every
