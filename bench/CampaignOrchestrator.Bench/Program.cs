@@ -241,15 +241,20 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         await DeclareBoundQueueAsync(queue, JourneyEventsTopology.ExchangeName);
         await PublishAsync(JourneyEventsTopology.ExchangeName, messages);
     }
-    using var worker = WorkerRuntime.Start(workerDll, queue, rabbitPort, vhost, provider, connectionString, port, environment,
-        output: line => verbose && (line.Contains("batch") || line.Contains("Fired")));
-    using var http = WorkerRuntime.Http(port);
-    for (var i = 0; ; i++)
-    {
-        try { if ((await http.GetAsync("/health")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
-        if (i > 300) throw new TimeoutException("worker did not become healthy");
-        await Task.Delay(100);
-    }
+    // --workers N: N worker processes on the one queue and store (competing consumers; PostgreSQL for more than one).
+    var count = Math.Max(1, Arg("--workers", 1));
+    var workers = Enumerable.Range(0, count).Select(k => WorkerRuntime.Start(workerDll, queue, rabbitPort, vhost, provider, connectionString, port + k, environment,
+        output: line => verbose && (line.Contains("batch") || line.Contains("Fired")))).ToList();
+    var https = Enumerable.Range(0, count).Select(k => WorkerRuntime.Http(port + k)).ToList();
+    var worker = workers[0];
+    var http = https[0];
+    foreach (var h in https)
+        for (var i = 0; ; i++)
+        {
+            try { if ((await h.GetAsync("/health")).IsSuccessStatusCode) break; } catch (HttpRequestException) { }
+            if (i > 300) throw new TimeoutException("worker did not become healthy");
+            await Task.Delay(100);
+        }
 
     // BENCH_TRACE=file.nettrace: a CPU sample of the worker for the first 10 s of the load (dotnet-trace).
     // The same untimed warm-up as the trivial consumer had (a fresh worker process otherwise spends
@@ -260,7 +265,8 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         await PublishAsync(JourneyEventsTopology.ExchangeName, warmUp);
         baseline = await WaitStoredAsync(warmUp.Count, TimeSpan.FromMinutes(5));
     }
-    var before = (await http.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
+    var befores = await Task.WhenAll(https.Select(async h => (await h.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!));
+    var before = befores[0];
     var tracePath = Environment.GetEnvironmentVariable("BENCH_TRACE");
     using var tracer = tracePath is null ? null : Process.Start("dotnet-trace", ["collect", "-p", worker.Id.ToString(), "--profile", "dotnet-sampled-thread-time", "-o", $"{tracePath}.{provider}.nettrace", "--duration", "00:00:00:10"]);
     if (tracer is not null && !drain) await Task.Delay(1500);
@@ -276,11 +282,16 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     TimeSpan? firstAt = drain ? null : TimeSpan.Zero;
     while (true)
     {
-        var m = await http.GetFromJsonAsync<JsonObject>("/api/metrics");
-        stored = (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]! - baseline;
+        var all = await Task.WhenAll(https.Select(async h => (await h.GetFromJsonAsync<JsonObject>("/api/metrics"))!));
+        var m = all[0];
+        stored = all.Sum(x => (long)x["journeyEvents"]!["stored"]! + (long)x["journeyEvents"]!["duplicates"]!) - baseline;
         if (stored > 0 && firstAt is null) firstAt = watch.Elapsed;
         if (stored >= messages.Count)
         {
+            if (count > 1)
+                Console.WriteLine($"  {count} workers, CPU an event each: " + string.Join(", ", all.Select((x, k) =>
+                    $"{((long)x["process"]!["cpuMs"]! - (long)befores[k]["cpuMs"]!) * 1000.0 / messages.Count:N0} µs")) +
+                    $"; together {all.Select((x, k) => (long)x["process"]!["cpuMs"]! - (long)befores[k]["cpuMs"]!).Sum() * 1000.0 / messages.Count:N0} µs");
             var p = m["process"]!;
             long Delta(string key) => (long)p[key]! - (long)before[key]!;
             Console.WriteLine($"  worker during the timed load: CPU {Delta("cpuMs") * 1000.0 / messages.Count:N0} µs an event, " +
@@ -301,8 +312,14 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
     var gc = (await http.GetFromJsonAsync<JsonObject>("/api/metrics"))!["process"]!;
     Console.WriteLine($"  worker memory at the end: RSS {status["VmRSS"]} = anonymous {status["RssAnon"]} + files (database pages mapped) {status["RssFile"]} + shared {status["RssShmem"]}; " +
         $"GC heap {(long)gc["gcHeapBytes"]! / 1048576} MB, committed {(long)gc["gcCommittedBytes"]! / 1048576} MB");
-    worker.Kill(entireProcessTree: true);
-    await worker.WaitForExitAsync();
+    foreach (var w in workers)
+    {
+        w.Kill(entireProcessTree: true);
+        await w.WaitForExitAsync();
+        w.Dispose();
+    }
+    foreach (var h in https)
+        h.Dispose();
     await DeleteQueueAsync(queue);
     await BenchDatabase.DropAsync(postgres, pgDatabase);
     BenchDatabase.DeleteFolder(folder);
@@ -313,8 +330,12 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         var until = Stopwatch.StartNew();
         while (true)
         {
-            var m = await http.GetFromJsonAsync<JsonObject>("/api/metrics");
-            var n = (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]!;
+            var n = 0L;
+            foreach (var h in https)
+            {
+                var m = await h.GetFromJsonAsync<JsonObject>("/api/metrics");
+                n += (long)m!["journeyEvents"]!["stored"]! + (long)m["journeyEvents"]!["duplicates"]!;
+            }
             if (n >= count) return n;
             if (until.Elapsed > timeout) throw new TimeoutException($"warm-up: only {n} of {count} stored");
             await Task.Delay(50);
