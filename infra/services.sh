@@ -7,6 +7,7 @@
 #   infra/services.sh status
 #   infra/services.sh vhost NAME      (re)creates an empty RabbitMQ virtual host for guest (benchmarks)
 #   infra/services.sh browser         installs Debian's chromium when missing (the dashboard's browser tests)
+#   infra/services.sh tools           chromium and faketime (the tests of a worker whose clock is off)
 #   infra/services.sh cluster start|stop|kill N|start-node N
 #                                     a 3-node RabbitMQ cluster on 127.0.0.1:5681-5683 (quorum queues, node faults)
 #
@@ -203,12 +204,14 @@ status() {
 
 cmd="${1:-status}"; shift || true
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(rabbitmq postgres smtp)
-[ "$cmd" = vhost ] || [ "$cmd" = browser ] || [ "$cmd" = cluster ] && services=()
+[ "$cmd" = vhost ] || [ "$cmd" = browser ] || [ "$cmd" = tools ] || [ "$cmd" = cluster ] && services=()
 case "$cmd" in
   start) for s in "${services[@]}"; do "start_$s"; done ;;
   stop) for s in "${services[@]}"; do "stop_$s" || true; done ;;
   status) status ;;
   browser) need_pkg chromium chromium fonts-dejavu-core && say "chromium: $(command -v chromium)" ;;
+  tools) # what the tests drive besides the servers: chromium (dashboard), faketime (a worker whose clock is off)
+    need_pkg chromium chromium fonts-dejavu-core && need_pkg faketime faketime && say "chromium: $(command -v chromium); faketime: $(command -v faketime)" ;;
   vhost)
     [ $# -eq 1 ] || { echo "usage: $0 vhost NAME" >&2; exit 2; }
     rabbit_env

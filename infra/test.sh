@@ -6,8 +6,9 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# The dashboard's browser tests drive Debian's chromium (installed here when missing).
-infra/services.sh browser || { echo "could not install chromium" >&2; exit 1; }
+# The dashboard's browser tests drive Debian's chromium; the clock-skew test runs a worker under faketime
+# (both installed here when missing).
+infra/services.sh tools || { echo "could not install chromium and faketime" >&2; exit 1; }
 
 started=()
 for s in rabbitmq postgres smtp; do

@@ -57,6 +57,12 @@ internal static partial class Log
     [LoggerMessage(3014, LogLevel.Warning, "Action {ActionId}: its send was given up at the shutdown timeout; it is pending again (sent again, it carries the same Message-ID)")]
     public static partial void SendGivenUp(ILogger logger, string actionId);
 
+    [LoggerMessage(3016, LogLevel.Error, "This worker's clock is {SkewMs:F0} ms off the database's (more than Scheduling:MaxClockSkew): it fires no due action until they agree; the other workers go on")]
+    public static partial void ClockSkewed(ILogger logger, double skewMs);
+
+    [LoggerMessage(3017, LogLevel.Information, "This worker's clock agrees with the database's again ({SkewMs:F0} ms): firing resumes")]
+    public static partial void ClockAgrees(ILogger logger, double skewMs);
+
     [LoggerMessage(3015, LogLevel.Warning, "Recording fired actions failed for a passing reason; attempt {Attempt} follows: {Reason}")]
     public static partial void FinishRetried(ILogger logger, int attempt, string reason);
 

@@ -482,6 +482,72 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_worker_whose_clock_runs_five_minutes_ahead_fires_nothing_early_and_the_other_fires_everything_once()
+    {
+        TestServers.RequireRabbitMq();
+        Assert.True(File.Exists("/usr/bin/faketime"), "faketime is needed (infra/services.sh tools installs it)");
+        const int customers = 100;
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var folder = Directory.CreateTempSubdirectory("co-skew-").FullName;
+        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        var queue = "co-test-" + run;
+        var rules = Path.Combine(folder, "rules.yaml");
+        File.WriteAllText(rules, """
+            campaigns:
+              - id: later
+                trigger: { event: page_viewed }
+                steps:
+                  - delay: 20s
+                    action: { kind: banner, slot: home-hero, creative: later }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Postgres",
+            ["Storage__ConnectionString"] = connectionString,
+            ["Rules__Path"] = rules,
+        };
+        Process? honest = null, ahead = null;
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        try
+        {
+            (honest, _) = await WorkerProcess.StartAsync(env);
+            (ahead, _) = await WorkerProcess.StartAsync(env, ["faketime", "-f", "+5m"]);
+            var published = DateTimeOffset.UtcNow;
+            for (var i = 0; i < customers; i++)
+                await shop.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", DateTimeOffset.UtcNow, $"cust-{run}-{i}"));
+
+            await using var connection = new NpgsqlConnection(connectionString);
+            // Ten seconds in: the worker five minutes ahead would have fired every step by its clock; nothing may be delivered.
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            var early = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'");
+            Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions"));
+            Assert.Equal(0, early);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            long delivered;
+            while ((delivered = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'")) < customers
+                && DateTime.UtcNow < deadline)
+                await Task.Delay(500);
+            output.WriteLine($"{DateTimeOffset.UtcNow - published}: {delivered} delivered");
+            Assert.Equal(customers, delivered);
+            Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'"));
+            // Fired when due by the database's clock: 20 s after the event, not before.
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+                "SELECT count(*) FROM action_log l JOIN scheduled_actions a ON a.seq = l.action_seq WHERE l.outcome = 'delivered' AND l.at < a.triggered_at + interval '19 seconds'"));
+            Assert.False(ahead.HasExited, "the worker whose clock is ahead exited");
+        }
+        finally
+        {
+            await WorkerProcess.KillAsync(honest);
+            await WorkerProcess.KillAsync(ahead);
+            await shop.DeleteQueuesAsync(queue);
+            NpgsqlConnection.ClearAllPools();
+            await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>The process's resident memory now, in KiB.</summary>
     static long Rss(Process process) =>
         long.Parse(File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))[6..].Trim().Split(' ')[0]);

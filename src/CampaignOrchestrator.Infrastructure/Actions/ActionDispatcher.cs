@@ -49,6 +49,11 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 var claimed = 0;
                 try
                 {
+                    if (!await ClockAgreesAsync(stoppingToken))
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                        continue;
+                    }
                     claimed = await FireDueAsync(stoppingToken, _hardStop.Token);
                     if (claimed == 0)
                         metrics.Polled(time.GetUtcNow(), TimeSpan.Zero);
@@ -65,6 +70,35 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    long _clockCheckedAt;
+    bool _clockSkewed;
+
+    /// <summary>
+    /// PostgreSQL: whether this machine's clock agrees with the database's within <see cref="SchedulingOptions.MaxClockSkew"/>
+    /// (checked every 30 s; the machine's clock, not the injected one, since a test's clock may run ahead on purpose).
+    /// A worker whose clock runs ahead would claim steps before they are due (and one behind, late).
+    /// </summary>
+    async Task<bool> ClockAgreesAsync(CancellationToken ct)
+    {
+        if (database.Dialect.Provider != StorageProvider.Postgres
+            || (_clockCheckedAt != 0 && Stopwatch.GetElapsedTime(_clockCheckedAt) < TimeSpan.FromSeconds(_clockSkewed ? 5 : 30)))
+            return !_clockSkewed;
+        await using var connection = await database.OpenAsync(ct);
+        var sent = TimeProvider.System.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
+        var theirs = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT clock_timestamp()", cancellationToken: ct));
+        var roundTrip = Stopwatch.GetElapsedTime(started);
+        var skew = sent + roundTrip / 2 - new DateTimeOffset(DateTime.SpecifyKind(theirs, DateTimeKind.Utc));
+        _clockCheckedAt = Stopwatch.GetTimestamp();
+        var skewed = skew.Duration() > _options.MaxClockSkew + roundTrip / 2;
+        if (skewed && !_clockSkewed)
+            Log.ClockSkewed(logger, skew.TotalMilliseconds);
+        else if (!skewed && _clockSkewed)
+            Log.ClockAgrees(logger, skew.TotalMilliseconds);
+        _clockSkewed = skewed;
+        return !skewed;
     }
 
     /// <summary>

@@ -25,4 +25,10 @@ public sealed class SchedulingOptions
 
     /// <summary>A delivery that threw for a passing reason (database busy, connection reset) falls due again this much later.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// PostgreSQL: a worker whose clock is further than this from the database's fires nothing until they agree (it would
+    /// fire delayed steps early, or late); the other workers go on. Checked every half minute.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(5);
 }

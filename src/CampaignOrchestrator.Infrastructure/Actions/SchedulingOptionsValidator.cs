@@ -21,6 +21,8 @@ internal sealed class SchedulingOptionsValidator : IValidateOptions<SchedulingOp
             errors.Add($"Scheduling:LateAfter must not be negative (got {o.LateAfter})");
         if (o.RetryAfter < TimeSpan.FromSeconds(1) || o.RetryAfter > TimeSpan.FromDays(1))
             errors.Add($"Scheduling:RetryAfter must be between 00:00:01 and 1.00:00:00 (got {o.RetryAfter})");
+        if (o.MaxClockSkew < TimeSpan.FromMilliseconds(500))
+            errors.Add($"Scheduling:MaxClockSkew must be at least 00:00:00.5 (got {o.MaxClockSkew})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

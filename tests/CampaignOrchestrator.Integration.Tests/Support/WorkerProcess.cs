@@ -8,13 +8,15 @@ namespace CampaignOrchestrator.Integration.Tests.Support;
 internal static class WorkerProcess
 {
     /// <summary>Starts the worker with <paramref name="environment"/> over the test defaults and waits until it is healthy.</summary>
-    public static async Task<(Process Process, HttpClient Http)> StartAsync(Dictionary<string, string> environment)
+    public static async Task<(Process Process, HttpClient Http)> StartAsync(Dictionary<string, string> environment, string[]? wrapper = null)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var psi = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CampaignOrchestrator.Worker.dll")])
+        // A wrapper runs the worker under another command (faketime, for a clock that is off).
+        var psi = new ProcessStartInfo(wrapper?[0] ?? "dotnet", [.. wrapper?[1..] ?? [], .. wrapper is null ? Array.Empty<string>() : ["dotnet"],
+            Path.Combine(AppContext.BaseDirectory, "CampaignOrchestrator.Worker.dll")])
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
             Environment =
