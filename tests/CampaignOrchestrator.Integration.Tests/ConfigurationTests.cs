@@ -18,6 +18,7 @@ public sealed class ConfigurationTests
     [InlineData("Scheduling:ClaimLease", "00:00:01", "Scheduling:ClaimLease must be at least 00:00:05")]
     [InlineData("Bus:RabbitMq:QueueType", "stream", "Bus:RabbitMq:QueueType must be classic or quorum, was 'stream'")]
     [InlineData("Bus:RabbitMq:Hosts:0", "rabbit-1:notaport", "Bus:RabbitMq:Hosts: 'rabbit-1:notaport' is not host or host:port")]
+    [InlineData("Scheduling:MaxClockSkew", "00:00:00.1", "Scheduling:MaxClockSkew must be at least 00:00:00.5 (got 00:00:00.1000000)")]
     [InlineData("Shutdown:Timeout", "00:00:00", "Shutdown:Timeout must be between 00:00:01 and 00:10:00 (got 00:00:00)")]
     [InlineData("Bus:Events:MaxAge", "00:10:00", "Bus:Events:MaxAge must be at least 01:00:00, was 00:10:00")]
     [InlineData("Bus:Events:MaxTraits", "0", "Bus:Events:MaxTraits must be 1-500, was 0")]
