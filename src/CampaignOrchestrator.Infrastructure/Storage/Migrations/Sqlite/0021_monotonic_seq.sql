@@ -48,3 +48,10 @@ DROP TABLE action_log;
 ALTER TABLE action_log_0021 RENAME TO action_log;
 CREATE INDEX ix_action_log_action ON action_log (action_seq);
 CREATE INDEX ix_action_log_campaign ON action_log (campaign_id, seq);
+
+-- Numbers taken before the upgrade by rows deleted since are not known, except as far as the counting job followed them:
+-- the next numbers start above its watermarks, so nothing new lands below them.
+INSERT INTO sqlite_sequence (name, seq) SELECT 'events', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events');
+INSERT INTO sqlite_sequence (name, seq) SELECT 'action_log', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'action_log');
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT watermark FROM funnel_state WHERE id = 1)) WHERE name = 'events';
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT results_watermark FROM funnel_state WHERE id = 1)) WHERE name = 'action_log';
