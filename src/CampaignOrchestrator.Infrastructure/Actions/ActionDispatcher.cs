@@ -407,7 +407,10 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     /// <summary>A finish that failed for a passing reason is tried again (0.5 s, doubling to 5 s) until the shutdown timeout.</summary>
     readonly ResiliencePipeline _finishRetry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
     {
-        ShouldHandle = new PredicateBuilder().Handle<Exception>(TransientErrors.IsTransient),
+        // Passing errors as long as it takes; any other (a connection the outage left broken reports itself as
+        // InvalidOperationException) ten times: what was sent must be recorded, or it is sent again after the lease.
+        ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e and not OperationCanceledException
+            && (TransientErrors.IsTransient(e) || args.AttemptNumber < 10)),
         MaxRetryAttempts = int.MaxValue,
         Delay = TimeSpan.FromMilliseconds(500),
         MaxDelay = TimeSpan.FromSeconds(5),
