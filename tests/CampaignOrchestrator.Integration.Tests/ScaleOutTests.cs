@@ -131,6 +131,98 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Three_workers_on_clustered_Quartz_run_each_firing_of_a_cron_schedule_and_of_the_inactivity_scan_once()
+    {
+        TestServers.RequireRabbitMq();
+        const int customers = 20;
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var folder = Directory.CreateTempSubdirectory("co-quartz-").FullName;
+        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
+        var queue = "co-test-" + run;
+        var rules = Path.Combine(folder, "rules.yaml");
+        File.WriteAllText(rules, """
+            campaigns:
+              - id: every-two-seconds
+                trigger: { schedule: "0/2 * * * * ?", segment: { all: [ { field: phase, op: eq, value: awareness } ] } }
+                reentry: { after: 1s }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: tick }
+              - id: quiet
+                trigger: { inactiveFor: 30d }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: still-there }
+            """);
+        var env = new Dictionary<string, string>
+        {
+            ["Bus__QueueName"] = queue,
+            ["Storage__Provider"] = "Postgres",
+            ["Storage__ConnectionString"] = connectionString,
+            ["Rules__Path"] = rules,
+            ["Scheduling__InactivityScanInterval"] = "00:00:01",
+            ["Logging__Format"] = "json",
+            // Each schedule firing (3010) and each inactivity scan (3013 when nobody new is quiet), whichever worker runs it.
+            ["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans"] = "Debug",
+        };
+        var workers = new Process?[3];
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        try
+        {
+            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => WorkerProcess.StartAsync(env)));
+            for (var i = 0; i < 3; i++)
+                workers[i] = started[i].Process;
+            var at = DateTimeOffset.UtcNow;
+            foreach (var i in Enumerable.Range(0, customers))
+                await shop.PublishAsync(Events.Json("page_viewed", $"{run}-{i}", at, $"q-{run}-{i}"));
+            // The firings counted are those after every worker is up and the customers are stored.
+            var from = DateTimeOffset.UtcNow.AddSeconds(2);
+            await Task.Delay(TimeSpan.FromSeconds(16));
+            var until = DateTimeOffset.UtcNow.AddSeconds(-2);
+            var stops = new List<(TimeSpan Took, int ExitCode)>();
+            foreach (var worker in workers)
+                stops.Add(await WorkerProcess.TerminateAsync(worker!, TimeSpan.FromSeconds(30)));
+
+            var entries = workers.SelectMany((w, k) => WorkerProcess.Output(w!).Select(line => (Worker: k, Line: line)))
+                .Select(l => (l.Worker, Entry: l.Line.StartsWith('{') ? System.Text.Json.Nodes.JsonNode.Parse(l.Line)!.AsObject() : null))
+                .Where(l => l.Entry is not null).ToList();
+            DateTimeOffset At(System.Text.Json.Nodes.JsonObject e, string key) =>
+                DateTimeOffset.Parse((string)e["State"]![key]!, System.Globalization.CultureInfo.InvariantCulture);
+
+            var firings = entries.Where(l => (int?)l.Entry!["EventId"] == 3010).Select(l => (l.Worker, FireTime: At(l.Entry!, "FireTime")))
+                .Where(f => f.FireTime >= from && f.FireTime <= until).OrderBy(f => f.FireTime).ToList();
+            output.WriteLine($"{firings.Count} schedule firings from {from:T} to {until:T}: " +
+                string.Join(", ", firings.Select(f => $"{f.FireTime:HH:mm:ss} by worker {f.Worker}")));
+            Assert.True(firings.Count >= 5, $"only {firings.Count} firings of a schedule every 2 s in {until - from}");
+            Assert.All(firings.GroupBy(f => f.FireTime), g => Assert.True(g.Count() == 1, $"the firing of {g.Key:O} ran {g.Count()} times"));
+            Assert.All(firings.Zip(firings.Skip(1)), p => Assert.Equal(TimeSpan.FromSeconds(2), p.Second.FireTime - p.First.FireTime));
+
+            var scans = entries.Where(l => (int?)l.Entry!["EventId"] is 3013 or 3009).Select(l => (l.Worker, Until: At(l.Entry!, "Until")))
+                .Where(s => s.Until + TimeSpan.FromDays(30) >= from && s.Until + TimeSpan.FromDays(30) <= until).OrderBy(s => s.Until).ToList();
+            var gaps = scans.Zip(scans.Skip(1), (a, b) => b.Until - a.Until).ToList();
+            output.WriteLine($"{scans.Count} inactivity scans by workers {string.Join(",", scans.Select(s => s.Worker).Distinct())}; " +
+                $"gaps {(gaps.Count > 0 ? $"{gaps.Min().TotalMilliseconds:N0}-{gaps.Max().TotalMilliseconds:N0} ms" : "none")}");
+            Assert.True(scans.Count >= 8, $"only {scans.Count} inactivity scans at a 1-s interval in {until - from}");
+            // A firing run twice would show as two scans a few milliseconds apart; the interval is 1 s.
+            Assert.All(gaps, g => Assert.True(g > TimeSpan.FromMilliseconds(500), $"two scans {g.TotalMilliseconds:N0} ms apart"));
+
+            // Each firing reached every customer of the segment once.
+            await using var connection = new NpgsqlConnection(connectionString);
+            var perFiring = (await connection.QueryAsync<(string TriggerId, long Count)>(
+                "SELECT trigger_id, count(*) FROM scheduled_actions WHERE campaign_id = 'every-two-seconds' GROUP BY trigger_id")).ToDictionary(r => r.TriggerId, r => r.Count);
+            Assert.All(firings, f => Assert.Equal(customers, perFiring.GetValueOrDefault($"schedule:{f.FireTime.UtcTicks}")));
+            Assert.All(stops, s => Assert.Equal(0, s.ExitCode));
+        }
+        finally
+        {
+            foreach (var worker in workers)
+                await WorkerProcess.KillAsync(worker);
+            await shop.DeleteQueuesAsync(queue);
+            NpgsqlConnection.ClearAllPools();
+            await TestServers.DropPostgresDatabaseAsync(connectionString);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>The customer's journey once <paramref name="until"/> holds (up to 60 s), or null.</summary>
     static async Task<System.Text.Json.Nodes.JsonObject?> WaitForAsync(HttpClient http, string id, Func<System.Text.Json.Nodes.JsonObject, bool> until)
     {

@@ -7,6 +7,11 @@ namespace CampaignOrchestrator.Integration.Tests.Support;
 /// <summary>The real worker as its own process (what infra/run.sh starts), on a free loopback port.</summary>
 internal static class WorkerProcess
 {
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, System.Collections.Concurrent.ConcurrentQueue<string>> Outputs = new();
+
+    /// <summary>What the worker wrote to stdout and stderr so far, a line each.</summary>
+    public static IReadOnlyCollection<string> Output(Process process) => Outputs.TryGetValue(process, out var lines) ? lines : [];
+
     /// <summary>Starts the worker with <paramref name="environment"/> over the test defaults and waits until it is healthy.</summary>
     public static async Task<(Process Process, HttpClient Http)> StartAsync(Dictionary<string, string> environment, string[]? wrapper = null)
     {
@@ -33,6 +38,7 @@ internal static class WorkerProcess
             psi.Environment[key] = value;
         var process = Process.Start(psi)!;
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Outputs.Add(process, output);
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };
         process.BeginOutputReadLine();
