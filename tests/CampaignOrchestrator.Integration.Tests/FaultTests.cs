@@ -554,9 +554,160 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The process's resident memory now, in KiB.</summary>
-    static long Rss(Process process) =>
-        long.Parse(File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))[6..].Trim().Split(' ')[0]);
+    const string ConfirmationRules = """
+        campaigns:
+          - id: order-confirmation
+            trigger: { event: order_placed }
+            transactional: true
+            steps:
+              - action: { kind: email, template: order-confirmation }
+        """;
+
+    /// <summary>Publishes <paramref name="count"/> orders (each with a confirmation mail) in bursts of 50, <paramref name="pause"/> apart.</summary>
+    static async Task PublishOrdersAsync(ProcessRun run, int count, TimeSpan pause)
+    {
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+        for (var i = 0; i < count; i++)
+        {
+            await run.Shop.PublishAsync(Events.Json("order_placed", $"order-{run.Id}-{i}", at, $"buyer-{run.Id}-{i}",
+                traits: new { email = $"buyer-{i}@example.com" }, properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" }));
+            if (i % 50 == 49)
+                await Task.Delay(pause);
+        }
+    }
+
+    /// <summary>Publishes <paramref name="count"/> page views of as many visitors (load without a campaign) on a connection of its own.</summary>
+    static async Task PublishViewsAsync(ProcessRun run, int count)
+    {
+        await using var visitors = await RabbitPublisher.ConnectAsync();
+        for (var i = 0; i < count; i++)
+            await visitors.PublishAsync(Events.Json("page_viewed", $"view-{run.Id}-{i}", DateTimeOffset.UtcNow.AddMinutes(-1), $"visitor-{run.Id}-{i}"));
+    }
+
+    /// <summary>Waits until the run's database holds <paramref name="events"/> events and <paramref name="delivered"/> delivered actions
+    /// (up to <paramref name="timeout"/>); returns what it holds then.</summary>
+    static async Task<(long Events, long Delivered)> WaitStoredAsync(ProcessRun run, long events, long delivered, TimeSpan timeout)
+    {
+        await using var connection = run.Connect();
+        var deadline = DateTime.UtcNow + timeout;
+        (long Events, long Delivered) stored;
+        while ((stored = await connection.QuerySingleAsync<(long, long)>(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM scheduled_actions WHERE status = 'delivered')")) is var (e, d) && (e < events || d < delivered) && DateTime.UtcNow < deadline)
+            await Task.Delay(250);
+        return stored;
+    }
+
+    [Fact]
+    public async Task A_slow_database_and_a_slow_SMTP_server_keep_memory_bounded_leave_the_backlog_in_RabbitMQ_and_the_rate_recovers()
+    {
+        const int orders = 400, views = 6000;
+        await using var run = await ProcessRun.StartAsync("slow", ConfirmationRules);
+        // PostgreSQL and the SMTP sink behind proxies that hold every request: slow, not down.
+        await using var database = new DelayProxy(new NpgsqlConnectionStringBuilder(run.ConnectionString).Port);
+        await using var smtp = new DelayProxy(TestServers.SmtpPort);
+        var (worker, _) = await run.StartWorkerAsync(new()
+        {
+            ["Storage__ConnectionString"] = new NpgsqlConnectionStringBuilder(run.ConnectionString) { Port = database.Port }.ConnectionString,
+            ["Email__Smtp__Port"] = smtp.Port.ToString(),
+        });
+        await using var connection = run.Connect();
+        async Task<long> Stored() => await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM events");
+        var clock = Stopwatch.StartNew();
+        long rssBefore = 0, rssMax = 0, storedSlow = 0;
+        uint depthMax = 0;
+        var slow = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            rssBefore = Rss(worker);
+            var storedBefore = await Stored();
+            (database.Delay, smtp.Delay) = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300));
+            output.WriteLine($"{clock.Elapsed}: database +100 ms and SMTP +300 ms a request");
+            for (var second = 0; second < 20; second++)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                rssMax = Math.Max(rssMax, Rss(worker));
+                depthMax = Math.Max(depthMax, (await run.Shop.Channel.QueueDeclarePassiveAsync(run.Queue)).MessageCount);
+            }
+            storedSlow = await Stored() - storedBefore;
+            (database.Delay, smtp.Delay) = (TimeSpan.Zero, TimeSpan.Zero);
+            output.WriteLine($"{clock.Elapsed}: fast again; {storedSlow} events stored in the 20 slow seconds; worker RSS {rssBefore / 1024} MB before, " +
+                $"at most {rssMax / 1024} MB while slow; queue at most {depthMax} deep");
+        });
+        var browsing = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await PublishViewsAsync(run, views);
+        });
+        await PublishOrdersAsync(run, orders, TimeSpan.FromMilliseconds(500));
+        await slow;
+        await browsing;
+        var fastFrom = (Clock: clock.Elapsed, Stored: await Stored());
+
+        var stored = await WaitStoredAsync(run, orders + views, orders, TimeSpan.FromSeconds(90));
+        var fastRate = (stored.Events - fastFrom.Stored) / (clock.Elapsed - fastFrom.Clock).TotalSeconds;
+        output.WriteLine($"{clock.Elapsed}: {stored.Events} events stored, {stored.Delivered} delivered; {storedSlow / 20.0:N0} events/s while slow, " +
+            $"{fastRate:N0}/s after");
+        var seen = await MailSink.WaitForAsync(run.Domain, orders, TimeSpan.FromSeconds(60));
+        Assert.Equal((orders + views, orders), (stored.Events, stored.Delivered));
+        Assert.True(depthMax > 1000, $"the backlog was not held in RabbitMQ (queue at most {depthMax} deep)");
+        Assert.True(rssMax - rssBefore < 150 * 1024, $"the worker grew from {rssBefore / 1024} MB to {rssMax / 1024} MB while the store was slow");
+        Assert.True(fastRate > 2 * storedSlow / 20.0, $"the rate did not recover: {fastRate:N0} events/s after against {storedSlow / 20.0:N0} while slow");
+        Assert.Equal(orders, seen.Count);
+        Assert.All(seen, s => Assert.Equal(1, s.Value));
+        Assert.Empty(await run.Shop.DrainAsync(run.Queue + "_error"));
+        Assert.False(worker.HasExited, "the worker exited");
+    }
+
+    [Fact]
+    public async Task A_slow_consumer_holding_its_prefetch_delays_nothing_for_good_and_every_event_and_mail_is_taken_once()
+    {
+        const int orders = 600, views = 3000;
+        await using var run = await ProcessRun.StartAsync("slow-consumer", ConfirmationRules);
+        var (fast, fastHttp) = await run.StartWorkerAsync();
+        var (slowWorker, slowHttp) = await run.StartWorkerAsync();
+        var clock = Stopwatch.StartNew();
+        // The slow worker runs a fifth of the time (stopped 200 ms of every 250) for the whole load: it takes its prefetch
+        // (512 unacknowledged messages) and holds them, mid-transaction now and then, while the other works.
+        using var stop = new CancellationTokenSource();
+        var crawl = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                WorkerProcess.Signal(slowWorker, 19);
+                await Task.Delay(200);
+                WorkerProcess.Signal(slowWorker, 18);
+                await Task.Delay(50);
+            }
+        });
+        try
+        {
+            var browsing = Task.Run(() => PublishViewsAsync(run, views));
+            await PublishOrdersAsync(run, orders, TimeSpan.FromMilliseconds(250));
+            await browsing;
+            var stored = await WaitStoredAsync(run, orders + views, orders, TimeSpan.FromSeconds(90));
+            output.WriteLine($"{clock.Elapsed}: {stored.Events} events stored, {stored.Delivered} delivered, the slow worker still crawling");
+            Assert.Equal((orders + views, orders), (stored.Events, stored.Delivered));
+        }
+        finally
+        {
+            stop.Cancel();
+            await crawl;
+            WorkerProcess.Signal(slowWorker, 18);
+        }
+        async Task<long> StoredBy(HttpClient http) =>
+            (long)System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/api/metrics"))!["journeyEvents"]!["stored"]!;
+        var (byFast, bySlow) = (await StoredBy(fastHttp), await StoredBy(slowHttp));
+        var seen = await MailSink.WaitForAsync(run.Domain, orders, TimeSpan.FromSeconds(60));
+        output.WriteLine($"{clock.Elapsed}: stored by the fast worker {byFast}, by the slow one {bySlow}; {seen.Count} mails, {seen.Values.Sum() - seen.Count} repeats");
+        Assert.Equal(orders + views, byFast + bySlow);
+        Assert.True(byFast > bySlow, $"the slow worker took more ({bySlow}) than the fast one ({byFast})");
+        Assert.Equal(orders, seen.Count);
+        Assert.All(seen, s => Assert.Equal(1, s.Value));
+        Assert.Empty(await run.Shop.DrainAsync(run.Queue + "_error"));
+        Assert.False(fast.HasExited || slowWorker.HasExited, "a worker exited");
+    }
+
+    static long Rss(Process process) => WorkerProcess.Rss(process);
 
     /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>
     static async Task<string> Infra(params string[] args)

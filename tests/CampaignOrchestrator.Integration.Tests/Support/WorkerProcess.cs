@@ -65,6 +65,13 @@ internal static class WorkerProcess
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     static extern int kill(int pid, int signal);
 
+    /// <summary>Sends <paramref name="signal"/> to the process (SIGSTOP 19 and SIGCONT 18 make a stalled or slow worker).</summary>
+    public static void Signal(Process process, int signal) => Assert.Equal(0, kill(process.Id, signal));
+
+    /// <summary>The process's resident memory now, in KiB.</summary>
+    public static long Rss(Process process) =>
+        long.Parse(File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))[6..].Trim().Split(' ')[0]);
+
     /// <summary>Stops the worker as an orchestrator does (SIGTERM) and waits for it to exit; returns how long that took and its exit code.</summary>
     public static async Task<(TimeSpan Took, int ExitCode)> TerminateAsync(Process process, TimeSpan wait)
     {
