@@ -707,6 +707,86 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.False(fast.HasExited || slowWorker.HasExited, "a worker exited");
     }
 
+    [Fact]
+    public async Task A_rolling_restart_from_the_previous_release_to_this_one_mid_load_loses_nothing_repeats_nothing_and_corrupts_nothing()
+    {
+        var previous = TestServers.RequirePreviousWorker();
+        const int customers = 300;
+        await using var run = await ProcessRun.StartAsync("upgrade", """
+            campaigns:
+              - id: order-confirmation
+                trigger: { event: order_placed }
+                transactional: true
+                steps:
+                  - action: { kind: email, template: order-confirmation }
+              - id: cart-reminder
+                trigger: { event: cart_abandoned }
+                steps:
+                  - delay: 3s
+                    action: { kind: email, template: cart-reminder }
+              - id: welcome-banner
+                trigger: { event: page_viewed }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: welcome }
+            """);
+        run.Environment["Scheduling__ClaimLease"] = "00:00:05";
+        run.Environment["Shutdown__Timeout"] = "00:00:10";
+        // Two workers of the previous release are running; one at a time is replaced by this release's.
+        var old = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => run.StartWorkerAsync(workerDll: previous)));
+        var clock = Stopwatch.StartNew();
+        var stops = new List<(TimeSpan Took, int ExitCode)>();
+        HttpClient? http = null;
+        var restart = Task.Run(async () =>
+        {
+            foreach (var (process, _) in old)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                (_, http) = await run.StartWorkerAsync();
+                stops.Add(await WorkerProcess.TerminateAsync(process, TimeSpan.FromSeconds(30)));
+                output.WriteLine($"{clock.Elapsed}: a worker of the previous release replaced ({stops[^1]})");
+            }
+        });
+        for (var i = 0; i < customers; i++)
+        {
+            var at = DateTimeOffset.UtcNow;   // the reminders fall due 3 s on: many are claimed by one release and finished by the other
+            var customer = $"upgrade-{run.Id}-{i}";
+            var traits = new { email = $"upgrade-{i}@example.com", emailConsent = true };
+            await run.Shop.PublishAsync(Events.Json("page_viewed", $"view-{run.Id}-{i}", at, customer, traits: traits));
+            // Each event carries the address and consent: the three may be taken by different workers in any order.
+            await run.Shop.PublishAsync(Events.Json("cart_abandoned", $"cart-{run.Id}-{i}", at.AddSeconds(1), customer, traits: traits,
+                properties: new { cartId = $"cart-{i}", cartValue = 80 }));
+            await run.Shop.PublishAsync(Events.Json("order_placed", $"order-{run.Id}-{i}", at.AddSeconds(2), customer, traits: traits,
+                properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" }));
+            if (i % 10 == 9)
+                await Task.Delay(800);   // 900 events over about 25 seconds, across both replacements
+        }
+        output.WriteLine($"{clock.Elapsed}: published {3 * customers}");
+        await restart;
+
+        // Every event once, every action once and delivered, every mail once; each customer whole through the new release's API.
+        var stored = await WaitStoredAsync(run, 3 * customers, 3 * customers, TimeSpan.FromSeconds(90));
+        await using var connection = run.Connect();
+        var actions = (await connection.QueryAsync<(string ActionId, string Kind, string Status, string? Reason)>(
+            "SELECT action_id, kind, status, reason FROM scheduled_actions")).ToList();
+        output.WriteLine($"{clock.Elapsed}: {stored.Events} events, {actions.Count} actions: " +
+            string.Join(", ", actions.GroupBy(a => (a.Kind, a.Status, a.Status == "delivered" ? "" : a.Reason)).Select(g => $"{g.Count()} {g.Key}")));
+        Assert.Equal(3 * customers, stored.Events);
+        Assert.Equal(3 * customers, actions.Count);
+        Assert.All(actions, a => Assert.Equal("delivered", a.Status));
+        Assert.Equal(3 * customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'"));
+        Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(DISTINCT profile_id) FROM placements"));
+        var seen = await MailSink.WaitForAsync(run.Domain, 2 * customers, TimeSpan.FromSeconds(60));
+        Assert.Equal(actions.Where(a => a.Kind == "email").Select(a => a.ActionId).Order(StringComparer.Ordinal), seen.Keys.Order(StringComparer.Ordinal));
+        Assert.All(seen, s => Assert.Equal(1, s.Value));
+        Assert.Empty(await run.Shop.DrainAsync(run.Queue + "_error"));
+        Assert.All(stops, s => Assert.Equal(0, s.ExitCode));
+        foreach (var i in new[] { 0, customers / 2, customers - 1 })
+        {
+            var journey = System.Text.Json.Nodes.JsonNode.Parse(await http!.GetStringAsync($"/api/customers/upgrade-{run.Id}-{i}"))!;
+            Assert.Equal((3, "purchase", 3), ((int)journey["eventCount"]!, (string)journey["phase"]!, journey["actions"]!.AsArray().Count));
+        }
+    }
+
     static long Rss(Process process) => WorkerProcess.Rss(process);
 
     /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>

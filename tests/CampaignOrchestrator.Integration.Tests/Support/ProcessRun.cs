@@ -55,12 +55,13 @@ internal sealed class ProcessRun : IAsyncDisposable
     }
 
     /// <summary>Starts a worker with the run's environment (and <paramref name="extra"/> over it); it is killed at the end.</summary>
-    public async Task<(Process Process, HttpClient Http)> StartWorkerAsync(Dictionary<string, string>? extra = null, string[]? wrapper = null)
+    public async Task<(Process Process, HttpClient Http)> StartWorkerAsync(Dictionary<string, string>? extra = null, string[]? wrapper = null,
+        string? workerDll = null)
     {
         var env = new Dictionary<string, string>(Environment);
         foreach (var (key, value) in extra ?? [])
             env[key] = value;
-        var started = await WorkerProcess.StartAsync(env, wrapper);
+        var started = await WorkerProcess.StartAsync(env, wrapper, workerDll);
         lock (_workers)
             _workers.Add(started.Process);
         return started;

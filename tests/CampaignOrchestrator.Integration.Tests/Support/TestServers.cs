@@ -41,6 +41,15 @@ internal static class TestServers
             Require("127.0.0.1", port, "The 3-node RabbitMQ cluster (infra/services.sh cluster start)");
     }
 
+    /// <summary>The previous release's worker (infra/previous-build.sh, run by infra/test.sh), or a failure saying it is missing.</summary>
+    public static string RequirePreviousWorker()
+    {
+        var dll = Environment.GetEnvironmentVariable("TEST_PREVIOUS_WORKER");
+        Assert.True(dll is not null && File.Exists(dll),
+            $"the previous release's worker is needed: run infra/test.sh, or set TEST_PREVIOUS_WORKER=$(infra/previous-build.sh) (now: '{dll}')");
+        return dll!;
+    }
+
     public static void RequireSmtp() => Require("127.0.0.1", SmtpPort, "The SMTP sink");
 
     public static void RequirePostgres()

@@ -13,7 +13,9 @@ internal static class WorkerProcess
     public static IReadOnlyCollection<string> Output(Process process) => Outputs.TryGetValue(process, out var lines) ? lines : [];
 
     /// <summary>Starts the worker with <paramref name="environment"/> over the test defaults and waits until it is healthy.</summary>
-    public static async Task<(Process Process, HttpClient Http)> StartAsync(Dictionary<string, string> environment, string[]? wrapper = null)
+    /// <paramref name="workerDll"/>: another build of the worker (the previous release's), by default this one.
+    public static async Task<(Process Process, HttpClient Http)> StartAsync(Dictionary<string, string> environment, string[]? wrapper = null,
+        string? workerDll = null)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -21,7 +23,7 @@ internal static class WorkerProcess
         listener.Stop();
         // A wrapper runs the worker under another command (faketime, for a clock that is off).
         var psi = new ProcessStartInfo(wrapper?[0] ?? "dotnet", [.. wrapper?[1..] ?? [], .. wrapper is null ? Array.Empty<string>() : ["dotnet"],
-            Path.Combine(AppContext.BaseDirectory, "CampaignOrchestrator.Worker.dll")])
+            workerDll ?? Path.Combine(AppContext.BaseDirectory, "CampaignOrchestrator.Worker.dll")])
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
             Environment =
