@@ -226,7 +226,13 @@ case "$cmd" in
       kill) cluster_kill "${2:?node number}" ;;
       start-node) cluster_node_start "${2:?node number}" ;;
       queues) cluster_env 3; rabbitmqctl -n cluster3@localhost -q list_queues name type ;;
-      *) echo "usage: $0 cluster start|stop|kill N|start-node N" >&2; exit 2 ;;
+      vhost)
+        cluster_env 1
+        rabbitmqctl -n cluster1@localhost -q delete_vhost "${2:?name}" >/dev/null 2>&1 || true
+        rabbitmqctl -n cluster1@localhost -q add_vhost "$2" >/dev/null
+        rabbitmqctl -n cluster1@localhost -q set_permissions -p "$2" guest ".*" ".*" ".*" >/dev/null
+        say "RabbitMQ cluster virtual host $2 is new and empty" ;;
+      *) echo "usage: $0 cluster start|stop|kill N|start-node N|queues|vhost NAME" >&2; exit 2 ;;
     esac ;;
   *) echo "usage: $0 start|stop|status [rabbitmq|postgres|smtp ...] | cluster start|stop|kill N|start-node N" >&2; exit 2 ;;
 esac

@@ -21,6 +21,9 @@ var workerDll = ArgText("--worker", "");
 var postgres = ArgText("--postgres", "Host=127.0.0.1;Port=5433;Username=postgres;Database=postgres;Timezone=UTC");
 var rabbitPort = Arg("--rabbit-port", 5672);
 var vhost = ArgText("--vhost", "/");
+// --quorum: the queues are quorum queues (replicated across a cluster's nodes); --hosts: the cluster's nodes for the workers.
+var quorum = args.Contains("--quorum");
+var hosts = ArgText("--hosts", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
 // --drain: publish the whole load first, then start the consumer and time it from its first message
 // to its last (consumer cost alone, without the publisher competing for the cores).
 var drain = args.Contains("--drain");
@@ -162,6 +165,8 @@ async Task<double> TrivialConsumerAsync(IReadOnlyList<(string Type, byte[] Body)
                     e.ConfigureConsumeTopology = false;
                     e.PrefetchCount = prefetch;
                     e.ConcurrentMessageLimit = concurrency;
+                    if (quorum)
+                        e.SetQuorumQueue();
                     e.Bind(exchange, b => { b.ExchangeType = "topic"; b.RoutingKey = "#"; b.AutoDelete = true; b.Durable = false; });
                     e.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
                     e.ConfigureConsumer<TrivialConsumer>(ctx);
@@ -201,6 +206,10 @@ async Task<(double Rate, double PeakMb)> WorkerAsync(string provider, IReadOnlyL
         ["Bus__RabbitMq__PrefetchCount"] = prefetch.ToString(),
         ["Bus__ConcurrentMessageLimit"] = concurrency.ToString(),
     };
+    if (quorum)
+        environment["Bus__RabbitMq__QueueType"] = "quorum";
+    for (var i = 0; i < hosts.Length; i++)
+        environment[$"Bus__RabbitMq__Hosts__{i}"] = hosts[i];
     // --rules none: the worker without campaigns (what the foundation measured); --rules PATH: other rules.
     if (ArgText("--rules", "rules") is var rulesArg && rulesArg != "rules")
     {
