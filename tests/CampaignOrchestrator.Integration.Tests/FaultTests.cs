@@ -106,40 +106,14 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task PostgreSQL_stopped_for_20_seconds_mid_load_loses_no_event_sends_every_mail_once_and_leaves_the_backlog_in_RabbitMQ()
     {
-        TestServers.RequireRabbitMq();
-        TestServers.RequireSmtp();
         const int orders = 400, views = 4000;
         long rssBefore = 0, rssMax = 0;
         uint depthMax = 0;
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var domain = $"pg-outage-{run}.example";
-        var folder = Directory.CreateTempSubdirectory("co-pg-outage-").FullName;
-        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
-        var queue = "co-test-" + run;
-        var rules = Path.Combine(folder, "rules.yaml");
-        File.WriteAllText(rules, """
-            campaigns:
-              - id: order-confirmation
-                trigger: { event: order_placed }
-                transactional: true
-                steps:
-                  - action: { kind: email, template: order-confirmation }
-            """);
-        var env = new Dictionary<string, string>
-        {
-            ["Bus__QueueName"] = queue,
-            ["Storage__Provider"] = "Postgres",
-            ["Storage__ConnectionString"] = connectionString,
-            ["Rules__Path"] = rules,
-            ["Email__From"] = $"Shop <mail@{domain}>",
-            ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
-        };
-        Process? worker = null;
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var run = await ProcessRun.StartAsync("pg-outage", ConfirmationRules);
+        var (worker, _) = await run.StartWorkerAsync();
         var restarted = false;
         try
         {
-            (worker, _) = await WorkerProcess.StartAsync(env);
             var clock = Stopwatch.StartNew();
             var fault = Task.Run(async () =>
             {
@@ -147,12 +121,12 @@ public sealed class FaultTests(ITestOutputHelper output)
                 await Infra("stop", "postgres");
                 output.WriteLine($"{clock.Elapsed}: PostgreSQL stopped");
                 // Back-pressure: while the store is away the backlog waits in RabbitMQ, not in the worker's memory.
-                rssBefore = Rss(worker!);
+                rssBefore = Rss(worker);
                 for (var second = 0; second < 20; second++)
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1));
-                    rssMax = Math.Max(rssMax, Rss(worker!));
-                    depthMax = Math.Max(depthMax, (await shop.Channel.QueueDeclarePassiveAsync(queue)).MessageCount);
+                    rssMax = Math.Max(rssMax, Rss(worker));
+                    depthMax = Math.Max(depthMax, (await run.Shop.Channel.QueueDeclarePassiveAsync(run.Queue)).MessageCount);
                 }
                 await Infra("start", "postgres");
                 restarted = true;
@@ -162,46 +136,27 @@ public sealed class FaultTests(ITestOutputHelper output)
             var browsing = Task.Run(async () =>
             {
                 await Task.Delay(TimeSpan.FromSeconds(4));
-                await using var visitors = await RabbitPublisher.ConnectAsync();
-                for (var i = 0; i < views; i++)
-                    await visitors.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", DateTimeOffset.UtcNow.AddMinutes(-1), $"visitor-{run}-{i}"));
+                await PublishViewsAsync(run, views);
             });
-            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
-            for (var i = 0; i < orders; i++)
-            {
-                await shop.PublishAsync(Events.Json("order_placed", $"order-{run}-{i}", at, $"buyer-{run}-{i}",
-                    traits: new { email = $"buyer-{i}@example.com" }, properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" }));
-                if (i % 50 == 49)
-                    await Task.Delay(500);   // about 4 s of load, half of it into the outage
-            }
+            await PublishOrdersAsync(run, orders, TimeSpan.FromMilliseconds(500));   // about 4 s of load, half of it into the outage
             await fault;
             await browsing;
 
-            var seen = await MailSink.WaitForAsync(domain, orders, TimeSpan.FromSeconds(120));
+            var seen = await MailSink.WaitForAsync(run.Domain, orders, TimeSpan.FromSeconds(120));
             output.WriteLine($"{clock.Elapsed}: {seen.Count} mails, {seen.Values.Sum() - seen.Count} repeats");
-            await using var connection = new NpgsqlConnection(connectionString);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            (long Events, long Delivered) stored;
-            while ((stored = await connection.QuerySingleAsync<(long, long)>(
-                "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM scheduled_actions WHERE status = 'delivered')")).Events < orders + views && DateTime.UtcNow < deadline)
-                await Task.Delay(500);
+            var stored = await WaitStoredAsync(run, orders + views, orders, TimeSpan.FromSeconds(60));
             Assert.Equal((orders + views, orders), (stored.Events, stored.Delivered));
             Assert.True(depthMax > views / 2, $"the backlog was not held in RabbitMQ (queue at most {depthMax} deep)");
             Assert.True(rssMax - rssBefore < 150 * 1024, $"the worker grew from {rssBefore / 1024} MB to {rssMax / 1024} MB while the store was away");
             Assert.Equal(orders, seen.Count);
             Assert.All(seen, s => Assert.Equal(1, s.Value));
-            Assert.Empty(await shop.DrainAsync(queue + "_error"));
+            Assert.Empty(await run.Shop.DrainAsync(run.Queue + "_error"));
             Assert.False(worker.HasExited, "the worker exited");
         }
         finally
         {
-            await WorkerProcess.KillAsync(worker);
             if (!restarted)
                 await Infra("start", "postgres");
-            await shop.DeleteQueuesAsync(queue);
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -54,94 +54,59 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_workers_consuming_one_customers_events_at_the_same_moment_keep_one_consistent_journey()
     {
-        TestServers.RequireRabbitMq();
         const int customers = 150;
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var folder = Directory.CreateTempSubdirectory("co-consistency-").FullName;
-        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
-        var queue = "co-test-" + run;
-        var rules = Path.Combine(folder, "rules.yaml");
-        File.WriteAllText(rules, """
+        await using var run = await ProcessRun.StartAsync("consistency", """
             campaigns:
               - id: order-thanks
                 trigger: { event: order_placed }
                 steps:
                   - action: { kind: banner, slot: home-hero, creative: thanks }
-            """);
-        var env = new Dictionary<string, string>
+            """, mail: false);
+        run.Environment["Bus__RabbitMq__PrefetchCount"] = "8";   // small, so each worker takes part of every customer's burst
+        var started = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => run.StartWorkerAsync()));
+        var http = started[0].Http;
+        var t = DateTimeOffset.UtcNow.AddHours(-1);
+        string C(int i) => $"c-{run.Id}-{i}";
+        string D(int i) => $"d-{run.Id}-{i}";
+        // Per customer, four events back to back: browsing on a device, the login that merges it, a product view and the
+        // order (published last but one: the view, earlier by occurredAt, must not move the phase back).
+        foreach (var i in Enumerable.Range(0, customers))
         {
-            ["Bus__QueueName"] = queue,
-            ["Storage__Provider"] = "Postgres",
-            ["Storage__ConnectionString"] = connectionString,
-            ["Rules__Path"] = rules,
-            ["Bus__RabbitMq__PrefetchCount"] = "8",   // small, so each worker takes part of every customer's burst
-        };
-        var workers = new Process?[2];
-        await using var shop = await RabbitPublisher.ConnectAsync();
-        try
-        {
-            var started = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => WorkerProcess.StartAsync(env)));
-            workers[0] = started[0].Process;
-            workers[1] = started[1].Process;
-            var http = started[0].Http;
-            var t = DateTimeOffset.UtcNow.AddHours(-1);
-            string C(int i) => $"c-{run}-{i}";
-            string D(int i) => $"d-{run}-{i}";
-            // Per customer, four events back to back: browsing on a device, the login that merges it, a product view and the
-            // order (published last but one: the view, earlier by occurredAt, must not move the phase back).
-            foreach (var i in Enumerable.Range(0, customers))
-            {
-                await shop.PublishAsync(Events.Json("page_viewed", $"{run}-{i}-1", t, anonymousId: D(i), traits: new { color = "red" }));
-                await shop.PublishAsync(Events.Json("identified", $"{run}-{i}-2", t.AddMinutes(1), C(i), D(i), traits: new { size = "M" }));
-                await shop.PublishAsync(Events.Json("order_placed", $"{run}-{i}-4", t.AddMinutes(3), C(i),
-                    properties: new { orderId = $"o-{i}", total = 25, currency = "EUR" }));
-                await shop.PublishAsync(Events.Json("product_viewed", $"{run}-{i}-3", t.AddMinutes(2), C(i), traits: new { country = "NL" }));
-            }
-            var wrong = new List<string>();
-            foreach (var i in Enumerable.Range(0, customers))
-            {
-                var journey = await WaitForAsync(http, C(i), j => (int?)j["eventCount"] == 4 && j["actions"]?.AsArray().Count == 1
-                    && (string?)j["actions"]![0]!["status"] == "delivered");
-                var traits = journey?["traits"];
-                var problem = journey is null ? "not complete in time"
-                    : (string?)journey["phase"] != "purchase" ? $"phase {(string?)journey["phase"]}"
-                    : (int?)journey["orderCount"] != 1 ? $"orderCount {(int?)journey["orderCount"]}"
-                    : (string?)traits?["color"] != "red" || (string?)traits?["size"] != "M" || (string?)traits?["country"] != "NL" ? $"traits {traits?.ToJsonString()}"
-                    : journey["anonymousIds"]?.AsArray().Select(a => (string?)a).Contains(D(i)) != true ? "device not merged"
-                    : null;
-                if (problem is not null)
-                    wrong.Add($"{C(i)}: {problem}");
-            }
-            Assert.Empty(wrong);
-            // The device reads as the customer; nothing was scheduled twice.
-            var device = (await WaitForAsync(http, D(0), j => true))!;
-            Assert.Equal(C(0), (string?)device["customerId"]);
-            await using var connection = new NpgsqlConnection(connectionString);
-            Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions"));
-            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM profiles WHERE customer_id IS NULL"));
+            await run.Shop.PublishAsync(Events.Json("page_viewed", $"{run.Id}-{i}-1", t, anonymousId: D(i), traits: new { color = "red" }));
+            await run.Shop.PublishAsync(Events.Json("identified", $"{run.Id}-{i}-2", t.AddMinutes(1), C(i), D(i), traits: new { size = "M" }));
+            await run.Shop.PublishAsync(Events.Json("order_placed", $"{run.Id}-{i}-4", t.AddMinutes(3), C(i),
+                properties: new { orderId = $"o-{i}", total = 25, currency = "EUR" }));
+            await run.Shop.PublishAsync(Events.Json("product_viewed", $"{run.Id}-{i}-3", t.AddMinutes(2), C(i), traits: new { country = "NL" }));
         }
-        finally
+        var wrong = new List<string>();
+        foreach (var i in Enumerable.Range(0, customers))
         {
-            foreach (var worker in workers)
-                await WorkerProcess.KillAsync(worker);
-            await shop.DeleteQueuesAsync(queue);
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
+            var journey = await WaitForAsync(http, C(i), j => (int?)j["eventCount"] == 4 && j["actions"]?.AsArray().Count == 1
+                && (string?)j["actions"]![0]!["status"] == "delivered");
+            var traits = journey?["traits"];
+            var problem = journey is null ? "not complete in time"
+                : (string?)journey["phase"] != "purchase" ? $"phase {(string?)journey["phase"]}"
+                : (int?)journey["orderCount"] != 1 ? $"orderCount {(int?)journey["orderCount"]}"
+                : (string?)traits?["color"] != "red" || (string?)traits?["size"] != "M" || (string?)traits?["country"] != "NL" ? $"traits {traits?.ToJsonString()}"
+                : journey["anonymousIds"]?.AsArray().Select(a => (string?)a).Contains(D(i)) != true ? "device not merged"
+                : null;
+            if (problem is not null)
+                wrong.Add($"{C(i)}: {problem}");
         }
+        Assert.Empty(wrong);
+        // The device reads as the customer; nothing was scheduled twice.
+        var device = (await WaitForAsync(http, D(0), j => true))!;
+        Assert.Equal(C(0), (string?)device["customerId"]);
+        await using var connection = run.Connect();
+        Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions"));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM profiles WHERE customer_id IS NULL"));
     }
 
     [Fact]
     public async Task Three_workers_on_clustered_Quartz_run_each_firing_of_a_cron_schedule_and_of_the_inactivity_scan_once()
     {
-        TestServers.RequireRabbitMq();
         const int customers = 20;
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var folder = Directory.CreateTempSubdirectory("co-quartz-").FullName;
-        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
-        var queue = "co-test-" + run;
-        var rules = Path.Combine(folder, "rules.yaml");
-        File.WriteAllText(rules, """
+        await using var run = await ProcessRun.StartAsync("quartz", """
             campaigns:
               - id: every-two-seconds
                 trigger: { schedule: "0/2 * * * * ?", segment: { all: [ { field: phase, op: eq, value: awareness } ] } }
@@ -152,75 +117,52 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 trigger: { inactiveFor: 30d }
                 steps:
                   - action: { kind: banner, slot: home-hero, creative: still-there }
-            """);
-        var env = new Dictionary<string, string>
-        {
-            ["Bus__QueueName"] = queue,
-            ["Storage__Provider"] = "Postgres",
-            ["Storage__ConnectionString"] = connectionString,
-            ["Rules__Path"] = rules,
-            ["Scheduling__InactivityScanInterval"] = "00:00:01",
-            ["Logging__Format"] = "json",
-            // Each schedule firing (3010) and each inactivity scan (3013 when nobody new is quiet), whichever worker runs it.
-            ["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans"] = "Debug",
-        };
-        var workers = new Process?[3];
-        await using var shop = await RabbitPublisher.ConnectAsync();
-        try
-        {
-            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => WorkerProcess.StartAsync(env)));
-            for (var i = 0; i < 3; i++)
-                workers[i] = started[i].Process;
-            var at = DateTimeOffset.UtcNow;
-            foreach (var i in Enumerable.Range(0, customers))
-                await shop.PublishAsync(Events.Json("page_viewed", $"{run}-{i}", at, $"q-{run}-{i}"));
-            // The firings counted are those after every worker is up and the customers are stored.
-            var from = DateTimeOffset.UtcNow.AddSeconds(2);
-            await Task.Delay(TimeSpan.FromSeconds(16));
-            var until = DateTimeOffset.UtcNow.AddSeconds(-2);
-            var stops = new List<(TimeSpan Took, int ExitCode)>();
-            foreach (var worker in workers)
-                stops.Add(await WorkerProcess.TerminateAsync(worker!, TimeSpan.FromSeconds(30)));
+            """, mail: false);
+        run.Environment["Scheduling__InactivityScanInterval"] = "00:00:01";
+        run.Environment["Logging__Format"] = "json";
+        // Each schedule firing (3010) and each inactivity scan (3013 when nobody new is quiet), whichever worker runs it.
+        run.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans"] = "Debug";
+        var workers = (await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => run.StartWorkerAsync()))).Select(w => w.Process).ToList();
+        var at = DateTimeOffset.UtcNow;
+        foreach (var i in Enumerable.Range(0, customers))
+            await run.Shop.PublishAsync(Events.Json("page_viewed", $"{run.Id}-{i}", at, $"q-{run.Id}-{i}"));
+        // The firings counted are those after every worker is up and the customers are stored.
+        var from = DateTimeOffset.UtcNow.AddSeconds(2);
+        await Task.Delay(TimeSpan.FromSeconds(16));
+        var until = DateTimeOffset.UtcNow.AddSeconds(-2);
+        var stops = new List<(TimeSpan Took, int ExitCode)>();
+        foreach (var worker in workers)
+            stops.Add(await WorkerProcess.TerminateAsync(worker, TimeSpan.FromSeconds(30)));
 
-            var entries = workers.SelectMany((w, k) => WorkerProcess.Output(w!).Select(line => (Worker: k, Line: line)))
-                .Select(l => (l.Worker, Entry: l.Line.StartsWith('{') ? System.Text.Json.Nodes.JsonNode.Parse(l.Line)!.AsObject() : null))
-                .Where(l => l.Entry is not null).ToList();
-            DateTimeOffset At(System.Text.Json.Nodes.JsonObject e, string key) =>
-                DateTimeOffset.Parse((string)e["State"]![key]!, System.Globalization.CultureInfo.InvariantCulture);
+        var entries = workers.SelectMany((w, k) => WorkerProcess.Output(w).Select(line => (Worker: k, Line: line)))
+            .Select(l => (l.Worker, Entry: l.Line.StartsWith('{') ? System.Text.Json.Nodes.JsonNode.Parse(l.Line)!.AsObject() : null))
+            .Where(l => l.Entry is not null).ToList();
+        DateTimeOffset At(System.Text.Json.Nodes.JsonObject e, string key) =>
+            DateTimeOffset.Parse((string)e["State"]![key]!, System.Globalization.CultureInfo.InvariantCulture);
 
-            var firings = entries.Where(l => (int?)l.Entry!["EventId"] == 3010).Select(l => (l.Worker, FireTime: At(l.Entry!, "FireTime")))
-                .Where(f => f.FireTime >= from && f.FireTime <= until).OrderBy(f => f.FireTime).ToList();
-            output.WriteLine($"{firings.Count} schedule firings from {from:T} to {until:T}: " +
-                string.Join(", ", firings.Select(f => $"{f.FireTime:HH:mm:ss} by worker {f.Worker}")));
-            Assert.True(firings.Count >= 5, $"only {firings.Count} firings of a schedule every 2 s in {until - from}");
-            Assert.All(firings.GroupBy(f => f.FireTime), g => Assert.True(g.Count() == 1, $"the firing of {g.Key:O} ran {g.Count()} times"));
-            Assert.All(firings.Zip(firings.Skip(1)), p => Assert.Equal(TimeSpan.FromSeconds(2), p.Second.FireTime - p.First.FireTime));
+        var firings = entries.Where(l => (int?)l.Entry!["EventId"] == 3010).Select(l => (l.Worker, FireTime: At(l.Entry!, "FireTime")))
+            .Where(f => f.FireTime >= from && f.FireTime <= until).OrderBy(f => f.FireTime).ToList();
+        output.WriteLine($"{firings.Count} schedule firings from {from:T} to {until:T}: " +
+            string.Join(", ", firings.Select(f => $"{f.FireTime:HH:mm:ss} by worker {f.Worker}")));
+        Assert.True(firings.Count >= 5, $"only {firings.Count} firings of a schedule every 2 s in {until - from}");
+        Assert.All(firings.GroupBy(f => f.FireTime), g => Assert.True(g.Count() == 1, $"the firing of {g.Key:O} ran {g.Count()} times"));
+        Assert.All(firings.Zip(firings.Skip(1)), p => Assert.Equal(TimeSpan.FromSeconds(2), p.Second.FireTime - p.First.FireTime));
 
-            var scans = entries.Where(l => (int?)l.Entry!["EventId"] is 3013 or 3009).Select(l => (l.Worker, Until: At(l.Entry!, "Until")))
-                .Where(s => s.Until + TimeSpan.FromDays(30) >= from && s.Until + TimeSpan.FromDays(30) <= until).OrderBy(s => s.Until).ToList();
-            var gaps = scans.Zip(scans.Skip(1), (a, b) => b.Until - a.Until).ToList();
-            output.WriteLine($"{scans.Count} inactivity scans by workers {string.Join(",", scans.Select(s => s.Worker).Distinct())}; " +
-                $"gaps {(gaps.Count > 0 ? $"{gaps.Min().TotalMilliseconds:N0}-{gaps.Max().TotalMilliseconds:N0} ms" : "none")}");
-            Assert.True(scans.Count >= 8, $"only {scans.Count} inactivity scans at a 1-s interval in {until - from}");
-            // A firing run twice would show as two scans a few milliseconds apart; the interval is 1 s.
-            Assert.All(gaps, g => Assert.True(g > TimeSpan.FromMilliseconds(500), $"two scans {g.TotalMilliseconds:N0} ms apart"));
+        var scans = entries.Where(l => (int?)l.Entry!["EventId"] is 3013 or 3009).Select(l => (l.Worker, Until: At(l.Entry!, "Until")))
+            .Where(s => s.Until + TimeSpan.FromDays(30) >= from && s.Until + TimeSpan.FromDays(30) <= until).OrderBy(s => s.Until).ToList();
+        var gaps = scans.Zip(scans.Skip(1), (a, b) => b.Until - a.Until).ToList();
+        output.WriteLine($"{scans.Count} inactivity scans by workers {string.Join(",", scans.Select(s => s.Worker).Distinct())}; " +
+            $"gaps {(gaps.Count > 0 ? $"{gaps.Min().TotalMilliseconds:N0}-{gaps.Max().TotalMilliseconds:N0} ms" : "none")}");
+        Assert.True(scans.Count >= 8, $"only {scans.Count} inactivity scans at a 1-s interval in {until - from}");
+        // A firing run twice would show as two scans a few milliseconds apart; the interval is 1 s.
+        Assert.All(gaps, g => Assert.True(g > TimeSpan.FromMilliseconds(500), $"two scans {g.TotalMilliseconds:N0} ms apart"));
 
-            // Each firing reached every customer of the segment once.
-            await using var connection = new NpgsqlConnection(connectionString);
-            var perFiring = (await connection.QueryAsync<(string TriggerId, long Count)>(
-                "SELECT trigger_id, count(*) FROM scheduled_actions WHERE campaign_id = 'every-two-seconds' GROUP BY trigger_id")).ToDictionary(r => r.TriggerId, r => r.Count);
-            Assert.All(firings, f => Assert.Equal(customers, perFiring.GetValueOrDefault($"schedule:{f.FireTime.UtcTicks}")));
-            Assert.All(stops, s => Assert.Equal(0, s.ExitCode));
-        }
-        finally
-        {
-            foreach (var worker in workers)
-                await WorkerProcess.KillAsync(worker);
-            await shop.DeleteQueuesAsync(queue);
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
-        }
+        // Each firing reached every customer of the segment once.
+        await using var connection = run.Connect();
+        var perFiring = (await connection.QueryAsync<(string TriggerId, long Count)>(
+            "SELECT trigger_id, count(*) FROM scheduled_actions WHERE campaign_id = 'every-two-seconds' GROUP BY trigger_id")).ToDictionary(r => r.TriggerId, r => r.Count);
+        Assert.All(firings, f => Assert.Equal(customers, perFiring.GetValueOrDefault($"schedule:{f.FireTime.UtcTicks}")));
+        Assert.All(stops, s => Assert.Equal(0, s.ExitCode));
     }
 
     /// <summary>The customer's journey once <paramref name="until"/> holds (up to 60 s), or null.</summary>
@@ -249,97 +191,63 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     /// </summary>
     async Task<(Dictionary<string, int> Repeats, List<(TimeSpan Took, int ExitCode)> Stops)> RunAsync(bool kill)
     {
-        TestServers.RequireRabbitMq();
-        TestServers.RequireSmtp();
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var domain = $"scale-{run}.example";
-        var folder = Directory.CreateTempSubdirectory("co-scale-").FullName;
-        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
-        var queue = "co-test-" + run;
-        await using var shop = await RabbitPublisher.ConnectAsync();
-        var rules = Path.Combine(folder, "rules.yaml");
-        File.WriteAllText(rules, Rules);
-        var env = new Dictionary<string, string>
-        {
-            ["Bus__QueueName"] = queue,
-            ["Storage__Provider"] = "Postgres",
-            ["Storage__ConnectionString"] = connectionString,
-            ["Rules__Path"] = rules,
-            ["Scheduling__ClaimLease"] = "00:00:05",
-            ["Scheduling__DeliveryConcurrency"] = DeliveryConcurrency.ToString(),
-            ["Shutdown__Timeout"] = "00:00:10",
-            ["Email__From"] = $"Shop <mail@{domain}>",
-            ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
-        };
-        var workers = new Process?[3];
+        await using var run = await ProcessRun.StartAsync("scale", Rules);
+        run.Environment["Scheduling__ClaimLease"] = "00:00:05";
+        run.Environment["Scheduling__DeliveryConcurrency"] = DeliveryConcurrency.ToString();
+        run.Environment["Shutdown__Timeout"] = "00:00:10";
+        var workers = (await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => run.StartWorkerAsync()))).Select(w => w.Process).ToArray();
         var stops = new List<(TimeSpan, int)>();
-        try
+        var clock = Stopwatch.StartNew();
+        var at = DateTimeOffset.UtcNow;
+        var faults = Task.Run(async () =>
         {
-            var started = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => WorkerProcess.StartAsync(env)));
-            for (var i = 0; i < 3; i++)
-                workers[i] = started[i].Process;
-
-            var clock = Stopwatch.StartNew();
-            var at = DateTimeOffset.UtcNow;
-            var faults = Task.Run(async () =>
-            {
-                await Task.Delay(TimeSpan.FromSeconds(2));
-                if (kill)
-                    await WorkerProcess.KillAsync(workers[0]);
-                stops.Add(await WorkerProcess.TerminateAsync(workers[1]!, TimeSpan.FromSeconds(30)));
-                output.WriteLine($"{clock.Elapsed}: worker 1 stopped ({stops[0]}){(kill ? ", worker 0 killed" : "")}");
-                var again = await Task.WhenAll(Enumerable.Range(0, kill ? 2 : 1).Select(_ => WorkerProcess.StartAsync(env)));
-                workers[1] = again[0].Process;
-                if (kill)
-                    workers[0] = again[1].Process;
-                output.WriteLine($"{clock.Elapsed}: restarted");
-            });
-            for (var i = 0; i < Orders + Carts; i++)
-            {
-                var customer = $"shopper-{run}-{i / 2}";
-                var traits = new { email = $"shopper-{i / 2}@example.com", emailConsent = true };
-                await shop.PublishAsync(i % 2 == 0
-                    ? Events.Json("order_placed", $"order-{run}-{i}", at, customer, traits: traits,
-                        properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" })
-                    : Events.Json("cart_abandoned", $"cart-{run}-{i}", at, customer, traits: traits,
-                        properties: new { cartId = $"cart-{i}", cartValue = 80 }));
-                if (i % 30 == 29)
-                    await Task.Delay(200);   // 600 events over about four seconds
-            }
-            output.WriteLine($"{clock.Elapsed}: published {Orders + Carts}");
-            await faults;
-
-            await using var connection = new NpgsqlConnection(connectionString);
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            List<(string ActionId, string Status)> actions;
-            do
-            {
-                await Task.Delay(500);
-                actions = (await connection.QueryAsync<(string, string)>("SELECT action_id, status FROM scheduled_actions")).ToList();
-            }
-            while ((actions.Count < Orders + Carts || actions.Any(a => a.Status is "pending" or "claimed")) && DateTime.UtcNow < deadline);
-            output.WriteLine($"{clock.Elapsed}: {actions.Count} actions, " + string.Join(", ", actions.GroupBy(a => a.Status).Select(g => $"{g.Count()} {g.Key}")));
-            var events = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM events");
-            output.WriteLine($"{events} events stored; error queue: {(await shop.DrainAsync(queue + "_error")).Count}");
-            Assert.Equal(Orders + Carts, actions.Count);
-            Assert.All(actions, a => Assert.Equal("delivered", a.Status));
-            var logged = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'");
-            Assert.Equal(Orders + Carts, logged);
-
-            var seen = await MailSink.WaitForAsync(domain, Orders + Carts, TimeSpan.FromSeconds(30));
-            Assert.Equal(actions.Select(a => a.ActionId).Order(StringComparer.Ordinal), seen.Keys.Order(StringComparer.Ordinal));
-            var repeats = seen.Where(s => s.Value > 1).ToDictionary(s => s.Key, s => s.Value);
-            output.WriteLine($"{seen.Count} emails, {repeats.Values.Sum() - repeats.Count} repeats");
-            return (repeats, stops);
-        }
-        finally
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            if (kill)
+                await WorkerProcess.KillAsync(workers[0]);
+            stops.Add(await WorkerProcess.TerminateAsync(workers[1], TimeSpan.FromSeconds(30)));
+            output.WriteLine($"{clock.Elapsed}: worker 1 stopped ({stops[0]}){(kill ? ", worker 0 killed" : "")}");
+            await Task.WhenAll(Enumerable.Range(0, kill ? 2 : 1).Select(_ => run.StartWorkerAsync()));
+            output.WriteLine($"{clock.Elapsed}: restarted");
+        });
+        for (var i = 0; i < Orders + Carts; i++)
         {
-            foreach (var worker in workers)
-                await WorkerProcess.KillAsync(worker);
-            await shop.DeleteQueuesAsync(queue);
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
+            var customer = $"shopper-{run.Id}-{i / 2}";
+            var traits = new { email = $"shopper-{i / 2}@example.com", emailConsent = true };
+            await run.Shop.PublishAsync(i % 2 == 0
+                ? Events.Json("order_placed", $"order-{run.Id}-{i}", at, customer, traits: traits,
+                    properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" })
+                : Events.Json("cart_abandoned", $"cart-{run.Id}-{i}", at, customer, traits: traits,
+                    properties: new { cartId = $"cart-{i}", cartValue = 80 }));
+            if (i % 30 == 29)
+                await Task.Delay(200);   // 600 events over about four seconds
         }
+        output.WriteLine($"{clock.Elapsed}: published {Orders + Carts}");
+        await faults;
+
+        await using var connection = run.Connect();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        List<(string ActionId, string Status)> actions;
+        do
+        {
+            await Task.Delay(500);
+            actions = (await connection.QueryAsync<(string, string)>("SELECT action_id, status FROM scheduled_actions")).ToList();
+        }
+        while ((actions.Count < Orders + Carts || actions.Any(a => a.Status is "pending" or "claimed")) && DateTime.UtcNow < deadline);
+        output.WriteLine($"{clock.Elapsed}: {actions.Count} actions, " + string.Join(", ", actions.GroupBy(a => a.Status).Select(g => $"{g.Count()} {g.Key}")));
+        var events = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM events");
+        var errors = await run.Shop.DrainAsync(run.Queue + "_error");
+        output.WriteLine($"{events} events stored; error queue: {errors.Count}");
+        Assert.Equal(Orders + Carts, events);
+        Assert.Empty(errors);
+        Assert.Equal(Orders + Carts, actions.Count);
+        Assert.All(actions, a => Assert.Equal("delivered", a.Status));
+        var logged = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'");
+        Assert.Equal(Orders + Carts, logged);
+
+        var seen = await MailSink.WaitForAsync(run.Domain, Orders + Carts, TimeSpan.FromSeconds(30));
+        Assert.Equal(actions.Select(a => a.ActionId).Order(StringComparer.Ordinal), seen.Keys.Order(StringComparer.Ordinal));
+        var repeats = seen.Where(s => s.Value > 1).ToDictionary(s => s.Key, s => s.Value);
+        output.WriteLine($"{seen.Count} emails, {repeats.Values.Sum() - repeats.Count} repeats");
+        return (repeats, stops);
     }
 }

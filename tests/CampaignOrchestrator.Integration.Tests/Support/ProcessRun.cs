@@ -43,11 +43,12 @@ internal sealed class ProcessRun : IAsyncDisposable
     /// <summary>The environment every worker of this run starts with (change it before starting one).</summary>
     public Dictionary<string, string> Environment { get; }
 
-    /// <summary>Requires RabbitMQ, PostgreSQL and the SMTP sink, and sets up a run with these rules.</summary>
-    public static async Task<ProcessRun> StartAsync(string name, string rules)
+    /// <summary>Requires RabbitMQ, PostgreSQL and (with <paramref name="mail"/>) the SMTP sink, and sets up a run with these rules.</summary>
+    public static async Task<ProcessRun> StartAsync(string name, string rules, bool mail = true)
     {
         TestServers.RequireRabbitMq();
-        TestServers.RequireSmtp();
+        if (mail)
+            TestServers.RequireSmtp();
         var connectionString = await TestServers.CreatePostgresDatabaseAsync();
         var run = new ProcessRun(name, connectionString, await RabbitPublisher.ConnectAsync());
         await File.WriteAllTextAsync(run.RulesPath, rules);
