@@ -102,26 +102,42 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM profiles WHERE customer_id IS NULL"));
     }
 
+    const string QuartzRules = """
+        campaigns:
+          - id: every-two-seconds
+            trigger: { schedule: "0/2 * * * * ?", segment: { all: [ { field: phase, op: eq, value: awareness } ] } }
+            reentry: { after: 1s }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: tick }
+          - id: quiet
+            trigger: { inactiveFor: 30d }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: still-there }
+        """;
+
+    /// <summary>A run with <see cref="QuartzRules"/> whose workers log each schedule firing (3010) and each inactivity scan
+    /// (3013 when nobody new is quiet) as JSON, whichever worker runs it.</summary>
+    static async Task<ProcessRun> QuartzRunAsync()
+    {
+        var run = await ProcessRun.StartAsync("quartz", QuartzRules, mail: false);
+        run.Environment["Scheduling__InactivityScanInterval"] = "00:00:01";
+        run.Environment["Logging__Format"] = "json";
+        run.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans"] = "Debug";
+        return run;
+    }
+
+    /// <summary>The JSON log entries of these workers with <paramref name="eventId"/>: which worker, and the time in <paramref name="key"/>.</summary>
+    static List<(int Worker, DateTimeOffset At)> Logged(IReadOnlyList<Process> workers, int eventId, string key) =>
+        workers.SelectMany((w, k) => WorkerProcess.Output(w).Where(line => line.StartsWith('{')).Select(line => (Worker: k, Entry: System.Text.Json.Nodes.JsonNode.Parse(line)!)))
+            .Where(l => (int?)l.Entry["EventId"] == eventId)
+            .Select(l => (l.Worker, DateTimeOffset.Parse((string)l.Entry["State"]![key]!, System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(l => l.Item2).ToList();
+
     [Fact]
     public async Task Three_workers_on_clustered_Quartz_run_each_firing_of_a_cron_schedule_and_of_the_inactivity_scan_once()
     {
         const int customers = 20;
-        await using var run = await ProcessRun.StartAsync("quartz", """
-            campaigns:
-              - id: every-two-seconds
-                trigger: { schedule: "0/2 * * * * ?", segment: { all: [ { field: phase, op: eq, value: awareness } ] } }
-                reentry: { after: 1s }
-                steps:
-                  - action: { kind: banner, slot: home-hero, creative: tick }
-              - id: quiet
-                trigger: { inactiveFor: 30d }
-                steps:
-                  - action: { kind: banner, slot: home-hero, creative: still-there }
-            """, mail: false);
-        run.Environment["Scheduling__InactivityScanInterval"] = "00:00:01";
-        run.Environment["Logging__Format"] = "json";
-        // Each schedule firing (3010) and each inactivity scan (3013 when nobody new is quiet), whichever worker runs it.
-        run.Environment["Logging__LogLevel__CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans"] = "Debug";
+        await using var run = await QuartzRunAsync();
         var workers = (await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => run.StartWorkerAsync()))).Select(w => w.Process).ToList();
         var at = DateTimeOffset.UtcNow;
         foreach (var i in Enumerable.Range(0, customers))
@@ -134,21 +150,14 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
         foreach (var worker in workers)
             stops.Add(await WorkerProcess.TerminateAsync(worker, TimeSpan.FromSeconds(30)));
 
-        var entries = workers.SelectMany((w, k) => WorkerProcess.Output(w).Select(line => (Worker: k, Line: line)))
-            .Select(l => (l.Worker, Entry: l.Line.StartsWith('{') ? System.Text.Json.Nodes.JsonNode.Parse(l.Line)!.AsObject() : null))
-            .Where(l => l.Entry is not null).ToList();
-        DateTimeOffset At(System.Text.Json.Nodes.JsonObject e, string key) =>
-            DateTimeOffset.Parse((string)e["State"]![key]!, System.Globalization.CultureInfo.InvariantCulture);
-
-        var firings = entries.Where(l => (int?)l.Entry!["EventId"] == 3010).Select(l => (l.Worker, FireTime: At(l.Entry!, "FireTime")))
-            .Where(f => f.FireTime >= from && f.FireTime <= until).OrderBy(f => f.FireTime).ToList();
+        var firings = Logged(workers, 3010, "FireTime").Select(f => (f.Worker, FireTime: f.At)).Where(f => f.FireTime >= from && f.FireTime <= until).ToList();
         output.WriteLine($"{firings.Count} schedule firings from {from:T} to {until:T}: " +
             string.Join(", ", firings.Select(f => $"{f.FireTime:HH:mm:ss} by worker {f.Worker}")));
         Assert.True(firings.Count >= 5, $"only {firings.Count} firings of a schedule every 2 s in {until - from}");
         Assert.All(firings.GroupBy(f => f.FireTime), g => Assert.True(g.Count() == 1, $"the firing of {g.Key:O} ran {g.Count()} times"));
         Assert.All(firings.Zip(firings.Skip(1)), p => Assert.Equal(TimeSpan.FromSeconds(2), p.Second.FireTime - p.First.FireTime));
 
-        var scans = entries.Where(l => (int?)l.Entry!["EventId"] is 3013 or 3009).Select(l => (l.Worker, Until: At(l.Entry!, "Until")))
+        var scans = Logged(workers, 3013, "Until").Concat(Logged(workers, 3009, "Until")).Select(s => (s.Worker, Until: s.At))
             .Where(s => s.Until + TimeSpan.FromDays(30) >= from && s.Until + TimeSpan.FromDays(30) <= until).OrderBy(s => s.Until).ToList();
         var gaps = scans.Zip(scans.Skip(1), (a, b) => b.Until - a.Until).ToList();
         output.WriteLine($"{scans.Count} inactivity scans by workers {string.Join(",", scans.Select(s => s.Worker).Distinct())}; " +
@@ -163,6 +172,37 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             "SELECT trigger_id, count(*) FROM scheduled_actions WHERE campaign_id = 'every-two-seconds' GROUP BY trigger_id")).ToDictionary(r => r.TriggerId, r => r.Count);
         Assert.All(firings, f => Assert.Equal(customers, perFiring.GetValueOrDefault($"schedule:{f.FireTime.UtcTicks}")));
         Assert.All(stops, s => Assert.Equal(0, s.ExitCode));
+    }
+
+    [Fact]
+    public async Task The_worker_running_the_schedule_killed_hands_the_firings_to_another_within_the_check_in_threshold()
+    {
+        const int customers = 10;
+        await using var run = await QuartzRunAsync();
+        var workers = (await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => run.StartWorkerAsync()))).Select(w => w.Process).ToList();
+        foreach (var i in Enumerable.Range(0, customers))
+            await run.Shop.PublishAsync(Events.Json("page_viewed", $"{run.Id}-{i}", DateTimeOffset.UtcNow, $"q-{run.Id}-{i}"));
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var runner = Logged(workers, 3010, "FireTime").Last().Worker;
+        var survivor = 1 - runner;
+        await WorkerProcess.KillAsync(workers[runner]);
+        var killedAt = DateTimeOffset.UtcNow;
+        output.WriteLine($"{killedAt:T}: worker {runner}, which ran the last firing, killed");
+        // Quartz's cluster check-in (10 s, misfire threshold 20 s) hands the trigger to the survivor; the firings missed
+        // meanwhile are made up by one (FireAndProceed), not a burst.
+        var deadline = DateTime.UtcNow.AddSeconds(45);
+        while (Logged(workers, 3010, "FireTime").Count(f => f.Worker == survivor && f.At > killedAt) < 3 && DateTime.UtcNow < deadline)
+            await Task.Delay(500);
+        var after = Logged(workers, 3010, "FireTime").Where(f => f.Worker == survivor && f.At > killedAt).ToList();
+        output.WriteLine($"firings by the survivor after the kill: {string.Join(", ", after.Select(f => $"{f.At:HH:mm:ss}"))}");
+        Assert.True(after.Count >= 3, $"the survivor ran {after.Count} firings in the 45 s after the kill");
+        Assert.True(after[0].At - killedAt < TimeSpan.FromSeconds(35), $"the first firing after the kill was {after[0].At - killedAt} later");
+        // After the hand-over the firings run on time again, 2 s apart, once each.
+        Assert.All(after.Skip(1).Zip(after.Skip(2)), p => Assert.Equal(TimeSpan.FromSeconds(2), p.Second.At - p.First.At));
+        await using var connection = run.Connect();
+        var perFiring = (await connection.QueryAsync<(string TriggerId, long Count)>(
+            "SELECT trigger_id, count(*) FROM scheduled_actions WHERE campaign_id = 'every-two-seconds' GROUP BY trigger_id")).ToDictionary(r => r.TriggerId, r => r.Count);
+        Assert.All(after.Skip(1), f => Assert.Equal(customers, perFiring.GetValueOrDefault($"schedule:{f.At.UtcTicks}")));
     }
 
     /// <summary>The customer's journey once <paramref name="until"/> holds (up to 60 s), or null.</summary>
