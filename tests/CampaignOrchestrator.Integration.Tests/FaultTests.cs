@@ -23,38 +23,21 @@ public sealed class FaultTests(ITestOutputHelper output)
     public async Task A_cluster_node_killed_mid_load_loses_no_event_and_repeats_no_action_on_quorum_queues()
     {
         TestServers.RequireRabbitMqCluster();
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var folder = Directory.CreateTempSubdirectory("co-broker-").FullName;
-        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
-        var queue = "co-test-" + run;
-        var rules = Path.Combine(folder, "rules.yaml");
-        File.WriteAllText(rules, """
+        // The shop publishes to node 3, which stays up.
+        await using var run = await ProcessRun.StartAsync("broker", """
             campaigns:
               - id: hello
                 trigger: { event: page_viewed }
                 steps:
                   - action: { kind: banner, slot: home-hero, creative: hello }
-            """);
-        var env = new Dictionary<string, string>
-        {
-            ["Bus__QueueName"] = queue,
-            ["Bus__RabbitMq__QueueType"] = "quorum",
-            ["Bus__RabbitMq__Hosts__0"] = $"127.0.0.1:{TestServers.ClusterPorts[0]}",
-            ["Bus__RabbitMq__Hosts__1"] = $"127.0.0.1:{TestServers.ClusterPorts[1]}",
-            ["Bus__RabbitMq__Hosts__2"] = $"127.0.0.1:{TestServers.ClusterPorts[2]}",
-            ["Storage__Provider"] = "Postgres",
-            ["Storage__ConnectionString"] = connectionString,
-            ["Rules__Path"] = rules,
-        };
-        var workers = new Process?[2];
-        // The shop publishes to node 3, which stays up.
-        await using var shop = await RabbitPublisher.ConnectAsync(TestServers.ClusterPorts[2]);
+            """, mail: false, rabbitPort: TestServers.ClusterPorts[2]);
+        run.Environment["Bus__RabbitMq__QueueType"] = "quorum";
+        for (var n = 0; n < 3; n++)
+            run.Environment[$"Bus__RabbitMq__Hosts__{n}"] = $"127.0.0.1:{TestServers.ClusterPorts[n]}";
         try
         {
-            var started = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => WorkerProcess.StartAsync(env)));
-            for (var i = 0; i < workers.Length; i++)
-                workers[i] = started[i].Process;
-            Assert.Contains($"{queue}\tquorum", await Infra("cluster", "queues"));
+            var workers = (await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => run.StartWorkerAsync()))).Select(w => w.Process).ToList();
+            Assert.Contains($"{run.Queue}\tquorum", await Infra("cluster", "queues"));
             var clock = Stopwatch.StartNew();
             var at = DateTimeOffset.UtcNow.AddMinutes(-1);
             var fault = Task.Run(async () =>
@@ -68,14 +51,14 @@ public sealed class FaultTests(ITestOutputHelper output)
             });
             for (var i = 0; i < Customers; i++)
             {
-                await shop.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", at, $"cust-{run}-{i}"));
+                await run.Shop.PublishAsync(Events.Json("page_viewed", $"view-{run.Id}-{i}", at, $"cust-{run.Id}-{i}"));
                 if (i % 100 == 99)
                     await Task.Delay(200);   // about 7 s of load
             }
             output.WriteLine($"{clock.Elapsed}: published {Customers}");
             await fault;
 
-            await using var connection = new NpgsqlConnection(connectionString);
+            await using var connection = run.Connect();
             var deadline = DateTime.UtcNow.AddSeconds(120);
             (long Events, long Actions, long Delivered) seen;
             do
@@ -88,18 +71,12 @@ public sealed class FaultTests(ITestOutputHelper output)
             output.WriteLine($"{clock.Elapsed}: {seen}");
             Assert.Equal((Customers, Customers, Customers), seen);
             Assert.Equal(Customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'"));
-            Assert.Empty(await shop.DrainAsync(queue + "_error"));
-            Assert.All(workers, w => Assert.False(w!.HasExited, "a worker exited"));
+            Assert.Empty(await run.Shop.DrainAsync(run.Queue + "_error"));
+            Assert.All(workers, w => Assert.False(w.HasExited, "a worker exited"));
         }
         finally
         {
-            foreach (var worker in workers)
-                await WorkerProcess.KillAsync(worker);
             await Infra("cluster", "start-node", "1");
-            try { await shop.DeleteQueuesAsync(queue); } catch (Exception) { }
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
         }
     }
 
@@ -446,67 +423,40 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_worker_whose_clock_runs_five_minutes_ahead_fires_nothing_early_and_the_other_fires_everything_once()
     {
-        TestServers.RequireRabbitMq();
         Assert.True(File.Exists("/usr/bin/faketime"), "faketime is needed (infra/services.sh tools installs it)");
         const int customers = 100;
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var folder = Directory.CreateTempSubdirectory("co-skew-").FullName;
-        var connectionString = await TestServers.CreatePostgresDatabaseAsync();
-        var queue = "co-test-" + run;
-        var rules = Path.Combine(folder, "rules.yaml");
-        File.WriteAllText(rules, """
+        await using var run = await ProcessRun.StartAsync("skew", """
             campaigns:
               - id: later
                 trigger: { event: page_viewed }
                 steps:
                   - delay: 20s
                     action: { kind: banner, slot: home-hero, creative: later }
-            """);
-        var env = new Dictionary<string, string>
-        {
-            ["Bus__QueueName"] = queue,
-            ["Storage__Provider"] = "Postgres",
-            ["Storage__ConnectionString"] = connectionString,
-            ["Rules__Path"] = rules,
-        };
-        Process? honest = null, ahead = null;
-        await using var shop = await RabbitPublisher.ConnectAsync();
-        try
-        {
-            (honest, _) = await WorkerProcess.StartAsync(env);
-            (ahead, _) = await WorkerProcess.StartAsync(env, ["faketime", "-f", "+5m"]);
-            var published = DateTimeOffset.UtcNow;
-            for (var i = 0; i < customers; i++)
-                await shop.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", DateTimeOffset.UtcNow, $"cust-{run}-{i}"));
+            """, mail: false);
+        await run.StartWorkerAsync();
+        var (ahead, _) = await run.StartWorkerAsync(wrapper: ["faketime", "-f", "+5m"]);
+        var published = DateTimeOffset.UtcNow;
+        for (var i = 0; i < customers; i++)
+            await run.Shop.PublishAsync(Events.Json("page_viewed", $"view-{run.Id}-{i}", DateTimeOffset.UtcNow, $"cust-{run.Id}-{i}"));
 
-            await using var connection = new NpgsqlConnection(connectionString);
-            // Ten seconds in: the worker five minutes ahead would have fired every step by its clock; nothing may be delivered.
-            await Task.Delay(TimeSpan.FromSeconds(10));
-            var early = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'");
-            Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions"));
-            Assert.Equal(0, early);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            long delivered;
-            while ((delivered = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'")) < customers
-                && DateTime.UtcNow < deadline)
-                await Task.Delay(500);
-            output.WriteLine($"{DateTimeOffset.UtcNow - published}: {delivered} delivered");
-            Assert.Equal(customers, delivered);
-            Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'"));
-            // Fired when due by the database's clock: 20 s after the event, not before.
-            Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
-                "SELECT count(*) FROM action_log l JOIN scheduled_actions a ON a.seq = l.action_seq WHERE l.outcome = 'delivered' AND l.at < a.triggered_at + interval '19 seconds'"));
-            Assert.False(ahead.HasExited, "the worker whose clock is ahead exited");
-        }
-        finally
-        {
-            await WorkerProcess.KillAsync(honest);
-            await WorkerProcess.KillAsync(ahead);
-            await shop.DeleteQueuesAsync(queue);
-            NpgsqlConnection.ClearAllPools();
-            await TestServers.DropPostgresDatabaseAsync(connectionString);
-            Directory.Delete(folder, recursive: true);
-        }
+        await using var connection = run.Connect();
+        // Ten seconds in: the worker five minutes ahead would have fired every step by its clock; nothing may be delivered.
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var early = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'");
+        Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions"));
+        Assert.Equal(0, early);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long delivered;
+        while ((delivered = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'")) < customers
+            && DateTime.UtcNow < deadline)
+            await Task.Delay(500);
+        output.WriteLine($"{DateTimeOffset.UtcNow - published}: {delivered} delivered");
+        Assert.Equal(customers, delivered);
+        Assert.Equal(customers, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM action_log WHERE outcome = 'delivered'"));
+        // Fired when due by the database's clock: 20 s after the event, not before.
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM action_log l JOIN scheduled_actions a ON a.seq = l.action_seq WHERE l.outcome = 'delivered' AND l.at < a.triggered_at + interval '19 seconds'"));
+        Assert.False(ahead.HasExited, "the worker whose clock is ahead exited");
     }
 
     const string ConfirmationRules = """
