@@ -617,18 +617,8 @@ public sealed class FaultTests(ITestOutputHelper output)
     {
         var previous = TestServers.RequirePreviousWorker();
         const int customers = 300;
-        await using var run = await ProcessRun.StartAsync("upgrade", """
-            campaigns:
-              - id: order-confirmation
-                trigger: { event: order_placed }
-                transactional: true
-                steps:
-                  - action: { kind: email, template: order-confirmation }
-              - id: cart-reminder
-                trigger: { event: cart_abandoned }
-                steps:
-                  - delay: 3s
-                    action: { kind: email, template: cart-reminder }
+        // The scale-out scenario's order confirmation and cart reminder, and a banner.
+        await using var run = await ProcessRun.StartAsync("upgrade", ScaleOutTests.Rules + "\n" + """
               - id: welcome-banner
                 trigger: { event: page_viewed }
                 steps:

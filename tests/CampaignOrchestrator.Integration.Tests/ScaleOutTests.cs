@@ -18,7 +18,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     /// <summary>The most a killed worker repeats: its window of sends started and not yet recorded (decision 0006).</summary>
     const int KillBound = 4 * DeliveryConcurrency;
 
-    const string Rules = """
+    internal const string Rules = """
         campaigns:
           - id: order-confirmation
             trigger: { event: order_placed }
