@@ -7,8 +7,9 @@ namespace CampaignOrchestrator.Integration.Tests;
 
 /// <summary>
 /// The traces an operator follows, read with an in-process exporter from the running worker: one trace per event from
-/// MassTransit's consume through the journey stored, the rules judged and the actions scheduled; the delivery in a trace
-/// of its own, linked back to the event's; the outbound event's publish linked to the delivery.
+/// MassTransit's consume through the journey stored, the rules judged and the actions scheduled; a step due at once
+/// delivered in that trace (in the journey transaction), a later step's delivery in a trace of its own, linked back to
+/// the event's; each outbound event's publish linked to the delivery that wrote it.
 /// </summary>
 public sealed class TracingTests : IDisposable
 {
@@ -18,6 +19,8 @@ public sealed class TracingTests : IDisposable
             trigger: { event: page_viewed }
             steps:
               - action: { kind: banner, slot: home-hero, creative: hello }
+              - delay: 1s
+                action: { kind: banner, slot: sidebar, creative: later }
         """);
 
     public void Dispose() => _rules.Dispose();
@@ -41,16 +44,20 @@ public sealed class TracingTests : IDisposable
         await using var shop = await RabbitPublisher.ConnectAsync();
         var (customer, eventId) = (Events.Id("traced"), Events.Id("view"));
         await shop.PublishAsync(Events.Json("page_viewed", eventId, DateTimeOffset.UtcNow.AddMinutes(-1), customer));
-        var journey = await worker.WaitForCustomerAsync(customer, j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "delivered"));
-        var actionId = (string)journey["actions"]![0]!["actionId"]!;
+        var journey = await worker.WaitForCustomerAsync(customer, j => j["actions"]!.AsArray().Count(a => (string?)a!["status"] == "delivered") == 2);
+        var actions = journey["actions"]!.AsArray();
+        string ActionOf(int step) => (string)actions.Single(a => (int)a!["step"]! == step)!["actionId"]!;
+        var (atOnce, later) = (ActionOf(1), ActionOf(2));
 
-        Activity? store = null, deliver = null, publish = null;
-        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline && publish is null; await Task.Delay(100))
+        Activity? store = null, immediate = null, deliver = null, publishNow = null, publishLater = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline && (publishNow is null || publishLater is null); await Task.Delay(100))
         {
             var all = spans.Snapshot();
             store = all.SingleOrDefault(s => s.DisplayName == "journey.store" && (string?)s.GetTagItem("campaign_orchestrator.event_id") == eventId);
-            deliver = all.SingleOrDefault(s => s.DisplayName == "action.deliver" && (string?)s.GetTagItem("campaign_orchestrator.action_id") == actionId);
-            publish = deliver is null ? null : all.FirstOrDefault(s => s.DisplayName == "outbox.publish" && s.Links.Any(l => l.Context.SpanId == deliver.SpanId));
+            immediate = all.SingleOrDefault(s => s.DisplayName == "action.deliver" && (string?)s.GetTagItem("campaign_orchestrator.action_id") == atOnce);
+            deliver = all.SingleOrDefault(s => s.DisplayName == "action.deliver" && (string?)s.GetTagItem("campaign_orchestrator.action_id") == later);
+            publishNow = immediate is null ? null : all.FirstOrDefault(s => s.DisplayName == "outbox.publish" && s.Links.Any(l => l.Context.SpanId == immediate.SpanId));
+            publishLater = deliver is null ? null : all.FirstOrDefault(s => s.DisplayName == "outbox.publish" && s.Links.Any(l => l.Context.SpanId == deliver.SpanId));
         }
         var seen = spans.Snapshot();
         Assert.True(store is not null, "no journey.store span: " + string.Join(", ", seen.Select(s => s.DisplayName)));
@@ -60,15 +67,22 @@ public sealed class TracingTests : IDisposable
         Assert.Equal(store.TraceId, consume.TraceId);
         var judge = Assert.Single(seen, s => s.DisplayName == "rules.judge" && s.ParentSpanId == store.SpanId);
         var schedule = Assert.Single(seen, s => s.DisplayName == "actions.schedule" && s.ParentSpanId == store.SpanId);
-        Assert.Equal(1, (int)schedule.GetTagItem("campaign_orchestrator.actions.scheduled")!);
+        Assert.Equal(2, (int)schedule.GetTagItem("campaign_orchestrator.actions.scheduled")!);
         Assert.True(store.StartTimeUtc <= judge.StartTimeUtc && judge.StartTimeUtc + judge.Duration <= schedule.StartTimeUtc + schedule.Duration);
-        // The delivery: its own trace under the dispatcher's round, linked to the event's trace.
+        // The step due at once: delivered in the event's own trace, under its consume span, while the journey was stored.
+        Assert.NotNull(immediate);
+        Assert.Equal(store.TraceId, immediate.TraceId);
+        Assert.Equal(consume.SpanId, immediate.ParentSpanId);
+        Assert.Equal("delivered", (string?)immediate.GetTagItem("campaign_orchestrator.outcome"));
+        Assert.True(immediate.StartTimeUtc >= store.StartTimeUtc && immediate.StartTimeUtc <= store.StartTimeUtc + store.Duration);
+        // The later step: its own trace under the dispatcher's round, linked to the event's trace.
         Assert.NotNull(deliver);
         Assert.NotEqual(store.TraceId, deliver.TraceId);
         Assert.Contains(deliver.Links, l => l.Context.TraceId == store.TraceId);
         Assert.Equal("delivered", (string?)deliver.GetTagItem("campaign_orchestrator.outcome"));
         Assert.Equal("actions.fire", seen.Single(s => s.SpanId == deliver.ParentSpanId).DisplayName);
-        // banner.assigned published, linked to the delivery that wrote it.
-        Assert.NotNull(publish);
+        // Each banner.assigned published, linked to the delivery that wrote it.
+        Assert.NotNull(publishNow);
+        Assert.NotNull(publishLater);
     }
 }

@@ -190,33 +190,50 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         }
     }
 
-    /// <summary>The claimed actions' customers, and what judging them needs.</summary>
+    /// <summary>The claimed actions' customers, what judging them needs, and the events that triggered the messages.</summary>
     sealed record Customers(
         RuleDefaults Defaults,
         Dictionary<string, (string? CustomerId, string? Phase, IReadOnlyDictionary<string, JsonNode?> Traits)> ById,
-        Dictionary<(string ProfileId, string Channel), List<DateTimeOffset>> Sends);
+        Dictionary<(string ProfileId, string Channel), List<DateTimeOffset>> Sends,
+        bool TraitsRead,
+        Dictionary<string, TriggerEvent>? Triggers);
 
-    /// <summary>Ids for the channels; traits (consent, time zone, address, locale) only when a message needs them; recent sends only on capped channels.</summary>
+    /// <summary>
+    /// In one round trip: ids for the channels; traits (consent, time zone, address, locale) when an action goes to a channel
+    /// that reads them; the triggering events of the messages (what their templates show). Then recent sends, on capped channels only.
+    /// </summary>
     async Task<Customers> ReadCustomersAsync(DbConnection connection, ActionClaim claim, CancellationToken ct)
     {
         var defaults = rules.Current.Rules.Defaults;
         var sql = database.Dialect;
         var profileIds = claim.Actions.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray();
-        var needTraits = claim.Actions.Any(c => !c.Holdout && SendPolicy.IsMessage(c.Channel));
-        var byId = (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase, string? Traits)>(new CommandDefinition(
-                $"SELECT profile_id, customer_id, phase, {(needTraits ? "traits" : "NULL")} FROM profiles WHERE {sql.In("profile_id", "@p")}",
-                new { p = sql.List(profileIds) }, cancellationToken: ct)))
-            .ToDictionary(r => r.ProfileId, r => (r.CustomerId, r.Phase, Traits: r.Traits is null ? NoTraits : (IReadOnlyDictionary<string, JsonNode?>)ParseTraits(r.Traits)),
-                StringComparer.Ordinal);
+        var needTraits = claim.Actions.Any(c => !c.Holdout && (SendPolicy.IsMessage(c.Channel) || Array.Find(_channels, ch => ch.Handles(c.Kind)) is not IImmediateChannel));
+        var triggerIds = claim.Actions.Where(c => !c.Holdout && SendPolicy.IsMessage(c.Channel)).Select(c => c.TriggerId).Distinct(StringComparer.Ordinal).ToArray();
+        var read = new SqlBatch()
+            .Append($"SELECT profile_id, customer_id, phase, {(needTraits ? "traits" : "NULL")} FROM profiles WHERE {sql.In("profile_id", "@p")};")
+            .Add("p", sql.List(profileIds));
+        if (triggerIds.Length > 0)
+            read.Append($"SELECT event_id, type, occurred_at, properties, context FROM events WHERE {sql.In("event_id", "@t")};").Add("t", sql.List(triggerIds));
+        Dictionary<string, (string?, string?, IReadOnlyDictionary<string, JsonNode?>)> byId;
+        Dictionary<string, TriggerEvent>? triggers = null;
+        await using (var grid = await read.QueryAsync(connection, null, ct))
+        {
+            byId = (await grid.ReadAsync<(string ProfileId, string? CustomerId, string? Phase, string? Traits)>())
+                .ToDictionary(r => r.ProfileId, r => (r.CustomerId, r.Phase, (IReadOnlyDictionary<string, JsonNode?>)(r.Traits is null ? NoTraits : ParseTraits(r.Traits))),
+                    StringComparer.Ordinal);
+            if (triggerIds.Length > 0)
+                triggers = (await grid.ReadAsync<TriggerEvent>()).ToDictionary(e => e.EventId, StringComparer.Ordinal);
+        }
         var sends = new Dictionary<(string, string), List<DateTimeOffset>>();
         var capped = claim.Actions.Where(c => !c.Transactional && !c.Holdout && defaults.FrequencyCaps.Any(cap => cap.Channel == c.Channel)).ToList();
         if (capped.Count > 0)
         {
             var since = claim.At - defaults.FrequencyCaps.Max(c => c.Per);
-            foreach (var row in await store.RecentSendsAsync(connection, capped.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray(), since, ct))
+            foreach (var row in await store.RecentSendsAsync(connection, capped.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray(),
+                         capped.Select(c => c.Channel).Distinct(StringComparer.Ordinal).ToArray(), since, ct))
                 SendsOf(sends, row.ProfileId, row.Channel).Add(row.FinishedAt);
         }
-        return new Customers(defaults, byId, sends);
+        return new Customers(defaults, byId, sends, needTraits, triggers);
     }
 
     /// <summary>What a claimed action became, and what its channel asked to be written with it.</summary>
@@ -258,7 +275,12 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                     break;
                 default:
                     toDeliver.Add((a, new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, JsonNode.Parse(a.Settings) as JsonObject ?? [],
-                        a.Variant, a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq) { Traits = traits.Count > 0 ? traits : null }));
+                        a.Variant, a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq)
+                    {
+                        Traits = customers.TraitsRead ? traits : null,
+                        TriggerRead = customers.Triggers is not null && SendPolicy.IsMessage(a.Channel),
+                        Trigger = customers.Triggers?.GetValueOrDefault(a.TriggerId),
+                    }));
                     if (!a.Transactional)
                         SendsOf(customers.Sends, a.ProfileId, a.Channel).Add(now);
                     break;

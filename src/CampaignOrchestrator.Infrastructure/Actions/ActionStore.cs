@@ -163,10 +163,27 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
     /// Returns how many steps it inserted.
     /// </summary>
     public async Task<int> InsertAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<ActionRow> actions, IReadOnlyList<ActionLogRow> logs,
-        CancellationToken ct)
+        CancellationToken ct) => (await InsertTakenAsync(connection, tx, actions, logs, ct)).Count;
+
+    /// <summary>
+    /// Like <see cref="InsertAsync"/>, returning the action ids of the steps it inserted (PostgreSQL: one statement with their log rows).
+    /// </summary>
+    public async Task<HashSet<string>> InsertTakenAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<ActionRow> actions,
+        IReadOnlyList<ActionLogRow> logs, CancellationToken ct)
     {
         if (actions.Count == 0)
-            return 0;
+            return [];
+        if (_sql.Provider == StorageProvider.Postgres && logs.Count > 0)
+        {
+            var batch = new SqlBatch();
+            var (from, select) = BulkRows.Unnest(batch.Args, "ca", ActionRow.Columns, actions.Select(a => a.Values()).ToList());
+            var (logFrom, _) = BulkRows.Unnest(batch.Args, "cl", ActionLogRow.Columns, logs.Select(l => l.Values()).ToList());
+            batch.Append($"WITH ins AS (INSERT INTO scheduled_actions ({string.Join(", ", ActionRow.Columns)}) SELECT {select} FROM {from} {Conflict} " +
+                $"RETURNING action_id, seq), lg AS (INSERT INTO action_log ({string.Join(", ", ActionLogRow.Columns)}) " +
+                $"SELECT {string.Join(", ", ActionLogRow.Columns.Select(c => c == "action_seq" ? "ins.seq" : "cl." + c))} " +
+                $"FROM {logFrom} JOIN ins ON ins.action_id = cl.action_id) SELECT action_id FROM ins");
+            return (await connection.QueryAsync<string>(new CommandDefinition(batch.ToString(), batch.Args, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        }
         var inserted = await BulkRows.InsertReturningAsync<(string ActionId, long Seq)>(connection, tx, _sql, "scheduled_actions", ActionRow.Columns,
             actions.Select(a => a.Values()).ToList(), "action_id, seq", ct, Conflict);
         if (logs.Count > 0)
@@ -174,7 +191,7 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
             var seqs = inserted.ToDictionary(i => i.ActionId, i => i.Seq, StringComparer.Ordinal);
             await AppendLogAsync(connection, tx, logs.Where(l => seqs.ContainsKey(l.ActionId)).Select(l => l with { ActionSeq = seqs[l.ActionId] }).ToList(), ct);
         }
-        return inserted.Count;
+        return inserted.Select(i => i.ActionId).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Appends outcome-log rows.</summary>

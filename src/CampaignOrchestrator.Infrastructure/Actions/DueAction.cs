@@ -14,6 +14,22 @@ public sealed record DueAction(
     /// <summary>The customer's traits when the dispatcher read them (for messages); null: read them yourself.</summary>
     public IReadOnlyDictionary<string, JsonNode?>? Traits { get; init; }
 
+    /// <summary>Whether the dispatcher read the triggering event with the claim (<see cref="Trigger"/>); false: read it yourself.</summary>
+    public bool TriggerRead { get; init; }
+
+    /// <summary>The event that started the instance, as stored (null when there is none: a scan's trigger), if <see cref="TriggerRead"/>.</summary>
+    public TriggerEvent? Trigger { get; init; }
+
     /// <summary>The device's id when the customer is not known (yet).</summary>
     public string? AnonymousId => CustomerId is null && ProfileId.StartsWith("a:", StringComparison.Ordinal) ? ProfileId[2..] : null;
+}
+
+/// <summary>A stored event as a channel reads it: <c>properties</c> and <c>context</c> as JSON text.</summary>
+public sealed class TriggerEvent
+{
+    public string EventId { get; set; } = "";
+    public string Type { get; set; } = "";
+    public DateTimeOffset OccurredAt { get; set; }
+    public string? Properties { get; set; }
+    public string? Context { get; set; }
 }

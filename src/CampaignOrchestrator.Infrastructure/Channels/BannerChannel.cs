@@ -10,7 +10,7 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// assignment to the same slot replaces an earlier one, so the award, benefits and offer banners of the default rules
 /// follow each other as the customer moves through the phases. Each assignment is also published as <c>banner.assigned</c>.
 /// </summary>
-internal sealed class BannerChannel(TimeProvider time) : IActionChannel
+internal sealed class BannerChannel(TimeProvider time) : IImmediateChannel
 {
     internal static readonly string[] Columns = ["profile_id", "slot", "creative", "campaign_id", "action_id", "assigned_at", "expires_at"];
 
@@ -21,27 +21,27 @@ internal sealed class BannerChannel(TimeProvider time) : IActionChannel
 
     public bool Handles(string kind) => kind == "banner";
 
-    public Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken)
+    public ChannelResult Deliver(DueAction action)
     {
         // The rules refuse a banner without slot or creative; a step planned by an older version is checked again.
         var slot = (string?)action.Settings["slot"];
         var creative = (string?)action.Settings["creative"];
         if (string.IsNullOrEmpty(slot) || string.IsNullOrEmpty(creative))
-            return Task.FromResult(ChannelResult.Failed("banner without slot or creative"));
+            return ChannelResult.Failed("banner without slot or creative");
         TimeSpan? ttl = null;
         if (action.Settings["ttl"] is { } text)
         {
             if (!RulesParser.TryParseDuration((string?)text, out var parsed))
-                return Task.FromResult(ChannelResult.Failed($"banner ttl '{text}' is not a duration"));
+                return ChannelResult.Failed($"banner ttl '{text}' is not a duration");
             ttl = parsed;
         }
         var at = time.GetUtcNow();
         var expires = at + ttl;
         // One placement per customer and slot: of several assigned in one poll, the last judged is kept; each is announced.
-        return Task.FromResult(ChannelResult.Ok($"{slot}: {creative}")
+        return ChannelResult.Ok($"{slot}: {creative}")
             .Keeping(new StoredRow("placements", Columns, [action.ProfileId, slot, creative, action.CampaignId, action.ActionId, at, expires], Upsert,
                 Key: action.ProfileId + "\n" + slot))
             .Announcing(new BannerAssigned(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId, action.Phase, at,
-                action.TriggerId, action.Variant, slot, creative, expires)));
+                action.TriggerId, action.Variant, slot, creative, expires));
     }
 }

@@ -14,7 +14,8 @@ namespace CampaignOrchestrator.Infrastructure.Journeys;
 /// by its folder (see <see cref="ApplyAsync"/>). On PostgreSQL the stages' reads take two round trips and their writes one
 /// command. The journeys themselves are read through <see cref="JourneyReader"/>.
 /// </summary>
-internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger)
+internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger,
+    ImmediateDelivery? immediate = null)
 {
     readonly JourneyRecords _records = new(database, logger);
     readonly ActionStore _actions = new(database, logger);
@@ -28,22 +29,28 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         using var turn = await database.WriteTurnAsync(cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        var delivered = ImmediateDelivery.Taken.None;
         try
         {
-            var batch = await ApplyAsync(connection, tx, events, stages, cancellationToken);
+            // Every statement of the transaction finds its rows by key (PostgreSQL: by index, whatever the statistics say).
+            await database.Dialect.KeyLookupsOnlyAsync(connection, tx, cancellationToken);
+            var batch = await ApplyAsync(connection, tx, events, stages, d => delivered = d, cancellationToken);
             await tx.CommitAsync(cancellationToken);
             _records.RememberAsCommitted(batch);
             stages?.Record(batch);
+            immediate?.Committed(delivered);
             return batch.Result;
         }
         catch
         {
             _records.Forget();
+            ImmediateDelivery.Abandoned(delivered);
             throw;
         }
     }
 
-    async Task<JourneyBatch> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> events, StageTimes? stages, CancellationToken ct)
+    async Task<JourneyBatch> ApplyAsync(DbConnection connection, DbTransaction tx, IReadOnlyList<AcceptedEvent> events, StageTimes? stages,
+        Action<ImmediateDelivery.Taken> delivering, CancellationToken ct)
     {
         // One rules version for the whole batch, even if a reload happens meanwhile.
         var active = rules.Current;
@@ -64,6 +71,14 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
             planned = stages.Trace(planned);
         stages?.Mark(StageTimes.Scheduling);
 
+        // 3b. Steps due now on a channel that only writes rows and events (banners) are delivered here, in this transaction (Actions).
+        var taken = ImmediateDelivery.Taken.None;
+        if (immediate is not null)
+        {
+            (planned, taken) = immediate.Take(planned, active.Rules.Defaults, batch);
+            delivering(taken);
+        }
+
         // 4. The writes, in this order (PostgreSQL: one command): the journey, then what merged devices bring along,
         //    then the actions appended (they see the merged devices), then offers redeemed.
         var final = new SqlBatch();
@@ -73,6 +88,8 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         await _actions.WriteAsync(final, connection, tx, planned, batch.Now, ct);
         await OfferChannel.WriteRedemptionsAsync(final, connection, tx, database.Dialect, batch.Fresh, ct);
         await final.ExecuteAsync(connection, tx, ct);
+        if (immediate is not null)
+            await immediate.WriteAsync(connection, tx, _actions, database.Dialect, taken, ct);
         stages?.Mark(StageTimes.Committing);
         return batch;
     }

@@ -14,6 +14,9 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override object List(IReadOnlyCollection<long> values) => values as long[] ?? values.ToArray();
 
+    public override Task KeyLookupsOnlyAsync(DbConnection connection, DbTransaction tx, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off", transaction: tx, cancellationToken: ct));
+
     // Transaction-scoped advisory locks, taken in one sorted order so two workers never deadlock.
     // They also cover profiles that do not exist yet, which row locks cannot.
     public override string? LockProfilesSql(string parameter) =>

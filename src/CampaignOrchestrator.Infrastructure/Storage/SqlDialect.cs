@@ -26,6 +26,14 @@ internal abstract class SqlDialect
     /// </summary>
     public abstract string? LockProfilesSql(string parameter);
 
+    /// <summary>
+    /// PostgreSQL: for this transaction, key lookups by index only. Every statement of the journey transaction and of the
+    /// dispatcher finds its rows by key; left to itself, the planner picked sequential scans and bitmap scans of tables whose
+    /// statistics were young (a new installation, a table that grew since autovacuum last analysed it), and those grew with
+    /// the table (measured: docs/benchmarks.md). SQLite: nothing.
+    /// </summary>
+    public virtual Task KeyLookupsOnlyAsync(DbConnection connection, DbTransaction tx, CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>Whether the text <paramref name="column"/> contains the text <paramref name="parameter"/> (no pattern characters).</summary>
     public abstract string Contains(string column, string parameter);
 

@@ -67,6 +67,8 @@ internal static class CampaignRegistration
         builder.BindValidated(RetargetingOptions.SectionName, new RetargetingOptionsValidator());
         builder.Services.AddSingleton<IActionChannel, RetargetingChannel>();
         builder.Services.AddSingleton<IActionChannel, WebhookChannel>();
+        // Steps due at once on a channel that only writes rows (banners) are delivered in the journey transaction that plans them.
+        builder.Services.AddSingleton<ImmediateDelivery>();
 
         // After the schema migration (registered before), before the bus: the version is recorded
         // and applied before the first event is judged; the dispatcher stops before the store.

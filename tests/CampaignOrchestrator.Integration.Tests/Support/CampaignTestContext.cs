@@ -76,11 +76,13 @@ public abstract class CampaignTestContext : IAsyncLifetime
     protected void Use(string yaml, bool stored = false)
     {
         _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
-        _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
         _placements = new PlacementQueries(_database, _time, Options.Create(new PlacementOptions { Defaults = { ["home-hero"] = "house-default" } }));
         IActionChannel[] channels = stored
             ? [new BannerChannel(_time), new OfferChannel(_database, _time), new RetargetingChannel(_database, Options.Create(new RetargetingOptions()), _time), _channel]
             : [_channel];
+        // As in the worker: a banner due at once is delivered in the journey transaction that plans it.
+        _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance,
+            new ImmediateDelivery(channels, new ActionMetrics(), Options.Create(new SchedulingOptions()), NullLogger<ImmediateDelivery>.Instance));
         _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }

@@ -216,13 +216,21 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         _ => null,
     };
 
+    /// <summary>The customer's traits (when <paramref name="readTraits"/>) and the triggering event, from the store unless the dispatcher read them.</summary>
     async Task<(JsonObject? Traits, (string, DateTimeOffset, JsonObject?, JsonObject?)? Trigger)> ReadAsync(DueAction action, bool readTraits, CancellationToken ct)
     {
-        await using var connection = await _database.OpenAsync(ct);
-        var traits = !readTraits ? null : await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT traits FROM profiles WHERE profile_id = @ProfileId", new { action.ProfileId }, cancellationToken: ct));
-        var row = await connection.QuerySingleOrDefaultAsync<EventRow>(new CommandDefinition(
-            "SELECT type, occurred_at, properties, context FROM events WHERE event_id = @TriggerId", new { action.TriggerId }, cancellationToken: ct));
+        string? traits = null;
+        var row = action.Trigger;
+        if (readTraits || !action.TriggerRead)
+        {
+            await using var connection = await _database.OpenAsync(ct);
+            if (readTraits)
+                traits = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                    "SELECT traits FROM profiles WHERE profile_id = @ProfileId", new { action.ProfileId }, cancellationToken: ct));
+            if (!action.TriggerRead)
+                row = await connection.QuerySingleOrDefaultAsync<TriggerEvent>(new CommandDefinition(
+                    "SELECT type, occurred_at, properties, context FROM events WHERE event_id = @TriggerId", new { action.TriggerId }, cancellationToken: ct));
+        }
         return (traits is null ? null : JsonNode.Parse(traits) as JsonObject,
             row is null ? null : (row.Type, row.OccurredAt, Parse(row.Properties), Parse(row.Context)));
         static JsonObject? Parse(string? json) => json is null ? null : JsonNode.Parse(json) as JsonObject;
@@ -243,12 +251,4 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
             action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, (string?)action.Settings["template"], reason));
 
     public ValueTask DisposeAsync() => _pool.DisposeAsync();
-
-    sealed class EventRow
-    {
-        public string Type { get; set; } = "";
-        public DateTimeOffset OccurredAt { get; set; }
-        public string? Properties { get; set; }
-        public string? Context { get; set; }
-    }
 }
