@@ -184,4 +184,21 @@ public class SendPolicyTests
         Assert.Equal(DueVerdict.Suppress, d.Verdict);
         Assert.StartsWith("cap", d.Reason);
     }
+
+    [Theory]
+    [InlineData("cart-recovery", 1, "c:anna", "e-1")]
+    [InlineData("ünïcödé-campaign", 12, "a:device-€-42", "derived-0f3a")]
+    [InlineData("long", 3, "c:", "")]
+    public void Action_ids_and_buckets_are_the_stored_ones_whatever_the_ids(string campaignId, int step, string profileId, string triggerId)
+    {
+        // Ids already stored must stay what they were: SHA-256 over the parts joined by newlines, the first 32 hex digits.
+        if (campaignId == "long")
+            (profileId, triggerId) = (profileId + new string('x', 700), "t-" + new string('é', 300));
+        static byte[] Sha(params string[] parts) =>
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', parts)));
+        var stepText = step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(Convert.ToHexStringLower(Sha(campaignId, stepText, profileId, triggerId))[..32], CampaignPlanner.ActionId(campaignId, step, profileId, triggerId));
+        Assert.Equal(BitConverter.ToUInt64(Sha(campaignId, "holdout", profileId), 0) / 18446744073709551616.0,
+            CampaignPlanner.Bucket(campaignId, "holdout", profileId));
+    }
 }

@@ -74,10 +74,11 @@ public static class CampaignPlanner
     };
 
     /// <summary>A number in [0, 1) that depends only on the inputs: stable per customer, not random.</summary>
-    public static double Bucket(params string[] parts)
+    public static double Bucket(params ReadOnlySpan<string> parts)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts)));
-        return BitConverter.ToUInt64(hash, 0) / 18446744073709551616.0;
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Digest(parts, hash);
+        return BitConverter.ToUInt64(hash) / 18446744073709551616.0;
     }
 
     static int PickVariant(IReadOnlyList<Variant> variants, string campaignId, int step, string stableId)
@@ -95,6 +96,31 @@ public static class CampaignPlanner
         return variants.Count - 1;
     }
 
-    static string Hash(params string[] parts) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts))))[..32];
+    /// <summary>The first 32 hex digits of SHA-256 over the parts joined by newlines.</summary>
+    static string Hash(params ReadOnlySpan<string> parts)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        Digest(parts, hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
+
+    /// <summary>SHA-256 of the parts' UTF-8 joined by newlines, without building the joined string (planning hashes several ids a step).</summary>
+    static void Digest(ReadOnlySpan<string> parts, Span<byte> hash)
+    {
+        var length = parts.Length - 1;
+        foreach (var part in parts)
+            length += Encoding.UTF8.GetByteCount(part);
+        byte[]? rented = null;
+        var buffer = length <= 512 ? stackalloc byte[512] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(length));
+        var at = 0;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (i > 0)
+                buffer[at++] = (byte)'\n';
+            at += Encoding.UTF8.GetBytes(parts[i], buffer[at..]);
+        }
+        SHA256.HashData(buffer[..at], hash);
+        if (rented is not null)
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+    }
 }
