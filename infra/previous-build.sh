@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the worker of the previous release (infra/previous-release) into .data/previous/, for the rolling-upgrade
-# test, and prints the path of its CampaignOrchestrator.Worker.dll. Reuses a build of the same commit.
+# Builds the worker of the previous release (infra/previous-release), or of the commit given, into .data/previous/,
+# for the rolling-upgrade test and bench/compare.sh, and prints the path of its CampaignOrchestrator.Worker.dll.
+# Reuses a build of the same commit.
+#   infra/previous-build.sh [commit]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-commit="$(grep -v '^#' infra/previous-release | head -1)"
+commit="${1:-$(grep -v '^#' infra/previous-release | head -1)}"
+commit="$(git rev-parse --verify -q "$commit^{commit}" || echo "$commit")"
 out="$root/.data/previous/$commit"
 dll="$out/bin/CampaignOrchestrator.Worker.dll"
 if [ ! -f "$dll" ]; then
