@@ -42,6 +42,9 @@ internal static partial class Log
     [LoggerMessage(3001, LogLevel.Debug, "Campaign {CampaignId} not started for {CustomerId} by {TriggerId}: {Reason}")]
     public static partial void CampaignNotStarted(ILogger logger, string campaignId, string? customerId, string triggerId, string reason);
 
+    [LoggerMessage(3018, LogLevel.Error, "Campaign {CampaignId} failed while {Doing} and was passed over (the other campaigns go on): {Reason}")]
+    public static partial void CampaignFailed(ILogger logger, string campaignId, string doing, string reason);
+
     [LoggerMessage(3002, LogLevel.Debug, "Campaign {CampaignId} started for {CustomerId} by {TriggerId}: {Steps} step(s) scheduled (exited at once: {Exited})")]
     public static partial void CampaignStarted(ILogger logger, string campaignId, string? customerId, string triggerId, int steps, bool exited);
 

@@ -127,7 +127,7 @@ public sealed class RulesParserTests
     }
 
     [Theory]
-    [InlineData("goal: { event: order_placed, within: 400d }", "goal within is from 1s to 365d")]
+    [InlineData("goal: { event: order_placed, within: 400d }", "within '400d' is out of range: from 1s to 365d")]
     [InlineData("goal: { event: order_placed, after: 7d }", "unknown key 'after' in goal")]
     [InlineData("goal: order_placed", "goal is { event: order_placed, within: 7d }")]
     public void A_bad_goal_is_refused_naming_it(string goal, string expected)

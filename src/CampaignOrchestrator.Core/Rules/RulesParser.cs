@@ -51,6 +51,11 @@ public static partial class RulesParser
         foreach (var (file, yaml) in files)
         {
             context.File = file;
+            if (YamlLimits.Check(yaml, file) is { } tooMuch)
+            {
+                context.Errors.Add(tooMuch);
+                continue;
+            }
             var stream = new YamlStream();
             try
             {
@@ -247,7 +252,7 @@ public static partial class RulesParser
                             Error(key, $"segment name '{name}' may use lower-case letters, digits and '-' (up to 80)");
                         else if (_segments.TryGetValue(name, out var earlier))
                             Error(key, $"segment '{name}' is already declared in {earlier.File}; declare it once");
-                        else if (Condition(value) is { } condition)
+                        else if (Conditions(value) is { } condition)
                         {
                             if (ConditionFields(condition).FirstOrDefault(f => f.StartsWith("properties.", StringComparison.Ordinal)
                                     || f.StartsWith("context.", StringComparison.Ordinal) || f == "event.type") is { } eventField)
@@ -274,7 +279,7 @@ public static partial class RulesParser
                         else
                         {
                             CheckKeys(cart, ["after"], "cartAbandoned");
-                            if (Duration(cart, "after", required: true) is { } after)
+                            if (Duration(cart, "after", required: true, bounds: "cartAbandoned.after") is { } after)
                                 _abandonment = (after, File);
                         }
                     }
@@ -295,6 +300,8 @@ public static partial class RulesParser
                 {
                     if (_campaignFiles.TryGetValue(campaign.Id, out var firstFile))
                         Error(item, $"campaign id '{campaign.Id}' is used twice (also in {firstFile}); ids are unique");
+                    else if (_campaigns.Count == RuleLimits.MaxCampaigns)
+                        Error(item, $"campaign '{campaign.Id}' is one too many: a rule set has at most {RuleLimits.MaxCampaigns} campaigns");
                     else
                     {
                         _campaignFiles[campaign.Id] = File;
@@ -382,7 +389,7 @@ public static partial class RulesParser
             var key = Scalar(map, "key");
             if (key is not null && !FieldPattern().IsMatch(key))
                 Error(Node(map, "key")!, $"key '{key}' is not a field; use properties.*, traits.* or context.*");
-            var conditions = Node(map, "conditions") is { } c ? Condition(c) : null;
+            var conditions = Node(map, "conditions") is { } c ? Conditions(c) : null;
             var exitOn = Node(map, "exitOn") is { } e ? StringList(e, "event types") : [];
 
             TimeSpan? reentry = null;
@@ -417,6 +424,8 @@ public static partial class RulesParser
                 Error(map, "steps is missing: a list of steps, each with an action");
             else if (stepsNode is not YamlSequenceNode stepList || stepList.Children.Count == 0)
                 Error(stepsNode, "steps is a non-empty list: - delay: 1h / action: { kind: email, template: ... }");
+            else if (stepList.Children.Count > RuleLimits.MaxSteps)
+                Error(stepsNode, $"a campaign has at most {RuleLimits.MaxSteps} steps (this one has {stepList.Children.Count})");
             else
                 foreach (var s in stepList)
                     if (Step(s) is { } step)
@@ -434,8 +443,6 @@ public static partial class RulesParser
                     if (goalEvent.Length is 0 or > 64)
                         Error(Node(g, "event") ?? g, "goal event is an event type, e.g. order_placed");
                     var within = Node(g, "within") is null ? Goal.Default.Within : Duration(g, "within", required: true) ?? Goal.Default.Within;
-                    if (within <= TimeSpan.Zero || within > Goal.MaxWithin)
-                        Error(Node(g, "within")!, $"goal within is from 1s to {Goal.MaxWithin.TotalDays:N0}d");
                     goal = new Goal(goalEvent, within);
                 }
             }
@@ -498,9 +505,21 @@ public static partial class RulesParser
                         Error(Node(map, "schedule")!, $"schedule '{cron}' is not a Quartz cron expression ({cronError}); write sec min hour day-of-month month day-of-week [year], e.g. \"0 0 9 ? * MON\"");
                         return null;
                     }
-                    var segment = Node(map, "segment") is { } s ? Condition(s) : null;
+                    var segment = Node(map, "segment") is { } s ? Conditions(s) : null;
                     return new ScheduleTrigger(cron!, segment);
             }
+        }
+
+        /// <summary>A campaign's or a segment's conditions: a <see cref="Condition"/> of at most <see cref="RuleLimits.MaxComparisons"/> comparisons.</summary>
+        Condition? Conditions(YamlNode node)
+        {
+            var condition = Condition(node);
+            if (condition is not null && ConditionFields(condition).Count() is > RuleLimits.MaxComparisons and var count)
+            {
+                Error(node, $"conditions hold at most {RuleLimits.MaxComparisons} comparisons (these hold {count})");
+                return null;
+            }
+            return condition;
         }
 
         Condition? Condition(YamlNode node)
@@ -547,6 +566,8 @@ public static partial class RulesParser
                 Error(map, $"op '{opText}' needs a value");
             if (op is not null && Ops[op.Value] is "in" or "notIn" && valueNode is not null and not YamlSequenceNode)
                 Error(valueNode, $"op '{opText}' takes a list value, e.g. [nl, be]");
+            if (valueNode is YamlSequenceNode { Children.Count: > RuleLimits.MaxListValues } values)
+                Error(valueNode, $"a list value has at most {RuleLimits.MaxListValues} items (this one has {values.Children.Count})");
             var value = valueNode is null ? null : Json(valueNode);
             if (field == "phase" && op is not null && Ops[op.Value] is "eq" or "ne" or "in" or "notIn" && value is not null)
                 value = PhaseNamesIn(value, valueNode!);
@@ -589,6 +610,8 @@ public static partial class RulesParser
             }
             else if (variantsNode is not YamlSequenceNode list || list.Children.Count < 2)
                 Error(variantsNode!, "variants is a list of at least two { weight, action }");
+            else if (list.Children.Count > RuleLimits.MaxVariants)
+                Error(variantsNode, $"a step has at most {RuleLimits.MaxVariants} variants (this one has {list.Children.Count})");
             else
             {
                 foreach (var v in list)
@@ -652,8 +675,8 @@ public static partial class RulesParser
                     Error(map, "an offer has either discountPercent or amount");
                 else if (hasPercent && (!decimal.TryParse(percentText, NumberStyles.Number, CultureInfo.InvariantCulture, out var p) || p is <= 0 or > 100))
                     Error(Node(map, "discountPercent")!, $"discountPercent '{percentText}' is a number above 0 and at most 100");
-                else if (hasAmount && (!decimal.TryParse(amountText, NumberStyles.Number, CultureInfo.InvariantCulture, out var a) || a <= 0))
-                    Error(Node(map, "amount")!, $"amount '{amountText}' is a number above 0");
+                else if (hasAmount && (!decimal.TryParse(amountText, NumberStyles.Number, CultureInfo.InvariantCulture, out var a) || a <= 0 || a > RuleLimits.MaxOfferAmount))
+                    Error(Node(map, "amount")!, $"amount '{amountText}' is a number above 0 and at most {RuleLimits.MaxOfferAmount:0}");
                 if (!values.ContainsKey("validFor"))
                     Error(map, "an offer needs validFor, e.g. 72h");
             }
@@ -715,7 +738,8 @@ public static partial class RulesParser
             }
         }
 
-        TimeSpan? Duration(YamlMappingNode map, string key, bool required)
+        /// <summary>A duration within the bounds of <paramref name="bounds"/> (default: the key's; <see cref="RuleLimits.DurationBounds"/>).</summary>
+        TimeSpan? Duration(YamlMappingNode map, string key, bool required, string? bounds = null)
         {
             var text = Scalar(map, key);
             if (text is null)
@@ -724,9 +748,15 @@ public static partial class RulesParser
                     Error(map, $"{key} is missing: a duration such as 30m, 1h, 7d");
                 return null;
             }
-            if (TryParseDuration(text, out var value))
+            if (!TryParseDuration(text, out var value))
+            {
+                Error(Node(map, key)!, $"{key} '{text}' is not a duration; use a number with s, m, h, d or w, e.g. 1h or 30d");
+                return null;
+            }
+            var (min, max) = RuleLimits.DurationBounds(bounds ?? key);
+            if (value >= min && value <= max)
                 return value;
-            Error(Node(map, key)!, $"{key} '{text}' is not a duration; use a number with s, m, h, d or w, e.g. 1h or 30d");
+            Error(Node(map, key)!, $"{key} '{text}' is out of range: from {RuleLimits.Describe(min)} to {RuleLimits.Describe(max)}");
             return null;
         }
 

@@ -61,6 +61,7 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     Log.DispatchFailed(logger, ex.GetType().Name + ": " + ex.Message);
+                    metrics.PollFailed(time.GetUtcNow(), ex.GetType().Name + ": " + ex.Message);
                     await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
                 }
                 if (claimed < _options.BatchSize)
@@ -228,7 +229,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         var capped = claim.Actions.Where(c => !c.Transactional && !c.Holdout && defaults.FrequencyCaps.Any(cap => cap.Channel == c.Channel)).ToList();
         if (capped.Count > 0)
         {
-            var since = claim.At - defaults.FrequencyCaps.Max(c => c.Per);
+            // The rules bound a cap's window (RuleLimits.MaxValidity); bounded here too, so no window can take the round down.
+            var lookBack = defaults.FrequencyCaps.Max(c => c.Per);
+            var since = claim.At - (lookBack < RuleLimits.MaxValidity ? lookBack : RuleLimits.MaxValidity);
             foreach (var row in await store.RecentSendsAsync(connection, capped.Select(c => c.ProfileId).Distinct(StringComparer.Ordinal).ToArray(),
                          capped.Select(c => c.Channel).Distinct(StringComparer.Ordinal).ToArray(), since, ct))
                 SendsOf(sends, row.ProfileId, row.Channel).Add(row.FinishedAt);
@@ -263,30 +266,45 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         foreach (var a in claim.Actions.OrderByDescending(c => c.Priority).ThenBy(c => c.DueAt))
         {
             metrics.Due(now - a.DueAt);
-            var (customerId, phase, traits) = customers.ById.GetValueOrDefault(a.ProfileId, (null, null, NoTraits));
-            var decision = SendPolicy.Decide(a.Channel, a.Holdout, a.Transactional, traits, customers.Defaults, SendsOf(customers.Sends, a.ProfileId, a.Channel), now);
-            switch (decision.Verdict)
+            try
             {
-                case DueVerdict.Suppress:
-                    judged.Add(new Outcome(a, ActionStatus.Suppressed, now, null, decision.Reason));
-                    break;
-                case DueVerdict.Defer:
-                    judged.Add(new Outcome(a, ActionStatus.Deferred, now, decision.Until, decision.Reason));
-                    break;
-                default:
-                    toDeliver.Add((a, new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, JsonNode.Parse(a.Settings) as JsonObject ?? [],
-                        a.Variant, a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq)
-                    {
-                        Traits = customers.TraitsRead ? traits : null,
-                        TriggerRead = customers.Triggers is not null && SendPolicy.IsMessage(a.Channel),
-                        Trigger = customers.Triggers?.GetValueOrDefault(a.TriggerId),
-                    }));
-                    if (!a.Transactional)
-                        SendsOf(customers.Sends, a.ProfileId, a.Channel).Add(now);
-                    break;
+                Judge(a, customers, now, judged, toDeliver);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // An action that cannot be judged (a row an older release wrote that this one cannot read) fails alone, with its
+                // reason; the round goes on with the others.
+                judged.Add(new Outcome(a, ActionStatus.Failed, now, null, $"could not be judged: {ex.GetType().Name}: {ex.Message}"));
             }
         }
         return (judged, toDeliver);
+    }
+
+    /// <summary>One action: delivered, suppressed or deferred (what it is to become is added to the lists).</summary>
+    void Judge(ClaimedAction a, Customers customers, DateTimeOffset now, List<Outcome> judged, List<(ClaimedAction, DueAction)> toDeliver)
+    {
+        var (customerId, phase, traits) = customers.ById.GetValueOrDefault(a.ProfileId, (null, null, NoTraits));
+        var decision = SendPolicy.Decide(a.Channel, a.Holdout, a.Transactional, traits, customers.Defaults, SendsOf(customers.Sends, a.ProfileId, a.Channel), now);
+        switch (decision.Verdict)
+        {
+            case DueVerdict.Suppress:
+                judged.Add(new Outcome(a, ActionStatus.Suppressed, now, null, decision.Reason));
+                break;
+            case DueVerdict.Defer:
+                judged.Add(new Outcome(a, ActionStatus.Deferred, now, decision.Until, decision.Reason));
+                break;
+            default:
+                toDeliver.Add((a, new DueAction(a.ActionId, a.CampaignId, a.Step, a.ProfileId, customerId, a.Kind, JsonNode.Parse(a.Settings) as JsonObject ?? [],
+                    a.Variant, a.TriggerId, a.InstanceKey, a.Transactional, a.DueAt, a.RulesVersion, phase, a.Seq)
+                {
+                    Traits = customers.TraitsRead ? traits : null,
+                    TriggerRead = customers.Triggers is not null && SendPolicy.IsMessage(a.Channel),
+                    Trigger = customers.Triggers?.GetValueOrDefault(a.TriggerId),
+                }));
+                if (!a.Transactional)
+                    SendsOf(customers.Sends, a.ProfileId, a.Channel).Add(now);
+                break;
+        }
     }
 
     /// <summary>
@@ -546,7 +564,16 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
     static Dictionary<string, JsonNode?> ParseTraits(string json)
     {
         var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        if (JsonNode.Parse(json) is JsonObject o)
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return result;   // unreadable traits read as none: marketing mail lacks consent, the rest goes on
+        }
+        if (parsed is JsonObject o)
             foreach (var (key, value) in o.ToList())
             {
                 o.Remove(key);

@@ -68,6 +68,17 @@ public sealed class ActionMetrics
         Interlocked.Exchange(ref _lastPollTicks, at.UtcTicks);
     }
 
+    sealed record Failure(DateTimeOffset At, string Reason);
+
+    Failure? _lastFailure;
+
+    /// <summary>A dispatcher poll failed as a whole (nothing of it recorded): readiness names the reason until a poll ends well.</summary>
+    internal void PollFailed(DateTimeOffset at, string reason) => Volatile.Write(ref _lastFailure, new Failure(at, reason));
+
+    /// <summary>The last poll that failed, and why; null when none did or a poll ended well since.</summary>
+    public (DateTimeOffset At, string Reason)? PollFailing =>
+        Volatile.Read(ref _lastFailure) is { } failure && (LastPoll is not { } poll || poll.At < failure.At) ? (failure.At, failure.Reason) : null;
+
     /// <summary>When the dispatcher last finished a poll, and how late the latest action of that poll was; null before the first.</summary>
     public (DateTimeOffset At, TimeSpan MaxLag)? LastPoll =>
         Interlocked.Read(ref _lastPollTicks) is var ticks and > 0

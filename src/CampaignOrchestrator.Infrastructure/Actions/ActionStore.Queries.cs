@@ -24,9 +24,22 @@ internal sealed partial class ActionStore
         var log = (await connection.QueryAsync<ActionLogRow>(new CommandDefinition(
             $"SELECT action_seq, outcome, at, due_at, next_due_at, reason, cause_event_id, late_ms FROM action_log WHERE {_sql.In("action_seq", "@seqs")} ORDER BY seq",
             new { seqs = _sql.List(actions.Select(a => a.Seq).ToArray()) }, cancellationToken: ct))).ToLookup(l => l.ActionSeq);
-        return actions.Select(a => new ActionView(a.ActionId, a.CampaignId, a.Step, a.Kind, JsonNode.Parse(a.Settings), a.Variant, a.Holdout, a.Transactional,
+        return actions.Select(a => new ActionView(a.ActionId, a.CampaignId, a.Step, a.Kind, ReadSettings(a.Settings), a.Variant, a.Holdout, a.Transactional,
             a.InstanceKey, a.TriggerId, a.TriggeredAt, a.PlannedAt, a.DueAt, a.Status, a.FinishedAt, a.Reason, a.CauseEventId, a.RulesVersion,
             Life(a, log[a.Seq]).ToList())).ToList();
+    }
+
+    /// <summary>A row's settings as JSON; a row another release wrote that does not parse is shown as its text.</summary>
+    static JsonNode? ReadSettings(string settings)
+    {
+        try
+        {
+            return JsonNode.Parse(settings);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return JsonValue.Create(settings);
+        }
     }
 
     static IEnumerable<ActionLogEntry> Life(StoredAction a, IEnumerable<ActionLogRow> log)

@@ -90,7 +90,15 @@ internal sealed class ImmediateDelivery(IEnumerable<IActionChannel> channels, Ac
                     JsonNode.Parse(row.Settings) as JsonObject ?? [], row.Variant, row.TriggerId, row.InstanceKey, row.Transactional, row.DueAt,
                     row.RulesVersion, profile?.Phase?.ToName());
                 span = StartSpan(row);
-                result = channel.Deliver(due);
+                try
+                {
+                    result = channel.Deliver(due);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // It fails alone, with its reason: the event and the batch's other steps go on.
+                    result = ChannelResult.Failed($"{ex.GetType().Name}: {ex.Message}");
+                }
                 if (result.RetryAt is not null)
                 {
                     // Not a channel of this kind's doing; the dispatcher tries it again in its time.

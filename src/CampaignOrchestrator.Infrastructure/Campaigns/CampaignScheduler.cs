@@ -19,7 +19,7 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// reads (re-entry, earlier exits) take one round trip. Triggers no event carries (inactivity, schedules) start through
 /// <see cref="StartAsync"/>, in a transaction of their own.
 /// </summary>
-internal sealed class CampaignScheduler(Database database, ActionStore actions, ILogger logger)
+internal sealed class CampaignScheduler(Database database, ActionStore actions, ILogger logger, CampaignFailures? failures = null)
 {
     readonly SqlDialect _sql = database.Dialect;
 
@@ -116,7 +116,18 @@ internal sealed class CampaignScheduler(Database database, ActionStore actions, 
             var profile = profileOf(profileId);
             var customer = new CustomerState(profile.ProfileId, profile.CustomerId, profile.Traits, profile.Phase, profile.OrderCount, profile.OrderTotal);
             var earlier = StartsOf(starts, profileId, campaign.Id);
-            var decision = CampaignPlanner.Plan(campaign, trigger, customer, rules.Rules.Defaults, earlier);
+            PlanDecision decision;
+            try
+            {
+                decision = CampaignPlanner.Plan(campaign, trigger, customer, rules.Rules.Defaults, earlier);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)   // pure planning: no I/O inside
+            {
+                // One campaign that cannot be planned (a due time out of range) is passed over: the event is stored and the
+                // other campaigns plan (readiness names it).
+                Failed(campaign.Id, $"planning {trigger.TriggerId}", ex);
+                continue;
+            }
             if (decision.Plan is not { } plan)
             {
                 Log.CampaignNotStarted(logger, campaign.Id, profile.CustomerId, trigger.TriggerId, decision.SkipReason!);
@@ -155,6 +166,12 @@ internal sealed class CampaignScheduler(Database database, ActionStore actions, 
         foreach (var a in rows)
             existing.Add((a.ProfileId, a.CampaignId));
         return new ActionWrites(rows, logs, exits.Where(x => existing.Contains((x.ProfileId, x.CampaignId))).ToList());
+    }
+
+    void Failed(string campaignId, string doing, Exception ex)
+    {
+        failures?.Record(campaignId, doing, ex);
+        Log.CampaignFailed(logger, campaignId, doing, ex.GetType().Name + ": " + ex.Message);
     }
 
     static List<DateTimeOffset> StartsOf(Dictionary<(string, string), List<DateTimeOffset>> starts, string profileId, string campaignId)

@@ -15,9 +15,9 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// (<see cref="InactivityScanJob"/>, <see cref="CampaignScheduleJob"/>); safe to run again: the same
 /// period of inactivity or the same firing gives the same actionIds.
 /// </summary>
-internal sealed class TriggerScans(Database database, ActiveRules rules, TimeProvider time, ILogger<TriggerScans> logger)
+internal sealed class TriggerScans(Database database, ActiveRules rules, TimeProvider time, ILogger<TriggerScans> logger, CampaignFailures? failures = null)
 {
-    readonly CampaignScheduler _campaigns = new(database, new Actions.ActionStore(database, logger), logger);
+    readonly CampaignScheduler _campaigns = new(database, new Actions.ActionStore(database, logger), logger, failures);
     readonly JourneyReader _profiles = new(database);
 
     /// <summary>Customers started per transaction.</summary>
@@ -40,46 +40,63 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
         foreach (var campaign in active.Inactivity)
         {
             using var scope = Log.CampaignScope(logger, campaign.Id);
-            var trigger = (InactivityTrigger)campaign.Trigger;
-            var until = now - trigger.InactiveFor;
-            var untilHour = ProfileRows.SeenHour(until);
-            await using var connection = await database.OpenAsync(ct);
-            var mark = await connection.QuerySingleOrDefaultAsync<ScanMark>(new CommandDefinition(
-                "SELECT scanned_until, after_profile, quiet_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id }, cancellationToken: ct));
-            var (markHour, markAfter) = mark is null ? (DateTimeOffset.UnixEpoch, "") : (mark.ScannedUntil, mark.AfterProfile);
-            // The latest last_seen a scan started the campaign for: the cutoff's own hour is read again, and its customers
-            // up to there were judged already.
-            var quietBefore = mark?.QuietUntil ?? DateTimeOffset.MinValue;
-            DateTimeOffset? judgedUntil = mark?.QuietUntil;
-            var (from, after) = (markHour, markAfter);
-            var found = 0;
-            while (true)
+            try
             {
-                var page = (await connection.QueryAsync<QuietProfile>(new CommandDefinition(
-                    "SELECT profile_id, last_seen, seen_hour FROM profiles WHERE (seen_hour > @from OR (seen_hour = @from AND profile_id > @after)) " +
-                    "AND seen_hour <= @untilHour" + (trigger.InPhase is null ? "" : " AND phase = @phase") + " ORDER BY seen_hour, profile_id LIMIT @limit",
-                    new { from, after, untilHour, phase = trigger.InPhase?.ToName(), limit = PageSize }, cancellationToken: ct))).ToList();
-                if (page.Count == 0)
-                    break;
-                var quiet = page.Where(p => p.LastSeen <= until && p.LastSeen > quietBefore).ToList();
-                found += quiet.Count;
-                if (quiet.Count > 0)
-                    judgedUntil = Max(judgedUntil, quiet.Max(p => p.LastSeen));
-                scheduled += await _campaigns.StartAsync(active, quiet.Select(p => new CampaignStart(campaign, p.ProfileId, new TriggerOccurrence(
-                    $"inactive:{p.LastSeen.UtcTicks}", $"inactive for {trigger.InactiveFor.TotalDays:0.##} days since {p.LastSeen:O}",
-                    p.LastSeen + trigger.InactiveFor, null, null))).ToList(), now, ct);
-                (from, after) = (page[^1].SeenHour, page[^1].ProfileId);
-                if (page.LastOrDefault(p => p.SeenHour < untilHour) is { } done)
-                    (markHour, markAfter) = (done.SeenHour, done.ProfileId);
-                await SaveMarkAsync(connection, campaign.Id, markHour, markAfter, judgedUntil, now, ct);
-                if (page.Count < PageSize)
-                    break;
+                scheduled += await ScanInactivityAsync(active, campaign, now, ct);
             }
-            if (found > 0)
-                Log.InactivityScanned(logger, campaign.Id, found, until);
-            else
-                Log.InactivityScannedNone(logger, campaign.Id, until);
+            catch (Exception ex) when (ex is not OperationCanceledException && !Storage.TransientErrors.IsTransient(ex))
+            {
+                // One campaign that cannot be scanned is passed over; the next scan tries it again, the others go on.
+                failures?.Record(campaign.Id, "scanning for inactive customers", ex);
+                Log.CampaignFailed(logger, campaign.Id, "scanning for inactive customers", ex.GetType().Name + ": " + ex.Message);
+            }
         }
+        return scheduled;
+    }
+
+    /// <summary>One inactivity campaign's scan, from its mark to the cutoff.</summary>
+    async Task<int> ScanInactivityAsync(CompiledRules active, Campaign campaign, DateTimeOffset now, CancellationToken ct)
+    {
+        var scheduled = 0;
+        var trigger = (InactivityTrigger)campaign.Trigger;
+        var until = now - trigger.InactiveFor;
+        var untilHour = ProfileRows.SeenHour(until);
+        await using var connection = await database.OpenAsync(ct);
+        var mark = await connection.QuerySingleOrDefaultAsync<ScanMark>(new CommandDefinition(
+            "SELECT scanned_until, after_profile, quiet_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id }, cancellationToken: ct));
+        var (markHour, markAfter) = mark is null ? (DateTimeOffset.UnixEpoch, "") : (mark.ScannedUntil, mark.AfterProfile);
+        // The latest last_seen a scan started the campaign for: the cutoff's own hour is read again, and its customers
+        // up to there were judged already.
+        var quietBefore = mark?.QuietUntil ?? DateTimeOffset.MinValue;
+        DateTimeOffset? judgedUntil = mark?.QuietUntil;
+        var (from, after) = (markHour, markAfter);
+        var found = 0;
+        while (true)
+        {
+            var page = (await connection.QueryAsync<QuietProfile>(new CommandDefinition(
+                "SELECT profile_id, last_seen, seen_hour FROM profiles WHERE (seen_hour > @from OR (seen_hour = @from AND profile_id > @after)) " +
+                "AND seen_hour <= @untilHour" + (trigger.InPhase is null ? "" : " AND phase = @phase") + " ORDER BY seen_hour, profile_id LIMIT @limit",
+                new { from, after, untilHour, phase = trigger.InPhase?.ToName(), limit = PageSize }, cancellationToken: ct))).ToList();
+            if (page.Count == 0)
+                break;
+            var quiet = page.Where(p => p.LastSeen <= until && p.LastSeen > quietBefore).ToList();
+            found += quiet.Count;
+            if (quiet.Count > 0)
+                judgedUntil = Max(judgedUntil, quiet.Max(p => p.LastSeen));
+            scheduled += await _campaigns.StartAsync(active, quiet.Select(p => new CampaignStart(campaign, p.ProfileId, new TriggerOccurrence(
+                $"inactive:{p.LastSeen.UtcTicks}", $"inactive for {trigger.InactiveFor.TotalDays:0.##} days since {p.LastSeen:O}",
+                p.LastSeen + trigger.InactiveFor, null, null))).ToList(), now, ct);
+            (from, after) = (page[^1].SeenHour, page[^1].ProfileId);
+            if (page.LastOrDefault(p => p.SeenHour < untilHour) is { } done)
+                (markHour, markAfter) = (done.SeenHour, done.ProfileId);
+            await SaveMarkAsync(connection, campaign.Id, markHour, markAfter, judgedUntil, now, ct);
+            if (page.Count < PageSize)
+                break;
+        }
+        if (found > 0)
+            Log.InactivityScanned(logger, campaign.Id, found, until);
+        else
+            Log.InactivityScannedNone(logger, campaign.Id, until);
         return scheduled;
     }
 
@@ -90,6 +107,21 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
         var active = rules.Current;
         if (!active.ById.TryGetValue(campaignId, out var campaign) || campaign.Trigger is not ScheduleTrigger trigger)
             return 0; // removed or changed since the job was planned
+        try
+        {
+            return await RunScheduleAsync(active, campaign, trigger, fireTime, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !Storage.TransientErrors.IsTransient(ex))
+        {
+            var doing = $"running its schedule fired at {fireTime:O}";
+            failures?.Record(campaign.Id, doing, ex);
+            Log.CampaignFailed(logger, campaign.Id, doing, ex.GetType().Name + ": " + ex.Message);
+            return 0;
+        }
+    }
+
+    async Task<int> RunScheduleAsync(CompiledRules active, Campaign campaign, ScheduleTrigger trigger, DateTimeOffset fireTime, CancellationToken ct)
+    {
         var occurrence = new TriggerOccurrence($"schedule:{fireTime.UtcTicks}", $"schedule '{trigger.Cron}' at {fireTime:O}", fireTime, null, null);
         var (after, matched, scheduled) = ("", 0, 0);
         while (true)
@@ -105,7 +137,7 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
             if (page.Count < PageSize)
                 break;
         }
-        Log.ScheduleRan(logger, campaignId, fireTime, matched, scheduled);
+        Log.ScheduleRan(logger, campaign.Id, fireTime, matched, scheduled);
         return scheduled;
     }
 

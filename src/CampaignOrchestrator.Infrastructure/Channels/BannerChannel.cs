@@ -33,6 +33,8 @@ internal sealed class BannerChannel(TimeProvider time) : IImmediateChannel
         {
             if (!RulesParser.TryParseDuration((string?)text, out var parsed))
                 return ChannelResult.Failed($"banner ttl '{text}' is not a duration");
+            if (parsed > RuleLimits.MaxValidity)   // a step an older release planned: the rules bound it now
+                return ChannelResult.Failed($"banner ttl '{text}' is longer than {RuleLimits.Describe(RuleLimits.MaxValidity)}");
             ttl = parsed;
         }
         var at = time.GetUtcNow();

@@ -113,6 +113,8 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
         {
             if (!RulesParser.TryParseDuration(text.ToString(), out var v))
                 return (null, null, null, $"offer validFor '{text}' is not a duration");
+            if (v > RuleLimits.MaxValidity)   // a step an older release planned: the rules bound it now
+                return (null, null, null, $"offer validFor '{text}' is longer than {RuleLimits.Describe(RuleLimits.MaxValidity)}");
             validFor = v;
         }
         return (percent, amount, validFor, null);

@@ -15,11 +15,11 @@ namespace CampaignOrchestrator.Infrastructure.Journeys;
 /// command. The journeys themselves are read through <see cref="JourneyReader"/>.
 /// </summary>
 internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger,
-    ImmediateDelivery? immediate = null)
+    ImmediateDelivery? immediate = null, CampaignFailures? failures = null)
 {
     readonly JourneyRecords _records = new(database, logger);
     readonly ActionStore _actions = new(database, logger);
-    readonly CampaignScheduler _campaigns = new(database, new ActionStore(database, logger), logger);
+    readonly CampaignScheduler _campaigns = new(database, new ActionStore(database, logger), logger, failures);
     readonly JourneyReader _reader = new(database);
 
     /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>

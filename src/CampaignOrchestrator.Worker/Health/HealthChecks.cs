@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using CampaignOrchestrator.Infrastructure.Actions;
+using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Channels.Email;
 using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Infrastructure.Rules;
@@ -98,10 +99,19 @@ internal static class HealthChecks
         }
     }
 
-    sealed class RulesCheck(ActiveRules rules) : IHealthCheck
+    /// <summary>The rules in force; degraded (still 200) while a campaign failed where it is judged and was passed over.</summary>
+    sealed class RulesCheck(ActiveRules rules, CampaignFailures failures) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(HealthCheckResult.Healthy($"rules version {rules.Current.Version} in force, {rules.Current.Campaigns.Count} campaign(s)"));
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var inForce = $"rules version {rules.Current.Version} in force, {rules.Current.Campaigns.Count} campaign(s)";
+            var failing = failures.Current();
+            return Task.FromResult(failing.Count == 0
+                ? HealthCheckResult.Healthy(inForce)
+                : HealthCheckResult.Degraded(inForce + "; failing: " + string.Join("; ", failing.Take(5).Select(f =>
+                    $"campaign {f.CampaignId} failed {f.Count} time(s), last at {f.At:O} while {f.Doing}: {f.Reason}"))
+                    + (failing.Count > 5 ? $"; and {failing.Count - 5} more" : "")));
+        }
     }
 
     sealed class DispatcherCheck(ActionMetrics metrics, TimeProvider time, IOptions<HealthOptions> options) : IHealthCheck
@@ -112,6 +122,8 @@ internal static class HealthChecks
         {
             var now = time.GetUtcNow();
             var o = options.Value;
+            if (metrics.PollFailing is { } failing)
+                return Task.FromResult(HealthCheckResult.Unhealthy($"the dispatcher's polls fail (last at {failing.At:O}): {failing.Reason}"));
             var result = metrics.LastPoll switch
             {
                 null when now - _started < o.DispatcherStalledAfter => HealthCheckResult.Healthy("starting"),

@@ -42,6 +42,7 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton(sp => new ActiveRules(new CompiledRules(loaded.Rules, loaded.Version),
             sp.GetRequiredService<TimeProvider>().GetUtcNow(), path, loaded.Files, loaded.Sources));
         builder.Services.AddSingleton<ActionMetrics>();
+        builder.Services.AddSingleton<CampaignFailures>();
         builder.Services.AddSingleton(sp => new ActionStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ActionStore>>()));
 
         // Channels, the first that handles a kind delivers it: emails go out over SMTP, banners become placements the

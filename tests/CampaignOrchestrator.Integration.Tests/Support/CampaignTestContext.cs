@@ -45,6 +45,7 @@ public abstract class CampaignTestContext : IAsyncLifetime
 
     protected readonly FakeTimeProvider _time = new(T);
     protected readonly RecordingChannel _channel = new();
+    private protected readonly CampaignFailures _failures;
     protected string _connectionString = "";
     private protected Database _database = null!;
     private protected ActiveRules _rules = null!;
@@ -73,16 +74,19 @@ public abstract class CampaignTestContext : IAsyncLifetime
     }
 
     /// <param name="stored">Banners and offers through their channels (placements, codes), the rest recorded.</param>
-    protected void Use(string yaml, bool stored = false)
+    protected void Use(string yaml, bool stored = false) => Use(RulesParser.Parse(yaml, "test.yaml"), stored);
+
+    /// <summary>Rules as given, without the parser's checks (what an older release may have accepted).</summary>
+    private protected void Use(RuleSet ruleSet, bool stored = false)
     {
-        _rules = new ActiveRules(new CompiledRules(RulesParser.Parse(yaml, "test.yaml"), "v1"), _time.GetUtcNow());
+        _rules = new ActiveRules(new CompiledRules(ruleSet, "v1"), _time.GetUtcNow());
         _placements = new PlacementQueries(_database, _time, Options.Create(new PlacementOptions { Defaults = { ["home-hero"] = "house-default" } }));
         IActionChannel[] channels = stored
             ? [new BannerChannel(_time), new OfferChannel(_database, _time), new RetargetingChannel(_database, Options.Create(new RetargetingOptions()), _time), _channel]
             : [_channel];
         // As in the worker: a banner due at once is delivered in the journey transaction that plans it.
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance,
-            new ImmediateDelivery(channels, new ActionMetrics(), Options.Create(new SchedulingOptions()), NullLogger<ImmediateDelivery>.Instance));
+            new ImmediateDelivery(channels, new ActionMetrics(), Options.Create(new SchedulingOptions()), NullLogger<ImmediateDelivery>.Instance), _failures);
         _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
             Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
     }
@@ -122,5 +126,7 @@ public abstract class CampaignTestContext : IAsyncLifetime
     }
 
 
-    private protected TriggerScans Scans() => new(_database, _rules, _time, NullLogger<TriggerScans>.Instance);
+    private protected TriggerScans Scans() => new(_database, _rules, _time, NullLogger<TriggerScans>.Instance, _failures);
+
+    protected CampaignTestContext() => _failures = new CampaignFailures(_time);
 }
