@@ -67,9 +67,10 @@ internal static class OperatorApi
     {
         // Every endpoint under /api names the role it needs (Security/ApiRoles); a higher role has a lower one's rights.
         app.MapOpenApi().RequireAuthorization(ApiRoles.Viewer);
-        var viewer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Viewer);
-        var marketer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Marketer);
-        var admin = app.MapGroup("/api").RequireAuthorization(ApiRoles.Admin);
+        // Ids in the path as sent, '/' included (Api/PathValues).
+        var viewer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Viewer).DecodingPathValues();
+        var marketer = app.MapGroup("/api").RequireAuthorization(ApiRoles.Marketer).DecodingPathValues();
+        var admin = app.MapGroup("/api").RequireAuthorization(ApiRoles.Admin).DecodingPathValues();
         viewer.MapGet("/actions", async (string? campaign, string? customer, long? after, int? limit, JourneyStore store, ActionStore actions,
             CancellationToken ct) =>
         {
@@ -187,7 +188,7 @@ internal static class OperatorApi
                 return problem;
             var found = await placements.GetAsync(id, string.IsNullOrWhiteSpace(slot) ? null : slot, ct);
             return slot is null ? Results.Ok(new { id, placements = found }) : Results.Ok(found.Single());
-        }).RequireAuthorization(ApiRoles.Placement).RequireRateLimiting(RateLimits.Placements);
+        }).RequireAuthorization(ApiRoles.Placement).RequireRateLimiting(RateLimits.Placements).DecodingPathValues();
         viewer.MapGet("/rules", (ActiveRules rules) => Results.Ok(rules.Status));
         viewer.MapRulesApi(marketer);
         viewer.MapGet("/campaigns", (ActiveRules rules) =>
