@@ -59,6 +59,51 @@ public abstract class RulesPreviewTests : CampaignTestContext
         Assert.Equal(0, cart.OnlyProposed.Count);
         Assert.Equal(0, cart.Changed.Count);
         Assert.Equal(_rules.Current.Version, result.CurrentVersion);
+        Assert.True(result.Complete);
+        Assert.Equal(20, result.Judged);
+    }
+
+    async Task YesterdaysCarts()
+    {
+        Use(Threshold25);
+        for (var i = 0; i < 20; i++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(3));
+            await Consume(E($"cart-{i}", "cart_abandoned", _time.GetUtcNow().AddMinutes(-1), $"shopper-{i:00}", Cart($"cart-{i}", 10 + 5 * i)));
+        }
+        await Advance(TimeSpan.FromHours(6));
+    }
+
+    [Fact]
+    public async Task A_preview_stopped_half_way_answers_what_it_judged_up_to_then()
+    {
+        await YesterdaysCarts();
+        using var stop = new CancellationTokenSource();
+        // Stopped once ten of the twenty carts are judged (each cart arrived alone: a batch each).
+        var result = await new RulesPreview(_database, _rules, _time).RunAsync(Compile(Threshold25.Replace("value: 25", "value: 50", StringComparison.Ordinal), "proposal"), 7,
+            (done, _) => { if (done >= 10) stop.Cancel(); }, default, new PreviewOptions(), stop.Token);
+
+        Assert.False(result.Complete);
+        Assert.Equal("cancelled", result.Stopped);
+        Assert.Equal((10L, 20L), (result.Judged, result.Events));
+        Assert.True(result.JudgedUntil < _time.GetUtcNow() - TimeSpan.FromHours(5), $"{result.JudgedUntil:O}");
+        var cart = Assert.Single(result.Campaigns);
+        // Carts 0-9 are worth 10-55: 25 and more are carts 3-9 (7 customers), 50 and more carts 8-9; no reminder was due yet.
+        Assert.Equal(new Outcomes(14, 0, 0, 0, 14, 0), cart.Current);
+        Assert.Equal(new Outcomes(4, 0, 0, 0, 4, 0), cart.Proposed);
+        Assert.Equal(["shopper-03", "shopper-04", "shopper-05", "shopper-06", "shopper-07"], cart.OnlyCurrent.Examples);
+    }
+
+    [Fact]
+    public async Task A_preview_out_of_time_stops_and_says_so()
+    {
+        await YesterdaysCarts();
+        var result = await new RulesPreview(_database, _rules, _time).RunAsync(Compile(Threshold25, "same"), 7, null, default,
+            new PreviewOptions { MaxDuration = TimeSpan.Zero });
+        Assert.False(result.Complete);
+        Assert.Equal(0, result.Judged);
+        Assert.Contains("time budget", result.Stopped);
+        Assert.Equal(0, Assert.Single(result.Campaigns).Current.Scheduled);
     }
 }
 
@@ -117,6 +162,11 @@ public sealed class RulesPreviewApiTests : IDisposable
         Assert.Equal(2, (int)cart["onlyCurrent"]!["count"]!);
         Assert.Equal(["pv-shopper-1", "pv-shopper-2"], cart["onlyCurrent"]!["examples"]!.AsArray().Select(e => (string?)e));
         Assert.Single((await viewer.GetFromJsonAsync<JsonArray>("/api/rules/previews"))!);
+        Assert.True((bool)job["result"]!["complete"]!);
+        // Cancelling: a marketer's, of a running preview only.
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync(location + "/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await marketer.PostAsync(location + "/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await marketer.PostAsync("/api/rules/preview/nope/cancel", null)).StatusCode);
 
         var file = Path.Combine(_rules.Path, "..", $"proposal-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, proposal);

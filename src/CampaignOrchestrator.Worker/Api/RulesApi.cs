@@ -88,6 +88,15 @@ internal static partial class RulesApi
         viewer.MapGet("/rules/preview/{id}", (string id, PreviewJobs previews) =>
             previews.Get(id) is { } job ? Results.Ok(job)
                 : Results.Problem(statusCode: 404, title: "Unknown preview", detail: $"No preview '{Shorten(id)}' (the last ten are kept until the worker restarts)"));
+        marketer.MapPost("/rules/preview/{id}/cancel", async (string id, PreviewJobs previews, AuditLog audit, HttpContext http, CancellationToken ct) =>
+        {
+            if (previews.Get(id) is not { } job)
+                return Results.Problem(statusCode: 404, title: "Unknown preview", detail: $"No preview '{Shorten(id)}' (the last ten are kept until the worker restarts)");
+            if (!previews.Cancel(job))
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The preview is not running", detail: $"Preview {job.Id} is {job.Status}");
+            await audit.RecordAsync(http.KeyName(), "rules.preview.cancel", job.Id, job.ProposedVersion, ct);
+            return Results.Accepted($"/api/rules/preview/{job.Id}", job);
+        }).WithSummary("Stops a running preview; it then answers what it judged (status cancelled, result with complete false)");
         viewer.MapGet("/rules/previews", (PreviewJobs previews) => Results.Ok(previews.Recent.Select(j => new
         {
             j.Id, j.ProposedVersion, j.Days, j.By, j.StartedAt, j.Status, j.Progress, j.FinishedAt, j.Error,

@@ -63,12 +63,16 @@ internal static class PreviewCommand
                     shown = progress;
                 }
             }
+            if (job["result"] is { } result)
+                Print(result, output);
             if ((string?)job["status"] != "done")
             {
-                errors.WriteLine($"preview {id} failed: {job["error"]}");
+                // Stopped (its time budget) or cancelled: what it judged is printed above.
+                errors.WriteLine(job["result"] is { } partial
+                    ? $"preview {id} {job["status"]}: {job["error"]}; it judged {(long?)partial["judged"] ?? 0:N0} of {(long?)partial["events"] ?? 0:N0} events, up to {partial["judgedUntil"]}"
+                    : $"preview {id} failed: {job["error"]}");
                 return 1;
             }
-            Print(job["result"]!, output);
             return 0;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Collections.Concurrent;
 using CampaignOrchestrator.Core.Campaigns;
 
@@ -5,9 +6,12 @@ namespace CampaignOrchestrator.Worker.Preview;
 
 /// <summary>
 /// Rules previews running in the background (<c>POST /api/rules/preview</c>), one at a time, each with its progress, the
-/// last ten kept (in memory: a restart forgets them). Stopped with the worker.
+/// last ten kept (in memory: a restart forgets them). Each runs within <see cref="PreviewOptions.MaxDuration"/> and
+/// <see cref="PreviewOptions.CpuShare"/> and can be cancelled (<see cref="Cancel"/>); then it answers what it judged. Ended
+/// with the worker.
 /// </summary>
-internal sealed class PreviewJobs(RulesPreview preview, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<PreviewJobs> logger)
+internal sealed class PreviewJobs(RulesPreview preview, TimeProvider time, IHostApplicationLifetime lifetime, IOptions<PreviewOptions> options,
+    ILogger<PreviewJobs> logger)
 {
     const int Kept = 10;
     readonly ConcurrentDictionary<string, PreviewJob> _jobs = new(StringComparer.Ordinal);
@@ -26,8 +30,10 @@ internal sealed class PreviewJobs(RulesPreview preview, TimeProvider time, IHost
         {
             try
             {
-                job.Result = await preview.RunAsync(proposal, days, (done, total) => (job.Events, job.TotalEvents) = (done, total), lifetime.ApplicationStopping);
-                job.Status = "done";
+                job.Result = await preview.RunAsync(proposal, days, (done, total) => (job.Events, job.TotalEvents) = (done, total), lifetime.ApplicationStopping,
+                    options.Value, job.Stopping);
+                job.Status = job.Result.Complete ? "done" : job.Stopping.IsCancellationRequested ? "cancelled" : "stopped";
+                job.Error = job.Result.Stopped;
             }
             catch (Exception ex)
             {
@@ -46,6 +52,15 @@ internal sealed class PreviewJobs(RulesPreview preview, TimeProvider time, IHost
 
     public PreviewJob? Get(string id) => _jobs.GetValueOrDefault(id);
 
+    /// <summary>Asks a running preview to stop: it ends with what it judged. False when it is not running.</summary>
+    public bool Cancel(PreviewJob job)
+    {
+        if (job.Status != "running")
+            return false;
+        job.Cancel();
+        return true;
+    }
+
     public IReadOnlyList<PreviewJob> Recent => _jobs.Values.OrderByDescending(j => j.StartedAt).ToList();
 }
 
@@ -62,6 +77,15 @@ internal sealed class PreviewJob(string id, string proposedVersion, int days, st
     public long TotalEvents { get; set; }
     public double Progress => TotalEvents == 0 ? (Status == "running" ? 0 : 1) : Math.Round((double)Events / TotalEvents, 3);
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Why it failed, or why it stopped before it judged every event.</summary>
     public string? Error { get; set; }
+
     public PreviewResult? Result { get; set; }
+
+    readonly CancellationTokenSource _stop = new();
+
+    internal CancellationToken Stopping => _stop.Token;
+
+    internal void Cancel() => _stop.Cancel();
 }

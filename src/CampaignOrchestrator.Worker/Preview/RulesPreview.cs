@@ -18,6 +18,8 @@ namespace CampaignOrchestrator.Worker.Preview;
 /// read. Both runs start from empty journeys at the window's start, so a customer's earlier history (orders, phase,
 /// re-entry) is not known to them: a longer window is closer. Events go in as the worker batched them (those within a
 /// minute, up to 500, together), and what fell due between batches fires at the next one (up to a minute late).
+/// A preview has a budget (<see cref="PreviewOptions.MaxDuration"/>, <see cref="PreviewOptions.CpuShare"/>) and can be
+/// stopped; either way it answers what it judged up to then (<see cref="PreviewResult.Complete"/> false, with why and until when).
 /// </summary>
 internal sealed class RulesPreview(Database database, ActiveRules active, TimeProvider time)
 {
@@ -26,9 +28,15 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
     const int Examples = 5;
 
     /// <param name="progress">Called with (events replayed, events in the window) as the replay goes.</param>
-    public async Task<PreviewResult> RunAsync(CompiledRules proposal, int days, Action<long, long>? progress, CancellationToken ct)
+    /// <param name="ct">Ends the preview without a result (the worker stops).</param>
+    /// <param name="budget">How long it may run and what share of a core it may use; null: no bound.</param>
+    /// <param name="stop">Stops the replay: the result covers the events judged so far.</param>
+    public async Task<PreviewResult> RunAsync(CompiledRules proposal, int days, Action<long, long>? progress, CancellationToken ct,
+        PreviewOptions? budget = null, CancellationToken stop = default)
     {
         var watch = Stopwatch.StartNew();
+        var (maxDuration, cpuShare) = (budget?.MaxDuration ?? TimeSpan.MaxValue, budget?.CpuShare ?? 1.0);
+        string? stopped = null;
         var now = time.GetUtcNow();
         var since = now - TimeSpan.FromDays(days);
         var current = active.Current;
@@ -48,8 +56,9 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
             await Task.WhenAll(inForce.StartAsync(since), proposed.StartAsync(since));
 
             long replayed = 0, after = first - 1;
+            var judgedUntil = since;
             progress?.Invoke(0, total);
-            while (!ct.IsCancellationRequested)
+            while (!ct.IsCancellationRequested && (stopped = Stopped(stop, watch.Elapsed, maxDuration)) is null)
             {
                 List<Row> page;
                 await using (var connection = await database.OpenAsync(ct))
@@ -59,20 +68,40 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
                         new { after, limit = PageSize }, cancellationToken: ct))).ToList();
                 if (page.Count == 0)
                     break;
-                after = page[^1].Seq;
                 foreach (var batch in Batches(page.Where(r => !(r.Context?.Contains("\"derived\":true", StringComparison.Ordinal) ?? false) && r.ReceivedAt <= now)))
                 {
+                    if ((stopped = Stopped(stop, watch.Elapsed, maxDuration)) is not null)
+                        break;
+                    var busy = Stopwatch.StartNew();
                     var events = batch.Select(r => AcceptedEvent.FromJson(r.EventId, r.Type, r.OccurredAt, r.CustomerId, r.AnonymousId, r.Traits, r.Properties, r.Context)).ToList();
                     var (start, end) = (batch[0].ReceivedAt, batch[^1].ReceivedAt);
                     await Task.WhenAll(Replay(inForce, events, start, end), Replay(proposed, events, start, end));
+                    (after, judgedUntil) = (batch[^1].Seq, end);
+                    progress?.Invoke(Math.Min(replayed + Passed(page, after), total), total);
+                    // At most CpuShare of the time: the worker's own events come first.
+                    if (cpuShare < 1)
+                        await Task.Delay(busy.Elapsed * (1 / cpuShare - 1), ct);
                 }
+                if (stopped is not null)
+                {
+                    replayed += Passed(page, after);
+                    break;
+                }
+                after = page[^1].Seq;
                 replayed += page.Count;
                 progress?.Invoke(Math.Min(replayed, total), total);
             }
             ct.ThrowIfCancellationRequested();
-            await Task.WhenAll(inForce.CatchUpAsync(now), proposed.CatchUpAsync(now));
+            if (replayed >= total)
+                stopped = null;   // it stopped after the last event
+            // A stopped preview fires what fell due up to the last event it judged; a whole one, up to now.
+            var until = stopped is null ? now : judgedUntil;
+            await Task.WhenAll(inForce.CatchUpAsync(until), proposed.CatchUpAsync(until));
             var campaigns = Compare(await inForce.ActionsAsync(), await proposed.ActionsAsync(), current, proposal);
-            return new PreviewResult(current.Version, proposal.Version, since, now, total, Math.Round(watch.Elapsed.TotalSeconds, 1), campaigns);
+            return new PreviewResult(current.Version, proposal.Version, since, now, total, Math.Round(watch.Elapsed.TotalSeconds, 1), campaigns)
+            {
+                Judged = Math.Min(replayed, total), JudgedUntil = until, Complete = stopped is null, Stopped = stopped,
+            };
         }
         finally
         {
@@ -80,6 +109,26 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>How many rows of <paramref name="page"/> (in seq order) are at or before <paramref name="seq"/>.</summary>
+    static int Passed(List<Row> page, long seq)
+    {
+        var (low, high) = (0, page.Count);
+        while (low < high)
+        {
+            var mid = (low + high) / 2;
+            if (page[mid].Seq <= seq)
+                low = mid + 1;
+            else
+                high = mid;
+        }
+        return low;
+    }
+
+    static string? Stopped(CancellationToken stop, TimeSpan elapsed, TimeSpan maxDuration) =>
+        stop.IsCancellationRequested ? "cancelled"
+        : elapsed >= maxDuration ? $"its time budget of {maxDuration:g} (Preview:MaxDuration) was used"
+        : null;
 
     static async Task Replay(Simulation run, IReadOnlyList<AcceptedEvent> events, DateTimeOffset start, DateTimeOffset end)
     {
@@ -167,7 +216,19 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
 /// <summary>What a preview found: per campaign the actions with the rules in force and with the proposal, and the difference.</summary>
 /// <param name="Events">Events received in the window and replayed.</param>
 public sealed record PreviewResult(string CurrentVersion, string ProposedVersion, DateTimeOffset From, DateTimeOffset To, long Events, double Seconds,
-    IReadOnlyList<PreviewCampaign> Campaigns);
+    IReadOnlyList<PreviewCampaign> Campaigns)
+{
+    /// <summary>Events of the window judged (all of them when <see cref="Complete"/>).</summary>
+    public long Judged { get; init; }
+
+    /// <summary>The virtual clock where the replay stopped: steps due after it are pending in both runs.</summary>
+    public DateTimeOffset JudgedUntil { get; init; }
+
+    /// <summary>Every event of the window was judged; otherwise <see cref="Stopped"/> says why not.</summary>
+    public bool Complete { get; init; } = true;
+
+    public string? Stopped { get; init; }
+}
 
 /// <param name="OnlyCurrent">Customers who got (steps of) the campaign with the rules in force and not with the proposal.</param>
 /// <param name="OnlyProposed">Customers who would get it only with the proposal.</param>
