@@ -204,7 +204,7 @@ status() {
 
 cmd="${1:-status}"; shift || true
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(rabbitmq postgres smtp)
-[ "$cmd" = vhost ] || [ "$cmd" = browser ] || [ "$cmd" = tools ] || [ "$cmd" = cluster ] && services=()
+[ "$cmd" = vhost ] || [ "$cmd" = browser ] || [ "$cmd" = tools ] || [ "$cmd" = cluster ] || [ "$cmd" = max-message-size ] && services=()
 case "$cmd" in
   start) for s in "${services[@]}"; do "start_$s"; done ;;
   stop) for s in "${services[@]}"; do "stop_$s" || true; done ;;
@@ -219,6 +219,11 @@ case "$cmd" in
     rabbitmqctl -q add_vhost "$1" >/dev/null
     rabbitmqctl -q set_permissions -p "$1" guest ".*" ".*" ".*" >/dev/null
     say "RabbitMQ virtual host $1 is new and empty" ;;
+  max-message-size) # the running broker's max_message_size until it restarts (a test of a broker without the limit)
+    [[ "${1:-}" =~ ^[0-9]+$ ]] || { echo "usage: $0 max-message-size BYTES" >&2; exit 2; }
+    rabbit_env
+    rabbitmqctl -q eval "application:set_env(rabbit, max_message_size, $1)." >/dev/null
+    say "RabbitMQ max_message_size is $1 until it restarts" ;;
   cluster)
     case "${1:-}" in
       start) cluster_start ;;

@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Error, "Journey event {JourneyEventId} went to the error queue after its retries ran out: {ExceptionType}: {Reason}")]
     public static partial void EventFailed(ILogger logger, string? journeyEventId, string exceptionType, string reason);
 
+    [LoggerMessage(1005, LogLevel.Warning, "RabbitMQ takes messages over {KiB} KiB (no max_message_size): the worker reads such a message whole before it can refuse it. Set max_message_size = 524288 in rabbitmq.conf")]
+    public static partial void BrokerTakesLargeMessages(ILogger logger, int kiB);
+
     [LoggerMessage(1003, LogLevel.Information, "Consuming journey events from exchange {Exchange} on queue {Queue} (prefetch {Prefetch}, concurrency {Concurrency})")]
     public static partial void InboundConfigured(ILogger logger, string exchange, string queue, int prefetch, int concurrency);
 

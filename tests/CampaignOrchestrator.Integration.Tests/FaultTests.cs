@@ -37,16 +37,16 @@ public sealed class FaultTests(ITestOutputHelper output)
         try
         {
             var workers = (await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => run.StartWorkerAsync()))).Select(w => w.Process).ToList();
-            Assert.Contains($"{run.Queue}\tquorum", await Infra("cluster", "queues"));
+            Assert.Contains($"{run.Queue}\tquorum", await TestServers.Infra("cluster", "queues"));
             var clock = Stopwatch.StartNew();
             var at = DateTimeOffset.UtcNow.AddMinutes(-1);
             var fault = Task.Run(async () =>
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
-                await Infra("cluster", "kill", "1");
+                await TestServers.Infra("cluster", "kill", "1");
                 output.WriteLine($"{clock.Elapsed}: node 1 killed");
                 await Task.Delay(TimeSpan.FromSeconds(3));
-                await Infra("cluster", "start-node", "1");
+                await TestServers.Infra("cluster", "start-node", "1");
                 output.WriteLine($"{clock.Elapsed}: node 1 back");
             });
             for (var i = 0; i < Customers; i++)
@@ -76,7 +76,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
         finally
         {
-            await Infra("cluster", "start-node", "1");
+            await TestServers.Infra("cluster", "start-node", "1");
         }
     }
 
@@ -95,7 +95,7 @@ public sealed class FaultTests(ITestOutputHelper output)
             var fault = Task.Run(async () =>
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
-                await Infra("stop", "postgres");
+                await TestServers.Infra("stop", "postgres");
                 output.WriteLine($"{clock.Elapsed}: PostgreSQL stopped");
                 // Back-pressure: while the store is away the backlog waits in RabbitMQ, not in the worker's memory.
                 rssBefore = Rss(worker);
@@ -105,7 +105,7 @@ public sealed class FaultTests(ITestOutputHelper output)
                     rssMax = Math.Max(rssMax, Rss(worker));
                     depthMax = Math.Max(depthMax, (await run.Shop.Channel.QueueDeclarePassiveAsync(run.Queue)).MessageCount);
                 }
-                await Infra("start", "postgres");
+                await TestServers.Infra("start", "postgres");
                 restarted = true;
                 output.WriteLine($"{clock.Elapsed}: PostgreSQL back; worker RSS {rssBefore / 1024} MB before, at most {rssMax / 1024} MB during; queue at most {depthMax} deep");
             });
@@ -133,7 +133,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         finally
         {
             if (!restarted)
-                await Infra("start", "postgres");
+                await TestServers.Infra("start", "postgres");
         }
     }
 
@@ -195,10 +195,10 @@ public sealed class FaultTests(ITestOutputHelper output)
             var fault = Task.Run(async () =>
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
-                await Infra("stop", "smtp");
+                await TestServers.Infra("stop", "smtp");
                 output.WriteLine($"{clock.Elapsed}: SMTP down, webhook failing");
                 await Task.Delay(TimeSpan.FromSeconds(60));
-                await Infra("start", "smtp");
+                await TestServers.Infra("start", "smtp");
                 smtpBack = true;
                 Volatile.Write(ref failing, false);
                 output.WriteLine($"{clock.Elapsed}: both back");
@@ -233,7 +233,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         {
             await WorkerProcess.KillAsync(worker);
             if (!smtpBack)
-                await Infra("start", "smtp");
+                await TestServers.Infra("start", "smtp");
             await shop.DeleteQueuesAsync(queue);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(folder, recursive: true);
@@ -274,10 +274,10 @@ public sealed class FaultTests(ITestOutputHelper output)
             var fault = Task.Run(async () =>
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
-                await Infra("stop", "rabbitmq");
+                await TestServers.Infra("stop", "rabbitmq");
                 output.WriteLine($"{clock.Elapsed}: broker stopped");
                 await Task.Delay(TimeSpan.FromSeconds(5));
-                await Infra("start", "rabbitmq");
+                await TestServers.Infra("start", "rabbitmq");
                 restarted = true;
                 output.WriteLine($"{clock.Elapsed}: broker back");
             });
@@ -329,7 +329,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         {
             await WorkerProcess.KillAsync(worker);
             if (!restarted)
-                await Infra("start", "rabbitmq");
+                await TestServers.Infra("start", "rabbitmq");
             shop ??= await RabbitPublisher.ConnectAsync();
             await shop.DeleteQueuesAsync(queue);
             await shop.DisposeAsync();
@@ -684,20 +684,6 @@ public sealed class FaultTests(ITestOutputHelper output)
 
     static long Rss(Process process) => WorkerProcess.Rss(process);
 
-    /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>
-    static async Task<string> Infra(params string[] args)
-    {
-        var psi = new ProcessStartInfo("bash", [Path.Combine(TestServers.RepositoryRoot, "infra", "services.sh"), .. args])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"infra/services.sh {string.Join(' ', args)} failed: {await stderr}");
-        return await stdout;
-    }
 }
 
 /// <summary>The tests that stop or kill shared servers (broker nodes, PostgreSQL) run alone, after the others.</summary>

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Integration.Tests.Support;
@@ -93,6 +94,55 @@ public sealed class HostileInputTests
         var rejected = listed.Single(m => (string?)m!["id"] == "oversize-300k")!;
         Assert.Contains($"body is {Encoding(rejected)} bytes; the limit is 262144 bytes (256 KiB)", (string?)rejected["reason"]);
         Assert.DoesNotContain(listed, m => (string?)m!["id"] == "oversize-2m");
+    }
+
+    [Fact]
+    public async Task Readiness_says_whether_the_broker_refuses_large_messages_before_the_worker_must_read_them()
+    {
+        await using (var worker = await TestWorker.StartAsync(Db.Sqlite))
+        {
+            var limits = await BusLimits(worker, "Healthy");
+            Assert.Equal("RabbitMQ refuses messages over 1024 KiB at the publisher", (string?)limits["description"]);
+        }
+        // A broker without max_message_size (RabbitMQ's own default is 128 MiB).
+        await TestServers.Infra("max-message-size", "134217728");
+        try
+        {
+            await using var worker = await TestWorker.StartAsync(Db.Sqlite);
+            var limits = await BusLimits(worker, "Degraded");
+            Assert.Contains("set max_message_size = 524288", (string?)limits["description"]);
+            Assert.Equal(HttpStatusCode.OK, (await worker.Anonymous.GetAsync("/health/ready")).StatusCode);   // degraded is still ready
+        }
+        finally
+        {
+            await TestServers.Infra("max-message-size", "524288");
+        }
+    }
+
+    static async Task<JsonNode> BusLimits(TestWorker worker, string status)
+    {
+        JsonNode? check = null;
+        for (var i = 0; i < 100 && (string?)check?["status"] != status; i++)
+        {
+            await Task.Delay(100);
+            var ready = await worker.Anonymous.GetAsync("/health/ready");
+            check = (await ready.Content.ReadFromJsonAsync<JsonObject>())!["checks"]!["bus-limits"];
+        }
+        Assert.Equal(status, (string?)check?["status"]);
+        return check!;
+    }
+
+    [Fact]
+    public void Listing_a_16_MB_message_of_the_error_queue_decodes_only_what_it_shows()
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes("{\"eventId\":\"big\",\"p\":\"" + new string('é', 8 * 1024 * 1024) + "\"}");
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var preview = Infrastructure.Messaging.ErrorQueue.BodyPreview(body);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(4097, preview.Length);
+        Assert.EndsWith("é…", preview);
+        Assert.True(allocated < 64 * 1024, $"{allocated:N0} bytes allocated to show 4 KB of a {body.Length:N0}-byte body");
+        Assert.Equal("{\"a\":1}", Infrastructure.Messaging.ErrorQueue.BodyPreview("{\"a\":1}"u8));
     }
 
     static string Encoding(JsonNode message) => System.Text.RegularExpressions.Regex.Match((string?)message["reason"] ?? "", @"body is (\d+) bytes").Groups[1].Value is { Length: > 0 } n

@@ -125,10 +125,18 @@ public sealed class ErrorQueue(IOptions<BusOptions> options)
     static ErrorQueueMessage Describe(BasicGetResult message)
     {
         string? Header(string name) => HeaderText(message, name);
-        var body = Encoding.UTF8.GetString(message.Body.Span);
         return new ErrorQueueMessage(IdOf(message), TryReadEventId(message.Body.Span), Header("MT-Fault-Message"),
             Header("MT-Fault-ExceptionType"), Header("MT-Fault-Timestamp"), message.RoutingKey, message.Body.Length,
-            body.Length <= MaxBodyChars ? body : body[..MaxBodyChars] + "…");
+            BodyPreview(message.Body.Span));
+    }
+
+    /// <summary>The body's first <see cref="MaxBodyChars"/> characters, decoded from its first bytes only: a 16 MB body is not
+    /// turned into a 32 MB string to show 4 KB of it.</summary>
+    internal static string BodyPreview(ReadOnlySpan<byte> body)
+    {
+        var head = body[..Math.Min(body.Length, MaxBodyChars * 4)];   // UTF-8: at most 4 bytes a character
+        var text = Encoding.UTF8.GetString(head);
+        return text.Length > MaxBodyChars ? text[..MaxBodyChars] + "…" : head.Length < body.Length ? text + "…" : text;
     }
 
     /// <summary>The message-id property, or a hash of the body when the publisher set none.</summary>

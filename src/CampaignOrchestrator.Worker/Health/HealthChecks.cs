@@ -28,7 +28,8 @@ internal static class HealthChecks
             .AddCheck<DatabaseCheck>("database")
             .AddCheck<SmtpCheck>("smtp")
             .AddCheck<RulesCheck>("rules")
-            .AddCheck<DispatcherCheck>("dispatcher");
+            .AddCheck<DispatcherCheck>("dispatcher")
+            .AddCheck<BusLimitsCheck>("bus-limits");
         return builder;
     }
 
@@ -112,6 +113,13 @@ internal static class HealthChecks
                     $"campaign {f.CampaignId} failed {f.Count} time(s), last at {f.At:O} while {f.Doing}: {f.Reason}"))
                     + (failing.Count > 5 ? $"; and {failing.Count - 5} more" : "")));
         }
+    }
+
+    /// <summary>Whether RabbitMQ refuses large messages before the worker must buffer them (degraded when it does not).</summary>
+    sealed class BusLimitsCheck(Infrastructure.Messaging.BrokerMessageLimit limit) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(limit.Refuses == false ? HealthCheckResult.Degraded(limit.Detail) : HealthCheckResult.Healthy(limit.Detail ?? "not checked yet"));
     }
 
     sealed class DispatcherCheck(ActionMetrics metrics, TimeProvider time, IOptions<HealthOptions> options) : IHealthCheck

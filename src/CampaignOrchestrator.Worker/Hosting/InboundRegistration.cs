@@ -19,6 +19,8 @@ internal static class InboundRegistration
         var options = builder.BindValidated(BusOptions.SectionName, new BusOptionsValidator());
         builder.Services.AddSingleton<InboundMetrics>();
         builder.Services.AddSingleton<ErrorQueue>();
+        builder.Services.AddSingleton<BrokerMessageLimit>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BrokerMessageLimit>());
         builder.Services.AddSingleton<JourneyEventConsumer>();
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {

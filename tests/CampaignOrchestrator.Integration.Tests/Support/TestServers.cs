@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Npgsql;
 
@@ -95,5 +96,20 @@ internal static class TestServers
             Assert.Fail($"{what} is not reachable on {host}:{port} ({ex.GetBaseException().Message}). " +
                         "Start the test servers with: infra/services.sh start");
         }
+    }
+
+    /// <summary>Runs infra/services.sh with these arguments and waits for it; returns what it printed.</summary>
+    public static async Task<string> Infra(params string[] args)
+    {
+        var psi = new ProcessStartInfo("bash", [Path.Combine(TestServers.RepositoryRoot, "infra", "services.sh"), .. args])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"infra/services.sh {string.Join(' ', args)} failed: {await stderr}");
+        return await stdout;
     }
 }
