@@ -123,6 +123,20 @@ public sealed class CustomerPrivacyTests : IDisposable
         Assert.Contains(cells, c => c.Table == "email_suppressions" && c.Column == "reason" && c.Value == "erased");
         var tables = cells.Select(c => c.Table).Distinct().ToList();
         Assert.DoesNotContain(tables, table => !PersonalData.Classifies(table));   // every table says what it holds of a customer
+        if (db == Db.Sqlite)
+        {
+            // Nor any byte of the files: deleted rows are zeroed and the write-ahead log, which held the pages as they were, truncated.
+            Assert.Contains("write-ahead log checkpointed and truncated", (string?)report["files"]);
+            var file = new SqliteConnectionStringBuilder(worker.ConnectionString).DataSource;
+            foreach (var path in new[] { file, file + "-wal", file + "-journal" }.Where(File.Exists))
+            {
+                await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var bytes = new byte[stream.Length];
+                await stream.ReadExactlyAsync(bytes);
+                foreach (var needle in new[] { address, address.ToLowerInvariant(), customer, device })
+                    Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) < 0, $"{Path.GetFileName(path)} still holds '{needle}'");
+            }
+        }
 
         // The audit keeps that it happened, naming the customer by the hash.
         var audit = (await worker.Http.GetFromJsonAsync<JsonArray>("/api/audit"))!;
@@ -138,6 +152,31 @@ public sealed class CustomerPrivacyTests : IDisposable
         Assert.Equal("delivered", (string?)byCampaign["order-confirmation"]["status"]);
         Assert.Equal("suppressed", (string?)byCampaign["thanks"]["status"]);
         Assert.Contains("erased", (string?)byCampaign["thanks"]["reason"]);
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task Erasing_a_customer_whose_device_id_is_another_customers_id_leaves_that_customers_audit_alone(Db db)
+    {
+        await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var (shared, other) = ($"shared-{run}", $"other-{run}");
+        // One shop's customer id is another's device id (they are only strings).
+        await shop.PublishAsync(Events.Json("page_viewed", Events.Id("v"), DateTimeOffset.UtcNow.AddMinutes(-2), shared));
+        await shop.PublishAsync(Events.Json("page_viewed", Events.Id("v"), DateTimeOffset.UtcNow.AddMinutes(-2), other, anonymousId: shared));
+        await worker.WaitForCustomerAsync(shared, j => j.EventCount() == 1 && (string?)j["customerId"] == shared);
+        await worker.WaitForCustomerAsync(other, j => j.EventCount() == 1);
+        Assert.Equal(HttpStatusCode.OK, (await worker.Http.GetAsync($"/api/customers/{shared}/export")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await worker.Http.GetAsync($"/api/customers/{other}/export")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await worker.Http.DeleteAsync($"/api/customers/{other}")).StatusCode);
+
+        var audit = (await worker.Http.GetFromJsonAsync<JsonArray>("/api/audit"))!.Select(e => ((string)e!["action"]!, (string)e["target"]!)).ToList();
+        Assert.Equal([("customers.export", "c:" + shared), ("customers.export", CustomerData.Pseudonym(other)), ("customers.erase", CustomerData.Pseudonym(other))],
+            audit);
+        Assert.Equal(shared, (string?)(await worker.Http.GetFromJsonAsync<JsonObject>($"/api/customers/{shared}"))!["customerId"]);
     }
 
     [Fact]

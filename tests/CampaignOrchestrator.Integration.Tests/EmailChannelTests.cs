@@ -227,9 +227,9 @@ public sealed class EmailChannelTests : IAsyncLifetime
             class Handler:
                 async def handle_RCPT(self, server, session, envelope, address, options):
                     if address.startswith('bounce'):
-                        return '550 5.1.1 No such user here'
+                        return '550 5.1.1 <' + address.upper() + '>: Recipient address rejected: No such user here'
                     if address.startswith('busy'):
-                        return '451 4.3.0 Try again later'
+                        return '451 4.3.0 ' + address + ' try again later'
                     envelope.rcpt_tos.append(address)
                     return '250 OK'
                 async def handle_DATA(self, server, session, envelope):
@@ -278,6 +278,14 @@ public sealed class EmailChannelTests : IAsyncLifetime
             Assert.False(first.Delivered);
             Assert.Null(first.RetryAt);                                                  // for good, not retried
             Assert.Contains("550", first.Detail);
+            // The server's reply quotes the address (in capitals): neither the reason nor the email.failed event carries it.
+            Assert.Contains("<<address>>: Recipient address rejected", first.Detail);
+            var failed = Assert.IsType<Contracts.Outbound.EmailFailed>(Assert.Single(first.Events));
+            Assert.DoesNotContain(address, failed.Reason, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("example.com", first.Detail, StringComparison.OrdinalIgnoreCase);
+            await using (var connection = await _database.OpenAsync(default))
+                Assert.DoesNotContain("example.com", await Dapper.SqlMapper.QuerySingleAsync<string>(connection, "SELECT detail FROM email_suppressions WHERE reason = 'hard-bounce'"),
+                    StringComparison.OrdinalIgnoreCase);
 
             var receipt = await Channel(port).DeliverAsync(await ActionFor(address, transactional: true), default);
             Assert.True(receipt.Suppressed);                                             // not even an order confirmation
@@ -286,6 +294,7 @@ public sealed class EmailChannelTests : IAsyncLifetime
             var busy = await Channel(port).DeliverAsync(await ActionFor($"busy-{Guid.NewGuid():N}@example.com"), default);
             Assert.False(busy.Delivered);
             Assert.NotNull(busy.RetryAt);                                                // 451: retried, then it waits
+            Assert.DoesNotContain("example.com", busy.Detail, StringComparison.OrdinalIgnoreCase);
         }
         finally
         {

@@ -95,4 +95,62 @@ public sealed class UnsubscribeTests : IDisposable
         Assert.Equal("Order o-77 confirmed", receipt.Subject);
         Assert.Null(receipt.Headers["List-Unsubscribe"]);                                   // transactional: no unsubscribe
     }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task The_link_is_opaque_the_page_speaks_dutch_consent_given_back_counts_and_an_erased_customers_link_creates_nobody(Db db)
+    {
+        TestServers.RequireSmtp();
+        await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?>
+        {
+            ["Rules:Path"] = _rules.Path,
+            ["Email:From"] = "Shop <news@shop.example>",
+            ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
+        });
+        await using var shop = await RabbitPublisher.ConnectAsync();
+        var customer = "unsub-nl-" + Guid.NewGuid().ToString("N")[..8];
+        var address = $"{customer}@example.com";
+        var t = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await shop.PublishAsync(Events.Json("newsletter_signup", Events.Id("signup"), t, customer,
+            traits: new { email = address, emailConsent = true, firstName = "Sanne", locale = "nl-NL" }));
+        var journey = await worker.WaitForCustomerAsync(customer, j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "delivered"));
+        var mail = await ArrivedAsync((string)journey["actions"]![0]!["actionId"]! + "@shop.example");
+        var link = new Uri(mail.Headers["List-Unsubscribe"]!.Trim('<', '>'));
+
+        // Opaque: neither the id nor the address, nor their base64, can be read from it.
+        var token = System.Web.HttpUtility.ParseQueryString(link.Query)["token"]!;
+        Assert.DoesNotContain(customer, link.ToString());
+        var raw = Convert.FromBase64String(token[2..].Replace('-', '+').Replace('_', '/').PadRight(token.Length - 2 + (4 - (token.Length - 2) % 4) % 4, '='));
+        Assert.DoesNotContain("example.com", System.Text.Encoding.Latin1.GetString(raw));
+        Assert.DoesNotContain(customer, System.Text.Encoding.Latin1.GetString(raw));
+
+        var page = await worker.Anonymous.GetAsync(link.PathAndQuery);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<html lang=\"nl\">", html);
+        Assert.Contains("Geen marketingmail meer naar u", html);
+        Assert.Contains(">Afmelden</button>", html);
+        Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.True(page.Headers.CacheControl?.NoStore);
+        var done = await worker.Anonymous.PostAsync(link.PathAndQuery, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        Assert.Contains("U bent afgemeld", await done.Content.ReadAsStringAsync());
+        await worker.WaitForCustomerAsync(customer, j => j["traits"]?["emailConsent"]?.GetValue<bool>() == false);
+
+        // Consent given back later: the unsubscribe no longer holds the next marketing mail.
+        await shop.PublishAsync(Events.Json("consent_changed", Events.Id("consent"), DateTimeOffset.UtcNow, customer, traits: new { emailConsent = true }));
+        await worker.WaitForCustomerAsync(customer, j => j["traits"]?["emailConsent"]?.GetValue<bool>() == true);
+        await shop.PublishAsync(Events.Json("newsletter_signup", Events.Id("signup-again"), DateTimeOffset.UtcNow, customer));
+        journey = await worker.WaitForCustomerAsync(customer, j => j["actions"]!.AsArray().Count(a => (string?)a!["status"] is "delivered" or "suppressed") == 2);
+        var second = journey["actions"]!.AsArray().Select(a => a!.AsObject()).OrderBy(a => (string?)a["triggeredAt"]).Last();
+        Assert.True((string?)second["status"] == "delivered", second.ToJsonString());
+        var api = await worker.Http.GetAsync($"/api/customers/{customer}");
+        Assert.True(api.Headers.CacheControl?.NoStore);
+
+        // Erased: the old link still suppresses (the address already is), and makes nobody again.
+        Assert.Equal(HttpStatusCode.OK, (await worker.Http.DeleteAsync($"/api/customers/{customer}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await worker.Anonymous.PostAsync(link.PathAndQuery, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await worker.Http.GetAsync($"/api/customers/{customer}")).StatusCode);
+    }
 }

@@ -80,13 +80,14 @@ internal sealed class JourneyStore(Database database, ActiveRules rules, TimePro
         }
 
         // 4. The writes, in this order (PostgreSQL: one command): the journey, then what merged devices bring along,
-        //    then the actions appended (they see the merged devices), then offers redeemed.
+        //    then the actions appended (they see the merged devices), then offers redeemed and consent given back.
         var final = new SqlBatch();
         await _records.WriteAsync(final, connection, tx, batch, ct);
         await _actions.WriteMergesAsync(final, connection, tx, batch.Merges, ct);
         await ChannelMerges.WriteAsync(final, connection, tx, database.Dialect, batch.Merges, ct);
         await _actions.WriteAsync(final, connection, tx, planned, batch.Now, ct);
         await OfferChannel.WriteRedemptionsAsync(final, connection, tx, database.Dialect, batch.Fresh, ct);
+        Channels.Email.Suppressions.AppendConsentGivenBack(final, batch);
         await final.ExecuteAsync(connection, tx, ct);
         if (immediate is not null)
             await immediate.WriteAsync(connection, tx, _actions, database.Dialect, taken, ct);

@@ -70,7 +70,7 @@ internal sealed class CustomerData(Database database, ActionStore actions, IOpti
         }).ToArray());
         document["operatorActions"] = Rows(await connection.QueryAsync(new CommandDefinition(
             $"SELECT at, key_name, action, target, detail FROM audit_log WHERE {database.Dialect.In("target", "@targets")} ORDER BY seq",
-            new { targets = database.Dialect.List(who.Names(id)) }, cancellationToken: ct)));
+            new { targets = database.Dialect.List([.. who.Names(id), .. who.ProfileIds]) }, cancellationToken: ct)));
         return document;
     }
 
@@ -126,9 +126,15 @@ internal sealed class CustomerData(Database database, ActionStore actions, IOpti
             new { customer = who.CustomerId ?? "", devices = sql.List(who.AnonymousIds) }, tx, cancellationToken: ct)));
         await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE campaign_scans SET after_profile = '' WHERE {sql.In("after_profile", "@profiles")}", new { profiles }, tx, cancellationToken: ct));
+        // Entries name a customer by profile id (c:…, a:…); older ones by the bare id asked for, which is rewritten only when
+        // no other customer or device still answers to it (a device id may be another customer's id).
+        var others = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"SELECT profile_id FROM profiles WHERE {sql.In("profile_id", "@candidates")}",
+            new { candidates = sql.List(who.Names(id).SelectMany(n => new[] { ProfileIds.ForCustomer(n), ProfileIds.ForAnonymous(n) }).ToArray()) }, tx,
+            cancellationToken: ct))).Select(p => p[2..]).ToHashSet(StringComparer.Ordinal);
         await connection.ExecuteAsync(new CommandDefinition(
             $"UPDATE audit_log SET target = @pseudonym WHERE {sql.In("target", "@targets")}",
-            new { pseudonym = subject, targets = sql.List(who.Names(id)) }, tx, cancellationToken: ct));
+            new { pseudonym = subject, targets = sql.List([.. who.ProfileIds, .. who.Names(id).Where(n => !others.Contains(n))]) }, tx, cancellationToken: ct));
         foreach (var hash in addresses.Keys)
             await connection.ExecuteAsync(new CommandDefinition(Suppressions.Upsert,
                 new { hash, reason = Suppressions.Erased, at = now, detail = (string?)null }, tx, cancellationToken: ct));
@@ -144,6 +150,7 @@ internal sealed class CustomerData(Database database, ActionStore actions, IOpti
         await AuditLog.AppendAsync(connection, tx, now, operatorName, "customers.erase", subject,
             $"{report.Profiles} profile(s), {report.PendingCancelled} pending action(s) cancelled, {report.AudiencesLeft} audience membership(s) ended", ct);
         await tx.CommitAsync(ct);
+        report = report with { Files = await sql.ClearDeletedAsync(connection, ct) };
         foreach (var profile in who.ProfileIds)
             database.Cache?.Remove(profile);
         if (left.Count > 0)

@@ -37,6 +37,15 @@ internal abstract class SqlDialect
     /// <summary>Whether the text <paramref name="column"/> contains the text <paramref name="parameter"/> (no pattern characters).</summary>
     public abstract string Contains(string column, string parameter);
 
+    /// <summary>
+    /// After rows of personal data were deleted (an erasure): makes the deleted bytes unreadable in the files where the store
+    /// can, and says what it did. SQLite: deleted content is zeroed as it goes (<c>secure_delete</c>, set on every connection)
+    /// and the write-ahead log, which still holds the pages as they were, is checkpointed and truncated. PostgreSQL keeps dead
+    /// row versions until VACUUM and its WAL until recycled: docs/reliability.md, "Erasure and the files".
+    /// </summary>
+    public virtual Task<string> ClearDeletedAsync(DbConnection connection, CancellationToken ct) =>
+        Task.FromResult("dead rows are removed by (auto)vacuum; WAL and backups keep them until recycled");
+
     /// <summary>Opens a connection ready for use.</summary>
     public abstract Task<DbConnection> OpenAsync(string connectionString, CancellationToken cancellationToken);
 }

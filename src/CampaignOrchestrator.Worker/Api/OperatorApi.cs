@@ -167,7 +167,8 @@ internal static class OperatorApi
             var document = await data.ExportAsync(id, ct);
             if (document is null)
                 return Results.Problem(statusCode: 404, title: "Unknown customer", detail: $"Nothing is held for customerId or anonymousId '{id}'");
-            await RecordAsync(audit, http, loggers, "customers.export", id, "exported", ct);
+            // Named by profile id (c:…, a:…): a device's id may be another customer's id.
+            await RecordAsync(audit, http, loggers, "customers.export", (string?)document["journey"]?["profileId"] ?? id, "exported", ct);
             return Results.Json(document, contentType: "application/json");
         });
         admin.MapDelete("/customers/{id}", async (string id, CustomerData data, HttpContext http, CancellationToken ct) =>

@@ -64,6 +64,18 @@ public static class WorkerApp
         if (http.BehindProxy)
             app.UseForwardedHeaders();
         app.UsePublicListener(http);
+        // Every API answer may hold personal data (a journey, an export, a customer's banners): no cache keeps it.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/api"))
+                context.Response.OnStarting(() =>
+                {
+                    if (!context.Response.Headers.ContainsKey("Cache-Control"))
+                        context.Response.Headers.CacheControl = "no-store";
+                    return Task.CompletedTask;
+                });
+            return next(context);
+        });
         app.UseApiSecurity();
         app.UseRateLimiter();
         app.MapOperatorApi();

@@ -112,7 +112,8 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         var model = Model(action, traits, trigger);
         foreach (var (key, value) in extra ?? new Dictionary<string, object?>())
             model[key] = value;
-        var unsubscribe = action.Transactional ? null : await _links.CreateAsync(action.ProfileId, recipient.Address, action.ActionId, cancellationToken);
+        var unsubscribe = action.Transactional ? null
+            : await _links.CreateAsync(action.ProfileId, recipient.Address, action.ActionId, traits?["locale"]?.ToString(), cancellationToken);
         model["unsubscribeUrl"] = unsubscribe;
         var rendered = await _templates.RenderAsync(template, traits?["locale"]?.ToString(), model);
         if (rendered is null)
@@ -150,7 +151,8 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
             if (ex.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
             {
                 Log.HardBounce(_logger, action.ActionId, action.CustomerId, (int)ex.StatusCode);
-                await Suppressions.AddAsync(_database, recipient.Address, Suppressions.HardBounce, $"{(int)ex.StatusCode} {ex.Message}", _time.GetUtcNow(), cancellationToken);
+                await Suppressions.AddAsync(_database, recipient.Address, Suppressions.HardBounce, $"{(int)ex.StatusCode} {AddressScrubber.Scrub(ex.Message)}",
+                    _time.GetUtcNow(), cancellationToken);
             }
             return Failure(action, $"SMTP refused ({(int)ex.StatusCode}): {ex.Message}");
         }
@@ -161,7 +163,7 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         catch (Exception ex) when (ex is SmtpCommandException or SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException
             or TimeoutRejectedException)
         {
-            return ChannelResult.Later($"SMTP unavailable after retries: {ex.GetType().Name}: {ex.Message}", _time.GetUtcNow() + _smtp.RetryAfter);
+            return ChannelResult.Later($"SMTP unavailable after retries: {ex.GetType().Name}: {AddressScrubber.Scrub(ex.Message)}", _time.GetUtcNow() + _smtp.RetryAfter);
         }
     }
 
@@ -246,7 +248,10 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         return MailboxAddress.TryParse(text.Trim(), out address);
     }
 
-    public ChannelResult Failure(DueAction action, string reason) =>
+    /// <summary>Failed for good, announced as <c>email.failed</c>; any address in the reason (a server's reply quotes it) is taken out.</summary>
+    public ChannelResult Failure(DueAction action, string reason) => Failed(action, AddressScrubber.Scrub(reason));
+
+    ChannelResult Failed(DueAction action, string reason) =>
         ChannelResult.Failed(reason).Announcing(new EmailFailed(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId,
             action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, (string?)action.Settings["template"], reason));
 
