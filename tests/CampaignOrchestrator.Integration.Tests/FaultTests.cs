@@ -183,6 +183,8 @@ public sealed class FaultTests(ITestOutputHelper output)
             ["Email__From"] = $"Shop <mail@{domain}>",
             ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
             ["Webhooks__Secrets__crm"] = "crm-secret-" + run,
+            ["Webhooks__SecretHosts__crm__0"] = "127.0.0.1",
+            ["Webhooks__AllowPrivateNetworks"] = "true",   // the receiver is on this machine
         };
         Process? worker = null;
         await using var shop = await RabbitPublisher.ConnectAsync();

@@ -45,6 +45,8 @@ public sealed class LogPrivacyTests
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:CampaignOrchestrator"] = "Trace",
             ["Webhooks:Secrets:crm"] = webhookSecret,
+            ["Webhooks:SecretHosts:crm:0"] = "127.0.0.1",
+            ["Webhooks:AllowPrivateNetworks"] = "true",
         }, services: s => s.AddSingleton<ILoggerProvider>(capture));
         await using var shop = await RabbitPublisher.ConnectAsync();
         var customer = Events.Id("private");

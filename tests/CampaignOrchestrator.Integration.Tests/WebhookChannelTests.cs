@@ -26,6 +26,7 @@ public sealed class WebhookChannelTests : IAsyncLifetime
     readonly ConcurrentQueue<(string Body, string? Signature, string? Key, bool Valid)> _received = new();
     readonly Queue<int> _answers = new();
     WebApplication _receiver = null!;
+    string? _receiverRedirectsTo;
     string _url = "";
 
     public async Task InitializeAsync()
@@ -41,6 +42,8 @@ public sealed class WebhookChannelTests : IAsyncLifetime
             int status;
             lock (_answers)
                 status = _answers.Count > 0 ? _answers.Dequeue() : 200;
+            if (status is >= 300 and < 400 && _receiverRedirectsTo is { } location)
+                request.HttpContext.Response.Headers.Location = location;
             return Results.StatusCode(status);
         });
         await _receiver.StartAsync();
@@ -64,9 +67,16 @@ public sealed class WebhookChannelTests : IAsyncLifetime
         return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(v1));
     }
 
-    static WebhookChannel Channel(string? secret = Secret) =>
-        new(Options.Create(new WebhookOptions { Secrets = secret is null ? [] : new() { ["crm"] = secret }, Timeout = TimeSpan.FromSeconds(5) }), TimeProvider.System,
-            CampaignOrchestrator.Infrastructure.Channels.ChannelPipelines.Standalone(TimeProvider.System, webhooks: new WebhookOptions { Timeout = TimeSpan.FromSeconds(5) }));
+    /// <param name="allowPrivate">The receiver is on loopback: allowed here, as an administrator would for a receiver on the same machine.</param>
+    static WebhookChannel Channel(string? secret = Secret, bool allowPrivate = true, string signsFor = "127.0.0.1")
+    {
+        var options = new WebhookOptions
+        {
+            Secrets = secret is null ? [] : new() { ["crm"] = secret }, SecretHosts = new() { ["crm"] = [signsFor] },
+            Timeout = TimeSpan.FromSeconds(5), AllowPrivateNetworks = allowPrivate,
+        };
+        return new(Options.Create(options), TimeProvider.System, ChannelPipelines.Standalone(TimeProvider.System, webhooks: options));
+    }
 
     static DueAction Action(string url, string secret = "crm") => new("act-" + Guid.NewGuid().ToString("N")[..8], "crm-sync", 1, "c:vera", "vera", "webhook",
         new JsonObject { ["url"] = url, ["secret"] = secret }, 0, "evt-1", null, false, DateTimeOffset.UtcNow, "v1", "purchase", 7);
@@ -168,5 +178,67 @@ public sealed class WebhookChannelTests : IAsyncLifetime
         Assert.NotNull(result.RetryAt);
         Assert.True(result.RetryAt > before.AddSeconds(30), $"retry at {result.RetryAt:O}");
         Assert.Contains("unreachable", result.Detail);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:{port}/hooks/crm", "loopback")]
+    [InlineData("http://localhost:{port}/hooks/crm", "loopback")]
+    [InlineData("http://[::ffff:127.0.0.1]:{port}/hooks/crm", "loopback")]
+    [InlineData("http://169.254.169.254/latest/meta-data/", "link-local")]
+    [InlineData("http://10.1.2.3/internal", "a private address")]
+    [InlineData("http://192.168.1.1/router", "a private address")]
+    [InlineData("http://0.0.0.0:{port}/hooks/crm", "an unspecified address")]
+    public async Task By_default_a_webhook_reaches_no_loopback_link_local_or_private_address(string url, string what)
+    {
+        var port = new Uri(_url).Port.ToString(CultureInfo.InvariantCulture);
+        var target = url.Replace("{port}", port);
+        var host = new Uri(target).IdnHost;
+        var result = await Channel(allowPrivate: false, signsFor: host).DeliverAsync(Action(target), default);
+        Assert.False(result.Delivered);
+        Assert.Null(result.RetryAt);                                                    // for good: no retry can help
+        Assert.StartsWith("webhook refused: ", result.Detail);
+        Assert.Contains(what, result.Detail);
+        Assert.Empty(_received);
+    }
+
+    [Fact]
+    public async Task A_redirect_is_not_followed_and_a_secret_signs_only_for_its_hosts()
+    {
+        var other = new ConcurrentQueue<string?>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var elsewhere = builder.Build();
+        elsewhere.MapPost("/steal", (HttpRequest request) => { other.Enqueue(request.Headers[WebhookChannel.SignatureHeader].FirstOrDefault()); return Results.Ok(); });
+        await elsewhere.StartAsync();
+        var elsewhereUrl = elsewhere.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        _receiverRedirectsTo = elsewhereUrl + "/steal";
+
+        // The step's host answers 307 to another: not followed, failed for good, the other host gets nothing.
+        lock (_answers) _answers.Enqueue(307);
+        var redirected = await Channel().DeliverAsync(Action(_url), default);
+        Assert.Equal((false, (DateTimeOffset?)null), (redirected.Delivered, redirected.RetryAt));
+        Assert.Contains("HTTP 307 (a redirect: not followed", redirected.Detail);
+        Assert.Single(_received);
+        Assert.Empty(other);
+
+        // A secret bound to crm.example signs for nothing else.
+        var bound = await Channel(signsFor: "crm.example").DeliverAsync(Action(_url), default);
+        Assert.Equal((false, "webhook secret 'crm' may not sign for 127.0.0.1 (Webhooks:SecretHosts:crm)"), (bound.Delivered, bound.Detail));
+        Assert.Single(_received);
+    }
+
+    [Fact]
+    public void A_secret_without_hosts_stops_the_start_naming_the_setting()
+    {
+        var result = new WebhookOptionsValidator().Validate(null, new WebhookOptions { Secrets = new() { ["crm"] = "s" } });
+        Assert.Contains("Webhooks:SecretHosts:crm must name the hosts secret 'crm' may sign for", Assert.Single(result.Failures!));
+        Assert.True(new WebhookOptionsValidator().Validate(null, new WebhookOptions
+        {
+            Secrets = new() { ["crm"] = "s" }, SecretHosts = new() { ["crm"] = ["*.crm.example"] },
+        }).Succeeded);
+        var wildcard = new WebhookOptions { SecretHosts = new() { ["crm"] = ["*.crm.example"] } };
+        Assert.True(wildcard.MaySign("crm", "eu.crm.example"));
+        Assert.False(wildcard.MaySign("crm", "crm.example.attacker.net"));
+        Assert.False(wildcard.MaySign("crm", "evilcrm.example"));
     }
 }

@@ -18,7 +18,7 @@ internal sealed class ConnectorPusher(Database database, IOptions<RetargetingOpt
     : BackgroundService
 {
     const int BatchSize = 500;
-    readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = TimeSpan.FromSeconds(30) };   // the signature goes to the configured url only
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -31,13 +31,14 @@ internal sealed class WebhookChannel : IActionChannel
 
     readonly WebhookOptions _options;
     readonly TimeProvider _time;
-    readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+    readonly HttpClient _http;
     readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
     public WebhookChannel(IOptions<WebhookOptions> options, TimeProvider time, ResiliencePipelineProvider<string> pipelines)
     {
         _options = options.Value;
         _time = time;
+        _http = new(EgressPolicy.Handler(_options.AllowPrivateNetworks)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         _pipeline = pipelines.GetPipeline<HttpResponseMessage>(ChannelPipelines.Webhook);
     }
 
@@ -48,7 +49,7 @@ internal sealed class WebhookChannel : IActionChannel
     internal static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, WebhookOptions options, CircuitBreakerStateProvider? state = null)
     {
         var transient = new PredicateBuilder<HttpResponseMessage>()
-            .Handle<HttpRequestException>()
+            .Handle<HttpRequestException>(ex => !Refused(ex))
             .Handle<TimeoutRejectedException>()
             .HandleResult(r => IsTransient(r.StatusCode));
         builder
@@ -77,6 +78,8 @@ internal sealed class WebhookChannel : IActionChannel
             return ChannelResult.Failed($"webhook url '{url}' is not an http(s) address");
         if (secretName is null || !_options.Secrets.TryGetValue(secretName, out var secret) || string.IsNullOrEmpty(secret))
             return ChannelResult.Failed($"webhook secret '{secretName}' is not configured (Webhooks:Secrets:{secretName})");
+        if (!_options.MaySign(secretName, uri.IdnHost))
+            return ChannelResult.Failed($"webhook secret '{secretName}' may not sign for {uri.IdnHost} (Webhooks:SecretHosts:{secretName})");
 
         var settings = (JsonObject)action.Settings.DeepClone();
         settings.Remove("secret");
@@ -95,6 +98,8 @@ internal sealed class WebhookChannel : IActionChannel
             if (response.IsSuccessStatusCode)
                 return ChannelResult.Ok($"HTTP {status}").Announcing(new WebhookSent(action.ActionId, action.CampaignId, action.Step, action.CustomerId,
                     action.AnonymousId, action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, url));
+            if (status is >= 300 and < 400)
+                return ChannelResult.Failed($"webhook answered HTTP {status} (a redirect: not followed, the signature goes to the step's host only)");
             return IsTransient(response.StatusCode)
                 ? ChannelResult.Later($"webhook answered HTTP {status} after retries", _time.GetUtcNow() + WaitAfterRetries)
                 : ChannelResult.Failed($"webhook answered HTTP {status}");
@@ -103,10 +108,24 @@ internal sealed class WebhookChannel : IActionChannel
         {
             return ChannelResult.Later("webhook receivers failing: circuit open", _time.GetUtcNow() + BreakDuration);
         }
+        catch (HttpRequestException ex) when (Refused(ex))
+        {
+            return ChannelResult.Failed("webhook refused: " + RefusedReason(ex));
+        }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException)
         {
             return ChannelResult.Later($"webhook unreachable after retries: {ex.Message}", _time.GetUtcNow() + WaitAfterRetries);
         }
+    }
+
+    static bool Refused(Exception ex) => RefusedReason(ex) is not null;
+
+    static string? RefusedReason(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+            if (ex is EgressRefusedException refused)
+                return refused.Message;
+        return null;
     }
 
     /// <summary>The signature header's value: <c>t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256 of "t.body"&gt;</c>.</summary>
