@@ -51,4 +51,52 @@ public sealed class RateLimitTests
         await AssertTooManyAsync(await worker.Http.GetAsync("/api/rules"));       // the same address, until the minute is over
         Assert.Equal(HttpStatusCode.OK, (await worker.Anonymous.GetAsync("/health")).StatusCode);
     }
+
+    [Theory]
+    [InlineData("/metrics")]
+    [InlineData("/openapi/v1.json")]
+    [InlineData("/dashboard/funnel.svg")]
+    public async Task Guessing_keys_outside_the_api_counts_too_and_leaves_the_banner_reads_alone(string path)
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, transport: "InMemory",
+            extra: new Dictionary<string, string?> { ["RateLimits:FailedAuthenticationsPerMinute"] = "3" });
+        using var guesser = worker.As("co_guess-0000000000000000000000000000000");
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await guesser.GetAsync(path)).StatusCode);
+        await AssertTooManyAsync(await guesser.GetAsync(path));
+        await AssertTooManyAsync(await worker.Http.GetAsync("/api/rules"));       // the operator endpoints, for this address
+        using var shop = worker.As(TestKeys.Placement);
+        Assert.Equal(HttpStatusCode.OK, (await shop.GetAsync("/api/placements/anna?slot=home-hero")).StatusCode);   // the banners are not
+    }
+
+    [Fact]
+    public async Task A_cross_site_form_does_not_sign_in_and_the_placement_key_opens_no_dashboard()
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, transport: "InMemory");
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = worker.Http.BaseAddress };
+        FormUrlEncodedContent Form(string key) => new([new("key", key)]);
+
+        // Another site's form posting a key (login CSRF): refused, no cookie.
+        using var crossSite = new HttpRequestMessage(HttpMethod.Post, "/dashboard/sign-in") { Content = Form(TestKeys.Viewer) };
+        crossSite.Headers.Add("Origin", "https://evil.example");
+        crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        var refused = await browser.SendAsync(crossSite);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.False(refused.Headers.Contains("Set-Cookie"));
+        using var otherOrigin = new HttpRequestMessage(HttpMethod.Post, "/dashboard/sign-in") { Content = Form(TestKeys.Viewer) };
+        otherOrigin.Headers.Add("Origin", "http://127.0.0.1:1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await browser.SendAsync(otherOrigin)).StatusCode);
+
+        // The dashboard's own page: signed in.
+        using var own = new HttpRequestMessage(HttpMethod.Post, "/dashboard/sign-in") { Content = Form(TestKeys.Viewer) };
+        own.Headers.Add("Origin", worker.Http.BaseAddress!.GetLeftPart(UriPartial.Authority));
+        own.Headers.Add("Sec-Fetch-Site", "same-origin");
+        var signedIn = await browser.SendAsync(own);
+        Assert.Equal(("/", true), (signedIn.Headers.Location?.ToString(), signedIn.Headers.Contains("Set-Cookie")));
+
+        // The webshop's placement key: no session.
+        using var placement = new HttpRequestMessage(HttpMethod.Post, "/dashboard/sign-in") { Content = Form(TestKeys.Placement) };
+        var notForIt = await browser.SendAsync(placement);
+        Assert.Equal(("/sign-in?error=role", false), (notForIt.Headers.Location?.ToString(), notForIt.Headers.Contains("Set-Cookie")));
+    }
 }

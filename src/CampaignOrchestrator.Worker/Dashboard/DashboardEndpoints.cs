@@ -31,13 +31,21 @@ internal static class DashboardEndpoints
             .AllowAnonymous().ExcludeFromDescription();
         app.MapPost("/dashboard/sign-in", async (HttpContext http, DashboardSession sessions, RateLimits.FailedAuthentications failures) =>
         {
-            var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            // Login CSRF: another site's form must not sign this browser in (with the other site's key). Browsers say where a
+            // form comes from (Sec-Fetch-Site, Origin); a request that says another origin is refused.
+            if (!SameOrigin(http))
+                return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Sign-in from another site",
+                    detail: "The dashboard signs in only from its own sign-in page");
+            var address = RateLimits.Scope(http) + "|" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             if (failures.On && failures.LockedOut(address, out _))
                 return Results.Redirect("/sign-in?error=locked");
             var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
             var key = form?["key"].ToString().Trim();
-            if (!string.IsNullOrEmpty(key) && sessions.SignIn(http, key))
+            var outcome = string.IsNullOrEmpty(key) ? DashboardSession.SignInResult.Unknown : sessions.SignIn(http, key);
+            if (outcome == DashboardSession.SignInResult.SignedIn)
                 return Results.Redirect("/");
+            if (outcome == DashboardSession.SignInResult.NotForTheDashboard)
+                return Results.Redirect("/sign-in?error=role");
             if (failures.On)
                 failures.Count(address, out _);
             return Results.Redirect("/sign-in?error=key");
@@ -68,6 +76,21 @@ internal static class DashboardEndpoints
             return Results.Content(FunnelChart.Render(view!), "image/svg+xml; charset=utf-8");
         }).RequireAuthorization(ApiRoles.Viewer).ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>False when the browser says the request comes from another site (Sec-Fetch-Site) or origin (Origin); a client
+    /// that sends neither (a script) is taken as it is.</summary>
+    static bool SameOrigin(HttpContext http)
+    {
+        var site = http.Request.Headers["Sec-Fetch-Site"].ToString();
+        if (site.Length > 0 && site is not ("same-origin" or "none"))
+            return false;
+        var origin = http.Request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+            return true;
+        return Uri.TryCreate(origin, UriKind.Absolute, out var from)
+            && string.Equals(from.Authority, http.Request.Host.Value, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(from.Scheme, http.Request.Scheme, StringComparison.OrdinalIgnoreCase);
     }
 
     static IResult Asset(HttpContext http, string name)

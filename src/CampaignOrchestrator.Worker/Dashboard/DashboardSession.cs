@@ -20,14 +20,19 @@ internal sealed class DashboardSession(IDataProtectionProvider protection, ApiKe
 
     readonly ITimeLimitedDataProtector _protector = protection.CreateProtector("CampaignOrchestrator.Dashboard.Session").ToTimeLimitedDataProtector();
 
-    /// <summary>Signs in with <paramref name="presentedKey"/>: the cookie is set and true returned, or false for a key that matches nothing.</summary>
-    public bool SignIn(HttpContext http, string presentedKey)
+    public enum SignInResult { SignedIn, Unknown, NotForTheDashboard }
+
+    /// <summary>Signs in with <paramref name="presentedKey"/>: the cookie is set for a viewer's key or higher; a key that matches
+    /// nothing, or the webshop's placement key (it reads banners, it opens no dashboard), sets none.</summary>
+    public SignInResult SignIn(HttpContext http, string presentedKey)
     {
         if (keys.Find(presentedKey) is not { } key)
-            return false;
+            return SignInResult.Unknown;
+        if (!ApiRoles.Granting(ApiRoles.Viewer).Contains(key.Role))
+            return SignInResult.NotForTheDashboard;
         var value = _protector.Protect($"{key.Name}\n{key.Role}", time.GetUtcNow() + Lifetime);
         http.Response.Cookies.Append(CookieName, value, Options(http));
-        return true;
+        return SignInResult.SignedIn;
     }
 
     public static void SignOut(HttpContext http) => http.Response.Cookies.Delete(CookieName, Options(http));

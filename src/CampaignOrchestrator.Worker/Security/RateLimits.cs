@@ -54,28 +54,32 @@ internal static class RateLimits
     }
 
     /// <summary>
-    /// Counts requests to <c>/api</c> whose key is missing or unknown, per address; an address past the limit gets 429 on
-    /// the API until its window ends, before its key is even looked at.
+    /// Counts requests to any endpoint that needs a key (the API, <c>/metrics</c>, <c>/openapi</c>, the dashboard's data and
+    /// picture) whose key is missing or unknown, per address, and a key that matches nothing wherever it is presented; an
+    /// address past the limit gets 429 there until its window ends, before its key is even looked at. The webshop's banner
+    /// reads count apart (<see cref="Scope"/>): a brute force on the operator API does not stop the same address's banners,
+    /// nor the other way round.
     /// </summary>
     public static WebApplication UseFailedAuthenticationLimit(this WebApplication app)
     {
         app.Use(async (http, next) =>
         {
             var limiter = http.RequestServices.GetRequiredService<FailedAuthentications>();
-            if (!limiter.On || !http.Request.Path.StartsWithSegments("/api"))
+            var endpoint = http.GetEndpoint();
+            var needsKey = endpoint is not null && endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null;
+            var result = http.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult;   // what UseAuthentication found
+            if (!limiter.On || (!needsKey && result?.Failure is null))
             {
                 await next(http);
                 return;
             }
-            var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            if (limiter.LockedOut(address, out var retryAfter))
+            var key = Scope(http) + "|" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            if (limiter.LockedOut(key, out var retryAfter))
             {
                 await WriteTooManyAsync(http, retryAfter);
                 return;
             }
-            // What UseAuthentication found (no second authentication).
-            var succeeded = http.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Succeeded == true;
-            if (!succeeded && !limiter.Count(address, out retryAfter))
+            if (result?.Succeeded != true && !limiter.Count(key, out retryAfter))
             {
                 await WriteTooManyAsync(http, retryAfter);
                 return;
@@ -84,6 +88,9 @@ internal static class RateLimits
         });
         return app;
     }
+
+    /// <summary>Which count a request's failures go to: the webshop's banner reads, or everything an operator uses.</summary>
+    public static string Scope(HttpContext http) => http.Request.Path.StartsWithSegments("/api/placements") ? "placements" : "operator";
 
     /// <summary>Failed authentications per address in a fixed one-minute window.</summary>
     internal sealed class FailedAuthentications(int perMinute)

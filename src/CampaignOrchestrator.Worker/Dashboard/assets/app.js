@@ -8,7 +8,9 @@
     const error = new URLSearchParams(location.search).get("error");
     if (error) {
       const p = document.getElementById("error");
-      p.textContent = error === "locked" ? "Too many failed sign-ins from this address; wait a minute." : "That key matches no configured key.";
+      p.textContent = error === "locked" ? "Too many failed sign-ins from this address; wait a minute."
+        : error === "role" ? "That is the webshop's placement key: it reads banners and opens no dashboard. Sign in with a viewer, marketer or admin key."
+        : "That key matches no configured key.";
       p.hidden = false;
     }
     return;
