@@ -39,7 +39,7 @@ internal static class ApiCommand
             errors.WriteLine("CAMPAIGN_API_KEY is not set: export the API key to use (keys create makes one)");
             return 2;
         }
-        if (!Uri.TryCreate(Option("--url") ?? "http://127.0.0.1:5080", UriKind.Absolute, out var url))
+        if (CommandLine.WorkerUrl(Option("--url")) is not { } url)
         {
             errors.WriteLine("--url must be an absolute http(s) address");
             return 2;
@@ -93,7 +93,7 @@ internal static class ApiCommand
         var shown = json || TryParse(body) is not { } node ? body : node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (Option("--out") is { } file)
         {
-            await File.WriteAllTextAsync(file, shown);
+            await CommandLine.WritePrivateAsync(file, shown);
             output.WriteLine($"written to {file}");
         }
         else

@@ -19,7 +19,7 @@ internal static class PreviewCommand
         var path = Option("--rules");
         var days = Option("--days") ?? "7";
         var key = Environment.GetEnvironmentVariable("CAMPAIGN_API_KEY");
-        if (path is null || !int.TryParse(days, out _) || !Uri.TryCreate(Option("--url") ?? "http://127.0.0.1:5080", UriKind.Absolute, out var url))
+        if (path is null || !int.TryParse(days, out _) || CommandLine.WorkerUrl(Option("--url")) is not { } url)
         {
             errors.WriteLine(Usage);
             return 2;
