@@ -164,6 +164,42 @@ public sealed class WebhookChannelTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Sqlite)]
+    [InlineData(CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Postgres)]
+    public async Task Each_batch_a_connector_gets_has_a_key_never_used_before_even_after_the_queue_emptied(CampaignOrchestrator.Infrastructure.Storage.StorageProvider provider)
+    {
+        var connectionString = await Support.TestDatabases.CreateAsync(provider);
+        var database = await Support.TestDatabases.OpenMigratedAsync(provider, connectionString);
+        try
+        {
+            var options = new RetargetingOptions { Connectors = { ["meta"] = new ConnectorOptions { Url = _url, Secret = Secret } } };
+            var pusher = new ConnectorPusher(database, Options.Create(options), TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<ConnectorPusher>.Instance);
+            for (var i = 0; i < 3; i++)
+            {
+                // One change, posted and deleted: the queue is empty again before the next.
+                var change = new CampaignOrchestrator.Contracts.Outbound.RetargetingJoined($"act-{i}", "cart", 1, "vera", null, "purchase", DateTimeOffset.UtcNow,
+                    "evt-1", 0, "cart-abandoners", $"hash-{i}", DateTimeOffset.UtcNow.AddDays(30));
+                await using (var connection = await database.OpenAsync(default))
+                {
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await StoredRows.WriteAsync(connection, tx, database.Dialect, ConnectorOutbox.Rows(options, [change]).ToList(), default);
+                    await tx.CommitAsync();
+                }
+                Assert.Equal(1, await pusher.PushAsync("meta", default));
+            }
+            var keys = _received.Select(c => c.Key).ToList();
+            Assert.Equal(3, keys.Count);
+            Assert.Equal(3, keys.Distinct().Count());
+        }
+        finally
+        {
+            database.Dispose();
+            await Support.TestDatabases.DropAsync(provider, connectionString);
+        }
+    }
+
     [Fact]
     public async Task A_receiver_that_cannot_be_reached_leaves_the_action_waiting_instead_of_failed()
     {
