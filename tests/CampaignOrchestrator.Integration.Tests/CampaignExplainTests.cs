@@ -87,7 +87,8 @@ public abstract class CampaignExplainTests : CampaignTestContext
         var older = Rules.Replace("value: 25", "value: 100");
         await using (var connection = await _database.OpenAsync(default))
             await Dapper.SqlMapper.ExecuteAsync(connection,
-                "INSERT INTO rules_versions (version, activated_at, files, campaigns, sources) VALUES ('old-1', @at, '[\"rules.yaml\"]', '{}', @sources)",
+                "INSERT INTO rules_versions (version, activated_at, files, campaigns, sources) VALUES ('old-1', @at, '[\"rules.yaml\"]', '{}', @sources);" +
+                "INSERT INTO rules_activations (version, activated_at, by) VALUES ('old-1', @at, 'file');",
                 new { at = T.AddDays(-1), sources = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["rules.yaml"] = older }) });
         // A cart of 60 that the current rules (25) would take, but that arrived while the threshold was 100.
         await Consume(E("c-eva", "cart_abandoned", T, "eva", Cart("cart-e", 60), Consent()));

@@ -28,7 +28,7 @@ public sealed class OpenApiTests
             ("/api/placements/{id}", "get", "placement"), ("/api/campaigns/{id}/results", "get", "viewer"),
             ("/api/customers/{id}/explain", "get", "viewer"), ("/api/funnel", "get", "viewer"),
             ("/api/rules/preview", "post", "marketer"), ("/api/rules/preview/{id}", "get", "viewer"), ("/api/rules/previews", "get", "viewer"),
-            ("/api/rules/preview/{id}/cancel", "post", "marketer"),
+            ("/api/rules/preview/{id}/cancel", "post", "marketer"), ("/api/rules/versions/{version}/activate", "post", "marketer"),
         ];
         foreach (var (path, method, role) in expected)
         {

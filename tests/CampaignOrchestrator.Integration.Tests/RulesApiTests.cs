@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Integration.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CampaignOrchestrator.Integration.Tests;
 
@@ -111,5 +112,52 @@ public sealed class RulesApiTests : IDisposable
         var audit = (await worker.Http.GetFromJsonAsync<JsonArray>("/api/audit"))!;
         var entry = Assert.Single(audit)!;
         Assert.Equal(("marketer-key", "rules.upload", (string?)now["version"]), ((string?)entry["keyName"], (string?)entry["action"], (string?)entry["target"]));
+    }
+
+    [Theory]
+    [InlineData(Db.Sqlite)]
+    [InlineData(Db.Postgres)]
+    public async Task An_earlier_version_is_put_back_in_force_and_every_activation_is_in_the_history(Db db)
+    {
+        await using var worker = await TestWorker.StartAsync(db, transport: "InMemory", extra: new Dictionary<string, string?>
+        {
+            ["Rules:Path"] = _rules.Path, ["Rules:Watch"] = "false",
+        });
+        using var marketer = worker.As(TestKeys.Marketer);
+        using var viewer = worker.As(TestKeys.Viewer);
+        var first = (string)(await viewer.GetFromJsonAsync<JsonObject>("/api/rules"))!["version"]!;
+        Assert.Equal(HttpStatusCode.OK, (await marketer.PutAsync("/api/rules", Files(("campaigns.yaml", Second)))).StatusCode);
+        var second = (string)(await viewer.GetFromJsonAsync<JsonObject>("/api/rules"))!["version"]!;
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await viewer.PostAsync($"/api/rules/versions/{first}/activate", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await marketer.PostAsync("/api/rules/versions/000000000000/activate", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await marketer.PostAsync($"/api/rules/versions/{second}/activate", null)).StatusCode);   // in force already
+        var rolledBack = await marketer.PostAsync($"/api/rules/versions/{first}/activate", null);
+        Assert.Equal(HttpStatusCode.OK, rolledBack.StatusCode);
+        Assert.Equal(first, (string?)(await rolledBack.Content.ReadFromJsonAsync<JsonObject>())!["version"]);
+        Assert.Equal(First, await File.ReadAllTextAsync(Path.Combine(_rules.Path, "campaigns.yaml")));
+        var afterRollback = DateTimeOffset.UtcNow;
+
+        // And forward again, from the command line.
+        var (output, errors) = (new StringWriter(), new StringWriter());
+        Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", TestKeys.Marketer);
+        try
+        {
+            Assert.Equal(0, CampaignOrchestrator.Worker.Commands.RulesCommand.Run(["rules", "rollback", second, "--url", worker.Http.BaseAddress!.ToString()], output, errors));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", null);
+        }
+        Assert.Equal(second, (string?)(await viewer.GetFromJsonAsync<JsonObject>("/api/rules"))!["version"]);
+
+        // Every activation, newest first, with how it came; the version in force at a time is the one last put in force before it.
+        var history = (await viewer.GetFromJsonAsync<JsonArray>("/api/rules/versions"))!.Select(v => ((string)v!["version"]!, (string?)v["by"])).ToList();
+        Assert.Equal([(second, "rollback:marketer-key"), (first, "rollback:marketer-key"), (second, "upload:marketer-key"), (first, "start")], history);
+        var rulesHistory = worker.Services.GetRequiredService<CampaignOrchestrator.Infrastructure.Campaigns.RulesHistory>();
+        Assert.Equal(first, (await rulesHistory.InForceAtAsync(afterRollback, default))!.Version);
+        Assert.Equal(second, (await rulesHistory.InForceAtAsync(DateTimeOffset.UtcNow, default))!.Version);
+        var audit = (await worker.Http.GetFromJsonAsync<JsonArray>("/api/audit"))!.Select(e => ((string)e!["action"]!, (string)e["target"]!)).ToList();
+        Assert.Equal([("rules.upload", second), ("rules.rollback", first), ("rules.rollback", second)], audit);
     }
 }

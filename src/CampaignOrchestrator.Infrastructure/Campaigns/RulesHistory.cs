@@ -5,15 +5,20 @@ using Dapper;
 
 namespace CampaignOrchestrator.Infrastructure.Campaigns;
 
-/// <summary>The rules versions the workers took (<c>rules_versions</c>, written by <see cref="RulesWatcher"/>), newest first.</summary>
+/// <summary>
+/// The rules versions the workers took (<c>rules_versions</c>: text and fingerprints) and every time one went in force
+/// (<c>rules_activations</c>: a start with other rules, a file change, an upload, a rollback), both written by
+/// <see cref="RulesWatcher"/>.
+/// </summary>
 internal sealed class RulesHistory(Database database)
 {
-    /// <summary>The versions, newest first: when each was first taken, its files and its campaigns' fingerprints.</summary>
+    /// <summary>The activations, newest first: which version went in force, when and how (<c>by</c>), its files and its campaigns' fingerprints.</summary>
     public async Task<IReadOnlyList<RulesVersionView>> ListAsync(int limit, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         return (await connection.QueryAsync<Row>(new CommandDefinition(
-                "SELECT version, activated_at, files, campaigns, NULL AS sources FROM rules_versions ORDER BY activated_at DESC, version LIMIT @limit",
+                "SELECT a.version, a.activated_at, a.by, v.files, v.campaigns, NULL AS sources FROM rules_activations a " +
+                "JOIN rules_versions v ON v.version = a.version ORDER BY a.seq DESC LIMIT @limit",
                 new { limit }, cancellationToken: ct)))
             .Select(r => r.ToView()).ToList();
     }
@@ -27,12 +32,13 @@ internal sealed class RulesHistory(Database database)
             new { version }, cancellationToken: ct)))?.ToView();
     }
 
-    /// <summary>The version in force at <paramref name="at"/>: the last one first taken at or before it (with its files), or null.</summary>
+    /// <summary>The version in force at <paramref name="at"/>: the last one put in force at or before it (with its files), or null.</summary>
     public async Task<RulesVersionView?> InForceAtAsync(DateTimeOffset at, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         return (await connection.QueryFirstOrDefaultAsync<Row>(new CommandDefinition(
-            "SELECT version, activated_at, files, campaigns, sources FROM rules_versions WHERE activated_at <= @at ORDER BY activated_at DESC, version LIMIT 1",
+            "SELECT a.version, a.activated_at, a.by, v.files, v.campaigns, v.sources FROM rules_activations a JOIN rules_versions v ON v.version = a.version " +
+            "WHERE a.activated_at <= @at ORDER BY a.activated_at DESC, a.seq DESC LIMIT 1",
             new { at }, cancellationToken: ct)))?.ToView();
     }
 
@@ -43,12 +49,18 @@ internal sealed class RulesHistory(Database database)
         public string Files { get; set; } = "[]";
         public string Campaigns { get; set; } = "{}";
         public string? Sources { get; set; }
+        public string? By { get; set; }
 
         public RulesVersionView ToView() => new(Version, ActivatedAt, JsonSerializer.Deserialize<string[]>(Files) ?? [],
-            JsonNode.Parse(Campaigns) as JsonObject ?? [], Sources is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(Sources));
+            JsonNode.Parse(Campaigns) as JsonObject ?? [], Sources is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(Sources)) { By = By };
     }
 }
 
-/// <summary>A rules version: first taken at <paramref name="ActivatedAt"/>; <paramref name="Campaigns"/> maps each campaign to its fingerprint.</summary>
+/// <summary>A rules version, put in force at <paramref name="ActivatedAt"/> (one version: first taken then); <paramref name="Campaigns"/>
+/// maps each campaign to its fingerprint.</summary>
 public sealed record RulesVersionView(string Version, DateTimeOffset ActivatedAt, IReadOnlyList<string> Files, JsonObject Campaigns,
-    IReadOnlyDictionary<string, string>? Sources);
+    IReadOnlyDictionary<string, string>? Sources)
+{
+    /// <summary>How it went in force: <c>start</c>, <c>file</c>, <c>upload:&lt;key&gt;</c>, <c>rollback:&lt;key&gt;</c>.</summary>
+    public string? By { get; init; }
+}

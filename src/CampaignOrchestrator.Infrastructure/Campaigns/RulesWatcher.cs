@@ -28,7 +28,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await ApplyVersionAsync(null, rules.Current, cancellationToken);
+        await ApplyVersionAsync(null, rules.Current, "start", cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 
@@ -54,7 +54,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
                 // Editors write in several steps: wait for them to settle, then read once.
                 await Task.Delay(TimeSpan.FromMilliseconds(300), stoppingToken);
                 while (_changed.Reader.TryRead(out _)) { }
-                await ReloadAsync(stoppingToken);
+                await ReloadAsync(stoppingToken, "file");
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -70,7 +70,8 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
     /// given; a folder: the files given become its whole rule set, other rules files go; the history keeps their text),
     /// each file written aside and moved into place, then loaded. Returns what is in force afterwards.
     /// </summary>
-    public async Task<LoadedRules> UploadAsync(IReadOnlyList<RulesSource> files, CancellationToken ct)
+    /// <param name="by">How it is recorded in the activations: <c>upload:&lt;key&gt;</c>, <c>rollback:&lt;key&gt;</c>.</param>
+    public async Task<LoadedRules> UploadAsync(IReadOnlyList<RulesSource> files, string by, CancellationToken ct)
     {
         var path = rules.Status.Path ?? throw new InvalidOperationException("The rules are not read from a file or folder");
         var single = File.Exists(path);
@@ -93,7 +94,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
                                  && !named.Any(n => Path.GetFullPath(Path.Combine(path, n.Name)) == Path.GetFullPath(f))))
                     File.Delete(stale);
             }
-            await ReloadAsync(ct);
+            await ReloadAsync(ct, by);
         }
         finally
         {
@@ -110,7 +111,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
     }
 
     /// <summary>Reads the rules again and puts them in force if they are valid and new.</summary>
-    internal async Task ReloadAsync(CancellationToken ct)
+    internal async Task ReloadAsync(CancellationToken ct, string by = "file")
     {
         var path = rules.Status.Path!;
         LoadedRules loaded;
@@ -136,11 +137,11 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
         var previous = rules.Current;
         var next = new CompiledRules(loaded.Rules, loaded.Version);
         rules.Activate(next, time.GetUtcNow(), loaded.Files, loaded.Sources);
-        await ApplyVersionAsync(previous, next, ct);
+        await ApplyVersionAsync(previous, next, by, ct);
     }
 
     /// <summary>Records <paramref name="next"/> and ends the pending steps it no longer allows.</summary>
-    async Task ApplyVersionAsync(CompiledRules? previous, CompiledRules next, CancellationToken ct)
+    async Task ApplyVersionAsync(CompiledRules? previous, CompiledRules next, string by, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         using var turn = await database.WriteTurnAsync(ct);
@@ -155,6 +156,13 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
                 sources = rules.Sources.Count == 0 ? null : JsonSerializer.Serialize(rules.Sources),
                 campaigns = JsonSerializer.Serialize(next.Fingerprints.ToDictionary(kv => kv.Key, kv => kv.Value)),
             }, tx, cancellationToken: ct));
+
+        // Every activation (a rollback included); a worker that starts with the version already in force, or a second worker
+        // reloading the same files, adds none.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO rules_activations (version, activated_at, by) SELECT @version, @now, @by " +
+            "WHERE coalesce((SELECT version FROM rules_activations ORDER BY seq DESC LIMIT 1), '') <> @version",
+            new { version = next.Version, now, by }, tx, cancellationToken: ct));
 
         // Pending steps of campaigns this version no longer has; and of changed campaigns that exit on change.
         var cancelled = await _actions.CancelForRulesAsync(connection, tx, next, now, ct);

@@ -24,7 +24,7 @@ internal static class PersonalData
     };
 
     /// <summary>Tables that hold nothing of a customer.</summary>
-    public static readonly string[] Nothing = ["rules_versions", "worker_secrets", "schema_migrations", "funnel_counts", "funnel_state", "results_counts", "results_goals"];
+    public static readonly string[] Nothing = ["rules_versions", "rules_activations", "worker_secrets", "schema_migrations", "funnel_counts", "funnel_state", "results_counts", "results_goals"];
 
     /// <summary>Prefixes of tables that hold nothing of a customer (Quartz's own: campaign jobs and triggers).</summary>
     public static readonly string[] NothingPrefixes = ["qrtz_"];

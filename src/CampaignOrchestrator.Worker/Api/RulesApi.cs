@@ -46,7 +46,7 @@ internal static partial class RulesApi
                 return problem;
             try
             {
-                var loaded = await watcher.UploadAsync(files!, ct);
+                var loaded = await watcher.UploadAsync(files!, "upload:" + request.HttpContext.KeyName(), ct);
                 var detail = $"{files!.Count} file(s), {loaded.Rules.Campaigns.Count} campaign(s); in force: {rules.Current.Version}";
                 await audit.RecordAsync(request.HttpContext.KeyName(), "rules.upload", loaded.Version, detail, ct);
                 Log.OperatorAction(loggers.CreateLogger("CampaignOrchestrator.Worker.Api.Audit"), request.HttpContext.KeyName(), "rules.upload", loaded.Version, detail);
@@ -106,6 +106,36 @@ internal static partial class RulesApi
             var (page, badLimit) = ApiParameters.Limit("limit", limit, 50);
             return badLimit ?? Results.Ok(await history.ListAsync(page, ct));
         });
+        // An earlier version back in force (a rollback): its files as the history kept them, written and loaded as an upload is.
+        marketer.MapPost("/rules/versions/{version}/activate", async (string version, RulesHistory history, RulesWatcher watcher, ActiveRules rules,
+            AuditLog audit, HttpContext http, ILoggerFactory loggers, CancellationToken ct) =>
+        {
+            if (ApiParameters.Id("version", version) is { } bad)
+                return bad;
+            if (await history.GetAsync(version, ct) is not { } found)
+                return Results.Problem(statusCode: 404, title: "Unknown rules version", detail: $"No worker took rules version '{version}'");
+            if (found.Sources is not { Count: > 0 } sources)
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "No text kept for this version",
+                    detail: $"Version {version} was recorded by an earlier release, which kept no files' text: upload its files instead");
+            if (rules.Current.Version == version)
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already in force", detail: $"Version {version} is the version in force");
+            var previous = rules.Current.Version;
+            try
+            {
+                await watcher.UploadAsync(sources.Select(kv => new RulesSource(kv.Key, kv.Value)).ToList(), "rollback:" + http.KeyName(), ct);
+            }
+            catch (RulesRejectedException ex)
+            {
+                // The rules of this release refuse what an earlier one took (a bound that is new): the version in force stays.
+                return Results.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Rules refused",
+                    detail: $"{ex.Errors.Count} error(s); version {version} no longer passes validation, the rules in force stay",
+                    extensions: new Dictionary<string, object?> { ["errors"] = ex.Errors.Select(Describe) });
+            }
+            var detail = $"version {version} back in force (was {previous}); in force: {rules.Current.Version}";
+            await audit.RecordAsync(http.KeyName(), "rules.rollback", version, detail, ct);
+            Log.OperatorAction(loggers.CreateLogger("CampaignOrchestrator.Worker.Api.Audit"), http.KeyName(), "rules.rollback", version, detail);
+            return Results.Ok(rules.Status);
+        }).WithSummary("Puts an earlier version back in force (marketer, audited): its files as the history kept them, checked like an upload");
         viewer.MapGet("/rules/versions/{version}", async (string version, RulesHistory history, CancellationToken ct) =>
             ApiParameters.Id("version", version) ?? (await history.GetAsync(version, ct) is { } found
                 ? Results.Ok(found)

@@ -24,6 +24,7 @@ internal static class ApiCommand
                actions list (--campaign ID | --customer ID) | actions cancel (ACTION_ID | --campaign ID)
                customers show ID | customers find (--email ADDRESS | --anonymous-id ID)
                customers export ID [--out FILE] | customers erase ID --yes
+               rules rollback VERSION
         options: --url URL (default http://127.0.0.1:5080), --json; the API key comes from CAMPAIGN_API_KEY
         """;
 
@@ -54,6 +55,7 @@ internal static class ApiCommand
             ("actions", "list") when Option("--customer") is { } c => Get($"/api/actions?customer={Uri.EscapeDataString(c)}"),
             ("actions", "cancel") when Option("--campaign") is { } c => Post($"/api/campaigns/{Uri.EscapeDataString(c)}/cancel", null),
             ("actions", "cancel") when positional.Length == 3 => Post($"/api/actions/{Uri.EscapeDataString(positional[2])}/cancel", null),
+            ("rules", "rollback") when positional.Length == 3 => Post($"/api/rules/versions/{Uri.EscapeDataString(positional[2])}/activate", null),
             ("customers", "show") when positional.Length == 3 => Get($"/api/customers/{Uri.EscapeDataString(positional[2])}"),
             // The address is hashed here: it never travels in a URL.
             ("customers", "find") when Option("--email") is { } e => Get($"/api/customers?emailSha256={Core.Journeys.EmailHash.Of(e)}"),

@@ -5,7 +5,8 @@ namespace CampaignOrchestrator.Worker.Commands;
 
 /// <summary>
 /// <c>rules simulate ...</c>: the dry run (<see cref="SimulateCommand"/>); <c>rules preview ...</c>: a change tried on the
-/// stored events by a running worker (<see cref="PreviewCommand"/>).
+/// stored events by a running worker (<see cref="PreviewCommand"/>); <c>rules rollback VERSION</c>: an earlier version back in
+/// force on a running worker (<see cref="ApiCommand"/>).
 /// <c>rules validate PATH</c>: checks a rules file or folder without starting the worker (for CI and
 /// editors). Prints every error as <c>file:line:column campaign 'id': what is wrong; what is allowed</c>
 /// and exits 1, or prints the campaigns and the version and exits 0.
@@ -20,11 +21,14 @@ internal static class RulesCommand
             return SimulateCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
         if (args.Length > 1 && args[1] == "preview")
             return PreviewCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
+        if (args.Length > 1 && args[1] == "rollback")
+            return ApiCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
         if (args.Length != 3 || args[1] != "validate")
         {
             errors.WriteLine("usage: rules validate PATH   (a rules .yaml file or a folder of them)");
             errors.WriteLine("       rules simulate --rules PATH --events FILE.jsonl [--until DURATION]");
             errors.WriteLine("       rules preview --rules PATH [--days N] [--url URL]");
+            errors.WriteLine("       rules rollback VERSION [--url URL]   (puts an earlier version back in force; the key from CAMPAIGN_API_KEY)");
             return 2;
         }
         if (Load(args[2], errors) is not { } loaded)
