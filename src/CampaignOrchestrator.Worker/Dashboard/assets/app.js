@@ -217,25 +217,79 @@
     if (!r.messages.length) row(tb, ["None", "", "", ""]);
   };
 
-  // Rules: in force, history, last refusal, validate an upload.
+  // Rules: in force, history (with rollback), last refusal; validate, preview and apply a file (marketers and admins).
+  const canChange = () => session.role === "marketer" || session.role === "admin";
+  let inForce = null;        // the version in force and its campaigns, as last read
+  let checked = null;        // the file last validated: { file, version, campaigns }
+  let previewed = null;      // the preview of that file, when one ran: its result
   loaders.rules = async () => {
     const s = await api("/api/rules");
+    inForce = s;
     dl($("rules-status"), [["version", s.version], ["activated", when(s.activatedAt)], ["files", (s.files || []).join(", ")],
       ["campaigns", (s.campaigns || []).join(", ")],
       ["last refused change", s.lastRefusal ? `${when(s.lastRefusal.at)}: ${s.lastRefusal.errors.join("; ")}` : "none"]]);
     const tb = body("rules-history");
-    for (const v of await api("/api/rules/versions?limit=20")) row(tb, [v.version, when(v.activatedAt), (v.files || []).join(", ")]);
+    for (const v of await api("/api/rules/versions?limit=20")) {
+      let action = "";
+      if (v.version === s.version) action = el("span", "in force", { class: "note" });
+      else if (canChange()) {
+        action = el("button", "Roll back to this", { type: "button", class: "secondary", "data-version": v.version });
+        action.addEventListener("click", () => confirmChange(`Put version ${v.version} back in force? Its files replace the rules in force (${s.version}).`,
+          [`campaigns in ${v.version}: ${Object.keys(v.campaigns || {}).join(", ") || "none"}`, `campaigns in force: ${(s.campaigns || []).join(", ") || "none"}`],
+          async () => {
+            const r = await api(`/api/rules/versions/${encodeURIComponent(v.version)}/activate`, { method: "POST" });
+            status(`Version ${r.version} is in force`);
+          }));
+      }
+      row(tb, [v.version, when(v.activatedAt), v.by || "", (v.files || []).join(", "), action]);
+    }
+    $("apply-button").hidden = !(canChange() && checked);
   };
+  function confirmChange(text, lines, change) {
+    $("rules-confirm-text").textContent = text;
+    $("rules-confirm-summary").replaceChildren(...lines.map((l) => el("li", l)));
+    const box = $("rules-confirm");
+    box.hidden = false;
+    $("rules-confirm-yes").onclick = guard(async () => { box.hidden = true; await change(); await loaders.rules(); });
+    $("rules-confirm-no").onclick = () => { box.hidden = true; };
+  }
+  const chosen = () => $("rules-form").elements.file.files[0];
+  $("rules-form").elements.file.addEventListener("change", () => { checked = null; previewed = null; $("apply-button").hidden = true; });
   $("rules-form").addEventListener("submit", (e) => {
     e.preventDefault();
     guard(async () => {
-      const file = e.target.elements.file.files[0];
+      const file = chosen();
       if (!file) throw new Error("Choose a rules file first");
       const form = new FormData();
       form.append("file", file, file.name);
       const r = await api("/api/rules/validate", { method: "POST", body: form });
       $("rules-result").textContent = r.valid ? `Valid: version ${r.version}, campaigns ${r.campaigns.join(", ")}` : r.errors.map((x) => x.text).join("\n");
+      checked = r.valid ? { file, version: r.version, campaigns: r.campaigns } : null;
+      $("apply-button").hidden = !(canChange() && checked);
     })();
+  });
+  // Apply: only a file that validated, after a look at what it changes (the preview's difference when one ran).
+  $("apply-button").addEventListener("click", () => {
+    if (!checked) return;
+    const now = new Set(inForce ? inForce.campaigns : []);
+    const next = new Set(checked.campaigns);
+    const lines = [
+      `new campaigns: ${[...next].filter((c) => !now.has(c)).join(", ") || "none"}`,
+      `campaigns removed (their pending steps are cancelled): ${[...now].filter((c) => !next.has(c)).join(", ") || "none"}`,
+      `campaigns kept: ${[...next].filter((c) => now.has(c)).join(", ") || "none"}`,
+    ];
+    if (previewed && previewed.proposedVersion === checked.version)
+      for (const c of previewed.campaigns) lines.push(`preview, ${c.campaignId}: ${outcomes(c.difference)}; no longer ${who(c.onlyCurrent)}; only now ${who(c.onlyProposed)}`);
+    else lines.push("not previewed: Preview replays the stored events through both before you apply");
+    const file = checked.file;
+    confirmChange(`Put ${file.name} (version ${checked.version}) in force in place of ${inForce ? inForce.version : "the rules in force"}?`, lines, async () => {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      const r = await api("/api/rules", { method: "PUT", body: form });
+      checked = null;
+      $("rules-result").textContent = `Version ${r.version} is in force`;
+      status(`Version ${r.version} is in force`);
+    });
   });
 
   // Preview: the proposal replayed on the stored events in the background; the progress bar follows it.
@@ -257,8 +311,10 @@
       bar.value = job.progress;
       $("rules-result").textContent = `Preview ${job.id}: ${n(job.events)} of ${n(job.totalEvents)} events replayed`;
     }
-    if (job.status !== "done") throw new Error(`Preview failed: ${job.error}`);
+    if (job.status !== "done" && !job.result) throw new Error(`Preview failed: ${job.error}`);
     const r = job.result;
+    previewed = r;
+    if (job.status !== "done") status(`Preview ${job.status}: ${job.error}; it judged ${n(r.judged)} of ${n(r.events)} events`);
     $("rules-result").textContent = `${r.proposedVersion} against ${r.currentVersion} in force: ${n(r.events)} events from ${when(r.from)} to ${when(r.to)} (${r.seconds} s)`;
     const table = $("preview-table");
     table.hidden = false;
