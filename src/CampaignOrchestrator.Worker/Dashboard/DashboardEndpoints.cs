@@ -82,9 +82,10 @@ internal static class DashboardEndpoints
     /// that sends neither (a script) is taken as it is.</summary>
     static bool SameOrigin(HttpContext http)
     {
+        // Sec-Fetch-Site, when the browser sends it, says it all (with Referrer-Policy no-referrer a form's Origin is "null").
         var site = http.Request.Headers["Sec-Fetch-Site"].ToString();
-        if (site.Length > 0 && site is not ("same-origin" or "none"))
-            return false;
+        if (site.Length > 0)
+            return site is "same-origin" or "none";
         var origin = http.Request.Headers.Origin.ToString();
         if (origin.Length == 0)
             return true;
@@ -100,7 +101,8 @@ internal static class DashboardEndpoints
             return Results.NotFound();
         http.Response.Headers.ContentSecurityPolicy = Policy;
         http.Response.Headers.XContentTypeOptions = "nosniff";
-        http.Response.Headers["Referrer-Policy"] = "no-referrer";
+        // The sign-in form's POST carries its origin (checked against login CSRF); no other page sends a referrer.
+        http.Response.Headers["Referrer-Policy"] = name == "sign-in.html" ? "same-origin" : "no-referrer";
         http.Response.Headers.CacheControl = name.EndsWith(".html", StringComparison.Ordinal) ? "no-store" : "no-cache";
         return Results.Stream(stream, Types[Path.GetExtension(name)]);
     }
