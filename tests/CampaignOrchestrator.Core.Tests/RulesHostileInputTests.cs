@@ -8,13 +8,13 @@ namespace CampaignOrchestrator.Core.Tests;
 /// </summary>
 public sealed class RulesHostileInputTests
 {
-    static string Campaign(string conditions) => $$"""
+    static string Campaign(string conditions, string step = "action: { kind: email, template: t }") => $$"""
         campaigns:
           - id: deep
             trigger: { event: page_viewed }
             conditions: {{conditions}}
             steps:
-              - action: { kind: email, template: t }
+              - {{step}}
         """;
 
     static RuleError Refused(string yaml)
@@ -153,5 +153,28 @@ public sealed class RulesHostileInputTests
 
         var exactly = "campaigns:\n" + Many(RuleLimits.MaxCampaigns, i => $"  - {{ id: c{i}, trigger: {{ event: page_viewed }}, steps: [ {{ action: {{ kind: banner, slot: s, creative: c }} }} ] }}");
         Assert.Equal(250, RulesParser.Parse(exactly, "r.yaml").Campaigns.Count);
+    }
+
+    static readonly TemplateCatalog Templates = new(new Dictionary<string, IReadOnlySet<string>>
+    {
+        ["cart-reminder"] = new HashSet<string> { "en", "nl" },
+        ["order-confirmation"] = new HashSet<string> { "en", "nl" },
+        ["spring-teaser"] = new HashSet<string> { "en" },
+    });
+
+    [Theory]
+    [InlineData("{ kind: email, template: spring-sale }", "there is no email template 'spring-sale'; the templates folder has cart-reminder, order-confirmation, spring-teaser")]
+    [InlineData("{ kind: email, template: spring-teaser }", "email template 'spring-teaser' has no nl version (this installation sends en, nl)")]
+    [InlineData("{ kind: offer, discountPercent: 10, validFor: 3d, template: spring-sale }", "there is no email template 'spring-sale'")]
+    [InlineData("{ kind: email, template: ../../etc/passwd }", "template '../../etc/passwd' is a template's folder name")]
+    [InlineData("{ kind: email, template: cart-reminder/../x }", "template 'cart-reminder/../x' is a template's folder name")]
+    public void A_template_the_installation_cannot_send_is_refused_with_its_place(string action, string expected)
+    {
+        var ex = Assert.Throws<RulesRejectedException>(() => RulesParser.Parse(Campaign("{ field: traits.a, op: exists }", "action: " + action), "r.yaml", Templates));
+        var error = Assert.Single(ex.Errors);
+        Assert.StartsWith(expected, error.Message);
+        Assert.Equal(6, error.Line);
+        Assert.True(error.Column > 20, error.ToString());
+        Assert.NotNull(RulesParser.Parse(Campaign("{ field: traits.a, op: exists }", "action: { kind: email, template: cart-reminder }"), "r.yaml", Templates));
     }
 }

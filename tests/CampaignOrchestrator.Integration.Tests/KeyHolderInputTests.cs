@@ -82,6 +82,22 @@ public sealed class KeyHolderInputTests
         Assert.True((int)error["column"]! > 1);
     }
 
+    [Theory]
+    [InlineData("spring-sale", "there is no email template 'spring-sale'; the templates folder has care-after-delivery, cart-offer")]
+    [InlineData("../../etc/passwd", "template '../../etc/passwd' is a template's folder name")]
+    public async Task A_template_the_installation_does_not_have_is_refused_by_validate_upload_and_preview(string template, string expected)
+    {
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, transport: "InMemory");
+        using var marketer = worker.As(TestKeys.Marketer);
+        var yaml = Campaign("{ field: traits.a, op: exists }", $"action: {{ kind: email, template: \"{template}\" }}");
+        var validated = (await (await marketer.PostAsync("/api/rules/validate", Yaml(yaml))).Content.ReadFromJsonAsync<JsonObject>())!;
+        var error = Assert.Single(validated["errors"]!.AsArray())!;
+        Assert.StartsWith(expected, (string?)error["message"]);
+        Assert.Equal(6, (int)error["line"]!);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await marketer.PutAsync("/api/rules", Yaml(yaml))).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await marketer.PostAsync("/api/rules/preview", Yaml(yaml))).StatusCode);
+    }
+
     [Fact]
     public async Task Readiness_names_why_the_dispatcher_fails_and_which_campaign_was_passed_over()
     {

@@ -49,7 +49,7 @@ public sealed class RulesCommandTests
                 trigger: { event: order_placed }
                 transactional: true
                 steps:
-                  - action: { kind: email, template: thanks }
+                  - action: { kind: email, template: order-confirmation }
             """);
         var (exit, output, _) = Run("rules", "validate", folder);
         Assert.Equal(0, exit);
@@ -62,7 +62,7 @@ public sealed class RulesCommandTests
                 trigger: { event: page_viewed }
                 steps:
                   - delay: 2 hours
-                    action: { kind: email, template: hi }
+                    action: { kind: email, template: we-miss-you }
             """);
         (exit, _, var errors) = Run("rules", "validate", folder);
         Assert.Equal(1, exit);

@@ -25,7 +25,7 @@ public abstract class RulesPreviewTests : CampaignTestContext
             conditions: { field: properties.cartValue, op: gte, value: 25 }
             steps:
               - { delay: 1h, action: { kind: email, template: cart-reminder } }
-              - { delay: 2d, action: { kind: email, template: cart-last-call } }
+              - { delay: 2d, action: { kind: email, template: we-miss-you } }
         """;
 
     static CompiledRules Compile(string yaml, string version) => new(RulesParser.Parse(yaml, "proposal.yaml"), version);

@@ -37,16 +37,18 @@ public static partial class RulesParser
 
     /// <summary>Parses and checks <paramref name="yaml"/>; throws <see cref="RulesRejectedException"/> listing every error.</summary>
     /// <param name="file">The name used in messages, e.g. <c>rules/default.yaml</c>.</param>
-    public static RuleSet Parse(string yaml, string file) => ParseMany([(file, yaml)]);
+    public static RuleSet Parse(string yaml, string file, TemplateCatalog? templates = null) => ParseMany([(file, yaml)], templates);
 
     /// <summary>
     /// Parses the files of a rules folder as one rule set: campaigns from every file (ids unique across
     /// them), <c>phases</c> merged, <c>phaseModel</c> and <c>defaults</c> set in at most one file. Any
     /// error in any file refuses the whole set.
     /// </summary>
-    public static RuleSet ParseMany(IEnumerable<(string File, string Yaml)> files)
+    /// <param name="templates">The installation's email templates: each <c>template:</c> must name one that exists in every locale
+    /// it sends. Null: names are only checked for their form.</param>
+    public static RuleSet ParseMany(IEnumerable<(string File, string Yaml)> files, TemplateCatalog? templates = null)
     {
-        var context = new ParseContext();
+        var context = new ParseContext { Templates = templates };
         var roots = new List<(string File, YamlMappingNode Root)>();
         foreach (var (file, yaml) in files)
         {
@@ -159,6 +161,9 @@ public static partial class RulesParser
     [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,79}$")]
     private static partial Regex CampaignIdPattern();
 
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")]
+    private static partial Regex TemplateNamePattern();
+
     [GeneratedRegex(@"^(traits|properties|context)\.[A-Za-z0-9_.-]+$|^phase$|^orders\.(count|total)$")]
     private static partial Regex FieldPattern();
 
@@ -169,6 +174,7 @@ public static partial class RulesParser
     {
         public List<RuleError> Errors { get; } = [];
         public string File { get; set; } = "";
+        public TemplateCatalog? Templates { get; init; }
         string? _campaign;
         (string Name, string File)? _model;
         (RuleDefaults Defaults, string File)? _defaults;
@@ -679,6 +685,13 @@ public static partial class RulesParser
                     Error(Node(map, "amount")!, $"amount '{amountText}' is a number above 0 and at most {RuleLimits.MaxOfferAmount:0}");
                 if (!values.ContainsKey("validFor"))
                     Error(map, "an offer needs validFor, e.g. 72h");
+            }
+            if (kind is "email" or "offer" && values.TryGetValue("template", out var template))
+            {
+                if (!TemplateNamePattern().IsMatch(template))
+                    Error(Node(map, "template")!, $"template '{template}' is a template's folder name: letters, digits, '-' and '_' (up to 80), no path");
+                else if (Templates?.Problem(template) is { } missing)
+                    Error(Node(map, "template")!, missing);
             }
             foreach (var addressKey in new[] { "from", "replyTo" })
                 if (kind == "email" && values.TryGetValue(addressKey, out var address) && !IsMailbox(address))

@@ -18,8 +18,8 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// reloading without a restart. A refused change keeps the version in force and says why
 /// (log and <c>GET /api/rules</c>).
 /// </summary>
-internal sealed class RulesWatcher(ActiveRules rules, Database database, IOptions<RulesOptions> options, TimeProvider time, ILogger<RulesWatcher> logger)
-    : BackgroundService
+internal sealed class RulesWatcher(ActiveRules rules, Database database, IOptions<RulesOptions> options, TimeProvider time, ILogger<RulesWatcher> logger,
+    Channels.Email.EmailTemplates? templates = null) : BackgroundService
 {
     readonly ActionStore _actions = new(database, logger);
 
@@ -79,7 +79,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
             throw new RulesRejectedException([new RuleError("(upload)", 1, 1, null, $"Rules:Path is one file ({Path.GetFileName(path)}): upload exactly one file")]);
         // The version the files will have on disk: named as the folder names them.
         var named = single ? [files[0] with { Name = Path.GetFileName(path), Shown = files[0].Name }] : files;
-        var loaded = RulesFiles.Compile(named);
+        var loaded = RulesFiles.Compile(named, templates?.Catalog);
         await _uploads.WaitAsync(ct);
         try
         {
@@ -117,7 +117,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
         LoadedRules loaded;
         try
         {
-            loaded = RulesFiles.Load(path);
+            loaded = RulesFiles.Load(path, templates?.Catalog);
         }
         catch (RulesRejectedException ex)
         {

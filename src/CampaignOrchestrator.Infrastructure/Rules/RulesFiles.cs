@@ -13,20 +13,22 @@ public static class RulesFiles
     /// <summary>Loads and checks the rules at <paramref name="path"/>.</summary>
     /// <exception cref="RulesRejectedException">Anything wrong in any file, with file:line:column.</exception>
     /// <exception cref="FileNotFoundException">The path names no file or folder, or a folder without rules files.</exception>
-    public static LoadedRules Load(string path)
+    /// <param name="templates">The installation's email templates (each <c>template:</c> is checked against them); null: not checked.</param>
+    public static LoadedRules Load(string path, TemplateCatalog? templates = null)
     {
         var files = Find(path);
         var root = File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))! : Path.GetFullPath(path);
         // Named relative to the rules folder: the same rules have the same version wherever they are read from.
-        return Compile(files.Select(f => new RulesSource(Path.GetRelativePath(root, Path.GetFullPath(f)).Replace('\\', '/'), File.ReadAllText(f), Display(f))).ToList());
+        return Compile(files.Select(f => new RulesSource(Path.GetRelativePath(root, Path.GetFullPath(f)).Replace('\\', '/'), File.ReadAllText(f), Display(f))).ToList(),
+            templates);
     }
 
     /// <summary>Checks rules given as text (an upload); the version is the one the same files would have on disk.</summary>
     /// <exception cref="RulesRejectedException">Anything wrong in any file, with file:line:column.</exception>
-    public static LoadedRules Compile(IReadOnlyList<RulesSource> sources)
+    public static LoadedRules Compile(IReadOnlyList<RulesSource> sources, TemplateCatalog? templates = null)
     {
         sources = sources.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();   // as a folder lists them
-        var rules = RulesParser.ParseMany(sources.Select(s => (s.Shown ?? s.Name, s.Yaml)));
+        var rules = RulesParser.ParseMany(sources.Select(s => (s.Shown ?? s.Name, s.Yaml)), templates);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var source in sources)
         {

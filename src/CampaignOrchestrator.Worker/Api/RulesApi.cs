@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using CampaignOrchestrator.Core.Rules;
+using CampaignOrchestrator.Infrastructure.Channels.Email;
 using CampaignOrchestrator.Infrastructure.Campaigns;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -23,14 +24,14 @@ internal static partial class RulesApi
 
     public static void MapRulesApi(this IEndpointRouteBuilder viewer, IEndpointRouteBuilder marketer)
     {
-        marketer.MapPost("/rules/validate", async (HttpRequest request, CancellationToken ct) =>
+        marketer.MapPost("/rules/validate", async (HttpRequest request, EmailTemplates templates, CancellationToken ct) =>
         {
             var (files, problem) = await ReadFilesAsync(request, ct);
             if (problem is not null)
                 return problem;
             try
             {
-                var loaded = RulesFiles.Compile(files!);
+                var loaded = RulesFiles.Compile(files!, templates.Catalog);
                 return Results.Ok(new { valid = true, version = loaded.Version, files = loaded.Files, campaigns = loaded.Rules.Campaigns.Select(c => c.Id) });
             }
             catch (RulesRejectedException ex)
@@ -60,7 +61,7 @@ internal static partial class RulesApi
         }).WithSummary(BodyForms);
         // A proposal tried on the stored events before it goes live (Preview/RulesPreview.cs), in the background.
         marketer.MapPost("/rules/preview", async (HttpRequest request, int? days, PreviewJobs previews, IOptions<PreviewOptions> options, AuditLog audit,
-            CancellationToken ct) =>
+            EmailTemplates templates, CancellationToken ct) =>
         {
             var max = options.Value.MaxDays;
             if (days is { } d && (d < 1 || d > max))
@@ -71,7 +72,7 @@ internal static partial class RulesApi
             LoadedRules loaded;
             try
             {
-                loaded = RulesFiles.Compile(files!);
+                loaded = RulesFiles.Compile(files!, templates.Catalog);
             }
             catch (RulesRejectedException ex)
             {

@@ -29,7 +29,7 @@ internal static class PreviewCommand
             errors.WriteLine("CAMPAIGN_API_KEY is not set: export the API key to use (a marketer's or admin's)");
             return 2;
         }
-        if (RulesCommand.Load(path, errors) is null)
+        if (RulesCommand.Load(path, errors, RulesCommand.Templates(null, errors, out _)) is null)
             return 1;
         var files = Directory.Exists(path) ? Directory.GetFiles(path).Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray() : [path];
         using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);

@@ -23,16 +23,23 @@ internal static class RulesCommand
             return PreviewCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
         if (args.Length > 1 && args[1] == "rollback")
             return ApiCommand.RunAsync(args, output, errors).GetAwaiter().GetResult();
-        if (args.Length != 3 || args[1] != "validate")
+        var templatesAt = Array.IndexOf(args, "--templates") is var t and >= 0 && t + 1 < args.Length ? args[t + 1] : null;
+        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--templates")).ToArray();
+        if (positional.Length != 3 || positional[1] != "validate")
         {
-            errors.WriteLine("usage: rules validate PATH   (a rules .yaml file or a folder of them)");
+            errors.WriteLine("usage: rules validate PATH [--templates FOLDER]   (a rules .yaml file or a folder of them; the templates default to Email:Templates)");
             errors.WriteLine("       rules simulate --rules PATH --events FILE.jsonl [--until DURATION]");
             errors.WriteLine("       rules preview --rules PATH [--days N] [--url URL]");
             errors.WriteLine("       rules rollback VERSION [--url URL]   (puts an earlier version back in force; the key from CAMPAIGN_API_KEY)");
             return 2;
         }
-        if (Load(args[2], errors) is not { } loaded)
+        var templates = Templates(templatesAt, errors, out var templatesProblem);
+        if (templatesProblem)
             return 1;
+        if (Load(positional[2], errors, templates) is not { } loaded)
+            return 1;
+        if (templates is null)
+            output.WriteLine("templates not checked: no templates folder (--templates FOLDER)");
         output.WriteLine($"valid: {loaded.Rules.Campaigns.Count} campaigns in {loaded.Files.Count} file(s), version {loaded.Version}");
         foreach (var campaign in loaded.Rules.Campaigns)
             output.WriteLine($"  {campaign.Id}: {campaign.Trigger.Describe()}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
@@ -40,11 +47,11 @@ internal static class RulesCommand
     }
 
     /// <summary>Loads the rules at <paramref name="path"/>, or prints every error (and how many) and returns null.</summary>
-    internal static LoadedRules? Load(string path, TextWriter errors)
+    internal static LoadedRules? Load(string path, TextWriter errors, TemplateCatalog? templates = null)
     {
         try
         {
-            return RulesFiles.Load(path);
+            return RulesFiles.Load(path, templates);
         }
         catch (RulesRejectedException ex)
         {
@@ -57,5 +64,27 @@ internal static class RulesCommand
             errors.WriteLine(ex.Message);
         }
         return null;
+    }
+
+    /// <summary>The templates the rules are checked against: <paramref name="folder"/>, else Email:Templates' default folder when
+    /// there is one (null: none). A folder that does not load is reported and <paramref name="failed"/> set.</summary>
+    internal static TemplateCatalog? Templates(string? folder, TextWriter errors, out bool failed)
+    {
+        failed = false;
+        var defaults = new Infrastructure.Channels.Email.EmailOptions();
+        var resolved = folder ?? defaults.ResolveTemplates();
+        if (resolved is null)
+            return null;
+        try
+        {
+            return Infrastructure.Channels.Email.EmailTemplates.Load(resolved, defaults.DefaultLocale).Catalog;
+        }
+        catch (Infrastructure.Channels.Email.EmailTemplatesRejectedException ex)
+        {
+            foreach (var error in ex.Errors)
+                errors.WriteLine(error);
+            failed = true;
+            return null;
+        }
     }
 }

@@ -38,7 +38,8 @@ internal static class SimulateCommand
             errors.WriteLine(Usage);
             return 2;
         }
-        if (RulesCommand.Load(rulesPath, errors) is not { } loaded)
+        // Email templates checked as the worker checks them: a mail whose template does not exist is no "delivered".
+        if (RulesCommand.Load(rulesPath, errors, RulesCommand.Templates(null, errors, out _)) is not { } loaded)
             return 1;
         if (!File.Exists(eventsPath))
         {

@@ -26,10 +26,22 @@ internal static class CampaignRegistration
 
         var path = options.Resolve() ?? throw new OptionsValidationException(RulesOptions.SectionName, typeof(RulesOptions),
             [$"Rules:Path: no rules file or folder at '{options.Path}' (looked in {Directory.GetCurrentDirectory()} and {AppContext.BaseDirectory})"]);
+        // The email templates first: every template a rule names must exist in every locale the installation sends.
+        var email = builder.BindValidated(EmailOptions.SectionName, new EmailOptionsValidator());
+        EmailTemplates templates;
+        try
+        {
+            templates = EmailTemplates.Load(email.ResolveTemplates()!, email.DefaultLocale);
+        }
+        catch (EmailTemplatesRejectedException ex)
+        {
+            throw new OptionsValidationException(EmailOptions.SectionName, typeof(EmailOptions), ex.Errors.Select(e => $"Email:Templates: {e}"));
+        }
+        builder.Services.AddSingleton(templates);
         LoadedRules loaded;
         try
         {
-            loaded = RulesFiles.Load(path);
+            loaded = RulesFiles.Load(path, templates.Catalog);
         }
         catch (RulesRejectedException ex)
         {
@@ -49,15 +61,6 @@ internal static class CampaignRegistration
         // webshop reads, offers coupon codes, retargeting audience memberships, webhooks signed POSTs (Channels/).
         builder.BindValidated(PlacementOptions.SectionName, new PlacementOptionsValidator());
         builder.Services.AddSingleton<PlacementQueries>();
-        var email = builder.BindValidated(EmailOptions.SectionName, new EmailOptionsValidator());
-        try
-        {
-            builder.Services.AddSingleton(EmailTemplates.Load(email.ResolveTemplates()!, email.DefaultLocale));
-        }
-        catch (EmailTemplatesRejectedException ex)
-        {
-            throw new OptionsValidationException(EmailOptions.SectionName, typeof(EmailOptions), ex.Errors.Select(e => $"Email:Templates: {e}"));
-        }
         builder.Services.AddChannelPipelines();
         builder.Services.AddSingleton<EmailChannel>();
         builder.Services.AddSingleton<UnsubscribeLinks>();

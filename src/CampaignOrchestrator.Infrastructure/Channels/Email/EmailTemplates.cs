@@ -26,6 +26,12 @@ public sealed class EmailTemplates
 
     public IEnumerable<string> Names => _templates.Keys.Select(k => k.Template).Distinct(StringComparer.Ordinal);
 
+    /// <summary>The templates and their locales, for checking rules (<see cref="Core.Rules.TemplateCatalog"/>).</summary>
+    public Core.Rules.TemplateCatalog Catalog => _catalog ??= new(_templates.Keys.GroupBy(k => k.Template, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => (IReadOnlySet<string>)g.Select(k => k.Locale).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal));
+
+    Core.Rules.TemplateCatalog? _catalog;
+
     /// <summary>Loads every template under <paramref name="folder"/>; throws <see cref="EmailTemplatesRejectedException"/> listing every error.</summary>
     public static EmailTemplates Load(string folder, string defaultLocale)
     {
