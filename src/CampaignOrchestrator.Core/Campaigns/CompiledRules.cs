@@ -61,6 +61,9 @@ public sealed class CompiledRules
     /// <summary>The rules as parsed.</summary>
     public RuleSet Rules { get; }
 
+    /// <summary>The phase model the rules run on (<c>phaseModel</c>): its names are the ones shown to marketers.</summary>
+    public PhaseVocabulary Vocabulary => PhaseVocabulary.All.GetValueOrDefault(Rules.PhaseModelName) ?? PhaseVocabulary.FivePhase;
+
     /// <summary>The content version (see RulesFiles): the same files give the same version.</summary>
     public string Version { get; }
 

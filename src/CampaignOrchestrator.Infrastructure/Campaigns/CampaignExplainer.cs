@@ -91,7 +91,7 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
             notes.Add("conditions are judged on the customer as they are now (traits, phase, orders) and on the trigger event as it was");
         }
         return new CampaignExplanation(journey.ProfileId, journey.CustomerId, campaignId, campaign is not null, compiled.Version,
-            campaign is null ? null : campaign.Trigger.Describe(), occurrences.OrderBy(o => o.OccurredAt).ToList(), notes);
+            campaign is null ? null : campaign.Trigger.Describe(rules.Current.Vocabulary), occurrences.OrderBy(o => o.OccurredAt).ToList(), notes);
     }
 
     /// <summary>The rules in force at <paramref name="at"/> as the store kept them (compiled once a call), else the current ones.</summary>

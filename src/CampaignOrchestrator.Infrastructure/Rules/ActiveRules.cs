@@ -17,8 +17,7 @@ public sealed class ActiveRules
 
     public ActiveRules(CompiledRules rules, DateTimeOffset at, string? path = null, IReadOnlyList<string>? files = null,
         IReadOnlyDictionary<string, string>? sources = null) =>
-        _state = new State(rules, new RulesStatus(rules.Version, at, path, files ?? [], rules.Campaigns.Select(c => c.Id).ToList(), null),
-            sources ?? new Dictionary<string, string>());
+        _state = new State(rules, StatusOf(rules, at, path, files ?? []), sources ?? new Dictionary<string, string>());
 
     /// <summary>The text of each file of the version in force (what <c>rules_versions</c> records).</summary>
     public IReadOnlyDictionary<string, string> Sources => _state.Sources;
@@ -36,8 +35,7 @@ public sealed class ActiveRules
     public void Activate(CompiledRules rules, DateTimeOffset at, IReadOnlyList<string> files, IReadOnlyDictionary<string, string>? sources = null)
     {
         var previous = _state;
-        _state = new State(rules, new RulesStatus(rules.Version, at, previous.Status.Path, files, rules.Campaigns.Select(c => c.Id).ToList(), null),
-            sources ?? new Dictionary<string, string>());
+        _state = new State(rules, StatusOf(rules, at, previous.Status.Path, files), sources ?? new Dictionary<string, string>());
         Activated?.Invoke(previous.Rules, rules);
     }
 
@@ -46,6 +44,16 @@ public sealed class ActiveRules
     {
         var s = _state;
         _state = s with { Status = s.Status with { LastRefusal = new RulesRefusal(at, errors) } };
+    }
+
+    static RulesStatus StatusOf(CompiledRules rules, DateTimeOffset at, string? path, IReadOnlyList<string> files)
+    {
+        var model = rules.Vocabulary;
+        return new RulesStatus(rules.Version, at, path, files, rules.Campaigns.Select(c => c.Id).ToList(), null)
+        {
+            PhaseModel = model.Name,
+            PhaseNames = Enum.GetValues<Phase>().ToDictionary(p => p.ToName(), model.NameOf, StringComparer.Ordinal),
+        };
     }
 
     sealed record State(CompiledRules Rules, RulesStatus Status, IReadOnlyDictionary<string, string> Sources);

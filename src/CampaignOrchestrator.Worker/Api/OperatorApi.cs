@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Journeys;
@@ -132,7 +133,7 @@ internal static class OperatorApi
             return Results.Problem(statusCode: 400, title: "Invalid parameter 'emailSha256'", detail: "Name an 'emailSha256' or an 'anonymousId'",
                 extensions: new Dictionary<string, object?> { ["parameter"] = "emailSha256" });
         });
-        viewer.MapGet("/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions,
+        viewer.MapGet("/customers/{id}", async (string id, int? timelineLimit, int? actionLimit, JourneyStore store, ActionStore actions, ActiveRules rules,
             IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct) =>
         {
             var (timeline, badTimeline) = ApiParameters.Limit("timelineLimit", timelineLimit, 200);
@@ -146,6 +147,14 @@ internal static class OperatorApi
             var body = JsonSerializer.SerializeToNode(journey, json.Value.SerializerOptions)!.AsObject();
             body["actions"] = JsonSerializer.SerializeToNode(await actions.ForProfileAsync(journey.ProfileId, actionsShown, ct),
                 json.Value.SerializerOptions);
+            // The phases also in the model the rules run on (see-think-do-care: retention is care), as marketers name them.
+            var model = rules.Current.Vocabulary;
+            string? NameIn(JsonNode? stored) => Core.Phases.PhaseNames.TryParse((string?)stored, out var phase) ? model.NameOf(phase) : null;
+            body["phaseModel"] = model.Name;
+            body["phaseName"] = NameIn(body["phase"]);
+            foreach (var entry in body["phaseHistory"]?.AsArray() ?? [])
+                if (entry is JsonObject change)
+                    change["name"] = NameIn(change["phase"]);
             return Results.Json(body, json.Value.SerializerOptions);
         });
         // Why this customer did or did not get a campaign (Infrastructure/Campaigns/CampaignExplainer.cs).
@@ -198,9 +207,10 @@ internal static class OperatorApi
             return Results.Ok(new
             {
                 version = current.Version,
+                phaseModel = current.Vocabulary.Name,
                 campaigns = current.Campaigns.Select(c => new
                 {
-                    c.Id, c.Description, trigger = c.Trigger.ToString(), steps = c.Steps.Count, c.Transactional, c.Priority,
+                    c.Id, c.Description, trigger = c.Trigger.Describe(current.Vocabulary), steps = c.Steps.Count, c.Transactional, c.Priority,
                     holdout = c.HoldoutShare, fingerprint = current.Fingerprints[c.Id],
                 }),
             });
@@ -345,7 +355,8 @@ internal static class OperatorApi
                     extensions: new Dictionary<string, object?> { ["parameter"] = "segment" }));
             }
         }
-        return (await funnel.ReadAsync(Core.Phases.PhaseVocabulary.All[model ?? "five-phase"], start, end, device is null ? null : device == "cross", condition,
+        // Without a model: the one the rules in force run on.
+        return (await funnel.ReadAsync(model is null ? rules.Current.Vocabulary : Core.Phases.PhaseVocabulary.All[model], start, end, device is null ? null : device == "cross", condition,
             options.SegmentScanLimit, ct), null);
     }
 

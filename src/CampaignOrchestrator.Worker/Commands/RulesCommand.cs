@@ -42,7 +42,7 @@ internal static class RulesCommand
             output.WriteLine("templates not checked: no templates folder (--templates FOLDER)");
         output.WriteLine($"valid: {loaded.Rules.Campaigns.Count} campaigns in {loaded.Files.Count} file(s), version {loaded.Version}");
         foreach (var campaign in loaded.Rules.Campaigns)
-            output.WriteLine($"  {campaign.Id}: {campaign.Trigger.Describe()}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
+            output.WriteLine($"  {campaign.Id}: {campaign.Trigger.Describe(Core.Phases.PhaseVocabulary.All.GetValueOrDefault(loaded.Rules.PhaseModelName))}, {campaign.Steps.Count} step(s){(campaign.Transactional ? ", transactional" : "")}");
         return 0;
     }
 

@@ -17,6 +17,8 @@
   }
 
   let session = { csrfToken: "" };
+  let phaseNames = {};
+  const phaseName = (stored) => (stored ? phaseNames[stored] || stored : "");
   const $ = (id) => document.getElementById(id);
   const status = (text) => { $("status").textContent = text || ""; };
 
@@ -135,11 +137,11 @@
     customerId = j.customerId || id;
     $("customer").hidden = false;
     $("customer-title").textContent = j.customerId || j.anonymousIds.join(", ");
-    dl($("customer-facts"), [["phase", j.phase || "none"], ["since", when(j.phaseSince)], ["orders", `${j.orderCount} (${j.orderTotal})`],
+    dl($("customer-facts"), [["phase", j.phaseName || phaseName(j.phase) || "none"], ["since", when(j.phaseSince)], ["orders", `${j.orderCount} (${j.orderTotal})`],
       ["events", j.eventCount], ["devices", j.anonymousIds.join(", ")], ["first seen", when(j.firstSeen)], ["last seen", when(j.lastSeen)]]);
     dl($("customer-traits"), Object.entries(j.traits || {}));
     const phases = $("customer-phases");
-    phases.replaceChildren(...j.phaseHistory.map((p) => el("li", `${p.phase} · ${when(p.occurredAt || p.at)}${p.eventId ? " · " + p.eventId : ""}`)));
+    phases.replaceChildren(...j.phaseHistory.map((p) => el("li", `${p.name || phaseName(p.phase)} · ${when(p.occurredAt || p.at)}${p.eventId ? " · " + p.eventId : ""}`)));
     const tb = body("customer-timeline");
     for (const e of j.timeline) {
       const details = el("span", [json(e.properties), json(e.traits), e.note].filter(Boolean).join(" "));
@@ -330,6 +332,10 @@
   guard(async () => {
     session = await api("/dashboard/session");
     $("who").textContent = `${session.name} (${session.role})`;
+    // The phase model the rules run on is the funnel's default and names the phases everywhere.
+    const rules = await api("/api/rules");
+    phaseNames = rules.phaseNames || {};
+    $("funnel-form").elements.model.value = rules.phaseModel || "five-phase";
     show();
   })();
 })();
