@@ -179,6 +179,47 @@ public abstract class CampaignStartAndExitTests : CampaignTestContext
             "SELECT phase FROM phase_history WHERE profile_id = 'c:fay' ORDER BY occurred_at");
         Assert.Equal(["awareness", "purchase", "retention"], phases);
     }
+
+    const string PhaseBanners = """
+        campaigns:
+          - id: award-banner
+            trigger: { phaseEntered: awareness }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: award-2026, ttl: 14d }
+          - id: benefits-banner
+            trigger: { phaseEntered: consideration }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: benefits-2026, ttl: 14d }
+          - id: offer-banner
+            trigger: { phaseEntered: purchase }
+            steps:
+              - action: { kind: banner, slot: home-hero, creative: ten-off, ttl: 2d }
+        """;
+
+    [Fact]
+    public async Task A_late_event_rebuilds_the_history_but_starts_nothing_for_a_phase_the_customer_already_left()
+    {
+        Use(PhaseBanners);
+        // A buyer: the order first, then yesterday's browsing arrives late.
+        await Consume(E("o-1", "cart_updated", T, "bo"));
+        await Consume(E("late-1", "page_viewed", T.AddHours(-20), "bo"), E("late-2", "product_viewed", T.AddHours(-19), "bo"));
+        await Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(["offer-banner"], (await Actions("bo")).Select(a => a.CampaignId));
+        var journey = (await _store.GetAsync("bo", 100, default))!;
+        Assert.Equal(["awareness", "consideration", "purchase"], journey.PhaseHistory.Select(h => h.Phase));   // the history is whole
+
+        // Events of one batch move a new customer through phases in order: each phase it enters starts its campaign, late or not.
+        await Consume(E("n-2", "product_viewed", T.AddMinutes(2), "nel"), E("n-1", "page_viewed", T.AddMinutes(1), "nel"), E("n-3", "cart_updated", T.AddMinutes(3), "nel"));
+        await Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(["award-banner", "benefits-banner", "offer-banner"], (await Actions("nel")).Select(a => a.CampaignId));
+
+        // A late event that moves the customer into the phase they are in now: that phase's campaign starts.
+        await Consume(E("k-1", "page_viewed", T, "kim"));
+        await Consume(E("k-late", "product_viewed", T.AddMinutes(-30), "kim"));   // late, and consideration is where kim is now
+        await Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["award-banner", "benefits-banner"], (await Actions("kim")).Select(a => a.CampaignId));
+    }
 }
 
 public sealed class SqliteCampaignStartAndExitTests : CampaignStartAndExitTests

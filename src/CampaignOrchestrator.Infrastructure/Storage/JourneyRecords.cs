@@ -145,10 +145,17 @@ internal sealed class JourneyRecords(Database database, ILogger logger)
                 var (changes, orders) = JourneyEngine.Replay(group.Select(r => new TimelineEntry(r.EventId, r.Type, r.OccurredAt,
                     r.Properties is null ? null : PhaseModel.ResetTarget(System.Text.Json.Nodes.JsonNode.Parse(r.Properties) as System.Text.Json.Nodes.JsonObject))), phaseModel);
                 JourneyEngine.ApplyReplay(profile, changes, orders);
-                // Phases this batch's events made the customer enter (the store's history is rewritten whole).
-                foreach (var change in changes)
-                    if (isFresh(change.EventId))
-                        batch.PhasesEntered.Add((group.Key, change));
+                // Phases this batch's events made the customer enter (the store's history is rewritten whole), except a phase the
+                // customer had already left: a late event whose change is followed by one of a stored event rebuilds the history
+                // but starts no phaseEntered campaign (a buyer's late browsing brings no first-visit banner; decision 0011).
+                var leftLater = false;
+                for (var i = changes.Count - 1; i >= 0; i--)
+                {
+                    if (!isFresh(changes[i].EventId))
+                        leftLater = true;
+                    else if (!leftLater)
+                        batch.PhasesEntered.Add((group.Key, changes[i]));
+                }
                 batch.History.AddRange(changes.Select(c => new PhaseHistoryRow(group.Key, c.EventId, c.Phase.ToName(), c.At)));
             }
         }
