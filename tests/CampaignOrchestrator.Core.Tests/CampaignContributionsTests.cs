@@ -34,4 +34,34 @@ public sealed class CampaignContributionsTests
         Assert.Equal(["holdout", "holdout-converted"], Of(held, new GoalEvent(T.AddHours(2), 80)).Select(c => c.Counter).Where(c => c.StartsWith("holdout", StringComparison.Ordinal)));
         Assert.Equal(["holdout"], Of(held, new GoalEvent(T.AddHours(1) + Week + TimeSpan.FromMinutes(1), 80)).Select(c => c.Counter).Where(c => c.StartsWith("holdout", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void An_order_after_three_campaigns_is_attributed_to_the_last_one_and_influenced_by_all()
+    {
+        ResultAction Delivered(DateTimeOffset at) => new(1, "email", "delivered", null, false, 0, T, at);
+        var order = new GoalEvent(T.AddHours(5), 120);
+        var late = new GoalEvent(T.AddDays(20), 40);            // outside every window
+        IReadOnlyList<GoalEvent> orders = [order, late];
+        var campaigns = new (string, IReadOnlyList<ResultAction>, TimeSpan, IReadOnlyList<GoalEvent>)[]
+        {
+            ("cart-recovery", [Delivered(T.AddHours(1))], Week, orders),
+            ("offer-banner", [Delivered(T.AddHours(4))], Week, orders),
+            ("review-request", [Delivered(T.AddHours(2))], Week, orders),
+            ("held-back", [new ResultAction(1, "email", "suppressed", "holdout", true, 0, T, T.AddHours(4.5))], Week, orders),
+        };
+        var winners = CampaignContributions.LastTouch(campaigns);
+        Assert.Equal("offer-banner", winners[order]);
+        Assert.False(winners.ContainsKey(late));
+
+        var counts = campaigns.ToDictionary(c => c.Item1, c => CampaignContributions.Of(c.Item2, c.Item4, c.Item3,
+            g => winners.TryGetValue(g, out var w) && w == c.Item1).ToList());
+        // Attributed once over all campaigns; influenced by each that delivered within the window.
+        Assert.Equal(120m, counts.Values.SelectMany(c => c).Where(c => c.Counter.StartsWith("attributed:", StringComparison.Ordinal)).Sum(c => c.Revenue));
+        Assert.Contains(new ResultCount("2026-11-02", "attributed:0", 1, 120), counts["offer-banner"]);
+        Assert.Equal(3, counts.Values.Count(c => c.Any(r => r.Counter == "converted:0")));
+
+        // A tie goes to the campaign id first in order.
+        var tie = CampaignContributions.LastTouch([("b", [Delivered(T.AddHours(1))], Week, [order]), ("a", [Delivered(T.AddHours(1))], Week, [order])]);
+        Assert.Equal("a", tie[order]);
+    }
 }

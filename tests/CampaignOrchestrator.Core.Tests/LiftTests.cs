@@ -28,7 +28,7 @@ public sealed class LiftTests
     public void Difference_interval_matches_Newcombe_method_10(long a, long m, long b, long n, double lower, double upper)
     {
         var lift = Lift.Compare(a, m, b, n);
-        Assert.Equal((double)a / m - (double)b / n, lift.Difference, 10);
+        Assert.Equal((double)a / m - (double)b / n, lift.Difference!.Value, 10);
         Assert.Equal(lower, lift.Lower!.Value, 4);
         Assert.Equal(upper, lift.Upper!.Value, 4);
     }
@@ -68,8 +68,14 @@ public sealed class LiftTests
     {
         var none = Lift.Compare(10, 100, 0, 0);
         Assert.Null(none.Lower);
+        Assert.Null(none.Difference);                                   // the conversion rate is no lift
+        Assert.Equal(0.1, none.ConversionRate);
         Assert.False(none.Significant);
-        Assert.Contains("holdoutPercent", none.Reason);
+        Assert.Contains("(holdout: 10%)", none.Reason);
+        // The key the reason names is one the rules take.
+        var rules = CampaignOrchestrator.Core.Rules.RulesParser.Parse("campaigns:\n  - { id: c, trigger: { event: x }, holdout: 10%, steps: [ { action: { kind: banner, slot: s, creative: c } } ] }", "r.yaml");
+        Assert.Equal(0.1, rules.Campaigns[0].HoldoutShare, 10);
+        Assert.Contains("variant 1", Lift.Compare(10, 100, 0, 0, "variant 1").Reason);
         Assert.Null(Lift.Compare(10, 100, 0, 50).Relative);
     }
 

@@ -105,6 +105,53 @@ public abstract class CampaignResultsTests : CampaignTestContext
     }
 
     Task Refresh() => new FunnelCounters(_database, _rules, _time, NullLogger<FunnelCounters>.Instance).RefreshAsync(default);
+
+    [Fact]
+    public async Task An_order_after_several_campaigns_is_revenue_of_one_influenced_by_each_and_without_a_holdout_there_is_no_lift()
+    {
+        Use("""
+            campaigns:
+              - id: cart-mail
+                trigger: { event: cart_abandoned }
+                steps:
+                  - action: { kind: banner, slot: home-hero, creative: cart }
+              - id: offer-banner
+                trigger: { event: checkout_started }
+                steps:
+                  - variants:
+                      - { weight: 50, action: { kind: banner, slot: home-hero, creative: ten-off } }
+                      - { weight: 50, action: { kind: banner, slot: home-hero, creative: free-shipping } }
+            """);
+        // The cart banner first, the offer banner half an hour later (each delivered a second after its event), an order
+        // for every other customer an hour after the cart.
+        await Consume(Enumerable.Range(0, 40).Select(i => E($"c-{i}", "cart_abandoned", T, $"amy-{i}")).ToArray());
+        await Advance(TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromMinutes(30));
+        await Consume(Enumerable.Range(0, 40).Select(i => E($"k-{i}", "checkout_started", _time.GetUtcNow(), $"amy-{i}")).ToArray());
+        await Advance(TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromMinutes(30));
+        await Consume(Enumerable.Range(0, 40).Where(i => i % 2 == 0)
+            .Select(i => E($"o-{i}", "order_placed", _time.GetUtcNow(), $"amy-{i}", new JsonObject { ["orderId"] = $"o-{i}", ["total"] = 100 })).ToArray());
+        await Refresh();
+
+        var results = new CampaignOrchestrator.Infrastructure.Actions.CampaignResults(_database);
+        var cart = await results.ReadAsync("cart-mail", Goal.Default, T.AddDays(-1), T.AddDays(1), default);
+        var offer = await results.ReadAsync("offer-banner", Goal.Default, T.AddDays(-1), T.AddDays(1), default);
+        // Each order once: to the offer (the last touch), none to the cart banner; both were influenced.
+        Assert.Equal((0L, 0m, 20L, 2000m), (cart.Customers.Converted, cart.Customers.Revenue, cart.Customers.Influenced, cart.Customers.InfluencedRevenue));
+        Assert.Equal((20L, 2000m, 20L, 2000m), (offer.Customers.Converted, offer.Customers.Revenue, offer.Customers.Influenced, offer.Customers.InfluencedRevenue));
+        // No holdout: no lift, and the reason names the key the rules take.
+        Assert.Null(cart.Lift.Difference);
+        Assert.Equal(0.5, cart.Lift.ConversionRate);
+        Assert.Contains("holdout: 10%", cart.Lift.Reason);
+        // The variants against each other: B against A, with its interval.
+        var ab = Assert.Single(offer.VariantComparisons);
+        var (a, b) = (offer.Variants.Single(v => v.Variant == ab.Against), offer.Variants.Single(v => v.Variant == ab.Variant));
+        Assert.Equal(40, a.Treated + b.Treated);
+        Assert.Equal((double)b.Converted / b.Treated - (double)a.Converted / a.Treated, ab.Difference.Difference!.Value, 10);
+        Assert.NotNull(ab.Difference.Lower);
+        Assert.Equal(20, a.Attributed + b.Attributed);
+    }
 }
 
 public sealed class SqliteCampaignResultsTests : CampaignResultsTests

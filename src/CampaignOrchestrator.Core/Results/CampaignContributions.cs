@@ -22,7 +22,9 @@ public static class CampaignContributions
 {
     public const string Delivered = "delivered", Suppressed = "suppressed", Cancelled = "cancelled", Failed = "failed", Pending = "pending", Claimed = "claimed";
 
-    public static IEnumerable<ResultCount> Of(IReadOnlyList<ResultAction> actions, IReadOnlyList<GoalEvent> goals, TimeSpan within)
+    /// <param name="owns">Whether a goal event is attributed to this campaign alone (<see cref="LastTouch"/>); null: none is.</param>
+    public static IEnumerable<ResultCount> Of(IReadOnlyList<ResultAction> actions, IReadOnlyList<GoalEvent> goals, TimeSpan within,
+        Func<GoalEvent, bool>? owns = null)
     {
         foreach (var a in actions)
         {
@@ -46,6 +48,8 @@ public static class CampaignContributions
             var variant = delivered[0].Variant.ToString(CultureInfo.InvariantCulture);
             var converted = false;
             var revenue = 0m;
+            var attributed = false;
+            var attributedRevenue = 0m;
             foreach (var g in goals)
             {
                 var last = delivered.LastOrDefault(d => d.FinishedAt < g.OccurredAt);
@@ -54,10 +58,19 @@ public static class CampaignContributions
                 converted = true;
                 revenue += g.Total;
                 yield return new ResultCount(FunnelContributions.Day(last.TriggeredAt), $"step:{last.Step}:{last.Kind}:conversions", 1, g.Total);
+                if (owns?.Invoke(g) == true)
+                {
+                    attributed = true;
+                    attributedRevenue += g.Total;
+                }
             }
             yield return new ResultCount(firstDay, "treated:" + variant, 1, 0);
+            // converted: influenced (a goal within the window, whatever other campaigns did; what the lift compares);
+            // attributed: the goals this campaign won over the customer's other campaigns (decision 0012).
             if (converted)
                 yield return new ResultCount(firstDay, "converted:" + variant, 1, revenue);
+            if (attributed)
+                yield return new ResultCount(firstDay, "attributed:" + variant, 1, attributedRevenue);
         }
 
         // The holdout's window starts when its first step would have been delivered (the held-out action is judged then),
@@ -71,6 +84,34 @@ public static class CampaignContributions
             if (goals.Any(g => held.Any(h => g.OccurredAt > h.From && g.OccurredAt <= h.From + within)))
                 yield return new ResultCount(day, "holdout-converted", 1, 0);
         }
+    }
+
+    /// <summary>
+    /// One campaign per goal event (decision 0012): of the customer's campaigns whose goal is that event's type, the one whose
+    /// last delivered step before it is the latest, when the event falls within that campaign's window; ties to the campaign
+    /// id first in order. Returns the winner of each event (by reference), or none.
+    /// </summary>
+    public static Dictionary<GoalEvent, string> LastTouch(IEnumerable<(string CampaignId, IReadOnlyList<ResultAction> Actions, TimeSpan Within, IReadOnlyList<GoalEvent> Goals)> campaigns)
+    {
+        var best = new Dictionary<GoalEvent, (DateTimeOffset At, string CampaignId)>(ReferenceEqualityComparer.Instance);
+        foreach (var (campaignId, actions, within, goals) in campaigns)
+        {
+            var delivered = actions.Where(a => !a.Holdout && a.Status == Delivered && a.FinishedAt is not null).Select(a => a.FinishedAt!.Value).Order().ToList();
+            if (delivered.Count == 0)
+                continue;
+            foreach (var g in goals)
+            {
+                var last = delivered.LastOrDefault(at => at < g.OccurredAt);
+                if (last == default || g.OccurredAt > last + within)
+                    continue;
+                if (!best.TryGetValue(g, out var current) || last > current.At || (last == current.At && string.CompareOrdinal(campaignId, current.CampaignId) < 0))
+                    best[g] = (last, campaignId);
+            }
+        }
+        var winners = new Dictionary<GoalEvent, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (goal, (_, campaignId)) in best)
+            winners[goal] = campaignId;
+        return winners;
     }
 
     static string CancelReason(string? reason) => reason switch

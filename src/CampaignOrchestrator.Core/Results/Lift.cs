@@ -18,16 +18,20 @@ public static class Lift
     /// <param name="treated">Customers who got the campaign.</param>
     /// <param name="holdoutConverted">Holdout customers who converted within the same window.</param>
     /// <param name="holdout">Customers held out.</param>
-    public static LiftResult Compare(long converted, long treated, long holdoutConverted, long holdout)
+    /// <param name="against">What the second group is, in reasons: the holdout, or another variant ("variant 1") for an A/B comparison.</param>
+    public static LiftResult Compare(long converted, long treated, long holdoutConverted, long holdout, string against = "holdout")
     {
         if (converted < 0 || treated < 0 || holdoutConverted < 0 || holdout < 0 || converted > treated || holdoutConverted > holdout)
             throw new ArgumentOutOfRangeException(nameof(converted), $"counts must satisfy 0 <= converted <= group size (got {converted}/{treated}, {holdoutConverted}/{holdout})");
         var p1 = treated == 0 ? 0 : (double)converted / treated;
         var p2 = holdout == 0 ? 0 : (double)holdoutConverted / holdout;
         double? relative = holdout == 0 || holdoutConverted == 0 ? null : p1 / p2 - 1;
+        // Without a group to compare with there is no lift: the rate alone is not one (it is shown as the conversion rate).
         if (treated == 0 || holdout == 0)
-            return new LiftResult(p1, p2, p1 - p2, relative, null, null, false,
-                treated == 0 ? "no customer got the campaign in the period" : "no holdout in the period (set holdoutPercent on the campaign)");
+            return new LiftResult(p1, p2, null, null, null, null, false,
+                treated == 0 ? "no customer got the campaign in the period"
+                : against == "holdout" ? "no holdout in the period: give the campaign one (holdout: 10%) to measure its lift"
+                : $"no customer got {against} in the period");
         var (l1, u1) = Wilson(converted, treated);
         var (l2, u2) = Wilson(holdoutConverted, holdout);
         var difference = p1 - p2;
@@ -35,7 +39,9 @@ public static class Lift
         var upper = Math.Min(1, difference + Math.Sqrt((u1 - p1) * (u1 - p1) + (p2 - l2) * (p2 - l2)));
         string? reason = null;
         if (treated < MinGroupSize || holdout < MinGroupSize)
-            reason = $"groups too small: {treated} got the campaign and {holdout} were held out; at least {MinGroupSize} in each";
+            reason = against == "holdout"
+                ? $"groups too small: {treated} got the campaign and {holdout} were held out; at least {MinGroupSize} in each"
+                : $"groups too small: {treated} and {holdout} ({against}) customers; at least {MinGroupSize} in each";
         else if (lower <= 0 && upper >= 0)
             reason = "the 95 % interval of the difference includes 0";
         return new LiftResult(p1, p2, difference, relative, lower, upper, reason is null, reason);
@@ -61,5 +67,5 @@ public static class Lift
 /// interval when both groups have customers), relative lift (null when the holdout has no conversion), and whether
 /// the lift is significant, with the reason when it is not.
 /// </summary>
-public sealed record LiftResult(double ConversionRate, double HoldoutConversionRate, double Difference, double? Relative,
+public sealed record LiftResult(double ConversionRate, double HoldoutConversionRate, double? Difference, double? Relative,
     double? Lower, double? Upper, bool Significant, string? Reason);

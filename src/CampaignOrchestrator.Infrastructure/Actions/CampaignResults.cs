@@ -41,14 +41,22 @@ internal sealed class CampaignResults(Database database)
         var goalRows = withActions.Length == 0 ? [] : (await connection.QueryAsync<GoalRow>(new CommandDefinition(
             $"SELECT profile_id, type, occurred_at, CAST(properties AS TEXT) AS properties FROM events WHERE {sql.In("profile_id", "@profiles")} AND {sql.In("type", "@types")} " +
             "ORDER BY occurred_at", new { profiles = sql.List(withActions), types = sql.List(goalTypes) }, tx, cancellationToken: ct))).ToList();
-        var goals = goalRows.ToLookup(g => (g.ProfileId, g.Type));
-        return actions.GroupBy(a => (a.ProfileId, a.CampaignId)).ToDictionary(g => g.Key, g =>
+        // One list of goal events per customer and type, shared by the campaigns with that goal: a goal event is attributed to one
+        // of them (CampaignContributions.LastTouch), and influenced by each whose window holds it.
+        var goals = goalRows.GroupBy(g => (g.ProfileId, g.Type))
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<GoalEvent>)g.Select(e => new GoalEvent(e.OccurredAt, Total(e.Properties))).ToList());
+        var result = new Dictionary<(string ProfileId, string CampaignId), string>();
+        foreach (var customer in actions.GroupBy(a => a.ProfileId, StringComparer.Ordinal))
         {
-            var goal = campaigns[g.Key.CampaignId];
-            var events = goals[(g.Key.ProfileId, goal.Event)].Select(e => new GoalEvent(e.OccurredAt, Total(e.Properties))).ToList();
-            return CampaignContributions.Write(CampaignContributions.Of(
-                g.Select(a => new ResultAction(a.Step, a.Kind, a.Status, a.Reason, a.Holdout, a.Variant, a.TriggeredAt, a.FinishedAt)).ToList(), events, goal.Within));
-        });
+            var mine = customer.GroupBy(a => a.CampaignId, StringComparer.Ordinal).Select(g => (CampaignId: g.Key,
+                Actions: (IReadOnlyList<ResultAction>)g.Select(a => new ResultAction(a.Step, a.Kind, a.Status, a.Reason, a.Holdout, a.Variant, a.TriggeredAt, a.FinishedAt)).ToList(),
+                Goal: campaigns[g.Key], Events: goals.GetValueOrDefault((customer.Key, campaigns[g.Key].Event)) ?? [])).ToList();
+            var winners = CampaignContributions.LastTouch(mine.Select(c => (c.CampaignId, c.Actions, c.Goal.Within, c.Events)));
+            foreach (var c in mine)
+                result[(customer.Key, c.CampaignId)] = CampaignContributions.Write(CampaignContributions.Of(c.Actions, c.Events, c.Goal.Within,
+                    g => winners.TryGetValue(g, out var winner) && winner == c.CampaignId));
+        }
+        return result;
     }
 
     /// <summary>
@@ -178,18 +186,29 @@ internal sealed class CampaignResults(Database database)
             .Distinct().Order().ToList();
         var holdout = sum("holdout");
         var holdoutConverted = sum("holdout-converted");
+        decimal revenueOf(string counter) => counts.Where(c => c.Counter == counter).Sum(c => c.Revenue);
         var variantResults = variants.Select(v =>
         {
             var treated = sum($"treated:{v}");
             var won = sum($"converted:{v}");
-            return new VariantResult(v, treated, won, Lift.Compare(won, treated, holdoutConverted, holdout));
+            return new VariantResult(v, treated, won, Lift.Compare(won, treated, holdoutConverted, holdout))
+            {
+                Attributed = sum($"attributed:{v}"), Revenue = revenueOf($"attributed:{v}"), InfluencedRevenue = revenueOf($"converted:{v}"),
+            };
         }).Where(v => v.Treated != 0).ToList();
         var treatedAll = variantResults.Sum(v => v.Treated);
-        var convertedAll = variantResults.Sum(v => v.Converted);
-        var revenue = counts.Where(c => c.Counter.StartsWith("converted:", StringComparison.Ordinal)).Sum(c => c.Revenue);
+        var influenced = variantResults.Sum(v => v.Converted);
+        var influencedRevenue = counts.Where(c => c.Counter.StartsWith("converted:", StringComparison.Ordinal)).Sum(c => c.Revenue);
+        var attributed = counts.Where(c => c.Counter.StartsWith("attributed:", StringComparison.Ordinal)).ToList();
+        // A/B: each variant against the first (the conversion rates of their customers, difference with its 95 % interval).
+        var comparisons = variantResults.Skip(1).Select(v => new VariantComparison(v.Variant, variantResults[0].Variant,
+            Lift.Compare(v.Converted, v.Treated, variantResults[0].Converted, variantResults[0].Treated, "variant " + variantResults[0].Variant))).ToList();
         return new CampaignResultsView(campaignId, new GoalView(goal.Event, Format(goal.Within)), from, to, steps,
-            new CustomerResults(treatedAll, convertedAll, revenue, holdout, holdoutConverted),
-            Lift.Compare(convertedAll, treatedAll, holdoutConverted, holdout), variantResults) { Scan = scan };
+            new CustomerResults(treatedAll, attributed.Sum(c => c.N), attributed.Sum(c => c.Revenue), holdout, holdoutConverted)
+            {
+                Influenced = influenced, InfluencedRevenue = influencedRevenue,
+            },
+            Lift.Compare(influenced, treatedAll, holdoutConverted, holdout), variantResults) { Scan = scan, VariantComparisons = comparisons };
     }
 
     /// <summary>A duration as the rules write it: 7d, 12h, 30m, 45s.</summary>
@@ -230,7 +249,13 @@ public sealed record CampaignResultsView(string CampaignId, GoalView Goal, DateT
 {
     /// <summary>With a segment: how many of the campaign's customers were judged, matched, and whether that was all of them.</summary>
     public ResultsScan? Scan { get; init; }
+
+    /// <summary>With variants: each against the first (A against B), the difference of their conversion rates with its interval.</summary>
+    public IReadOnlyList<VariantComparison> VariantComparisons { get; init; } = [];
 }
+
+/// <summary><paramref name="Variant"/> against <paramref name="Against"/>: the difference of their (influenced) conversion rates.</summary>
+public sealed record VariantComparison(int Variant, int Against, LiftResult Difference);
 
 /// <summary>A segment's scan over a campaign's customers.</summary>
 public sealed record ResultsScan(int Scanned, int Matched, int Limit, bool Complete);
@@ -241,7 +266,22 @@ public sealed record GoalView(string Event, string Within);
 public sealed record StepResult(int Step, string Kind, long Scheduled, long Delivered, IReadOnlyDictionary<string, long> Suppressed,
     IReadOnlyDictionary<string, long> Cancelled, long Failed, long Pending, long Conversions, decimal Revenue);
 
-/// <summary>Customers who got the campaign (a delivered step), converted, the revenue attributed; the holdout and its conversions.</summary>
-public sealed record CustomerResults(long Treated, long Converted, decimal Revenue, long Holdout, long HoldoutConverted);
+/// <summary>
+/// Customers who got the campaign (a delivered step); those with a goal event attributed to this campaign alone and the revenue
+/// (<paramref name="Converted"/>, <paramref name="Revenue"/>: the customer's campaigns share none, decision 0012); the holdout and its
+/// conversions. <see cref="Influenced"/>: those with a goal event within the window whatever other campaigns did (what the lift
+/// compares with the holdout; campaigns overlap in it).
+/// </summary>
+public sealed record CustomerResults(long Treated, long Converted, decimal Revenue, long Holdout, long HoldoutConverted)
+{
+    public long Influenced { get; init; }
+    public decimal InfluencedRevenue { get; init; }
+}
 
-public sealed record VariantResult(int Variant, long Treated, long Converted, LiftResult Lift);
+/// <summary>A variant's customers: <paramref name="Converted"/> influenced (as the lift counts), <see cref="Attributed"/> and its revenue.</summary>
+public sealed record VariantResult(int Variant, long Treated, long Converted, LiftResult Lift)
+{
+    public long Attributed { get; init; }
+    public decimal Revenue { get; init; }
+    public decimal InfluencedRevenue { get; init; }
+}
