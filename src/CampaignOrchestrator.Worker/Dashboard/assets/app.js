@@ -39,11 +39,13 @@
     for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
     return node;
   }
+  // A cell of more than a few words wraps (class wrap), so a table fits its page; short ones (numbers, states) stay on a line.
   function row(tbody, cells) {
     const tr = el("tr");
     for (const cell of cells) {
       const td = el("td");
       if (cell instanceof Node) td.append(cell); else td.textContent = cell === null || cell === undefined ? "" : String(cell);
+      if ((cell instanceof Node && cell.tagName !== "BUTTON") || td.textContent.length > 24) td.className = "wrap";
       tr.append(td);
     }
     tbody.append(tr);
@@ -100,28 +102,57 @@
   // Campaigns.
   let campaigns = [];
   async function loadCampaigns() { campaigns = (await api("/api/campaigns")).campaigns; return campaigns; }
+  // The period the campaign pages show: the triggers of [from, to] (days, to inclusive); empty: the API's default.
+  function period() {
+    const form = new FormData($("campaigns-form"));
+    const q = new URLSearchParams();
+    if (form.get("from")) q.set("from", form.get("from"));
+    if (form.get("to")) q.set("to", nextDay(form.get("to")));
+    return q.toString();
+  }
+  // Lift only against a holdout; without one, what there is: the conversion rate.
+  const liftText = (lift) => lift.difference === null || lift.difference === undefined
+    ? `none: ${lift.reason} (conversion rate ${pct(lift.conversionRate)})`
+    : lift.significant ? `${pct(lift.difference)} (${pct(lift.lower)} to ${pct(lift.upper)})`
+    : `${pct(lift.difference)} · not significant: ${lift.reason}`;
+  const money = (v) => Number(v || 0).toFixed(2);
+  let shownCampaign = null;
   loaders.campaigns = async () => {
     const tb = body("campaigns-table");
+    const q = period();
     for (const c of await loadCampaigns()) {
       const link = el("a", c.id, { href: "#campaigns" });
       link.addEventListener("click", (e) => { e.preventDefault(); guard(showCampaign)(c.id); });
-      const tr = row(tb, [link, c.trigger, "…", "", "", "", ""]);
-      api(`/api/campaigns/${encodeURIComponent(c.id)}/results`).then((r) => {
+      const tr = row(tb, [link, c.trigger, "…", "", "", "", "", ""]);
+      tr.children[1].className = "wrap";
+      tr.children[7].className = "wrap";
+      api(`/api/campaigns/${encodeURIComponent(c.id)}/results?${q}`).then((r) => {
         const cells = tr.children;
         cells[2].textContent = n(r.customers.treated);
         cells[3].textContent = n(r.customers.converted);
-        cells[4].textContent = Number(r.customers.revenue).toFixed(2);
-        cells[5].textContent = `${n(r.customers.holdout)} (${n(r.customers.holdoutConverted)} converted)`;
-        cells[6].textContent = r.lift.significant
-          ? `${pct(r.lift.difference)} (${pct(r.lift.lower)} to ${pct(r.lift.upper)})`
-          : `${pct(r.lift.difference)} · not significant: ${r.lift.reason}`;
+        cells[4].textContent = money(r.customers.revenue);
+        cells[5].textContent = `${n(r.customers.influenced)} (${money(r.customers.influencedRevenue)})`;
+        cells[6].textContent = r.customers.holdout ? `${n(r.customers.holdout)} (${n(r.customers.holdoutConverted)} converted)` : "none";
+        cells[7].textContent = liftText(r.lift);
       }).catch((e) => { tr.children[2].textContent = e.message; });
     }
+    if (shownCampaign) await showCampaign(shownCampaign);
   };
+  $("campaigns-form").addEventListener("submit", (e) => { e.preventDefault(); guard(loaders.campaigns)(); });
   async function showCampaign(id) {
+    shownCampaign = id;
     $("campaign-detail").hidden = false;
     $("campaign-title").textContent = id;
-    const r = await api(`/api/campaigns/${encodeURIComponent(id)}/results`);
+    const r = await api(`/api/campaigns/${encodeURIComponent(id)}/results?${period()}`);
+    $("campaign-period").textContent = `Triggered ${when(r.from)} to ${when(r.to)}; goal: ${r.goal.event} within ${r.goal.within}`;
+    const vt = $("campaign-variants");
+    vt.hidden = r.variants.length < 2;
+    const vb = body("campaign-variants");
+    for (const v of r.variants) {
+      const ab = (r.variantComparisons || []).find((x) => x.variant === v.variant);
+      row(vb, [v.variant, n(v.treated), n(v.attributed), money(v.revenue), `${n(v.converted)} (${money(v.influencedRevenue)})`, liftText(v.lift),
+        ab ? `${liftText(ab.difference)} against variant ${ab.against}` : "the first"]).children[5].className = "wrap";
+    }
     const tb = body("campaign-steps");
     const map = (o) => Object.entries(o || {}).map(([k, v]) => `${k} ${n(v)}`).join(", ");
     for (const s of r.steps) row(tb, [s.step, s.kind, n(s.scheduled), n(s.delivered), map(s.suppressed), map(s.cancelled), n(s.failed), `${n(s.conversions)} (${Number(s.revenue).toFixed(2)})`]);
@@ -149,8 +180,15 @@
     }
     const ab = body("customer-actions");
     for (const a of j.actions) {
-      row(ab, [a.campaignId, a.step, a.kind, a.status, when(a.dueAt), a.reason || "", (a.log || []).map((l) => `${l.outcome}${l.reason ? " (" + l.reason + ")" : ""}`).join(" → ")])
-        .children[6].className = "wrap";
+      // The action's life folded: its last outcome shows, the whole log opens on a click (a row stays a line or two high).
+      const life = el("details");
+      const log = a.log || [];
+      life.append(el("summary", log.length ? `${log.length} entries · last: ${log[log.length - 1].outcome}` : "none"),
+        el("ol", null), );
+      life.querySelector("ol").append(...log.map((l) => el("li", `${l.outcome}${l.reason ? " (" + l.reason + ")" : ""}`)));
+      const tr = row(ab, [a.campaignId, a.step, a.kind, a.status, when(a.dueAt), a.reason || "", life]);
+      tr.children[5].className = "wrap";
+      tr.children[6].className = "wrap";
     }
     const select = $("explain-form").elements.campaign;
     select.replaceChildren(...(campaigns.length ? campaigns : await loadCampaigns()).map((c) => el("option", c.id, { value: c.id })));
@@ -214,9 +252,13 @@
         status(`Replayed ${done.replayed}`);
         await loaders.errors();
       }));
-      row(tb, [m.id, m.reason || m.error || "", el("span", json(m.body || m.message)), replay]).children[2].className = "wrap";
+      // The button first: a long message never pushes it out of sight.
+      const body = m.body || m.message;
+      const text = typeof body === "string" ? body : json(body);
+      const tr = row(tb, [replay, m.id, m.reason || m.error || "", el("span", text.length > 600 ? text.slice(0, 600) + "…" : text)]);
+      for (const i of [1, 2, 3]) tr.children[i].className = "wrap";
     }
-    if (!r.messages.length) row(tb, ["None", "", "", ""]);
+    if (!r.messages.length) row(tb, ["", "None", "", ""]);
   };
 
   // Rules: in force, history (with rollback), last refusal; validate, preview and apply a file (marketers and admins).
