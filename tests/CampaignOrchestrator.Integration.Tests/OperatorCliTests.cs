@@ -8,20 +8,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// <summary>The operator CLI on the worker binary against a running worker: answers, refusals and exit codes.</summary>
 public sealed class OperatorCliTests
 {
-    static async Task<(int Exit, string Output, string Errors)> RunAsync(string? key, params string[] args)
-    {
-        var (output, errors) = (new StringWriter(), new StringWriter());
-        var before = Environment.GetEnvironmentVariable("CAMPAIGN_API_KEY");
-        Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", key);
-        try
-        {
-            return (await ApiCommand.RunAsync(args, output, errors), output.ToString(), errors.ToString());
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", before);
-        }
-    }
+    static Task<(int Exit, string Output, string Errors)> RunAsync(string? key, params string[] args) => Cli.RunAsync(key, args);
 
     [Fact]
     public async Task The_cli_lists_shows_and_cancels_through_the_api_and_its_exit_codes_say_how_it_went()

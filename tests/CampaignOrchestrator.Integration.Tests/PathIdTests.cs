@@ -23,21 +23,6 @@ public sealed class PathIdTests : IDisposable
 
     public void Dispose() => _rules.Dispose();
 
-    static async Task<(int Exit, string Output, string Errors)> Cli(string key, params string[] args)
-    {
-        var (output, errors) = (new StringWriter(), new StringWriter());
-        var before = Environment.GetEnvironmentVariable("CAMPAIGN_API_KEY");
-        Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", key);
-        try
-        {
-            return (await ApiCommand.RunAsync(args, output, errors), output.ToString(), errors.ToString());
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", before);
-        }
-    }
-
     [Theory]
     [InlineData(Db.Sqlite)]
     [InlineData(Db.Postgres)]
@@ -68,11 +53,11 @@ public sealed class PathIdTests : IDisposable
         Assert.Equal(("welcome", false), ((string?)banner["creative"], (bool)banner["isDefault"]!));
 
         var url = worker.Http.BaseAddress!.ToString();
-        var (exit, output, _) = await Cli(TestKeys.Viewer, "customers", "show", customer, "--url", url);
+        var (exit, output, _) = await Cli.RunAsync(TestKeys.Viewer, "customers", "show", customer, "--url", url);
         Assert.Equal(0, exit);
         Assert.Equal(customer, (string?)JsonNode.Parse(output)!["customerId"]);
 
-        var (erased, report, why) = await Cli(TestKeys.Admin, "customers", "erase", customer, "--yes", "--url", url);
+        var (erased, report, why) = await Cli.RunAsync(TestKeys.Admin, "customers", "erase", customer, "--yes", "--url", url);
         Assert.True(erased == 0, why);
         Assert.True((int)JsonNode.Parse(report)!["profiles"]! >= 1, report);
         Assert.Equal(HttpStatusCode.NotFound, (await worker.Http.GetAsync($"/api/customers/{Path(customer)}")).StatusCode);

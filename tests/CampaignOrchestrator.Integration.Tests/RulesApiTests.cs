@@ -139,16 +139,7 @@ public sealed class RulesApiTests : IDisposable
         var afterRollback = DateTimeOffset.UtcNow;
 
         // And forward again, from the command line.
-        var (output, errors) = (new StringWriter(), new StringWriter());
-        Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", TestKeys.Marketer);
-        try
-        {
-            Assert.Equal(0, CampaignOrchestrator.Worker.Commands.RulesCommand.Run(["rules", "rollback", second, "--url", worker.Http.BaseAddress!.ToString()], output, errors));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("CAMPAIGN_API_KEY", null);
-        }
+        Assert.Equal(0, (await Cli.RunAsync(TestKeys.Marketer, "rules", "rollback", second, "--url", worker.Http.BaseAddress!.ToString())).Exit);
         Assert.Equal(second, (string?)(await viewer.GetFromJsonAsync<JsonObject>("/api/rules"))!["version"]);
 
         // Every activation, newest first, with how it came; the version in force at a time is the one last put in force before it.
