@@ -78,11 +78,11 @@ internal static partial class Log
     [LoggerMessage(3008, LogLevel.Trace, "Action {ActionId} of campaign {CampaignId} for {CustomerId} ({Kind}): delivered {Delivered}, {Detail}")]
     public static partial void ActionDelivered(ILogger logger, string actionId, string campaignId, string? customerId, string kind, bool delivered, string? detail);
 
-    [LoggerMessage(3009, LogLevel.Information, "Inactivity scan of campaign {CampaignId}: {Found} customer(s) quiet since before {Until:O}")]
-    public static partial void InactivityScanned(ILogger logger, string campaignId, int found, DateTimeOffset until);
+    [LoggerMessage(3009, LogLevel.Information, "Inactivity scan of campaign {CampaignId} (fired for {FireTime:O}): {Found} customer(s) quiet since before {Until:O}")]
+    public static partial void InactivityScanned(ILogger logger, string campaignId, DateTimeOffset? fireTime, int found, DateTimeOffset until);
 
-    [LoggerMessage(3013, LogLevel.Debug, "Inactivity scan of campaign {CampaignId}: nobody new quiet since before {Until:O}")]
-    public static partial void InactivityScannedNone(ILogger logger, string campaignId, DateTimeOffset until);
+    [LoggerMessage(3013, LogLevel.Debug, "Inactivity scan of campaign {CampaignId} (fired for {FireTime:O}): nobody new quiet since before {Until:O}")]
+    public static partial void InactivityScannedNone(ILogger logger, string campaignId, DateTimeOffset? fireTime, DateTimeOffset until);
 
     [LoggerMessage(3010, LogLevel.Information, "Schedule of campaign {CampaignId} fired for {FireTime:O}: {Matched} customer(s) in the segment, {Scheduled} step(s) scheduled")]
     public static partial void ScheduleRan(ILogger logger, string campaignId, DateTimeOffset fireTime, int matched, int scheduled);

@@ -8,5 +8,5 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 internal sealed class InactivityScanJob(TriggerScans scans) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken = default) =>
-        await scans.ScanInactivityAsync(cancellationToken);
+        await scans.ScanInactivityAsync(cancellationToken, context.ScheduledFireTimeUtc);
 }

@@ -32,7 +32,8 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
     /// started, and would be deduplicated by their actionId anyway). Like a mark on last_seen itself, a customer
     /// stored late with a last_seen below what the scan has passed is not found.
     /// </summary>
-    public async Task<int> ScanInactivityAsync(CancellationToken ct)
+    /// <param name="fireTime">The Quartz firing this scan is (logged with it: each firing runs once across workers).</param>
+    public async Task<int> ScanInactivityAsync(CancellationToken ct, DateTimeOffset? fireTime = null)
     {
         var active = rules.Current;
         var now = time.GetUtcNow();
@@ -42,7 +43,7 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
             using var scope = Log.CampaignScope(logger, campaign.Id);
             try
             {
-                scheduled += await ScanInactivityAsync(active, campaign, now, ct);
+                scheduled += await ScanInactivityAsync(active, campaign, now, fireTime, ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !Storage.TransientErrors.IsTransient(ex))
             {
@@ -55,7 +56,7 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
     }
 
     /// <summary>One inactivity campaign's scan, from its mark to the cutoff.</summary>
-    async Task<int> ScanInactivityAsync(CompiledRules active, Campaign campaign, DateTimeOffset now, CancellationToken ct)
+    async Task<int> ScanInactivityAsync(CompiledRules active, Campaign campaign, DateTimeOffset now, DateTimeOffset? fireTime, CancellationToken ct)
     {
         var scheduled = 0;
         var trigger = (InactivityTrigger)campaign.Trigger;
@@ -94,9 +95,9 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
                 break;
         }
         if (found > 0)
-            Log.InactivityScanned(logger, campaign.Id, found, until);
+            Log.InactivityScanned(logger, campaign.Id, fireTime, found, until);
         else
-            Log.InactivityScannedNone(logger, campaign.Id, until);
+            Log.InactivityScannedNone(logger, campaign.Id, fireTime, until);
         return scheduled;
     }
 
