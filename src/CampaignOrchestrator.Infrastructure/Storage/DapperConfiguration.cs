@@ -7,7 +7,7 @@ namespace CampaignOrchestrator.Infrastructure.Storage;
 /// <summary>
 /// Dapper set-up shared by both providers. Timestamps are written as UTC <see cref="DateTime"/>
 /// (Npgsql refuses offsets for timestamptz; SQLite stores sortable text) and read from either
-/// DateTime or text. See shared/notes/stack-notes.md §4 for the traps this avoids.
+/// DateTime or text. See docs/stack-notes.md §4 for the traps this avoids.
 /// </summary>
 internal static class DapperConfiguration
 {

@@ -25,7 +25,7 @@ internal static class InboundRegistration
         builder.Services.Configure<MassTransitHostOptions>(o =>
         {
             // Do not report started before the queue is bound: messages published right after start
-            // were lost otherwise (stack-notes §2).
+            // were lost otherwise (docs/stack-notes.md §2).
             o.WaitUntilStarted = true;
             o.StartTimeout = TimeSpan.FromSeconds(60);
         });
