@@ -1,27 +1,30 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Core.Rules;
 
 namespace CampaignOrchestrator.Core.Campaigns;
 
 /// <summary>
 /// Judges an action when it falls due (docs/rules.md): the holdout group gets nothing; transactional
-/// campaigns always go; marketing email needs <c>traits.emailConsent</c> true; marketing sends wait for
-/// the send window in the customer's zone; frequency caps per channel over a rolling window defer the
-/// send to when the cap allows it (or skip it).
+/// campaigns always go; a marketing message needs the consent its channel names (<see cref="ChannelKind.ConsentTraits"/>:
+/// <c>traits.emailConsent</c> for email) and waits for the send window in the customer's zone; frequency caps per
+/// channel over a rolling window defer the send to when the cap allows it (or skip it).
 /// </summary>
 public static class SendPolicy
 {
     /// <summary>
-    /// The channel an action reaches the customer through: <c>email</c> for an email and for an offer sent
-    /// with a template; otherwise its kind. Consent, send windows and caps are per channel.
+    /// The channel an action reaches the customer through: its kind's, or the one its kind sends it as
+    /// (<see cref="ChannelKind.SentAs"/>: an offer with a template is an email). Consent, send windows and caps are per channel.
     /// </summary>
-    public static string ChannelOf(RuleAction action) =>
-        action.Kind == "email" || (action.Kind == "offer" && action.Settings.ContainsKey("template")) ? "email" : action.Kind;
+    public static string ChannelOf(RuleAction action)
+    {
+        var kind = ChannelKinds.Of(action.Kind);
+        return (kind.SentAs(action.Settings) ?? kind).Name;
+    }
 
     /// <summary>Channels whose marketing sends need the customer's consent and wait for the send window
-    /// (they interrupt; a banner or an audience does not).</summary>
-    public static bool IsMessage(string channel) => channel is "email";
+    /// (they interrupt; a banner or an audience does not): <see cref="ChannelKind.IsMessage"/>.</summary>
+    public static bool IsMessage(string channel) => ChannelKinds.Find(channel)?.IsMessage == true;
 
     /// <param name="channel">See <see cref="ChannelOf"/>.</param>
     /// <param name="sentOnChannel">When this customer's earlier marketing sends on the channel went out (any order).</param>
@@ -32,9 +35,11 @@ public static class SendPolicy
             return new DueDecision(DueVerdict.Suppress, "holdout");
         if (transactional)
             return DueDecision.Deliver;
-        if (IsMessage(channel) && !(traits.GetValueOrDefault("emailConsent") is JsonValue consent && consent.GetValueKind() == JsonValueKind.True))
+        var kind = ChannelKinds.Find(channel);
+        var message = kind?.IsMessage == true;
+        if (message && !kind!.HasConsent(traits))
             return new DueDecision(DueVerdict.Suppress, "consent");
-        if (IsMessage(channel) && defaults.SendWindow is { } window)
+        if (message && defaults.SendWindow is { } window)
         {
             var opening = LocalTimes.InWindow(now, window, CampaignPlanner.ZoneOf(traits, defaults));
             if (opening > now)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Core.Phases;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -14,7 +15,8 @@ namespace CampaignOrchestrator.Core.Rules;
 public static partial class RulesParser
 {
     public static readonly string[] PhaseModels = ["five-phase", "see-think-do-care", "touch-tell-sell-care", "race"];
-    public static readonly string[] ActionKinds = ["email", "banner", "offer", "retargeting", "webhook", "phase"];
+    /// <summary>The action kinds (and channels of frequency caps): <see cref="ChannelKinds"/>.</summary>
+    public static readonly string[] ActionKinds = [.. ChannelKinds.All.Select(k => k.Name)];
     public static readonly string[] FieldRoots = ["traits.*", "properties.*", "context.*", "phase", "orders.count", "orders.total", "event.type"];
 
     static readonly string[] RootKeys = ["phaseModel", "phases", "defaults", "derive", "segments", "campaigns"];
@@ -24,16 +26,6 @@ public static partial class RulesParser
     static readonly string[] TriggerKinds = ["event", "phaseEntered", "inactiveFor", "schedule"];
     static readonly string[] StepKeys = ["delay", "at", "action", "variants"];
     static readonly string[] Ops = ["eq", "ne", "gt", "gte", "lt", "lte", "in", "notIn", "contains", "exists"];
-
-    static readonly Dictionary<string, (string[] Required, string[] Optional)> ActionSettings = new()
-    {
-        ["email"] = (["template"], ["from", "replyTo"]),
-        ["banner"] = (["slot", "creative"], ["ttl"]),
-        ["offer"] = ([], ["discountPercent", "amount", "validFor", "template"]),
-        ["retargeting"] = (["audience"], []),
-        ["webhook"] = (["url", "secret"], []),
-        ["phase"] = (["set"], []),
-    };
 
     /// <summary>Parses and checks <paramref name="yaml"/>; throws <see cref="RulesRejectedException"/> listing every error.</summary>
     /// <param name="file">The name used in messages, e.g. <c>rules/default.yaml</c>.</param>
@@ -359,8 +351,8 @@ public static partial class RulesParser
                     }
                     CheckKeys(cap, ["channel", "max", "per", "onCap"], "frequencyCap");
                     var channel = Required(cap, "channel", "frequencyCap");
-                    if (channel is not null && !ActionKinds.Contains(channel))
-                        Error(Node(cap, "channel")!, $"unknown channel '{channel}'; use one of {string.Join(", ", ActionKinds)}");
+                    if (channel is not null && !ChannelKinds.Capped.Contains(channel))
+                        Error(Node(cap, "channel")!, $"unknown channel '{channel}'; use one of {string.Join(", ", ChannelKinds.Capped)}");
                     var max = Int(cap, "max", 1, 1000);
                     var per = Duration(cap, "per", required: true);
                     var onCap = Scalar(cap, "onCap") ?? "defer";
@@ -651,14 +643,14 @@ public static partial class RulesParser
             var kind = Required(map, "kind", "an action");
             if (kind is null)
                 return null;
-            if (!ActionSettings.TryGetValue(kind, out var settings))
+            if (ChannelKinds.Find(kind) is not { } described)
             {
                 Error(Node(map, "kind")!, $"unknown action kind '{kind}'; use one of {string.Join(", ", ActionKinds)}");
                 return null;
             }
-            CheckKeys(map, ["kind", .. settings.Required, .. settings.Optional], $"{Article(kind)} {kind} action");
-            foreach (var required in settings.Required)
-                Required(map, required, $"{Article(kind)} {kind} action");
+            CheckKeys(map, ["kind", .. described.Settings], $"{Article(kind)} {kind} action");
+            foreach (var required in described.Required)
+                Required(map, required, described.Durations.Contains(required) ? $"{Article(kind)} {kind} action (e.g. {required}: 72h)" : $"{Article(kind)} {kind} action");
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (k, v) in map.Children)
             {
@@ -670,7 +662,7 @@ public static partial class RulesParser
                 else
                     values[name] = scalar.Value ?? "";
             }
-            foreach (var durationKey in new[] { "ttl", "validFor" })
+            foreach (var durationKey in described.Durations)
                 if (values.ContainsKey(durationKey))
                     Duration(map, durationKey, required: true);
             if (kind == "offer")
@@ -683,8 +675,6 @@ public static partial class RulesParser
                     Error(Node(map, "discountPercent")!, $"discountPercent '{percentText}' is a number above 0 and at most 100");
                 else if (hasAmount && (!decimal.TryParse(amountText, NumberStyles.Number, CultureInfo.InvariantCulture, out var a) || a <= 0 || a > RuleLimits.MaxOfferAmount))
                     Error(Node(map, "amount")!, $"amount '{amountText}' is a number above 0 and at most {RuleLimits.MaxOfferAmount:0}");
-                if (!values.ContainsKey("validFor"))
-                    Error(map, "an offer needs validFor, e.g. 72h");
             }
             if (kind is "email" or "offer" && values.TryGetValue("template", out var template))
             {

@@ -1,4 +1,5 @@
 using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Actions;
 
@@ -19,7 +20,7 @@ internal sealed class BannerChannel(TimeProvider time) : IImmediateChannel
         "ON CONFLICT (profile_id, slot) DO UPDATE SET creative = excluded.creative, campaign_id = excluded.campaign_id, action_id = excluded.action_id, " +
         "assigned_at = excluded.assigned_at, expires_at = excluded.expires_at WHERE excluded.assigned_at >= placements.assigned_at";
 
-    public bool Handles(string kind) => kind == "banner";
+    public bool Handles(string kind) => kind == ChannelKinds.Banner.Name;
 
     public ChannelResult Deliver(DueAction action)
     {

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Core.Rules;
 using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -26,7 +27,7 @@ internal sealed class OfferChannel(Database database, TimeProvider time, Email.E
     internal static readonly string[] Columns = ["code", "profile_id", "campaign_id", "action_id", "discount_percent", "amount", "issued_at", "expires_at"];
     byte[]? _secret;
 
-    public bool Handles(string kind) => kind == "offer";
+    public bool Handles(string kind) => kind == ChannelKinds.Offer.Name;
 
     public async Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken)
     {

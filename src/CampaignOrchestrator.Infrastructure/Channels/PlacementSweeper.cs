@@ -1,5 +1,6 @@
 using System.Data.Common;
 using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Messaging;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -29,7 +30,7 @@ internal sealed class PlacementSweeper(Database database, TimeProvider time, Out
             return (0, [], []);
         // The contract's common fields: the step from the action that assigned the banner, the customer's phase now.
         var customers = await CustomersAsync(connection, tx, Database.Dialect, expired.Select(e => e.ProfileId), ct);
-        var steps = await _actions.DeliveredStepsAsync(connection, tx, customers.Keys, "banner", ct);
+        var steps = await _actions.DeliveredStepsAsync(connection, tx, customers.Keys, ChannelKinds.Banner.Name, ct);
         var cleared = expired.Select(e =>
         {
             var customer = customers.GetValueOrDefault(e.ProfileId);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Core.Journeys;
 using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Storage;
@@ -25,7 +26,7 @@ internal sealed class RetargetingChannel(Database database, IOptions<Retargeting
     const string Upsert = "ON CONFLICT (audience, profile_id) DO UPDATE SET email_sha256 = excluded.email_sha256, campaign_id = excluded.campaign_id, " +
         "action_id = excluded.action_id, joined_at = excluded.joined_at, expires_at = excluded.expires_at";
 
-    public bool Handles(string kind) => kind == "retargeting";
+    public bool Handles(string kind) => kind == ChannelKinds.Retargeting.Name;
 
     static bool IsLeave(DueAction action) => (string?)action.Settings["op"] == "leave";
 
@@ -49,9 +50,8 @@ internal sealed class RetargetingChannel(Database database, IOptions<Retargeting
         }
         var traits = action.Traits ?? ParseTraits(await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
             "SELECT traits FROM profiles WHERE profile_id = @ProfileId", new { action.ProfileId }, cancellationToken: cancellationToken)));
-        var consent = traits.GetValueOrDefault("adConsent") ?? traits.GetValueOrDefault("emailConsent");
-        if (consent is not JsonValue v || v.GetValueKind() != JsonValueKind.True)
-            return ChannelResult.Suppress("suppressed: no consent to marketing (traits.adConsent / emailConsent)");
+        if (!ChannelKinds.Retargeting.HasConsent(traits))
+            return ChannelResult.Suppress($"suppressed: no consent to marketing ({ChannelKinds.Retargeting.ConsentNames})");
         if (HashOf(traits) is not { } hash)
             return ChannelResult.Suppress("suppressed: no email address to match the customer by");
         var since = at - options.Value.ExcludeBuyersWithin;

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Infrastructure.Actions;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -68,7 +69,7 @@ internal sealed class WebhookChannel : IActionChannel
 
     static bool IsTransient(HttpStatusCode status) => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    public bool Handles(string kind) => kind == "webhook";
+    public bool Handles(string kind) => kind == ChannelKinds.Webhook.Name;
 
     public async Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken)
     {
@@ -84,7 +85,7 @@ internal sealed class WebhookChannel : IActionChannel
         var settings = (JsonObject)action.Settings.DeepClone();
         settings.Remove("secret");
         var body = OutboundJson.Serialize(new WebhookPayload(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId,
-            action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, "webhook", settings));
+            action.Phase, _time.GetUtcNow(), action.TriggerId, action.Variant, ChannelKinds.Webhook.Name, settings));
         try
         {
             using var response = await _pipeline.ExecuteAsync(async ct =>

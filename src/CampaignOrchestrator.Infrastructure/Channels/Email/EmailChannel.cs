@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignOrchestrator.Contracts.Outbound;
+using CampaignOrchestrator.Core.Channels;
 using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
@@ -82,7 +83,7 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
             .AddTimeout(smtp.Timeout);
     }
 
-    public bool Handles(string kind) => kind == "email";
+    public bool Handles(string kind) => kind == ChannelKinds.Email.Name;
 
     public Task<ChannelResult> DeliverAsync(DueAction action, CancellationToken cancellationToken) => SendAsync(action, null, cancellationToken);
 
