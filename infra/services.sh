@@ -6,6 +6,8 @@
 #   infra/services.sh stop  [rabbitmq|postgres|smtp ...]
 #   infra/services.sh status
 #   infra/services.sh vhost NAME      (re)creates an empty RabbitMQ virtual host for guest (benchmarks)
+#   infra/services.sh vhosts PREFIX N makes virtual hosts PREFIX1..PREFIXN for guest where missing (the tests' own, one
+#                                     per test running at a time: each test's exchanges are its own)
 #   infra/services.sh browser         installs Debian's chromium when missing (the dashboard's browser tests)
 #   infra/services.sh tools           chromium and faketime (the tests of a worker whose clock is off)
 #   infra/services.sh cluster start|stop|kill N|start-node N
@@ -204,7 +206,7 @@ status() {
 
 cmd="${1:-status}"; shift || true
 services=("$@"); [ ${#services[@]} -gt 0 ] || services=(rabbitmq postgres smtp)
-[ "$cmd" = vhost ] || [ "$cmd" = browser ] || [ "$cmd" = tools ] || [ "$cmd" = cluster ] || [ "$cmd" = max-message-size ] && services=()
+[ "$cmd" = vhost ] || [ "$cmd" = vhosts ] || [ "$cmd" = browser ] || [ "$cmd" = tools ] || [ "$cmd" = cluster ] || [ "$cmd" = max-message-size ] && services=()
 case "$cmd" in
   start) for s in "${services[@]}"; do "start_$s"; done ;;
   stop) for s in "${services[@]}"; do "stop_$s" || true; done ;;
@@ -219,6 +221,19 @@ case "$cmd" in
     rabbitmqctl -q add_vhost "$1" >/dev/null
     rabbitmqctl -q set_permissions -p "$1" guest ".*" ".*" ".*" >/dev/null
     say "RabbitMQ virtual host $1 is new and empty" ;;
+  vhosts)
+    [ $# -eq 2 ] && [[ "$2" =~ ^[0-9]+$ ]] || { echo "usage: $0 vhosts PREFIX N" >&2; exit 2; }
+    rabbit_env
+    defs="$(mktemp)"
+    # One rabbitmqctl call for all of them (each call starts an Erlang VM: about a second).
+    { printf '{"vhosts":['; for ((i = 1; i <= $2; i++)); do printf '%s{"name":"%s%d"}' "$([ $i -gt 1 ] && echo ,)" "$1" "$i"; done
+      printf '],"permissions":['; for ((i = 1; i <= $2; i++)); do
+        printf '%s{"user":"guest","vhost":"%s%d","configure":".*","write":".*","read":".*"}' "$([ $i -gt 1 ] && echo ,)" "$1" "$i"; done
+      printf ']}'; } > "$defs"
+    chmod 644 "$defs"
+    rabbitmqctl -q import_definitions "$defs" >/dev/null
+    rm -f "$defs"
+    say "RabbitMQ virtual hosts $1""1..$1$2 are there" ;;
   max-message-size) # the running broker's max_message_size until it restarts (a test of a broker without the limit)
     [[ "${1:-}" =~ ^[0-9]+$ ]] || { echo "usage: $0 max-message-size BYTES" >&2; exit 2; }
     rabbit_env

@@ -39,7 +39,7 @@ public sealed class CampaignApiTests : IAsyncLifetime
     public async Task Actions_their_life_and_the_campaign_funnel_are_visible_and_a_purchase_shows_as_the_cancelling_event()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _folder });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var t = DateTimeOffset.UtcNow.AddMinutes(-10);
         await shop.PublishAsync(Events.Json("cart_abandoned", "api-cart", t, "api-anna", properties: new { cartId = "cart-1", cartValue = 50 }));
         var journey = await worker.WaitForCustomerAsync("api-anna", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "delivered"));
@@ -118,7 +118,7 @@ public sealed class CampaignApiTests : IAsyncLifetime
         var unknown = await (await Read("/api/placements/banner-bo?slot=home-hero", key)).Content.ReadFromJsonAsync<JsonObject>();
         Assert.Equal(("spring-sale", true), ((string?)unknown!["creative"], (bool)unknown["isDefault"]!));
 
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         await shop.PublishAsync(Events.Json("cart_abandoned", "api-banner-cart", DateTimeOffset.UtcNow.AddMinutes(-1), "banner-bo",
             properties: new { cartId = "cart-b", cartValue = 30 }));
         await worker.WaitForCustomerAsync("banner-bo", j => j["actions"]!.AsArray().Any(a => (string?)a!["status"] == "delivered"));
@@ -171,7 +171,7 @@ public sealed class CampaignApiTests : IAsyncLifetime
             ["Rules:Path"] = _folder,
             ["Scheduling:InactivityScanInterval"] = "00:00:01",
         });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         await shop.PublishAsync(Events.Json("page_viewed", Events.Id("quartz"), DateTimeOffset.UtcNow.AddMinutes(-5), "quartz-quinn"));
 
         var journey = await worker.WaitForCustomerAsync("quartz-quinn", j => j["actions"]!.AsArray().Count(a => (string?)a!["status"] == "delivered") == 2);

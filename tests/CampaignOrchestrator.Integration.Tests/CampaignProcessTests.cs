@@ -13,6 +13,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// after the restart (late ones at once, recorded as late); two workers on one PostgreSQL database
 /// share the firing and never fire an action twice.
 /// </summary>
+[Trait(Lanes.Trait, Lanes.Process)]
 public sealed class CampaignProcessTests
 {
     const string Rules = """

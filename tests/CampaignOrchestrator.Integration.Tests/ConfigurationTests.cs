@@ -2,7 +2,7 @@ using CampaignOrchestrator.Worker.Hosting;
 
 namespace CampaignOrchestrator.Integration.Tests;
 
-[Collection("Console")]
+[Collection(ProcessWideCollection.Name)]
 public sealed class ConfigurationTests
 {
     [Theory]

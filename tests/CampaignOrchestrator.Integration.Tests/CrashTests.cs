@@ -10,6 +10,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// Nothing is acknowledged before it is committed: a worker killed with SIGKILL in the middle of a
 /// load loses no event and counts none twice once it is started again.
 /// </summary>
+[Trait(Lanes.Trait, Lanes.Process)]
 public sealed class CrashTests
 {
     [Fact]

@@ -22,7 +22,7 @@ public sealed class CustomerLookupTests
     public async Task A_customer_is_found_by_the_hash_of_the_address_they_use_now_and_by_a_device(Db db)
     {
         await using var worker = await TestWorker.StartAsync(db);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var (customer, device) = (Events.Id("look"), Events.Id("look-dev"));
         var (first, second) = ($"{customer}@example.com", $"{customer}@elsewhere.example");
         var t = DateTimeOffset.UtcNow.AddMinutes(-30);

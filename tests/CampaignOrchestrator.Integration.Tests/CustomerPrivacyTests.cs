@@ -20,6 +20,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// address's hash, on the suppression list), the audience they were in is told they left (reason erased, no id), and an
 /// order placed later under the same address gets its confirmation but no marketing mail.
 /// </summary>
+[Collection(ApiKeyVariableCollection.Name)]
 public sealed class CustomerPrivacyTests : IDisposable
 {
     readonly RulesFolder _rules = new("campaigns.yaml", """
@@ -51,15 +52,15 @@ public sealed class CustomerPrivacyTests : IDisposable
     public async Task Export_holds_everything_and_erasure_leaves_only_the_address_hash_on_the_suppression_list(Db db)
     {
         TestServers.RequireSmtp();
-        var (rabbit, channel, queue) = await CampaignActionsListener.ListenAsync("retargeting.left");
-        await using var _ = rabbit;
         await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?>
         {
             ["Rules:Path"] = _rules.Path,
             ["Email:From"] = "Shop <news@shop.example>",
             ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
         });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        var (rabbit, channel, queue) = await worker.ListenAsync("retargeting.left");
+        await using var _ = rabbit;
+        await using var shop = await worker.ShopAsync();
         var customer = "gdpr-" + Guid.NewGuid().ToString("N")[..10];
         var device = "gdpr-dev-" + Guid.NewGuid().ToString("N")[..10];
         var address = $"{customer}@Example.com";
@@ -160,7 +161,7 @@ public sealed class CustomerPrivacyTests : IDisposable
     public async Task Erasing_a_customer_whose_device_id_is_another_customers_id_leaves_that_customers_audit_alone(Db db)
     {
         await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var run = Guid.NewGuid().ToString("N")[..8];
         var (shared, other) = ($"shared-{run}", $"other-{run}");
         // One shop's customer id is another's device id (they are only strings).
@@ -183,7 +184,7 @@ public sealed class CustomerPrivacyTests : IDisposable
     public async Task The_CLI_exports_to_a_file_and_erases_only_when_told_yes()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = "gdpr-cli-" + Guid.NewGuid().ToString("N")[..8];
         await shop.PublishAsync(Events.Json("page_viewed", Events.Id("v"), DateTimeOffset.UtcNow.AddMinutes(-1), customer, traits: new { email = "cli@example.com" }));
         await worker.WaitForCustomerAsync(customer, _ => true);

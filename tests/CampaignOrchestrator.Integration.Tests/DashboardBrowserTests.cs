@@ -41,7 +41,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         {
             ["Rules:Path"] = _rules.Path, ["Funnel:RefreshInterval"] = "00:00:00.2",
         });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var t = DateTimeOffset.UtcNow.AddHours(-2);
         await shop.PublishAsync(Events.Json("page_viewed", "ui-1", t, "ui-anna", traits: new { nickname = Injected, persona = "runner" }));
         await shop.PublishAsync(Events.Json("product_viewed", "ui-2", t.AddMinutes(5), "ui-anna"));
@@ -204,7 +204,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         {
             ["Rules:Path"] = wideRules.Path, ["Rules:Watch"] = "false", ["Funnel:RefreshInterval"] = "00:00:00.2",
         });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var t = DateTimeOffset.UtcNow.AddHours(-2);
         for (var i = 0; i < 6; i++)
         {

@@ -29,8 +29,8 @@ public sealed class EmailChannelTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _connectionString = await TestDatabases.CreateAsync(StorageProvider.Sqlite);
-        _database = await TestDatabases.OpenMigratedAsync(StorageProvider.Sqlite, _connectionString);
+        _connectionString = await TestDatabases.CreateMigratedAsync(StorageProvider.Sqlite);
+        _database = new Database(StorageProvider.Sqlite, _connectionString);
         var rules = new ActiveRules(new CompiledRules(RulesParser.Parse("campaigns: []", "none.yaml"), "v1"), DateTimeOffset.UtcNow);
         _store = new JourneyStore(_database, rules, TimeProvider.System, NullLogger<JourneyStore>.Instance);
     }

@@ -14,7 +14,7 @@ public sealed class ErrorQueueTests
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, services: s => s.AddSingleton<TimeProvider>(clock));
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("cust");
         var eventId = Events.Id("e");
         var messageId = Events.Id("msg");
@@ -66,7 +66,7 @@ public sealed class ErrorQueueTests
     public async Task The_listing_survives_any_body_and_shows_what_it_can()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var surrogate = Events.Id("msg");
         var binary = Events.Id("msg");
         // An eventId JSON allows and .NET strings cannot hold (a lone surrogate), and bytes that are not UTF-8 at all.
@@ -83,7 +83,7 @@ public sealed class ErrorQueueTests
     public async Task Replaying_all_moves_each_message_once_even_when_it_fails_again_at_once()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var ids = new[] { Events.Id("msg"), Events.Id("msg"), Events.Id("msg") };
         foreach (var id in ids)
             await shop.PublishAsync("""{"not":"an event"}""", messageId: id);   // fails every time it is consumed
@@ -102,7 +102,7 @@ public sealed class ErrorQueueTests
     public async Task An_admin_deletes_one_message_for_good_and_the_others_stay()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var (junk, keep) = (Events.Id("msg"), Events.Id("msg"));
         await shop.PublishAsync("""{"spam":true}""", messageId: junk);
         await shop.PublishAsync("""{"eventId":"x"}""", messageId: keep);

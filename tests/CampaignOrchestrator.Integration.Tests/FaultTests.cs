@@ -14,6 +14,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// stopped for 20 s under a worker sending order confirmations. Every event stored once, every action delivered once,
 /// every mail in the sink once, nothing in the error queue.
 /// </summary>
+[Trait(Lanes.Trait, Lanes.Fault)]
 [Collection(FaultCollection.Name)]
 public sealed class FaultTests(ITestOutputHelper output)
 {

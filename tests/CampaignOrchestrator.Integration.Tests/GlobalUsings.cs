@@ -1,2 +1,3 @@
 global using CampaignOrchestrator.Infrastructure.Actions;
 global using CampaignOrchestrator.Infrastructure.Journeys;
+global using CampaignOrchestrator.Integration.Tests.Support;

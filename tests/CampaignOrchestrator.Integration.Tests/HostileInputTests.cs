@@ -9,13 +9,14 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// Hostile and broken messages through RabbitMQ: each is rejected into the error queue with a reason an operator can act
 /// on (no raw control character in it), the worker keeps running, and the good event sent after them is processed.
 /// </summary>
+[Collection(ProcessWideCollection.Name)]
 public sealed class HostileInputTests
 {
     [Fact]
     public async Task Each_hostile_message_lands_in_the_error_queue_with_its_reason_and_the_next_good_event_is_processed()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var now = DateTimeOffset.UtcNow;
         var customer = Events.Id("cust");
         string Ev(string id, string type = "page_viewed", string at = "", string customerJson = "", string traits = "{}", string properties = "{}") =>
@@ -67,14 +68,14 @@ public sealed class HostileInputTests
     public async Task A_body_over_the_limit_is_refused_before_it_is_parsed_and_one_over_the_brokers_limit_never_arrives()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("cust");
         // 300 KiB of valid JSON: over the contract's 256 KiB, under the broker's 512 KiB.
         var padding = new string('x', 300 * 1024);
         await shop.PublishAsync(Events.Json("page_viewed", Events.Id("big"), DateTimeOffset.UtcNow.AddMinutes(-1), customer, properties: new { padding }),
             messageId: "oversize-300k");
         // 2 MiB: the broker refuses it at the publisher (its channel is closed), so the worker never holds it.
-        await using (var other = await RabbitPublisher.ConnectAsync())
+        await using (var other = await worker.ShopAsync())
         {
             var refused = await Record.ExceptionAsync(() => other.PublishAsync(new byte[2 * 1024 * 1024], messageId: "oversize-2m"));
             Assert.NotNull(refused);

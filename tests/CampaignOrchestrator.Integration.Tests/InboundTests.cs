@@ -20,7 +20,7 @@ public sealed class InboundTests
     public async Task Raw_json_from_any_amqp_client_builds_the_journey_across_devices(Db db)
     {
         await using var worker = await TestWorker.StartAsync(db);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("cust");
         var phone = Events.Id("phone");
         var t = Events.T0;
@@ -55,10 +55,10 @@ public sealed class InboundTests
     public async Task Typed_event_through_masstransit_and_raw_json_give_the_same_journey()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         // A .NET webshop with MassTransit's default settings, publishing the typed contract.
         await using var provider = new ServiceCollection()
-            .AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.Host(TestServers.RabbitHost, (ushort)TestServers.RabbitPort, "/", h => { h.Username("guest"); h.Password("guest"); })))
+            .AddMassTransit(x => x.UsingRabbitMq((_, cfg) => cfg.Host(TestServers.RabbitHost, (ushort)TestServers.RabbitPort, worker.VirtualHost, h => { h.Username("guest"); h.Password("guest"); })))
             .BuildServiceProvider();
         var bus = provider.GetRequiredService<IBusControl>();
         await bus.StartAsync();
@@ -104,7 +104,7 @@ public sealed class InboundTests
     public async Task Bad_messages_go_to_the_error_queue_with_their_reason_and_consuming_goes_on()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("cust");
         var marker = Events.Id("bad");
         var bad = new (string Body, string Reason)[]
@@ -157,7 +157,7 @@ public sealed class InboundTests
     public async Task An_event_delivered_twice_has_its_effect_once(Db db)
     {
         await using var worker = await TestWorker.StartAsync(db);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("cust");
         var json = Events.Json("order_placed", Events.Id("e"), Events.T0, customer, properties: new { orderId = "o-1" });
         await shop.PublishAsync(json);
@@ -181,7 +181,7 @@ public sealed class InboundTests
     public async Task A_late_event_lands_in_its_place_and_the_phase_history_is_rewritten(Db db)
     {
         await using var worker = await TestWorker.StartAsync(db);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("cust");
         var t = Events.T0;
         var viewed = Events.Id("e");
@@ -215,7 +215,7 @@ public sealed class InboundTests
     public async Task A_briefly_unreachable_database_is_retried_not_sent_to_the_error_queue()
     {
         await using var worker = await TestWorker.StartAsync(Db.Postgres, extra: new Dictionary<string, string?> { ["Bus:RetryLimit"] = "10" });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var database = new NpgsqlConnectionStringBuilder(worker.ConnectionString).Database!;
         await using var admin = new NpgsqlConnection(TestServers.PostgresAdmin);
         await admin.OpenAsync();

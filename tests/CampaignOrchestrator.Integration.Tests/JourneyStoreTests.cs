@@ -26,8 +26,8 @@ public abstract class JourneyStoreTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _connectionString = await CreateDatabaseAsync();
-        _database = await TestDatabases.OpenMigratedAsync(Provider, _connectionString);
+        _connectionString = await TestDatabases.CreateMigratedAsync(Provider);
+        _database = new Database(Provider, _connectionString);
         _store = NewStore();
     }
 

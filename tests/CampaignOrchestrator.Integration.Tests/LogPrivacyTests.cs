@@ -48,7 +48,7 @@ public sealed class LogPrivacyTests
             ["Webhooks:SecretHosts:crm:0"] = "127.0.0.1",
             ["Webhooks:AllowPrivateNetworks"] = "true",
         }, services: s => s.AddSingleton<ILoggerProvider>(capture));
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("private");
         var address = $"{customer}@mail.example";
         var t = DateTimeOffset.UtcNow.AddMinutes(-30);

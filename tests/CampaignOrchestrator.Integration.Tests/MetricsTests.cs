@@ -6,6 +6,7 @@ using CampaignOrchestrator.Integration.Tests.Support;
 namespace CampaignOrchestrator.Integration.Tests;
 
 /// <summary>GET /metrics scraped as Prometheus does, parsed, and the counters seen moving after events are published.</summary>
+[Collection(ProcessWideCollection.Name)]
 public sealed partial class MetricsTests
 {
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
@@ -24,7 +25,7 @@ public sealed partial class MetricsTests
         using var prometheus = worker.As(TestKeys.Viewer);
         var before = await prometheus.GetStringAsync("/metrics");   // a counter appears once it counted something
 
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("metrics");
         await shop.PublishAsync(Events.Json("page_viewed", Events.Id("e"), DateTimeOffset.UtcNow.AddMinutes(-2), customer));
         var again = Events.Id("e");
@@ -69,7 +70,7 @@ public sealed partial class MetricsTests
     public async Task The_gauges_say_what_waits_pending_actions_backlogs_smtp_connections_and_circuit_states()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("gauges");
         // The default rules' cart recovery: a reminder an hour later, pending now.
         await shop.PublishAsync(Events.Json("cart_abandoned", Events.Id("c"), DateTimeOffset.UtcNow.AddMinutes(-1), customer,

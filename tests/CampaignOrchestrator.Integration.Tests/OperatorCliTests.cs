@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CampaignOrchestrator.Integration.Tests;
 
 /// <summary>The operator CLI on the worker binary against a running worker: answers, refusals and exit codes.</summary>
+[Collection(ApiKeyVariableCollection.Name)]
 public sealed class OperatorCliTests
 {
     static Task<(int Exit, string Output, string Errors)> RunAsync(string? key, params string[] args) => Cli.RunAsync(key, args);
@@ -15,7 +16,7 @@ public sealed class OperatorCliTests
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite);
         var url = worker.Http.BaseAddress!.ToString();
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = Events.Id("cli");
         await shop.PublishAsync(Events.Json("order_placed", Events.Id("o"), DateTimeOffset.UtcNow.AddMinutes(-1), customer,
             properties: new { orderId = "o-1", total = 10 }));

@@ -32,10 +32,10 @@ public sealed class OutboundEventsTests : IDisposable
     [InlineData(Db.Postgres)]
     public async Task A_delivered_banner_is_published_once_as_banner_assigned_with_the_contracts_fields(Db db)
     {
-        var (connection, channel, queue) = await ListenAsync("banner.*");
-        await using var _ = connection;
         await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        var (connection, channel, queue) = await worker.ListenAsync("banner.*");
+        await using var _ = connection;
+        await using var shop = await worker.ShopAsync();
         var customer = "outbound-" + Guid.NewGuid().ToString("N")[..8];
         var eventId = Events.Id("outbound");
         await shop.PublishAsync(Events.Json("page_viewed", eventId, DateTimeOffset.UtcNow.AddMinutes(-1), customer));
@@ -82,10 +82,11 @@ public sealed class OutboundEventsTests : IDisposable
                     "awareness", DateTimeOffset.UtcNow, "evt-" + id, 0, "home-hero", "award-2026", null)], default);
                 await tx.CommitAsync();
             }
-            var (listener, channel, queue) = await ListenAsync("banner.assigned");
+            using var virtualHost = await TestServers.LeaseVirtualHostAsync();
+            var (listener, channel, queue) = await ListenAsync("banner.assigned", virtualHost.Name);
             await using var _ = listener;
 
-            BusOptions Bus(int port) => new() { RabbitMq = { Host = TestServers.RabbitHost, Port = port } };
+            BusOptions Bus(int port) => new() { RabbitMq = { Host = TestServers.RabbitHost, Port = port, VirtualHost = virtualHost.Name } };
             var unreachable = new OutboxPublisher(database, new OutboxSignal(), Options.Create(Bus(1)), NullLogger<OutboxPublisher>.Instance);
             await Assert.ThrowsAnyAsync<Exception>(() => unreachable.PublishBatchAsync(default));
             await using (var connection = await database.OpenAsync(default))

@@ -11,6 +11,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// <c>/</c> (<c>tenant/42</c>), a device id holding a literal <c>%2F</c>, spaces and non-ASCII. Read, explained, exported,
 /// its banners read, shown and exported by the CLI, and erased, on both databases.
 /// </summary>
+[Collection(ApiKeyVariableCollection.Name)]
 public sealed class PathIdTests : IDisposable
 {
     readonly RulesFolder _rules = new("campaigns.yaml", """
@@ -29,7 +30,7 @@ public sealed class PathIdTests : IDisposable
     public async Task A_customer_whose_ids_hold_slashes_and_escapes_is_read_explained_exported_and_erased(Db db)
     {
         await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path, ["Rules:Watch"] = "false" });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var run = Guid.NewGuid().ToString("N")[..8];
         var customer = $"tenant/{run}/42";
         var device = $"shop dev %2F {run} ü";

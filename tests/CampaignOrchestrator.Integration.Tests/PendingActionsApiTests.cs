@@ -25,7 +25,7 @@ public sealed class PendingActionsApiTests : IDisposable
     public async Task Pending_actions_are_listed_and_a_marketer_cancels_one_then_the_rest_of_the_campaign_each_recorded_with_the_key()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var (ann, bob) = (Events.Id("ann"), Events.Id("bob"));
         foreach (var who in new[] { ann, bob })
             await shop.PublishAsync(Events.Json("cart_abandoned", Events.Id("c"), DateTimeOffset.UtcNow, who));

@@ -13,6 +13,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// new rules in force (refused as a whole when anything is wrong, audited when taken), and reads the history with each
 /// version's text.
 /// </summary>
+[Collection(ApiKeyVariableCollection.Name)]
 public sealed class RulesApiTests : IDisposable
 {
 

@@ -15,6 +15,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// A rules change previewed on the stored events: 20 abandoned carts worth 10-105 under a threshold of 25; raising it to
 /// 50 removes exactly the five carts of 25-45, and the preview names them.
 /// </summary>
+[Collection(ApiKeyVariableCollection.Name)]
 public abstract class RulesPreviewTests : CampaignTestContext
 {
     internal const string Threshold25 = """
@@ -128,7 +129,7 @@ public sealed class RulesPreviewApiTests : IDisposable
     public async Task A_marketer_previews_a_change_in_the_background_and_the_cli_prints_the_difference()
     {
         await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?> { ["Rules:Path"] = _rules.Path });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         for (var i = 0; i < 6; i++)
             await shop.PublishAsync(Events.Json("cart_abandoned", $"pv-{i}", DateTimeOffset.UtcNow.AddHours(-3), $"pv-shopper-{i}",
                 properties: new { cartId = $"pv-cart-{i}", cartValue = 20 + 10 * i }));

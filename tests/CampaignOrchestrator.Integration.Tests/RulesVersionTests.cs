@@ -51,8 +51,8 @@ public sealed class RulesVersionTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _connectionString = await TestDatabases.CreateAsync(StorageProvider.Sqlite);
-        _database = await TestDatabases.OpenMigratedAsync(StorageProvider.Sqlite, _connectionString);
+        _connectionString = await TestDatabases.CreateMigratedAsync(StorageProvider.Sqlite);
+        _database = new Database(StorageProvider.Sqlite, _connectionString);
     }
 
     public Task DisposeAsync()

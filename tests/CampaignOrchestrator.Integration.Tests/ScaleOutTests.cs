@@ -11,6 +11,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// load: every expected email reaches the SMTP sink, a worker stopped with SIGTERM repeats nothing, and a worker killed
 /// with SIGKILL repeats at most the sends it had not yet recorded (decision 0006), each with the same Message-ID.
 /// </summary>
+[Trait(Lanes.Trait, Lanes.Process)]
 public sealed class ScaleOutTests(ITestOutputHelper output)
 {
     const int Orders = 300, Carts = 300, DeliveryConcurrency = 8;

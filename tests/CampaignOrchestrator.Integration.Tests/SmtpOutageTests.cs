@@ -130,7 +130,7 @@ public sealed class SmtpOutageTests : IAsyncLifetime
             ["Email:Smtp:PauseOnOutage"] = "00:00:02",
             ["Email:Smtp:Timeout"] = "00:00:03",
         });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var run = Guid.NewGuid().ToString("N")[..6];
         var customers = Enumerable.Range(0, 20).Select(i => $"outage-{run}-{i}").ToList();
         async Task OrderAsync(string customer) => await shop.PublishAsync(Events.Json("order_placed", Events.Id("order"), DateTimeOffset.UtcNow.AddSeconds(-1), customer,

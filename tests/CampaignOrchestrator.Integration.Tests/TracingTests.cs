@@ -11,6 +11,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// delivered in that trace (in the journey transaction), a later step's delivery in a trace of its own, linked back to
 /// the event's; each outbound event's publish linked to the delivery that wrote it.
 /// </summary>
+[Collection(ProcessWideCollection.Name)]
 public sealed class TracingTests : IDisposable
 {
     readonly RulesFolder _rules = new("campaigns.yaml", """
@@ -41,7 +42,7 @@ public sealed class TracingTests : IDisposable
         {
             ["Rules:Path"] = _rules.Path, ["Telemetry:Traces"] = "on", ["Telemetry:TraceSampleRatio"] = "1",
         }, services: s => s.ConfigureOpenTelemetryTracerProvider(b => b.AddInMemoryExporter(spans)));
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var (customer, eventId) = (Events.Id("traced"), Events.Id("view"));
         await shop.PublishAsync(Events.Json("page_viewed", eventId, DateTimeOffset.UtcNow.AddMinutes(-1), customer));
         var journey = await worker.WaitForCustomerAsync(customer, j => j["actions"]!.AsArray().Count(a => (string?)a!["status"] == "delivered") == 2);

@@ -54,7 +54,7 @@ public sealed class UnsubscribeTests : IDisposable
             ["Email:From"] = "Shop <news@shop.example>",
             ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
         });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = "unsub-" + Guid.NewGuid().ToString("N")[..8];
         var t = DateTimeOffset.UtcNow.AddMinutes(-10);
         await shop.PublishAsync(Events.Json("newsletter_signup", Events.Id("signup"), t, customer,
@@ -108,7 +108,7 @@ public sealed class UnsubscribeTests : IDisposable
             ["Email:From"] = "Shop <news@shop.example>",
             ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
         });
-        await using var shop = await RabbitPublisher.ConnectAsync();
+        await using var shop = await worker.ShopAsync();
         var customer = "unsub-nl-" + Guid.NewGuid().ToString("N")[..8];
         var address = $"{customer}@example.com";
         var t = DateTimeOffset.UtcNow.AddMinutes(-10);

@@ -169,8 +169,8 @@ public sealed class WebhookChannelTests : IAsyncLifetime
     [InlineData(CampaignOrchestrator.Infrastructure.Storage.StorageProvider.Postgres)]
     public async Task Each_batch_a_connector_gets_has_a_key_never_used_before_even_after_the_queue_emptied(CampaignOrchestrator.Infrastructure.Storage.StorageProvider provider)
     {
-        var connectionString = await Support.TestDatabases.CreateAsync(provider);
-        var database = await Support.TestDatabases.OpenMigratedAsync(provider, connectionString);
+        var connectionString = await Support.TestDatabases.CreateMigratedAsync(provider);
+        var database = new CampaignOrchestrator.Infrastructure.Storage.Database(provider, connectionString);
         try
         {
             var options = new RetargetingOptions { Connectors = { ["meta"] = new ConnectorOptions { Url = _url, Secret = Secret } } };

@@ -16,11 +16,8 @@ public static class SendPolicy
     /// The channel an action reaches the customer through: its kind's, or the one its kind sends it as
     /// (<see cref="ChannelKind.SentAs"/>: an offer with a template is an email). Consent, send windows and caps are per channel.
     /// </summary>
-    public static string ChannelOf(RuleAction action)
-    {
-        var kind = ChannelKinds.Of(action.Kind);
-        return (kind.SentAs(action.Settings) ?? kind).Name;
-    }
+    public static string ChannelOf(RuleAction action) =>
+        ChannelKinds.Find(action.Kind) is { } kind ? (kind.SentAs(action.Settings) ?? kind).Name : action.Kind;   // (the planner's own steps: "derive")
 
     /// <summary>Channels whose marketing sends need the customer's consent and wait for the send window
     /// (they interrupt; a banner or an audience does not): <see cref="ChannelKind.IsMessage"/>.</summary>

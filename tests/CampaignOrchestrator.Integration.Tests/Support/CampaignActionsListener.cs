@@ -9,10 +9,10 @@ namespace CampaignOrchestrator.Integration.Tests.Support;
 internal static class CampaignActionsListener
 {
     /// <summary>A queue bound with <paramref name="bindingKey"/>, gone when the connection closes.</summary>
-    public static async Task<(IConnection Connection, IChannel Channel, string Queue)> ListenAsync(string bindingKey)
+    public static async Task<(IConnection Connection, IChannel Channel, string Queue)> ListenAsync(string bindingKey, string virtualHost)
     {
         TestServers.RequireRabbitMq();
-        var connection = await new ConnectionFactory { HostName = TestServers.RabbitHost, Port = TestServers.RabbitPort }.CreateConnectionAsync();
+        var connection = await new ConnectionFactory { HostName = TestServers.RabbitHost, Port = TestServers.RabbitPort, VirtualHost = virtualHost }.CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
         await channel.ExchangeDeclareAsync(Outbox.Exchange, ExchangeType.Topic, durable: true, autoDelete: false);
         var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true)).QueueName;

@@ -56,14 +56,15 @@ public abstract class CampaignTestContext : IAsyncLifetime
 
     protected abstract StorageProvider Provider { get; }
 
+    /// <summary>An empty database (no schema), for the tests of upgrades.</summary>
     protected Task<string> CreateDatabaseAsync() => TestDatabases.CreateAsync(Provider);
 
     protected Task DropDatabaseAsync(string connectionString) => TestDatabases.DropAsync(Provider, connectionString);
 
     public async Task InitializeAsync()
     {
-        _connectionString = await CreateDatabaseAsync();
-        _database = await TestDatabases.OpenMigratedAsync(Provider, _connectionString);
+        _connectionString = await TestDatabases.CreateMigratedAsync(Provider);
+        _database = new Database(Provider, _connectionString);
         _queries = new ActionStore(_database, NullLogger.Instance);
     }
 

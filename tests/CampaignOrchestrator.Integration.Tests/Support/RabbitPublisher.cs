@@ -14,11 +14,13 @@ internal sealed class RabbitPublisher : IAsyncDisposable
 
     public IChannel Channel => _channel;
 
-    public static async Task<RabbitPublisher> ConnectAsync(int? port = null)
+    /// <param name="port">A cluster node's port instead of the test broker's.</param>
+    /// <param name="virtualHost">The test worker's (<see cref="TestWorker.VirtualHost"/>).</param>
+    public static async Task<RabbitPublisher> ConnectAsync(int? port = null, string virtualHost = "/")
     {
         if (port is null)
             TestServers.RequireRabbitMq();
-        var factory = new ConnectionFactory { HostName = TestServers.RabbitHost, Port = port ?? TestServers.RabbitPort };
+        var factory = new ConnectionFactory { HostName = TestServers.RabbitHost, Port = port ?? TestServers.RabbitPort, VirtualHost = virtualHost };
         var connection = await factory.CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
         // A publisher may declare the exchange too, with the same arguments as the worker.

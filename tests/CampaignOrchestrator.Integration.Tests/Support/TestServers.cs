@@ -17,6 +17,39 @@ internal static class TestServers
 
     public static void RequireRabbitMq() => Require(RabbitHost, RabbitPort, "RabbitMQ");
 
+    // Workers of tests running side by side would hear each other's events on the shared exchanges: each test's worker
+    // gets a virtual host no other running test has (infra/services.sh vhosts makes them, once a run).
+    const int VirtualHostCount = 8;
+    static readonly SemaphoreSlim VirtualHostSlots = new(VirtualHostCount);
+    static readonly System.Collections.Concurrent.ConcurrentQueue<string> FreeVirtualHosts =
+        new(Enumerable.Range(1, VirtualHostCount).Select(i => $"co-test-{i}"));
+    static readonly Lazy<Task> VirtualHostsMade = new(() => Infra("vhosts", "co-test-", VirtualHostCount.ToString()));
+
+    /// <summary>A RabbitMQ virtual host of the test's own until it disposes the lease (waits while all are taken).</summary>
+    public static async Task<VirtualHostLease> LeaseVirtualHostAsync()
+    {
+        RequireRabbitMq();
+        await VirtualHostsMade.Value;
+        await VirtualHostSlots.WaitAsync();
+        FreeVirtualHosts.TryDequeue(out var name);
+        return new VirtualHostLease(name!, () =>
+        {
+            FreeVirtualHosts.Enqueue(name!);
+            VirtualHostSlots.Release();
+        });
+    }
+
+    public sealed class VirtualHostLease(string name, Action release) : IDisposable
+    {
+        int _released;
+        public string Name => name;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                release();
+        }
+    }
+
     public static int SmtpPort => int.Parse(Environment.GetEnvironmentVariable("TEST_SMTP_PORT") ?? "2525");
 
     /// <summary>Where the SMTP sink (aiosmtpd's Mailbox handler) writes what it receives: a Maildir.</summary>
@@ -59,15 +92,15 @@ internal static class TestServers
         Require(b.Host!, b.Port, "PostgreSQL");
     }
 
-    /// <summary>Creates an empty database for one test and returns its connection string.</summary>
-    public static async Task<string> CreatePostgresDatabaseAsync()
+    /// <summary>Creates a database for one test, empty or a copy of <paramref name="template"/>, and returns its connection string.</summary>
+    public static async Task<string> CreatePostgresDatabaseAsync(string? template = null)
     {
         RequirePostgres();
         var name = "co_test_" + Guid.NewGuid().ToString("N")[..12];
         await using (var admin = new NpgsqlConnection(PostgresAdmin))
         {
             await admin.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await using var cmd = new NpgsqlCommand(template is null ? $"CREATE DATABASE {name}" : $"CREATE DATABASE {name} TEMPLATE {template}", admin);
             await cmd.ExecuteNonQueryAsync();
         }
         return new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = name, Pooling = true }.ConnectionString;
@@ -76,7 +109,7 @@ internal static class TestServers
     public static async Task DropPostgresDatabaseAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
-        NpgsqlConnection.ClearAllPools();
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(connectionString));
         await using var admin = new NpgsqlConnection(PostgresAdmin);
         await admin.OpenAsync();
         await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin);

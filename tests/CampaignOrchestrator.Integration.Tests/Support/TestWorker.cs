@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Data.Sqlite;
+using CampaignOrchestrator.Infrastructure.Storage;
 
 namespace CampaignOrchestrator.Integration.Tests.Support;
 
@@ -22,10 +23,12 @@ internal sealed class TestWorker : IAsyncDisposable
     readonly Db _db;
     readonly string? _sqliteFolder;
     readonly string? _transport;
+    readonly TestServers.VirtualHostLease? _virtualHost;
 
-    TestWorker(WebApplication app, Db db, string connectionString, string queue, string? sqliteFolder, string? transport)
+    TestWorker(WebApplication app, Db db, string connectionString, string queue, string? sqliteFolder, string? transport, TestServers.VirtualHostLease? virtualHost)
     {
         _transport = transport;
+        _virtualHost = virtualHost;
         _app = app; _db = db; _connectionString = connectionString; Queue = queue; _sqliteFolder = sqliteFolder;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Http = TestKeys.Client(new Uri(address), TestKeys.Admin, TimeSpan.FromSeconds(10));
@@ -33,6 +36,16 @@ internal sealed class TestWorker : IAsyncDisposable
     }
 
     public string Queue { get; }
+
+    /// <summary>The RabbitMQ virtual host of this test's own the worker uses (with the RabbitMQ transport).</summary>
+    public string VirtualHost => _virtualHost?.Name ?? "/";
+
+    /// <summary>A webshop publishing to this worker's broker: raw AMQP in its virtual host.</summary>
+    public Task<RabbitPublisher> ShopAsync() => RabbitPublisher.ConnectAsync(virtualHost: VirtualHost);
+
+    /// <summary>A queue of the test's own on this worker's outbound exchange, bound with <paramref name="bindingKey"/>.</summary>
+    public Task<(RabbitMQ.Client.IConnection Connection, RabbitMQ.Client.IChannel Channel, string Queue)> ListenAsync(string bindingKey) =>
+        CampaignActionsListener.ListenAsync(bindingKey, VirtualHost);
 
     /// <summary>A client with the admin key (every endpoint).</summary>
     public HttpClient Http { get; }
@@ -49,17 +62,10 @@ internal sealed class TestWorker : IAsyncDisposable
     public static async Task<TestWorker> StartAsync(Db db, string? transport = "RabbitMq", IDictionary<string, string?>? extra = null,
         Action<IServiceCollection>? services = null, bool keys = true)
     {
-        if (transport == "RabbitMq")
-            TestServers.RequireRabbitMq();
-        string connectionString;
-        string? folder = null;
-        if (db == Db.Postgres)
-            connectionString = await TestServers.CreatePostgresDatabaseAsync();
-        else
-        {
-            folder = Directory.CreateTempSubdirectory("co-test-").FullName;
-            connectionString = $"Data Source={Path.Combine(folder, "journeys.db")}";
-        }
+        var virtualHost = transport == "RabbitMq" ? await TestServers.LeaseVirtualHostAsync() : null;
+        // A copy of the migrated template: the worker's own migration at start finds nothing left to apply.
+        var connectionString = await TestDatabases.CreateMigratedAsync(db == Db.Postgres ? StorageProvider.Postgres : StorageProvider.Sqlite);
+        var folder = db == Db.Sqlite ? Path.GetDirectoryName(new SqliteConnectionStringBuilder(connectionString).DataSource) : null;
         var queue = "co-test-" + Guid.NewGuid().ToString("N")[..10];
         var settings = new Dictionary<string, string?>
         {
@@ -68,6 +74,7 @@ internal sealed class TestWorker : IAsyncDisposable
             ["Bus:RetryLimit"] = "3",
             ["Bus:RabbitMq:Host"] = TestServers.RabbitHost,
             ["Bus:RabbitMq:Port"] = TestServers.RabbitPort.ToString(),
+            ["Bus:RabbitMq:VirtualHost"] = virtualHost?.Name ?? "/",
             ["Storage:Provider"] = db.ToString(),
             ["Storage:ConnectionString"] = connectionString,
             ["Http:Urls"] = "http://127.0.0.1:0",
@@ -80,9 +87,17 @@ internal sealed class TestWorker : IAsyncDisposable
                 settings[k] = v;
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>())
             settings[k] = v;
-        var app = WorkerApp.Build([], settings, services) ?? throw new InvalidOperationException("invalid test configuration");
-        await app.StartAsync();
-        return new TestWorker(app, db, connectionString, queue, folder, transport);
+        try
+        {
+            var app = WorkerApp.Build([], settings, services) ?? throw new InvalidOperationException("invalid test configuration");
+            await app.StartAsync();
+            return new TestWorker(app, db, connectionString, queue, folder, transport, virtualHost);
+        }
+        catch
+        {
+            virtualHost?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Polls the read API until <paramref name="until"/> holds, or fails after 20 s saying what was last seen.</summary>
@@ -114,8 +129,15 @@ internal sealed class TestWorker : IAsyncDisposable
         if (_transport == "RabbitMq")
         {
             // The queue is bound to journey-events with '#': left behind, it would collect every later event.
-            await using var rabbit = await RabbitPublisher.ConnectAsync();
-            await rabbit.DeleteQueuesAsync(Queue);
+            try
+            {
+                await using var rabbit = await ShopAsync();
+                await rabbit.DeleteQueuesAsync(Queue);
+            }
+            finally
+            {
+                _virtualHost?.Dispose();
+            }
         }
         if (_db == Db.Postgres)
             await TestServers.DropPostgresDatabaseAsync(_connectionString);
