@@ -31,6 +31,14 @@ fi
 # (both installed here when missing).
 infra/services.sh tools || { echo "could not install chromium and faketime" >&2; exit 1; }
 
+# The previous release builds while the servers start (most of their start is waiting).
+previous_build=
+if [ -z "$fast" ]; then
+  previous_out="$(mktemp)"
+  infra/previous-build.sh > "$previous_out" &
+  previous_build=$!
+fi
+
 started=()
 for s in rabbitmq postgres smtp; do
   if ! infra/services.sh status | grep -q "^$s: up"; then
@@ -53,8 +61,10 @@ trap cleanup EXIT
 
 # The rolling-upgrade test runs the previous release's worker beside this one (infra/previous-release); when it
 # cannot be built, that test fails saying why, the others run.
-if [ -z "$fast" ]; then
-  if previous="$(infra/previous-build.sh)"; then export TEST_PREVIOUS_WORKER="$previous"; else echo "could not build the previous release" >&2; fi
+if [ -n "$previous_build" ]; then
+  if wait "$previous_build" && previous="$(cat "$previous_out")" && [ -n "$previous" ]; then export TEST_PREVIOUS_WORKER="$previous"
+  else echo "could not build the previous release" >&2; fi
+  rm -f "$previous_out"
 fi
 
 log="$(mktemp)"

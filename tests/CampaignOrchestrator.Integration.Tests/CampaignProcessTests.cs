@@ -14,6 +14,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// share the firing and never fire an action twice.
 /// </summary>
 [Trait(Lanes.Trait, Lanes.Process)]
+[Collection(WorkerProcessesCollection.Name)]
 public sealed class CampaignProcessTests
 {
     const string Rules = """

@@ -11,6 +11,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// load loses no event and counts none twice once it is started again.
 /// </summary>
 [Trait(Lanes.Trait, Lanes.Process)]
+[Collection(WorkerProcessesCollection.Name)]
 public sealed class CrashTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// with SIGKILL repeats at most the sends it had not yet recorded (decision 0006), each with the same Message-ID.
 /// </summary>
 [Trait(Lanes.Trait, Lanes.Process)]
+[Collection(WorkerProcessesCollection.Name)]
 public sealed class ScaleOutTests(ITestOutputHelper output)
 {
     const int Orders = 300, Carts = 300, DeliveryConcurrency = 8;

@@ -32,3 +32,13 @@ public sealed class ApiKeyVariableCollection
 {
     public const string Name = "CAMPAIGN_API_KEY";
 }
+
+/// <summary>
+/// Tests that start workers as processes on the test broker's default virtual host: one at a time (their workers share
+/// its exchanges, and each loads both cores), beside the in-process tests.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class WorkerProcessesCollection
+{
+    public const string Name = "worker processes";
+}
