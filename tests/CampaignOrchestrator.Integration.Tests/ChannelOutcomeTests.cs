@@ -171,8 +171,7 @@ public abstract class ChannelOutcomeTests : CampaignTestContext
                   - action: { kind: webhook, url: "http://127.0.0.1:9/hooks", secret: crm }
             """);
         var down = new DownOnceChannel(_time);
-        _dispatcher = new ActionDispatcher(_database, _rules, [down, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
-            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        _dispatcher = TestDispatcher.Build(_database, _rules, [down, _channel], _store, _time);
         await Consume(E("o-1", "order_placed", T, "wim", new JsonObject { ["orderId"] = "o-1" }));
         await Advance(TimeSpan.FromSeconds(1));
 
@@ -215,8 +214,7 @@ public abstract class ChannelOutcomeTests : CampaignTestContext
         var errors = new Queue<Exception>([new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset),
             new SqliteException("database is locked", 5)]);
         var flaky = new ThrowingChannel(() => errors.Dequeue(), failures: 2);
-        _dispatcher = new ActionDispatcher(_database, _rules, [flaky, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
-            Options.Create(new SchedulingOptions { RetryAfter = TimeSpan.FromMinutes(2) }), NullLogger<ActionDispatcher>.Instance);
+        _dispatcher = TestDispatcher.Build(_database, _rules, [flaky, _channel], _store, _time, new SchedulingOptions { RetryAfter = TimeSpan.FromMinutes(2) });
         await Consume(E("o-1", "order_placed", T, "yara", new JsonObject { ["orderId"] = "o-1" }));
         await Advance(TimeSpan.FromSeconds(1));
 
@@ -241,8 +239,7 @@ public abstract class ChannelOutcomeTests : CampaignTestContext
     {
         Use(CrmSync);
         var broken = new ThrowingChannel(() => new InvalidOperationException("the receiver's settings are broken"), failures: int.MaxValue);
-        _dispatcher = new ActionDispatcher(_database, _rules, [broken, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
-            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        _dispatcher = TestDispatcher.Build(_database, _rules, [broken, _channel], _store, _time);
         await Consume(E("o-1", "order_placed", T, "zeno", new JsonObject { ["orderId"] = "o-1" }));
         await Advance(TimeSpan.FromSeconds(1));
 
@@ -267,8 +264,7 @@ public abstract class ChannelOutcomeTests : CampaignTestContext
         var email = new Infrastructure.Channels.Email.EmailChannel(_database,
             Infrastructure.Channels.Email.EmailTemplates.Load(Path.Combine(TestServers.RepositoryRoot, "templates"), "en"),
             Options.Create(new Infrastructure.Channels.Email.EmailOptions()), _time, Infrastructure.Channels.ChannelPipelines.Standalone(_time));
-        _dispatcher = new ActionDispatcher(_database, _rules, [email, _channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
-            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        _dispatcher = TestDispatcher.Build(_database, _rules, [email, _channel], _store, _time);
         await Consume(E("o-1", "order_placed", T, "xena", new JsonObject { ["orderId"] = "o-1" }));   // no email address known
         await Advance(TimeSpan.FromSeconds(1));
 

@@ -60,8 +60,7 @@ public abstract class DispatcherTests : CampaignTestContext
     {
         Use(CartRules);
         var gate = new GateChannel();
-        var dispatcher = new ActionDispatcher(_database, _rules, [gate], new DirectJourneyWriter(_store), new ActionMetrics(), _time,
-            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        var dispatcher = TestDispatcher.Build(_database, _rules, [gate], _store, _time);
         await Consume(E("c-1", "cart_abandoned", T, "vera", Cart("cart-1"), Consent()));
         _time.Advance(TimeSpan.FromHours(1));
         var firing = dispatcher.FireDueAsync(default);

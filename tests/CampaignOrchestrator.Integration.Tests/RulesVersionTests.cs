@@ -70,8 +70,7 @@ public sealed class RulesVersionTests : IAsyncLifetime
         _watcher = new RulesWatcher(_rules, _database, Options.Create(new RulesOptions { Watch = false }), _time, NullLogger<RulesWatcher>.Instance);
         await _watcher.StartAsync(default);
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
-        _dispatcher = new ActionDispatcher(_database, _rules, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _time, Options.Create(new SchedulingOptions()),
-            NullLogger<ActionDispatcher>.Instance);
+        _dispatcher = TestDispatcher.Build(_database, _rules, [_channel], _store, _time);
     }
 
     async Task Change(string yaml)

@@ -105,6 +105,11 @@ internal sealed partial class ActionStore
             new { campaignId, profileId, afterSeq, limit }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>How many actions wait to be fired or are being fired (the backlog gauge).</summary>
+    internal static Task<long> WaitingCountAsync(DbConnection connection, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT count(*) FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}')", cancellationToken: ct));
+
     /// <summary>When the next pending action falls due, or null when none is pending.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken ct)
     {
@@ -112,6 +117,14 @@ internal sealed partial class ActionStore
         return (await connection.QuerySingleAsync<NextDue>(new CommandDefinition(
             $"SELECT min(due_at) AS at FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}'",
             cancellationToken: ct))).At;
+    }
+
+    /// <summary>Every action's campaign, step, customer and what it became, in the order they were written (a preview's run).</summary>
+    public async Task<IReadOnlyList<ActionState>> StatesAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await connection.QueryAsync<ActionState>(new CommandDefinition(
+            "SELECT campaign_id, step, profile_id, status, reason FROM scheduled_actions ORDER BY seq", cancellationToken: ct))).ToList();
     }
 
     /// <summary>Every action, in the order they were written (the dry run's store is small).</summary>

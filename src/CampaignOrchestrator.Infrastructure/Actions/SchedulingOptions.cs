@@ -14,6 +14,16 @@ public sealed class SchedulingOptions
     /// <summary>How long a claim holds (PostgreSQL): after this, actions claimed by a worker that died are claimed again.</summary>
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// PostgreSQL, several workers: how often each checks in with the clustered Quartz scheduler that runs the schedules
+    /// and the inactivity scan, and after how long without a check-in a worker counts as gone, its firings taken over
+    /// by another (the hand-over takes up to about the sum).
+    /// </summary>
+    public TimeSpan ClusterCheckIn { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <inheritdoc cref="ClusterCheckIn"/>
+    public TimeSpan ClusterFailoverAfter { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>How often the inactivity scan looks for customers who went quiet (a Quartz job).</summary>
     public TimeSpan InactivityScanInterval { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -21,6 +21,10 @@ internal sealed class SchedulingOptionsValidator : IValidateOptions<SchedulingOp
             errors.Add($"Scheduling:LateAfter must not be negative (got {o.LateAfter})");
         if (o.RetryAfter < TimeSpan.FromSeconds(1) || o.RetryAfter > TimeSpan.FromDays(1))
             errors.Add($"Scheduling:RetryAfter must be between 00:00:01 and 1.00:00:00 (got {o.RetryAfter})");
+        if (o.ClusterCheckIn < TimeSpan.FromSeconds(1) || o.ClusterCheckIn > TimeSpan.FromMinutes(10))
+            errors.Add($"Scheduling:ClusterCheckIn must be between 00:00:01 and 00:10:00 (got {o.ClusterCheckIn})");
+        if (o.ClusterFailoverAfter <= o.ClusterCheckIn)
+            errors.Add($"Scheduling:ClusterFailoverAfter must be longer than Scheduling:ClusterCheckIn (got {o.ClusterFailoverAfter} and {o.ClusterCheckIn})");
         if (o.MaxClockSkew < TimeSpan.FromMilliseconds(500))
             errors.Add($"Scheduling:MaxClockSkew must be at least 00:00:00.5 (got {o.MaxClockSkew})");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -101,6 +101,23 @@ internal sealed class TriggerScans(Database database, ActiveRules rules, TimePro
         return scheduled;
     }
 
+    /// <summary>
+    /// When the next customer the inactivity campaign's scan has not read yet (after its mark, last seen after the
+    /// latest it started) becomes inactive for <paramref name="inactiveFor"/>; null: nobody left. A preview's run skips
+    /// its virtual clock ahead to then.
+    /// </summary>
+    public async Task<DateTimeOffset?> NextInactiveAsync(string campaignId, TimeSpan inactiveFor, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var mark = await connection.QuerySingleOrDefaultAsync<ScanMark>(new CommandDefinition(
+            "SELECT scanned_until, after_profile, quiet_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaignId }, cancellationToken: ct));
+        var next = await connection.ExecuteScalarAsync<object?>(new CommandDefinition(
+            "SELECT min(last_seen) FROM profiles WHERE (seen_hour > @hour OR (seen_hour = @hour AND profile_id > @after)) AND last_seen > @quiet",
+            new { hour = mark?.ScannedUntil ?? DateTimeOffset.UnixEpoch, after = mark?.AfterProfile ?? "", quiet = mark?.QuietUntil ?? DateTimeOffset.UnixEpoch },
+            cancellationToken: ct));
+        return next is null or DBNull ? null : DapperConfiguration.ReadTimestamp(next) + inactiveFor;
+    }
+
     /// <summary>Starts a schedule campaign, fired at <paramref name="fireTime"/>, for every customer in its segment.</summary>
     public async Task<int> RunScheduleAsync(string campaignId, DateTimeOffset fireTime, CancellationToken ct)
     {

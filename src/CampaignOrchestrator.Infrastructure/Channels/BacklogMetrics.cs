@@ -57,12 +57,9 @@ internal sealed class BacklogMetrics : BackgroundService
     internal async Task SampleAsync(CancellationToken ct)
     {
         await using var connection = await _database.OpenAsync(ct);
-        using var grid = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"SELECT count(*) FROM scheduled_actions WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}'); " +
-            "SELECT count(*) FROM outbox; SELECT count(*) FROM connector_outbox;", cancellationToken: ct));
-        Interlocked.Exchange(ref _pending, await grid.ReadSingleAsync<long>());
-        Interlocked.Exchange(ref _outbox, await grid.ReadSingleAsync<long>());
-        Interlocked.Exchange(ref _connectors, await grid.ReadSingleAsync<long>());
+        Interlocked.Exchange(ref _pending, await ActionStore.WaitingCountAsync(connection, ct));
+        Interlocked.Exchange(ref _outbox, await Outbox.CountAsync(connection, ct));
+        Interlocked.Exchange(ref _connectors, await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM connector_outbox", cancellationToken: ct)));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -76,10 +76,7 @@ internal abstract class ExpirySweeper(Database database, OutboxSignal signal, Ti
         customerId is null && profileId.StartsWith("a:", StringComparison.Ordinal) ? profileId[2..] : null;
 
     /// <summary>The customer id and current phase of each profile (for the contract's common fields of an event).</summary>
-    protected static async Task<Dictionary<string, (string ProfileId, string? CustomerId, string? Phase)>> CustomersAsync(DbConnection connection, DbTransaction tx,
+    protected static Task<Dictionary<string, (string ProfileId, string? CustomerId, string? Phase)>> CustomersAsync(DbConnection connection, DbTransaction tx,
         SqlDialect sql, IEnumerable<string> profileIds, CancellationToken ct) =>
-        (await connection.QueryAsync<(string ProfileId, string? CustomerId, string? Phase)>(new CommandDefinition(
-            $"SELECT profile_id, customer_id, phase FROM profiles WHERE {sql.In("profile_id", "@p")}",
-            new { p = sql.List(profileIds.Distinct(StringComparer.Ordinal).ToArray()) }, tx, cancellationToken: ct)))
-        .ToDictionary(r => r.ProfileId, StringComparer.Ordinal);
+        JourneyReads.CustomersAsync(connection, tx, sql, profileIds, ct);
 }

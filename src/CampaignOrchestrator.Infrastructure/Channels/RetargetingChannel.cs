@@ -48,16 +48,13 @@ internal sealed class RetargetingChannel(Database database, IOptions<Retargeting
                 new RetargetingLeft(action.ActionId, action.CampaignId, action.Step, action.CustomerId, action.AnonymousId, action.Phase, at, action.TriggerId,
                     action.Variant, audience, member, "exit"));
         }
-        var traits = action.Traits ?? ParseTraits(await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT traits FROM profiles WHERE profile_id = @ProfileId", new { action.ProfileId }, cancellationToken: cancellationToken)));
+        var traits = action.Traits ?? ParseTraits(await JourneyReads.TraitsAsync(connection, null, action.ProfileId, cancellationToken));
         if (!ChannelKinds.Retargeting.HasConsent(traits))
             return ChannelResult.Suppress($"suppressed: no consent to marketing ({ChannelKinds.Retargeting.ConsentNames})");
         if (HashOf(traits) is not { } hash)
             return ChannelResult.Suppress("suppressed: no email address to match the customer by");
         var since = at - options.Value.ExcludeBuyersWithin;
-        if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT count(*) FROM events WHERE profile_id = @ProfileId AND type = 'order_placed' AND occurred_at > @since",
-                new { action.ProfileId, since }, cancellationToken: cancellationToken)) > 0)
+        if (await JourneyReads.HasEventSinceAsync(connection, null, action.ProfileId, "order_placed", since, cancellationToken))
             return ChannelResult.Suppress($"suppressed: ordered within {options.Value.ExcludeBuyersWithin.TotalDays:0} days");
         var expires = at + options.Value.Membership;
         return Announce(ChannelResult.Ok($"joined {audience}")

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using CampaignOrchestrator.Contracts.Outbound;
 using CampaignOrchestrator.Infrastructure.Storage;
+using Dapper;
 
 namespace CampaignOrchestrator.Infrastructure.Messaging;
 
@@ -13,6 +14,10 @@ namespace CampaignOrchestrator.Infrastructure.Messaging;
 internal static class Outbox
 {
     public const string Exchange = CampaignActionsTopology.ExchangeName;
+
+    /// <summary>How many outbound events wait to be published (the backlog gauge).</summary>
+    public static Task<long> CountAsync(DbConnection connection, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM outbox", cancellationToken: ct));
 
     static readonly string[] Columns = ["routing_key", "message_id", "body", "created_at", "trace_parent"];
 

@@ -39,7 +39,7 @@ internal sealed class JourneyReader(Database database)
             "SELECT event_id, phase, occurred_at FROM phase_history WHERE profile_id = @ProfileId ORDER BY occurred_at, event_id",
             new { row.ProfileId }, cancellationToken: cancellationToken)))
             .Select(h => new PhaseHistoryView(h.Phase, h.OccurredAt, h.EventId)).ToList();
-        var timeline = (await connection.QueryAsync<TimelineEventRow>(new CommandDefinition(
+        var timeline = (await connection.QueryAsync<StoredEventRow>(new CommandDefinition(
             "SELECT event_id, type, occurred_at, received_at, customer_id, anonymous_id, traits, properties, context FROM events " +
             "WHERE profile_id = @ProfileId ORDER BY occurred_at DESC, seq DESC LIMIT @timelineLimit",
             new { row.ProfileId, timelineLimit }, cancellationToken: cancellationToken)))
@@ -100,6 +100,44 @@ internal sealed class JourneyReader(Database database)
             .Select(ProfileRows.FromRow).ToList();
     }
 
+    /// <summary>
+    /// The stored events in the order the worker received them (<c>seq</c>), after <paramref name="afterSeq"/>: what a
+    /// rules preview replays. JSON fields as stored text.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredEventRow>> EventsAfterAsync(long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return (await connection.QueryAsync<StoredEventRow>(new CommandDefinition(
+            "SELECT seq, event_id, type, occurred_at, received_at, customer_id, anonymous_id, CAST(traits AS TEXT) AS traits, " +
+            "CAST(properties AS TEXT) AS properties, CAST(context AS TEXT) AS context FROM events WHERE seq > @afterSeq ORDER BY seq LIMIT @limit",
+            new { afterSeq, limit }, cancellationToken: cancellationToken))).ToList();
+    }
+
+    /// <summary>
+    /// The <c>seq</c> of the first event received at or after <paramref name="since"/>, and how many were received from it
+    /// on: a binary search over seq (received_at grows with it), so no index on received_at is needed.
+    /// </summary>
+    public async Task<(long FirstSeq, long Count)> EventsReceivedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var (low, high) = await connection.QuerySingleAsync<(long?, long?)>(new CommandDefinition("SELECT min(seq), max(seq) FROM events",
+            cancellationToken: cancellationToken)) is var (l, h) ? (l ?? 1, h ?? 0) : (1, 0);
+        high++;
+        while (low < high)
+        {
+            var mid = low + (high - low) / 2;
+            var at = await connection.ExecuteScalarAsync<object?>(new CommandDefinition(
+                "SELECT received_at FROM events WHERE seq >= @mid ORDER BY seq LIMIT 1", new { mid }, cancellationToken: cancellationToken));
+            if (at is null || at is DBNull || DapperConfiguration.ReadTimestamp(at) >= since)
+                high = mid;
+            else
+                low = mid + 1;
+        }
+        var count = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM events WHERE seq >= @low", new { low },
+            cancellationToken: cancellationToken));
+        return (low, count);
+    }
+
     /// <summary>Answers whether the store can be reached (for <c>/health</c>).</summary>
     public async Task PingAsync(CancellationToken cancellationToken)
     {
@@ -115,17 +153,19 @@ internal sealed class JourneyReader(Database database)
         public string Phase { get; set; } = "";
         public DateTimeOffset OccurredAt { get; set; }
     }
+}
 
-    sealed class TimelineEventRow
-    {
-        public string EventId { get; set; } = "";
-        public string Type { get; set; } = "";
-        public DateTimeOffset OccurredAt { get; set; }
-        public DateTimeOffset ReceivedAt { get; set; }
-        public string? CustomerId { get; set; }
-        public string? AnonymousId { get; set; }
-        public string? Traits { get; set; }
-        public string? Properties { get; set; }
-        public string? Context { get; set; }
-    }
+/// <summary>A stored event as <see cref="JourneyReader"/> reads it (the timeline, a preview's replay): JSON fields as stored text.</summary>
+internal sealed class StoredEventRow
+{
+    public long Seq { get; set; }
+    public string EventId { get; set; } = "";
+    public string Type { get; set; } = "";
+    public DateTimeOffset OccurredAt { get; set; }
+    public DateTimeOffset ReceivedAt { get; set; }
+    public string? CustomerId { get; set; }
+    public string? AnonymousId { get; set; }
+    public string? Traits { get; set; }
+    public string? Properties { get; set; }
+    public string? Context { get; set; }
 }

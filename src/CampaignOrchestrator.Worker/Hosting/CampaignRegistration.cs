@@ -98,6 +98,7 @@ internal static class CampaignRegistration
         // Quartz triggers; the dispatcher claims them (docs/decisions/0003-scheduled-actions.md).
         builder.Services.AddSingleton<TriggerScans>();
         var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        var scheduling = builder.Configuration.GetSection(Infrastructure.Actions.SchedulingOptions.SectionName).Get<Infrastructure.Actions.SchedulingOptions>() ?? new Infrastructure.Actions.SchedulingOptions();
         builder.Services.AddQuartz(q =>
         {
             q.ConfigureScheduler(o => o.InstanceName = "campaign-orchestrator");
@@ -109,8 +110,8 @@ internal static class CampaignRegistration
                     store.UsePostgres(storage.ConnectionString);
                     store.UseClustering(c =>
                     {
-                        c.CheckinInterval = TimeSpan.FromSeconds(10);
-                        c.CheckinMisfireThreshold = TimeSpan.FromSeconds(20);
+                        c.CheckinInterval = scheduling.ClusterCheckIn;
+                        c.CheckinMisfireThreshold = scheduling.ClusterFailoverAfter;
                     });
                 }
                 else

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using CampaignOrchestrator.Core.Campaigns;
 using CampaignOrchestrator.Core.Events;
 using CampaignOrchestrator.Infrastructure.Rules;
+using CampaignOrchestrator.Infrastructure.Actions;
 using CampaignOrchestrator.Infrastructure.Storage;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -43,12 +44,8 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
         var folder = Directory.CreateTempSubdirectory("co-preview-").FullName;
         try
         {
-            long first, total;
-            await using (var connection = await database.OpenAsync(ct))
-            {
-                first = await FirstSeqAsync(connection, since, ct);
-                total = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM events WHERE seq >= @first", new { first }, cancellationToken: ct));
-            }
+            var stored = new JourneyReader(database);
+            var (first, total) = await stored.EventsReceivedSinceAsync(since, ct);
             using var inForce = new Simulation(current, Path.Combine(folder, "current"), null);
             using var proposed = new Simulation(proposal, Path.Combine(folder, "proposed"), null);
             Directory.CreateDirectory(Path.Combine(folder, "current"));
@@ -60,12 +57,7 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
             progress?.Invoke(0, total);
             while (!ct.IsCancellationRequested && (stopped = Stopped(stop, watch.Elapsed, maxDuration)) is null)
             {
-                List<Row> page;
-                await using (var connection = await database.OpenAsync(ct))
-                    page = (await connection.QueryAsync<Row>(new CommandDefinition(
-                        "SELECT seq, event_id, type, occurred_at, received_at, customer_id, anonymous_id, CAST(traits AS TEXT) AS traits, " +
-                        "CAST(properties AS TEXT) AS properties, CAST(context AS TEXT) AS context FROM events WHERE seq > @after ORDER BY seq LIMIT @limit",
-                        new { after, limit = PageSize }, cancellationToken: ct))).ToList();
+                var page = await stored.EventsAfterAsync(after, PageSize, ct);
                 if (page.Count == 0)
                     break;
                 foreach (var batch in Batches(page.Where(r => !(r.Context?.Contains("\"derived\":true", StringComparison.Ordinal) ?? false) && r.ReceivedAt <= now)))
@@ -111,7 +103,7 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
     }
 
     /// <summary>How many rows of <paramref name="page"/> (in seq order) are at or before <paramref name="seq"/>.</summary>
-    static int Passed(List<Row> page, long seq)
+    static int Passed(IReadOnlyList<StoredEventRow> page, long seq)
     {
         var (low, high) = (0, page.Count);
         while (low < high)
@@ -137,9 +129,9 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
     }
 
     /// <summary>Events that arrived together: at most <see cref="BatchSize"/>, within <see cref="BatchSpan"/> of the first.</summary>
-    static IEnumerable<List<Row>> Batches(IEnumerable<Row> rows)
+    static IEnumerable<List<StoredEventRow>> Batches(IEnumerable<StoredEventRow> rows)
     {
-        var batch = new List<Row>();
+        var batch = new List<StoredEventRow>();
         foreach (var row in rows)
         {
             if (batch.Count > 0 && (batch.Count >= BatchSize || row.ReceivedAt - batch[0].ReceivedAt > BatchSpan || row.ReceivedAt < batch[^1].ReceivedAt))
@@ -153,26 +145,7 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
             yield return batch;
     }
 
-    /// <summary>The first event received at or after <paramref name="since"/>, by binary search over seq (received_at grows with it).</summary>
-    static async Task<long> FirstSeqAsync(DbConnection connection, DateTimeOffset since, CancellationToken ct)
-    {
-        var (low, high) = await connection.QuerySingleAsync<(long?, long?)>(new CommandDefinition("SELECT min(seq), max(seq) FROM events", cancellationToken: ct)) is var (l, h)
-            ? (l ?? 1, h ?? 0) : (1, 0);
-        high++;
-        while (low < high)
-        {
-            var mid = low + (high - low) / 2;
-            var at = await connection.ExecuteScalarAsync<object?>(new CommandDefinition(
-                "SELECT received_at FROM events WHERE seq >= @mid ORDER BY seq LIMIT 1", new { mid }, cancellationToken: ct));
-            if (at is null || at is DBNull || DapperConfiguration.ReadTimestamp(at) >= since)
-                high = mid;
-            else
-                low = mid + 1;
-        }
-        return low;
-    }
-
-    static IReadOnlyList<PreviewCampaign> Compare(IReadOnlyList<SimulatedAction> current, IReadOnlyList<SimulatedAction> proposed, CompiledRules inForce, CompiledRules proposal)
+    static IReadOnlyList<PreviewCampaign> Compare(IReadOnlyList<ActionState> current, IReadOnlyList<ActionState> proposed, CompiledRules inForce, CompiledRules proposal)
     {
         var ids = inForce.Campaigns.Select(c => c.Id).Concat(proposal.Campaigns.Select(c => c.Id))
             .Concat(current.Select(a => a.CampaignId)).Concat(proposed.Select(a => a.CampaignId)).Distinct(StringComparer.Ordinal);
@@ -181,7 +154,7 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
             var before = current.Where(a => a.CampaignId == id).ToList();
             var after = proposed.Where(a => a.CampaignId == id).ToList();
             // A customer's fate in the campaign: each step and what it became.
-            static Dictionary<string, string> fates(List<SimulatedAction> actions) => actions.GroupBy(a => a.ProfileId, StringComparer.Ordinal)
+            static Dictionary<string, string> fates(List<ActionState> actions) => actions.GroupBy(a => a.ProfileId, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => string.Join(",", g.OrderBy(a => a.Step).Select(a => $"{a.Step}:{a.Status}")), StringComparer.Ordinal);
             var was = fates(before);
             var will = fates(after);
@@ -196,20 +169,6 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
                 new PreviewCustomers(added.Count, added.Take(Examples).Select(name).ToList()),
                 new PreviewCustomers(changed.Count, changed.Take(Examples).Select(name).ToList()));
         }).ToList();
-    }
-
-    sealed class Row
-    {
-        public long Seq { get; set; }
-        public string EventId { get; set; } = "";
-        public string Type { get; set; } = "";
-        public DateTimeOffset OccurredAt { get; set; }
-        public DateTimeOffset ReceivedAt { get; set; }
-        public string? CustomerId { get; set; }
-        public string? AnonymousId { get; set; }
-        public string? Traits { get; set; }
-        public string? Properties { get; set; }
-        public string? Context { get; set; }
     }
 }
 
@@ -242,7 +201,7 @@ public sealed record PreviewCustomers(int Count, IReadOnlyList<string> Examples)
 /// <summary>A run's actions of one campaign by what they became.</summary>
 public sealed record Outcomes(long Scheduled, long Delivered, long Suppressed, long Cancelled, long Pending, long Failed)
 {
-    internal static Outcomes Of(IReadOnlyCollection<SimulatedAction> actions) => new(actions.Count,
+    internal static Outcomes Of(IReadOnlyCollection<ActionState> actions) => new(actions.Count,
         actions.LongCount(a => a.Status == "delivered"), actions.LongCount(a => a.Status == "suppressed"), actions.LongCount(a => a.Status == "cancelled"),
         actions.LongCount(a => a.Status is "pending" or "claimed"), actions.LongCount(a => a.Status == "failed"));
 

@@ -9,7 +9,6 @@ using CampaignOrchestrator.Infrastructure.Channels;
 using CampaignOrchestrator.Infrastructure.Journeys;
 using CampaignOrchestrator.Infrastructure.Rules;
 using CampaignOrchestrator.Infrastructure.Storage;
-using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -64,12 +63,7 @@ internal sealed class Simulation : IDisposable
     }
 
     /// <summary>Every action the run scheduled, and what it became (status and reason) by the clock's time.</summary>
-    public async Task<IReadOnlyList<SimulatedAction>> ActionsAsync()
-    {
-        await using var connection = await _database.OpenAsync(default);
-        return (await connection.QueryAsync<SimulatedAction>(
-            "SELECT campaign_id, step, profile_id, status, reason FROM scheduled_actions ORDER BY seq")).ToList();
-    }
+    public Task<IReadOnlyList<ActionState>> ActionsAsync() => _actions.StatesAsync(default);
 
     readonly VirtualClock _clock;
     readonly CapturingLogger<JourneyStore> _skips;
@@ -128,23 +122,12 @@ internal sealed class Simulation : IDisposable
     /// <summary>The next moment something happens: an action falls due, a customer's inactivity ends, or a schedule fires.</summary>
     async Task<(DateTimeOffset? At, string? ScheduleId)> NextAsync()
     {
-        await using var connection = await _database.OpenAsync(default);
         var candidates = new List<(DateTimeOffset At, string? ScheduleId)>();
         if (await _actions.NextDueAsync(default) is { } due)
             candidates.Add((due, null));
         foreach (var campaign in rules.Inactivity)
-        {
-            var trigger = (InactivityTrigger)campaign.Trigger;
-            // What the scan will still read (after its mark) and has not started yet (last seen after quiet_until).
-            var mark = await connection.QuerySingleOrDefaultAsync<(string Hour, string After, string? Quiet)>(
-                "SELECT scanned_until, after_profile, quiet_until FROM campaign_scans WHERE campaign_id = @id", new { id = campaign.Id });
-            var next = await connection.ExecuteScalarAsync<string?>(
-                "SELECT min(last_seen) FROM profiles WHERE (seen_hour > @hour OR (seen_hour = @hour AND profile_id > @after)) AND last_seen > @quiet",
-                new { hour = mark.Hour is null ? DateTimeOffset.UnixEpoch : Parse(mark.Hour), after = mark.After ?? "",
-                    quiet = mark.Quiet is null ? DateTimeOffset.UnixEpoch : Parse(mark.Quiet) });
-            if (next is not null)
-                candidates.Add((Parse(next) + trigger.InactiveFor, null));
-        }
+            if (await _scans.NextInactiveAsync(campaign.Id, ((InactivityTrigger)campaign.Trigger).InactiveFor, default) is { } quiet)
+                candidates.Add((quiet, null));
         foreach (var campaign in rules.Schedules)
         {
             var cron = new Quartz.CronExpression(((ScheduleTrigger)campaign.Trigger).Cron, rules.Rules.Defaults.TimeZone);
@@ -212,8 +195,6 @@ internal sealed class Simulation : IDisposable
         return parts.Count == 0 ? "" : " (" + string.Join(", ", parts) + ")";
     }
 
-    static DateTimeOffset Parse(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }
 
 /// <summary>A clock that moves only when the simulation moves it.</summary>
@@ -248,14 +229,4 @@ internal sealed class CapturingLogger<T>(VirtualClock clock, bool keep = true) :
         _lines.Clear();
         return lines;
     }
-}
-
-/// <summary>One action of a simulation run: its campaign, step and customer, and what it became.</summary>
-internal sealed class SimulatedAction
-{
-    public string CampaignId { get; set; } = "";
-    public int Step { get; set; }
-    public string ProfileId { get; set; } = "";
-    public string Status { get; set; } = "";
-    public string? Reason { get; set; }
 }

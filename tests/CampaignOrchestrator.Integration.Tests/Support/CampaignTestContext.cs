@@ -88,8 +88,7 @@ public abstract class CampaignTestContext : IAsyncLifetime
         // As in the worker: a banner due at once is delivered in the journey transaction that plans it.
         _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance,
             new ImmediateDelivery(channels, new ActionMetrics(), Options.Create(new SchedulingOptions()), NullLogger<ImmediateDelivery>.Instance), _failures);
-        _dispatcher = new ActionDispatcher(_database, _rules, channels, new DirectJourneyWriter(_store), new ActionMetrics(), _time,
-            Options.Create(new SchedulingOptions()), NullLogger<ActionDispatcher>.Instance);
+        _dispatcher = TestDispatcher.Build(_database, _rules, channels, _store, _time);
     }
 
     protected static AcceptedEvent E(string id, string type, DateTimeOffset at, string? customer, JsonObject? properties = null, JsonObject? traits = null,

@@ -228,11 +228,9 @@ internal sealed class EmailChannel : IActionChannel, IAsyncDisposable
         {
             await using var connection = await _database.OpenAsync(ct);
             if (readTraits)
-                traits = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-                    "SELECT traits FROM profiles WHERE profile_id = @ProfileId", new { action.ProfileId }, cancellationToken: ct));
+                traits = await JourneyReads.TraitsAsync(connection, null, action.ProfileId, ct);
             if (!action.TriggerRead)
-                row = await connection.QuerySingleOrDefaultAsync<TriggerEvent>(new CommandDefinition(
-                    "SELECT type, occurred_at, properties, context FROM events WHERE event_id = @TriggerId", new { action.TriggerId }, cancellationToken: ct));
+                row = await JourneyReads.EventAsync<TriggerEvent>(connection, null, action.TriggerId, ct);
         }
         return (traits is null ? null : JsonNode.Parse(traits) as JsonObject,
             row is null ? null : (row.Type, row.OccurredAt, Parse(row.Properties), Parse(row.Context)));
