@@ -13,17 +13,7 @@ public sealed class CampaignApiTests : IAsyncLifetime
 {
     readonly string _folder = Directory.CreateTempSubdirectory("co-api-rules-").FullName;
 
-    const string Rules = """
-        campaigns:
-          - id: cart-recovery
-            trigger: { event: cart_abandoned }
-            key: properties.cartId
-            exitOn: [order_placed]
-            steps:
-              - action: { kind: banner, slot: home-hero, creative: come-back }
-              - delay: 2d
-                action: { kind: email, template: cart-reminder }
-        """;
+    const string Rules = TestRules.CartRecoveryBannerThenEmail;
 
     string RulesFile => Path.Combine(_folder, "campaigns.yaml");
 

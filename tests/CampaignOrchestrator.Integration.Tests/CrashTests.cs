@@ -17,62 +17,39 @@ public sealed class CrashTests
     [Fact]
     public async Task A_worker_killed_mid_load_loses_nothing_and_counts_nothing_twice()
     {
-        TestServers.RequireRabbitMq();
-        var folder = Directory.CreateTempSubdirectory("co-crash-").FullName;
-        var database = Path.Combine(folder, "journeys.db");
-        var queue = "co-test-" + Guid.NewGuid().ToString("N")[..10];
-        await using var shop = await RabbitPublisher.ConnectAsync();
-        Process? worker = null;
-        HttpClient http;
-        try
-        {
-            // A backlog waits in the worker's queue, so the worker is surely busy when it is killed.
-            const int events = 4000;
-            await shop.Channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
-            await shop.Channel.QueueBindAsync(queue, Contracts.Inbound.JourneyEventsTopology.ExchangeName, "#");
-            for (var i = 0; i < events; i++)
-                await shop.PublishAsync(Events.Json(i % 7 == 0 ? "order_placed" : "page_viewed", $"crash-{queue}-{i}", Events.T0.AddSeconds(i), $"cust-{i % 100}"));
-            (worker, http) = await StartWorkerAsync(queue, database);
+        await using var run = await ProcessRun.StartAsync("crash", rules: null, mail: false, db: Db.Sqlite);
+        // A backlog waits in the worker's queue, so the worker is surely busy when it is killed.
+        const int events = 4000;
+        await run.DeclareQueueAsync();
+        for (var i = 0; i < events; i++)
+            await run.Shop.PublishAsync(Events.Json(i % 7 == 0 ? "order_placed" : "page_viewed", $"crash-{run.Queue}-{i}", Events.T0.AddSeconds(i), $"cust-{i % 100}"));
+        var (worker, http) = await run.StartWorkerAsync();
 
-            // Kill it hard while it is busy.
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            long atKill;
-            while ((atKill = await StoredAsync(http)) < 300 && DateTime.UtcNow < deadline)
-                await Task.Delay(20);
-            worker.Kill(entireProcessTree: true);
-            Assert.InRange(atKill, 300, events - 1); // it really was in the middle
-            await worker.WaitForExitAsync();
-            worker.Dispose();
+        // Kill it hard while it is busy.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long atKill;
+        while ((atKill = await StoredAsync(http)) < 300 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        await WorkerProcess.KillAsync(worker);
+        Assert.InRange(atKill, 300, events - 1); // it really was in the middle
 
-            (worker, http) = await StartWorkerAsync(queue, database);
-            long count = 0, counted = 0, orders = 0;
-            deadline = DateTime.UtcNow.AddSeconds(90);
-            while (DateTime.UtcNow < deadline)
-            {
-                await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
-                await connection.OpenAsync();
-                count = await Scalar(connection, "SELECT COUNT(*) FROM events");
-                counted = await Scalar(connection, "SELECT COALESCE(SUM(event_count), 0) FROM profiles");
-                orders = await Scalar(connection, "SELECT COALESCE(SUM(order_count), 0) FROM profiles");
-                if (count == events && counted == events)
-                    break;
-                await Task.Delay(200);
-            }
-            Assert.Equal(events, count);                                  // nothing lost
-            Assert.Equal(events, counted);                                // nothing counted twice
-            Assert.Equal(Enumerable.Range(0, events).Count(i => i % 7 == 0), orders);
-        }
-        finally
+        await run.StartWorkerAsync();
+        long count = 0, counted = 0, orders = 0;
+        deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
         {
-            if (worker is { HasExited: false })
-            {
-                worker.Kill(entireProcessTree: true);
-                await worker.WaitForExitAsync();
-            }
-            await shop.DeleteQueuesAsync(queue);
-            SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
+            await using var connection = run.ConnectSqlite();
+            await connection.OpenAsync();
+            count = await Scalar(connection, "SELECT COUNT(*) FROM events");
+            counted = await Scalar(connection, "SELECT COALESCE(SUM(event_count), 0) FROM profiles");
+            orders = await Scalar(connection, "SELECT COALESCE(SUM(order_count), 0) FROM profiles");
+            if (count == events && counted == events)
+                break;
+            await Task.Delay(200);
         }
+        Assert.Equal(events, count);                                  // nothing lost
+        Assert.Equal(events, counted);                                // nothing counted twice
+        Assert.Equal(Enumerable.Range(0, events).Count(i => i % 7 == 0), orders);
     }
 
     static async Task<long> Scalar(SqliteConnection connection, string sql)
@@ -94,11 +71,4 @@ public sealed class CrashTests
             return 0;
         }
     }
-
-    static Task<(Process, HttpClient)> StartWorkerAsync(string queue, string database) => WorkerProcess.StartAsync(new()
-    {
-        ["Bus__QueueName"] = queue,
-        ["Storage__Provider"] = "Sqlite",
-        ["Storage__ConnectionString"] = $"Data Source={database}",
-    });
 }

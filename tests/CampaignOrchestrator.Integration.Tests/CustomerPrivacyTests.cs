@@ -52,12 +52,7 @@ public sealed class CustomerPrivacyTests : IDisposable
     public async Task Export_holds_everything_and_erasure_leaves_only_the_address_hash_on_the_suppression_list(Db db)
     {
         TestServers.RequireSmtp();
-        await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?>
-        {
-            ["Rules:Path"] = _rules.Path,
-            ["Email:From"] = "Shop <news@shop.example>",
-            ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
-        });
+        await using var worker = await TestWorker.StartAsync(db, extra: TestWorker.Mailing(_rules.Path));
         var (rabbit, channel, queue) = await worker.ListenAsync("retargeting.left");
         await using var _ = rabbit;
         await using var shop = await worker.ShopAsync();

@@ -19,17 +19,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
     const string Chromium = "/usr/bin/chromium";
     const string Injected = "<img src=x onerror=alert(1)>";
 
-    readonly RulesFolder _rules = new("campaigns.yaml", """
-        campaigns:
-          - id: cart-recovery
-            trigger: { event: cart_abandoned }
-            key: properties.cartId
-            exitOn: [order_placed]
-            steps:
-              - action: { kind: banner, slot: home-hero, creative: come-back }
-              - delay: 2d
-                action: { kind: email, template: cart-reminder }
-        """);
+    readonly RulesFolder _rules = new("campaigns.yaml", TestRules.CartRecoveryBannerThenEmail);
 
     public void Dispose() => _rules.Dispose();
 

@@ -85,13 +85,9 @@ public sealed class FaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_rules_reload_in_the_middle_of_the_load_judges_every_event_by_exactly_one_version()
     {
-        TestServers.RequireRabbitMq();
         const int customers = 1200;
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var folder = Directory.CreateTempSubdirectory("co-reload-").FullName;
-        var rulesFolder = Directory.CreateDirectory(Path.Combine(folder, "rules")).FullName;
-        var database = Path.Combine(folder, "journeys.db");
-        var queue = "co-test-" + run;
+        await using var run = await ProcessRun.StartAsync("reload", rules: null, mail: false, db: Db.Sqlite);
+        var rulesFolder = Directory.CreateDirectory(Path.Combine(run.Folder, "rules")).FullName;
         static string Rules(string version) => $$"""
             campaigns:
               - id: hello-{{version}}
@@ -100,68 +96,50 @@ public sealed class FaultTests(ITestOutputHelper output)
                   - action: { kind: banner, slot: home-hero, creative: {{version}} }
             """;
         File.WriteAllText(Path.Combine(rulesFolder, "rules.yaml"), Rules("a"));
-        var env = new Dictionary<string, string>
+        run.Environment["Rules__Path"] = rulesFolder;
+        run.Environment["Rules__Watch"] = "true";
+        await run.StartWorkerAsync();
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+        for (var i = 0; i < customers; i++)
         {
-            ["Bus__QueueName"] = queue,
-            ["Storage__Provider"] = "Sqlite",
-            ["Storage__ConnectionString"] = $"Data Source={database}",
-            ["Rules__Path"] = rulesFolder,
-            ["Rules__Watch"] = "true",
-        };
-        Process? worker = null;
-        await using var shop = await RabbitPublisher.ConnectAsync();
-        try
-        {
-            (worker, _) = await WorkerProcess.StartAsync(env);
-            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
-            for (var i = 0; i < customers; i++)
+            if (i == customers / 2)
             {
-                if (i == customers / 2)
-                {
-                    // As an editor saves: a new file moved over the old one.
-                    var next = Path.Combine(folder, "next.yaml");
-                    File.WriteAllText(next, Rules("b"));
-                    File.Move(next, Path.Combine(rulesFolder, "rules.yaml"), overwrite: true);
-                }
-                await shop.PublishAsync(Events.Json("page_viewed", $"view-{run}-{i}", at, $"cust-{run}-{i}"));
-                if (i % 100 == 99)
-                    await Task.Delay(300);
+                // As an editor saves: a new file moved over the old one.
+                var next = Path.Combine(run.Folder, "next.yaml");
+                File.WriteAllText(next, Rules("b"));
+                File.Move(next, Path.Combine(rulesFolder, "rules.yaml"), overwrite: true);
             }
+            await run.Shop.PublishAsync(Events.Json("page_viewed", $"view-{run.Id}-{i}", at, $"cust-{run.Id}-{i}"));
+            if (i % 100 == 99)
+                await Task.Delay(300);
+        }
 
-            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            List<(string ProfileId, string CampaignId, string RulesVersion, string Status, string? Reason)> actions;
-            do
-            {
-                await Task.Delay(500);
-                actions = (await connection.QueryAsync<(string, string, string, string, string?)>(
-                    "SELECT profile_id, campaign_id, rules_version, status, reason FROM scheduled_actions")).ToList();
-            }
-            while ((actions.Count < customers || actions.Any(a => a.Status is "pending" or "claimed")) && DateTime.UtcNow < deadline);
-            var byCampaign = actions.GroupBy(a => a.CampaignId).ToDictionary(g => g.Key, g => g.Count());
-            output.WriteLine(string.Join(", ", actions.GroupBy(a => (a.CampaignId, a.Status)).Select(c => $"{c.Key.CampaignId} {c.Key.Status}: {c.Count()}")));
-            Assert.Equal(customers, actions.Count);
-            Assert.Equal(customers, actions.Select(a => a.ProfileId).Distinct().Count());   // one action per customer: one version each
-            // Delivered, or (a step of the old version not yet fired when it was replaced) cancelled as the rules say: the
-            // campaign is gone from the version in force.
-            var current = actions.First(a => a.CampaignId == "hello-b").RulesVersion;
-            Assert.All(actions, a => Assert.True(a.Status == "delivered"
-                || (a.CampaignId == "hello-a" && a.Status == "cancelled" && a.Reason == $"campaign removed in rules version {current}"),
-                $"{a.ProfileId}: {a.CampaignId} {a.Status} ({a.Reason})"));
-            Assert.All(actions.Where(a => a.CampaignId == "hello-b"), a => Assert.Equal("delivered", a.Status));
-            Assert.Equal(["hello-a", "hello-b"], byCampaign.Keys.Order());                // both versions judged some
-            Assert.Equal(2, actions.Select(a => a.RulesVersion).Distinct().Count());
-            // Each campaign's actions carry its own rules version.
-            Assert.All(actions.GroupBy(a => a.CampaignId), g => Assert.Single(g.Select(a => a.RulesVersion).Distinct()));
-            Assert.Empty(await shop.DrainAsync(queue + "_error"));
-        }
-        finally
+        await using var connection = run.ConnectSqlite();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        List<(string ProfileId, string CampaignId, string RulesVersion, string Status, string? Reason)> actions;
+        do
         {
-            await WorkerProcess.KillAsync(worker);
-            await shop.DeleteQueuesAsync(queue);
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
+            await Task.Delay(500);
+            actions = (await connection.QueryAsync<(string, string, string, string, string?)>(
+                "SELECT profile_id, campaign_id, rules_version, status, reason FROM scheduled_actions")).ToList();
         }
+        while ((actions.Count < customers || actions.Any(a => a.Status is "pending" or "claimed")) && DateTime.UtcNow < deadline);
+        var byCampaign = actions.GroupBy(a => a.CampaignId).ToDictionary(g => g.Key, g => g.Count());
+        output.WriteLine(string.Join(", ", actions.GroupBy(a => (a.CampaignId, a.Status)).Select(c => $"{c.Key.CampaignId} {c.Key.Status}: {c.Count()}")));
+        Assert.Equal(customers, actions.Count);
+        Assert.Equal(customers, actions.Select(a => a.ProfileId).Distinct().Count());   // one action per customer: one version each
+        // Delivered, or (a step of the old version not yet fired when it was replaced) cancelled as the rules say: the
+        // campaign is gone from the version in force.
+        var current = actions.First(a => a.CampaignId == "hello-b").RulesVersion;
+        Assert.All(actions, a => Assert.True(a.Status == "delivered"
+            || (a.CampaignId == "hello-a" && a.Status == "cancelled" && a.Reason == $"campaign removed in rules version {current}"),
+            $"{a.ProfileId}: {a.CampaignId} {a.Status} ({a.Reason})"));
+        Assert.All(actions.Where(a => a.CampaignId == "hello-b"), a => Assert.Equal("delivered", a.Status));
+        Assert.Equal(["hello-a", "hello-b"], byCampaign.Keys.Order());                // both versions judged some
+        Assert.Equal(2, actions.Select(a => a.RulesVersion).Distinct().Count());
+        // Each campaign's actions carry its own rules version.
+        Assert.All(actions.GroupBy(a => a.CampaignId), g => Assert.Single(g.Select(a => a.RulesVersion).Distinct()));
+        Assert.Empty(await run.Shop.DrainAsync(run.Queue + "_error"));
     }
 
     [Fact]

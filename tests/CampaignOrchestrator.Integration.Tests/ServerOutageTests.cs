@@ -77,14 +77,7 @@ public sealed class ServerOutageTests(ITestOutputHelper output)
     [Fact]
     public async Task SMTP_down_and_a_webhook_answering_500_for_20_seconds_lose_nothing_and_deliver_each_once_when_they_are_back()
     {
-        TestServers.RequireRabbitMq();
-        TestServers.RequireSmtp();
         const int orders = 200;
-        var run = Guid.NewGuid().ToString("N")[..10];
-        var domain = $"outage-{run}.example";
-        var folder = Directory.CreateTempSubdirectory("co-outage-").FullName;
-        var database = Path.Combine(folder, "journeys.db");
-        var queue = "co-test-" + run;
         // The webhook receiver: 500 while failing, 200 after; every request recorded with its Idempotency-Key.
         var failing = true;
         var answered = new System.Collections.Concurrent.ConcurrentQueue<(string Key, int Status)>();
@@ -99,7 +92,7 @@ public sealed class ServerOutageTests(ITestOutputHelper output)
         });
         await receiver.StartAsync();
         var url = receiver.Urls.First() + "/hooks/crm";
-        File.WriteAllText(Path.Combine(folder, "rules.yaml"), $$"""
+        await using var run = await ProcessRun.StartAsync("outage", $$"""
             campaigns:
               - id: order-confirmation
                 trigger: { event: order_placed }
@@ -110,29 +103,22 @@ public sealed class ServerOutageTests(ITestOutputHelper output)
                 trigger: { event: order_placed }
                 steps:
                   - action: { kind: webhook, url: "{{url}}", secret: crm }
-            """);
-        var env = new Dictionary<string, string>
-        {
-            ["Bus__QueueName"] = queue,
-            ["Storage__Provider"] = "Sqlite",
-            ["Storage__ConnectionString"] = $"Data Source={database}",
-            ["Rules__Path"] = Path.Combine(folder, "rules.yaml"),
-            ["Email__From"] = $"Shop <mail@{domain}>",
-            ["Email__Smtp__Port"] = TestServers.SmtpPort.ToString(),
-            ["Webhooks__Secrets__crm"] = "crm-secret-" + run,
-            ["Webhooks__SecretHosts__crm__0"] = "127.0.0.1",
-            ["Webhooks__AllowPrivateNetworks"] = "true",   // the receiver is on this machine
-            // Retried every 5 s instead of every minute (the defaults): four retries of each inside the outage, not one.
-            ["Scheduling__RetryAfter"] = "00:00:05",
-            ["Email__Smtp__RetryAfter"] = "00:00:05",
-            ["Email__Smtp__PauseOnOutage"] = "00:00:05",
-        };
-        Process? worker = null;
-        await using var shop = await RabbitPublisher.ConnectAsync();
+            """, db: Db.Sqlite);
+        foreach (var (key, value) in new Dictionary<string, string>
+                 {
+                     ["Webhooks__Secrets__crm"] = "crm-secret-" + run.Id,
+                     ["Webhooks__SecretHosts__crm__0"] = "127.0.0.1",
+                     ["Webhooks__AllowPrivateNetworks"] = "true",   // the receiver is on this machine
+                     // Retried every 5 s instead of every minute (the defaults): four retries of each inside the outage, not one.
+                     ["Scheduling__RetryAfter"] = "00:00:05",
+                     ["Email__Smtp__RetryAfter"] = "00:00:05",
+                     ["Email__Smtp__PauseOnOutage"] = "00:00:05",
+                 })
+            run.Environment[key] = value;
         var smtpBack = false;
         try
         {
-            (worker, _) = await WorkerProcess.StartAsync(env);
+            await run.StartWorkerAsync();
             var clock = Stopwatch.StartNew();
             var at = DateTimeOffset.UtcNow.AddMinutes(-1);
             var fault = Task.Run(async () =>
@@ -148,14 +134,14 @@ public sealed class ServerOutageTests(ITestOutputHelper output)
             });
             for (var i = 0; i < orders; i++)
             {
-                await shop.PublishAsync(Events.Json("order_placed", $"order-{run}-{i}", at, $"buyer-{run}-{i}",
+                await run.Shop.PublishAsync(Events.Json("order_placed", $"order-{run.Id}-{i}", at, $"buyer-{run.Id}-{i}",
                     traits: new { email = $"buyer-{i}@example.com" }, properties: new { orderId = $"o-{i}", total = 10, currency = "EUR" }));
                 if (i % 25 == 24)
                     await Task.Delay(500);   // about 4 s of load, half of it into the outage
             }
             await fault;
 
-            var seen = await MailSink.WaitForAsync(domain, orders, TimeSpan.FromSeconds(150));
+            var seen = await MailSink.WaitForAsync(run.Domain, orders, TimeSpan.FromSeconds(150));
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (answered.Where(a => a.Status == 200).Select(a => a.Key).Distinct().Count() < orders && DateTime.UtcNow < deadline)
                 await Task.Delay(500);
@@ -167,19 +153,15 @@ public sealed class ServerOutageTests(ITestOutputHelper output)
             Assert.Equal(orders, accepted.Count);
             Assert.All(accepted, a => Assert.Equal(1, a.Value));            // each accepted once, by its Idempotency-Key
             Assert.True(answered.Any(a => a.Status == 500), "the webhook never saw the outage");
-            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+            await using var connection = run.ConnectSqlite();
             Assert.Equal(2L * orders, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'delivered'"));
             Assert.Equal(0L, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM scheduled_actions WHERE status = 'failed'"));
-            Assert.Empty(await shop.DrainAsync(queue + "_error"));
+            Assert.Empty(await run.Shop.DrainAsync(run.Queue + "_error"));
         }
         finally
         {
-            await WorkerProcess.KillAsync(worker);
             if (!smtpBack)
                 await TestServers.Infra("start", "smtp");
-            await shop.DeleteQueuesAsync(queue);
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
         }
     }
 

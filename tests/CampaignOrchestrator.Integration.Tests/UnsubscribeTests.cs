@@ -48,12 +48,7 @@ public sealed class UnsubscribeTests : IDisposable
     public async Task One_click_unsubscribe_stops_marketing_email_but_not_the_order_confirmation()
     {
         TestServers.RequireSmtp();
-        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: new Dictionary<string, string?>
-        {
-            ["Rules:Path"] = _rules.Path,
-            ["Email:From"] = "Shop <news@shop.example>",
-            ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
-        });
+        await using var worker = await TestWorker.StartAsync(Db.Sqlite, extra: TestWorker.Mailing(_rules.Path));
         await using var shop = await worker.ShopAsync();
         var customer = "unsub-" + Guid.NewGuid().ToString("N")[..8];
         var t = DateTimeOffset.UtcNow.AddMinutes(-10);
@@ -102,12 +97,7 @@ public sealed class UnsubscribeTests : IDisposable
     public async Task The_link_is_opaque_the_page_speaks_dutch_consent_given_back_counts_and_an_erased_customers_link_creates_nobody(Db db)
     {
         TestServers.RequireSmtp();
-        await using var worker = await TestWorker.StartAsync(db, extra: new Dictionary<string, string?>
-        {
-            ["Rules:Path"] = _rules.Path,
-            ["Email:From"] = "Shop <news@shop.example>",
-            ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
-        });
+        await using var worker = await TestWorker.StartAsync(db, extra: TestWorker.Mailing(_rules.Path));
         await using var shop = await worker.ShopAsync();
         var customer = "unsub-nl-" + Guid.NewGuid().ToString("N")[..8];
         var address = $"{customer}@example.com";

@@ -80,8 +80,7 @@ internal sealed partial class ActionStore
                   $"WHERE profile_id = k.p AND status = '{ActionStatus.Delivered}' AND NOT transactional AND finished_at > @since AND channel = ANY(@c) OFFSET 0) s"
                 : $"SELECT profile_id, channel, finished_at FROM scheduled_actions WHERE {_sql.In("profile_id", "@p")} " +
                   $"AND status = '{ActionStatus.Delivered}' AND NOT transactional AND finished_at > @since AND {_sql.In("channel", "@c")}",
-            new { p = _sql.Provider == StorageProvider.Postgres ? profileIds.ToArray() : _sql.List(profileIds),
-                  c = _sql.Provider == StorageProvider.Postgres ? channels.ToArray() : _sql.List(channels), since }, cancellationToken: ct))).ToList();
+            new { p = _sql.List(profileIds), c = _sql.List(channels), since }, cancellationToken: ct))).ToList();
 
     /// <summary>
     /// Records what the claimed actions became, for those <paramref name="claim"/> still holds (PostgreSQL: its token; a

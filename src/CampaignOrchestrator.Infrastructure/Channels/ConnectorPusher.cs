@@ -53,7 +53,7 @@ internal sealed class ConnectorPusher(Database database, IOptions<RetargetingOpt
         var postgres = database.Provider == StorageProvider.Postgres;
         await using var tx = postgres ? await connection.BeginTransactionAsync(ct) : null;
         var rows = (await connection.QueryAsync<(long Seq, string Body)>(new CommandDefinition(
-            "SELECT seq, body FROM connector_outbox WHERE connector = @connector ORDER BY seq LIMIT @limit" + (postgres ? " FOR UPDATE SKIP LOCKED" : ""),
+            "SELECT seq, body FROM connector_outbox WHERE connector = @connector ORDER BY seq LIMIT @limit" + database.Dialect.SkipLocked,
             new { connector, limit = BatchSize }, tx, cancellationToken: ct))).ToList();
         if (rows.Count == 0)
             return 0;

@@ -46,7 +46,7 @@ internal abstract class ExpirySweeper(Database database, OutboxSignal signal, Ti
     }
 
     /// <summary><c> FOR UPDATE SKIP LOCKED</c> on PostgreSQL, where several workers sweep; nothing on SQLite.</summary>
-    protected string SkipLocked => Database.Provider == StorageProvider.Postgres ? " FOR UPDATE SKIP LOCKED" : "";
+    protected string SkipLocked => Database.Dialect.SkipLocked;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -63,7 +63,7 @@ internal sealed class OutboxPublisher(Database database, OutboxSignal signal, IO
         var postgres = database.Provider == StorageProvider.Postgres;
         await using var tx = postgres ? await connection.BeginTransactionAsync(ct) : null;
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(
-            "SELECT seq, routing_key, message_id, body, created_at, trace_parent FROM outbox ORDER BY seq LIMIT @limit" + (postgres ? " FOR UPDATE SKIP LOCKED" : ""),
+            "SELECT seq, routing_key, message_id, body, created_at, trace_parent FROM outbox ORDER BY seq LIMIT @limit" + database.Dialect.SkipLocked,
             new { limit = BatchSize }, tx, cancellationToken: ct))).ToList();
         if (rows.Count == 0)
             return 0;

@@ -10,6 +10,8 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string In(string column, string parameter) => $"{column} = ANY({parameter})";
 
+    public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
+
     public override object List(IReadOnlyCollection<string> values) => values as string[] ?? values.ToArray();
 
     public override object List(IReadOnlyCollection<long> values) => values as long[] ?? values.ToArray();

@@ -34,6 +34,12 @@ internal abstract class SqlDialect
     /// </summary>
     public virtual Task KeyLookupsOnlyAsync(DbConnection connection, DbTransaction tx, CancellationToken ct) => Task.CompletedTask;
 
+    /// <summary>
+    /// What a <c>SELECT … LIMIT n</c> that claims rows for one worker ends with: PostgreSQL <c> FOR UPDATE SKIP LOCKED</c> (the
+    /// other workers take other rows), SQLite nothing (one writer).
+    /// </summary>
+    public virtual string SkipLocked => "";
+
     /// <summary>Whether the text <paramref name="column"/> contains the text <paramref name="parameter"/> (no pattern characters).</summary>
     public abstract string Contains(string column, string parameter);
 

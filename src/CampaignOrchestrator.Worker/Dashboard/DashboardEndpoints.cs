@@ -69,7 +69,7 @@ internal static class DashboardEndpoints
         app.MapGet("/dashboard/funnel.svg", async (string? model, string? from, string? to, string? segment, string? device, ActiveRules rules,
             FunnelCounters funnel, IOptions<FunnelOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
-            var (view, problem) = await Api.OperatorApi.ReadFunnelAsync(model, from, to, segment, device, rules, funnel, options.Value, time, ct);
+            var (view, problem) = await Api.FunnelApi.ReadAsync(model, from, to, segment, device, rules, funnel, options.Value, time, ct);
             if (problem is not null)
                 return problem;
             http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'";

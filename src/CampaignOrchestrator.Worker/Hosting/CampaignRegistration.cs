@@ -14,15 +14,26 @@ using Quartz;
 namespace CampaignOrchestrator.Worker.Hosting;
 
 /// <summary>
-/// Campaigns: the marketers' rules (loaded now, so a bad file stops the start with every error),
-/// the watcher that reloads them, the dispatcher that fires due actions, and the channels.
+/// Campaigns, registered by concern: the marketers' rules (loaded now, so a bad file stops the start with every error) and
+/// the watcher that reloads them, the channels, the dispatcher that fires due actions, the outbound events and sweepers,
+/// the counting jobs, the schedules.
 /// </summary>
 internal static class CampaignRegistration
 {
-    public static IHostApplicationBuilder AddCampaigns(this IHostApplicationBuilder builder)
+    /// <summary>In the order their hosted services start: the rules (and their watcher), the channels, the dispatcher, the outbound
+    /// events and sweepers, the counting jobs, the schedules.</summary>
+    public static IHostApplicationBuilder AddCampaigns(this IHostApplicationBuilder builder) => builder
+        .AddRules()
+        .AddChannels()
+        .AddDispatcher()
+        .AddOutbound()
+        .AddCounting()
+        .AddSchedules();
+
+    /// <summary>The marketers' rules, loaded now with the email templates (a bad file stops the start with every error), and the watcher that reloads them.</summary>
+    static IHostApplicationBuilder AddRules(this IHostApplicationBuilder builder)
     {
         var options = builder.BindValidated(RulesOptions.SectionName, new RulesOptionsValidator());
-        builder.BindValidated(Infrastructure.Actions.SchedulingOptions.SectionName, new SchedulingOptionsValidator());
 
         var path = options.Resolve() ?? throw new OptionsValidationException(RulesOptions.SectionName, typeof(RulesOptions),
             [$"Rules:Path: no rules file or folder at '{options.Path}' (looked in {Directory.GetCurrentDirectory()} and {AppContext.BaseDirectory})"]);
@@ -53,10 +64,16 @@ internal static class CampaignRegistration
         }
         builder.Services.AddSingleton(sp => new ActiveRules(new CompiledRules(loaded.Rules, loaded.Version),
             sp.GetRequiredService<TimeProvider>().GetUtcNow(), path, loaded.Files, loaded.Sources));
-        builder.Services.AddSingleton<ActionMetrics>();
-        builder.Services.AddSingleton<CampaignFailures>();
-        builder.Services.AddSingleton(sp => new ActionStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ActionStore>>()));
+        // After the schema migration (registered before), before the bus: the version is recorded
+        // and applied before the first event is judged; the dispatcher stops before the store.
+        builder.Services.AddSingleton<RulesWatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RulesWatcher>());
+        return builder;
+    }
 
+    /// <summary>The channels, the first that handles a kind delivering it, and the immediate delivery of banners due at once.</summary>
+    static IHostApplicationBuilder AddChannels(this IHostApplicationBuilder builder)
+    {
         // Channels, the first that handles a kind delivers it: emails go out over SMTP, banners become placements the
         // webshop reads, offers coupon codes, retargeting audience memberships, webhooks signed POSTs (Channels/).
         builder.BindValidated(PlacementOptions.SectionName, new PlacementOptionsValidator());
@@ -73,26 +90,48 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<IActionChannel, WebhookChannel>();
         // Steps due at once on a channel that only writes rows (banners) are delivered in the journey transaction that plans them.
         builder.Services.AddSingleton<ImmediateDelivery>();
+        return builder;
+    }
 
-        // After the schema migration (registered before), before the bus: the version is recorded
-        // and applied before the first event is judged; the dispatcher stops before the store.
-        builder.Services.AddSingleton<RulesWatcher>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<RulesWatcher>());
+    /// <summary>The actions' store and the dispatcher that fires due actions (stopped before the store).</summary>
+    static IHostApplicationBuilder AddDispatcher(this IHostApplicationBuilder builder)
+    {
+        builder.BindValidated(Infrastructure.Actions.SchedulingOptions.SectionName, new SchedulingOptionsValidator());
+        builder.Services.AddSingleton<ActionMetrics>();
+        builder.Services.AddSingleton<CampaignFailures>();
+        builder.Services.AddSingleton(sp => new ActionStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ActionStore>>()));
         builder.Services.AddSingleton<ActionDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ActionDispatcher>());
+        return builder;
+    }
+
+    /// <summary>Outbound events published after their commit, the placement and audience sweepers, the ad platform connectors.</summary>
+    static IHostApplicationBuilder AddOutbound(this IHostApplicationBuilder builder)
+    {
         // Outbound events (campaign-actions), written with what they tell and published after the commit.
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddHostedService<OutboxPublisher>();
         builder.Services.AddHostedService<PlacementSweeper>();
         builder.Services.AddHostedService<AudienceSweeper>();
         builder.Services.AddHostedService<ConnectorPusher>();
+        return builder;
+    }
+
+    /// <summary>The funnel's and the results' counters, and the backlog gauges.</summary>
+    static IHostApplicationBuilder AddCounting(this IHostApplicationBuilder builder)
+    {
         // The funnel's counters, kept by an incremental job (GET /api/funnel reads them).
         builder.BindValidated(FunnelOptions.SectionName, new FunnelOptionsValidator());
         builder.Services.AddSingleton<FunnelCounters>();
         builder.Services.AddHostedService<FunnelJob>();
         builder.Services.AddSingleton<BacklogMetrics>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BacklogMetrics>());
+        return builder;
+    }
 
+    /// <summary>The schedules and inactivity scans on Quartz (clustered on PostgreSQL).</summary>
+    static IHostApplicationBuilder AddSchedules(this IHostApplicationBuilder builder)
+    {
         // Quartz runs what is shaped like a schedule: the inactivity scan and each cron campaign, in a
         // persistent store (clustered on PostgreSQL: one node runs each firing). Due actions are not
         // Quartz triggers; the dispatcher claims them (docs/decisions/0003-scheduled-actions.md).

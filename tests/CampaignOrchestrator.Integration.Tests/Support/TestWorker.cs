@@ -100,6 +100,14 @@ internal sealed class TestWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>Settings of a worker on the rules at <paramref name="rulesPath"/> that sends its mail to the SMTP sink (from news@shop.example).</summary>
+    public static Dictionary<string, string?> Mailing(string rulesPath) => new()
+    {
+        ["Rules:Path"] = rulesPath,
+        ["Email:From"] = "Shop <news@shop.example>",
+        ["Email:Smtp:Port"] = TestServers.SmtpPort.ToString(),
+    };
+
     /// <summary>Polls the read API until <paramref name="until"/> holds, or fails after 20 s saying what was last seen.</summary>
     public async Task<JsonObject> WaitForCustomerAsync(string id, Func<JsonObject, bool> until)
     {
