@@ -58,6 +58,7 @@ public abstract class CampaignExplainTests : CampaignTestContext
         Assert.True(first.Started);
         Assert.Equal("c-anna", first.TriggerId);
         Assert.Equal(("suppressed", "consent"), (first.Steps[0].Status, first.Steps[0].Reason));
+        Assert.Equal("no consent to email marketing: traits.emailConsent is not true for this customer", first.Steps[0].Why);   // the channel's description
         Assert.Equal(("cancelled", "o-anna"), (first.Steps[1].Status, first.Steps[1].CauseEventId));
         Assert.StartsWith("exit: order_placed", first.Steps[1].Reason);
         // The second cart an hour later: once per customer.
@@ -68,6 +69,7 @@ public abstract class CampaignExplainTests : CampaignTestContext
         var held = (await Explainer().ExplainAsync("anna", "all-held", default))!;
         Assert.True(held.Occurrences[0].Holdout);
         Assert.Equal(("suppressed", "holdout"), (held.Occurrences[0].Steps[0].Status, held.Occurrences[0].Steps[0].Reason));
+        Assert.StartsWith("the customer is in the campaign's holdout group", held.Occurrences[0].Steps[0].Why);
         Assert.Contains(held.Notes, n => n.StartsWith("in the holdout", StringComparison.Ordinal));
 
         // No trigger, an unknown campaign, an unknown customer.
@@ -126,6 +128,7 @@ public abstract class CampaignExplainTests : CampaignTestContext
         Assert.Equal("pending", waiting.Status);
         Assert.Equal(T.Date.AddHours(12), waiting.DueAt.UtcDateTime);
         Assert.Contains("window", waiting.Reason);
+        Assert.Equal("waits for the send window in the customer's time zone (email is a message)", waiting.Why);
 
         await Advance(TimeSpan.FromHours(3));                                       // sent at 12:00
         await Consume(E("w-1", "wishlist_added", T.AddHours(4), "dora"));
@@ -133,6 +136,7 @@ public abstract class CampaignExplainTests : CampaignTestContext
         var capped = Assert.Single(Assert.Single((await Explainer().ExplainAsync("dora", "again", default))!.Occurrences).Steps);
         Assert.Equal("suppressed", capped.Status);
         Assert.StartsWith("cap: 1 email in", capped.Reason);
+        Assert.StartsWith("the frequency cap on email: 1 email in", capped.Why);
     }
 }
 

@@ -345,13 +345,11 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
                         return;
                     }
                     var at = time.GetUtcNow();
-                    var outcome = result switch
-                    {
-                        { Suppressed: true } => new Outcome(a, ActionStatus.Suppressed, at, null, result.Detail),
-                        // A passing failure (receiver down, circuit open, database busy): it waits, pending, and falls due again.
-                        { RetryAt: { } retryAt } => new Outcome(a, ActionStatus.Deferred, at, retryAt, result.Detail),
-                        _ => new Outcome(a, result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed, at, null, result.Detail, result),
-                    } with { TraceParent = Traces.ParentOf(span), Sent = true };
+                    // A passing failure (receiver down, circuit open, database busy) is deferred: pending, it falls due again.
+                    var status = ActionFinisher.StatusOf(result);
+                    var outcome = new Outcome(a, status, at, status == ActionStatus.Deferred ? result.RetryAt : null, result.Detail,
+                        status is ActionStatus.Delivered or ActionStatus.Failed ? result : null)
+                        { TraceParent = Traces.ParentOf(span), Sent = true };
                     span?.SetTag("campaign_orchestrator.outcome", outcome.Status);
                     if (outcome.Status == ActionStatus.Failed)
                         span?.SetStatus(ActivityStatusCode.Error, result.Detail);
@@ -546,18 +544,9 @@ internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEn
         return (finished, turnAt);
     }
 
-    ActionLogRow LogRow(ActionClaim claim, Outcome o)
-    {
-        var a = o.Action;
-        var lag = claim.At - a.DueAt;
-        var reason = lag > _options.LateAfter ? $"late: fired {lag:g} after its due time" + (o.Detail is null ? "" : "; " + o.Detail) : o.Detail;
-        return new ActionLogRow
-        {
-            ActionId = a.ActionId, CampaignId = a.CampaignId, Step = a.Step, ProfileId = a.ProfileId, Kind = a.Kind, Outcome = o.Status, At = o.At,
-            DueAt = a.DueAt, NextDueAt = o.NextDueAt, Reason = reason, RulesVersion = a.RulesVersion, Variant = a.Variant,
-            LateMs = (long)lag.TotalMilliseconds, ActionSeq = a.Seq,
-        };
-    }
+    ActionLogRow LogRow(ActionClaim claim, Outcome o) =>
+        ActionFinisher.Firing(o.Action.ActionId, o.Action.CampaignId, o.Action.Step, o.Action.ProfileId, o.Action.Kind, o.Action.RulesVersion, o.Action.Variant,
+            o.Action.DueAt, o.Action.Seq, o.Status, o.At, claim.At, o.NextDueAt, o.Detail, _options.LateAfter);
 
     static readonly Dictionary<string, JsonNode?> NoTraits = [];
 

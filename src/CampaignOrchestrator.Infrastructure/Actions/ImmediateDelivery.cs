@@ -106,7 +106,7 @@ internal sealed class ImmediateDelivery(IEnumerable<IActionChannel> channels, Ac
                     rest?.Add(row);
                     continue;
                 }
-                status = result.Suppressed ? ActionStatus.Suppressed : result.Delivered ? ActionStatus.Delivered : ActionStatus.Failed;
+                status = ActionFinisher.StatusOf(result);
                 detail = result.Detail ?? "";
                 span?.SetTag("campaign_orchestrator.outcome", status);
                 if (status == ActionStatus.Failed)
@@ -116,14 +116,9 @@ internal sealed class ImmediateDelivery(IEnumerable<IActionChannel> channels, Ac
             }
             if (rest is null)
                 rest = [.. planned.Actions.Take(i)];
-            var lag = now - row.DueAt;
             rows.Add(row with { Status = status, FinishedAt = now, Reason = detail });
-            logs.Add(new ActionLogRow
-            {
-                ActionId = row.ActionId, CampaignId = row.CampaignId, Step = row.Step, ProfileId = row.ProfileId, Kind = row.Kind, Outcome = status, At = now,
-                DueAt = row.DueAt, Reason = lag > _lateAfter ? $"late: fired {lag:g} after its due time; {detail}" : detail, RulesVersion = row.RulesVersion,
-                Variant = row.Variant, LateMs = (long)lag.TotalMilliseconds,
-            });
+            logs.Add(ActionFinisher.Firing(row.ActionId, row.CampaignId, row.Step, row.ProfileId, row.Kind, row.RulesVersion, row.Variant, row.DueAt, null,
+                status, now, now, null, detail, _lateAfter));
             outcomes.Add(new Outcome(row with { Status = status, Reason = detail }, profile?.CustomerId, result, span));
         }
         return rest is null ? (planned, Taken.None) : (planned with { Actions = rest }, new Taken(rows, logs, outcomes));

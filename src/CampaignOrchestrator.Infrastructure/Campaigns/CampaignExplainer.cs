@@ -47,7 +47,8 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
             var first = instance.OrderBy(a => a.Step).First();
             occurrences.Add(new OccurrenceExplanation(instance.Key, byId.GetValueOrDefault(instance.Key)?.Type, first.TriggeredAt, true,
                 first.Log.FirstOrDefault()?.Reason, first.Holdout, first.RulesVersion, [],
-                instance.OrderBy(a => a.Step).Select(a => new StepExplanation(a.Step, a.Kind, a.Variant, a.Status, a.DueAt, a.FinishedAt, a.Reason, a.CauseEventId)).ToList()));
+                instance.OrderBy(a => a.Step).Select(a => new StepExplanation(a.Step, a.Kind, a.Variant, a.Status, a.DueAt, a.FinishedAt, a.Reason, a.CauseEventId,
+                    Why(a))).ToList()));
         }
 
         if (campaign is not null)
@@ -128,6 +129,25 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
         }),
         _ => [],
     };
+    /// <summary>
+    /// The send policy's reason for a step in a marketer's words, naming what the channel's description says (its consent
+    /// traits, that it is a message); null for the others (a channel's own reason, an exit) which say it themselves.
+    /// </summary>
+    static string? Why(ActionView action)
+    {
+        if (action.Reason is not { } reason || Core.Channels.ChannelKinds.Find(action.Kind) is not { } kind)
+            return null;
+        var settings = action.Settings is JsonObject o ? o.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString() ?? "") : [];
+        var channel = kind.SentAs(settings) ?? kind;
+        return reason switch
+        {
+            "holdout" => "the customer is in the campaign's holdout group (held out to measure its lift)",
+            "consent" => $"no consent to {channel.Name} marketing: {channel.ConsentNames} is not true for this customer",
+            _ when reason.Contains("window", StringComparison.Ordinal) => $"waits for the send window in the customer's time zone ({channel.Name} is a message)",
+            _ when reason.StartsWith("cap: ", StringComparison.Ordinal) => $"the frequency cap on {channel.Name}: {reason[5..]} already",
+            _ => null,
+        };
+    }
 }
 
 /// <summary>See <see cref="CampaignExplainer"/>.</summary>
@@ -138,6 +158,9 @@ public sealed record CampaignExplanation(string ProfileId, string? CustomerId, s
 public sealed record OccurrenceExplanation(string TriggerId, string? EventType, DateTimeOffset OccurredAt, bool Started, string? Reason, bool Holdout,
     string RulesVersion, IReadOnlyList<ConditionCheck> Conditions, IReadOnlyList<StepExplanation> Steps);
 
-/// <summary>One step of a started instance: its variant, what became of it, why, and the event that cancelled it if one did.</summary>
+/// <summary>
+/// One step of a started instance: its variant, what became of it, why (<see cref="Reason"/> as recorded, <see cref="Why"/>
+/// in a marketer's words where the send policy decided it), and the event that cancelled it if one did.
+/// </summary>
 public sealed record StepExplanation(int Step, string Kind, int Variant, string Status, DateTimeOffset DueAt, DateTimeOffset? FinishedAt, string? Reason,
-    string? CauseEventId);
+    string? CauseEventId, string? Why = null);

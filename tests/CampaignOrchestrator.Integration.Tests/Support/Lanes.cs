@@ -1,3 +1,8 @@
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+[assembly: TestCollectionOrderer("CampaignOrchestrator.Integration.Tests.Support.LongestFirst", "CampaignOrchestrator.Integration.Tests")]
+
 namespace CampaignOrchestrator.Integration.Tests.Support;
 
 /// <summary>
@@ -41,4 +46,15 @@ public sealed class ApiKeyVariableCollection
 public sealed class WorkerProcessesCollection
 {
     public const string Name = "worker processes";
+}
+
+/// <summary>
+/// The order collections start in: the worker-process tests first (the longest run of the side-by-side phase: started
+/// last, they would leave the other slots idle at the end), then the rest by name.
+/// </summary>
+public sealed class LongestFirst : ITestCollectionOrderer
+{
+    public IEnumerable<ITestCollection> OrderTestCollections(IEnumerable<ITestCollection> testCollections) =>
+        testCollections.OrderBy(c => c.DisplayName.Contains(WorkerProcessesCollection.Name, StringComparison.Ordinal) ? 0 : 1)
+            .ThenBy(c => c.DisplayName, StringComparer.Ordinal);
 }

@@ -12,8 +12,14 @@ internal static class TestServers
 {
     public static string RabbitHost => Environment.GetEnvironmentVariable("TEST_RABBITMQ_HOST") ?? "127.0.0.1";
     public static int RabbitPort => int.Parse(Environment.GetEnvironmentVariable("TEST_RABBITMQ_PORT") ?? "5672");
-    public static string PostgresAdmin => Environment.GetEnvironmentVariable("TEST_POSTGRES")
+    static string PostgresServer => Environment.GetEnvironmentVariable("TEST_POSTGRES")
         ?? "Host=127.0.0.1;Port=5433;Username=postgres;Database=postgres;Timezone=UTC";
+
+    /// <summary>
+    /// The server's <c>postgres</c> database, for creating and dropping the tests' own. Not pooled: the fault tests restart
+    /// the server, and a pooled connection from before would fail the next test's setup.
+    /// </summary>
+    public static string PostgresAdmin => new NpgsqlConnectionStringBuilder(PostgresServer) { Pooling = false }.ConnectionString;
 
     public static void RequireRabbitMq() => Require(RabbitHost, RabbitPort, "RabbitMQ");
 
@@ -103,7 +109,7 @@ internal static class TestServers
             await using var cmd = new NpgsqlCommand(template is null ? $"CREATE DATABASE {name}" : $"CREATE DATABASE {name} TEMPLATE {template}", admin);
             await cmd.ExecuteNonQueryAsync();
         }
-        return new NpgsqlConnectionStringBuilder(PostgresAdmin) { Database = name, Pooling = true }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(PostgresServer) { Database = name, Pooling = true }.ConnectionString;
     }
 
     public static async Task DropPostgresDatabaseAsync(string connectionString)
