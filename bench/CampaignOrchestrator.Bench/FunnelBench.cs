@@ -51,7 +51,7 @@ public static class FunnelBench
                       - { delay: 1h, action: { kind: retargeting, audience: cart-abandoners } }
                       - { delay: 22h, action: { kind: offer, discountPercent: 10, validFor: 72h } }
                 """, "bench.yaml"), "bench"), now);
-            var counters = new FunnelCounters(database, rules, TimeProvider.System, NullLogger<FunnelCounters>.Instance);
+            var counters = new FunnelCounters(database, new CampaignResults(database), rules, TimeProvider.System, NullLogger<FunnelCounters>.Instance);
             watch.Restart();
             var counted = await counters.RefreshAsync(default);
             Console.WriteLine($"  {provider}: the funnel job counted {counted:N0} customers from scratch in {watch.Elapsed.TotalSeconds:N0} s " +

@@ -32,7 +32,7 @@ public static class PreviewBench
             var proposalText = File.ReadAllText(Path.Combine("rules", "default.yaml"))
                 .Replace("{ field: properties.cartValue, op: gte, value: 25 }", "{ field: properties.cartValue, op: gte, value: 50 }", StringComparison.Ordinal);
             var proposal = RulesFiles.Compile([new RulesSource("default.yaml", proposalText)]);
-            var preview = new RulesPreview(database, active, TimeProvider.System);
+            var preview = new RulesPreview(new JourneyReader(database), active, TimeProvider.System);
             // The loader's rows are garbage now: what the preview itself holds is the working set and managed heap during it.
             GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             var before = Environment.WorkingSet;

@@ -30,7 +30,7 @@ public abstract class CampaignExplainTests : CampaignTestContext
               - action: { kind: banner, slot: home-hero, creative: nothing }
         """;
 
-    CampaignExplainer Explainer() => new(_database, _queries, _rules);
+    CampaignExplainer Explainer() => new(new JourneyReader(_database), new Infrastructure.Campaigns.RulesHistory(_database), _queries, _rules);
 
     [Fact]
     public async Task Each_trigger_says_what_started_and_why_not()

@@ -104,7 +104,7 @@ public abstract class CampaignResultsTests : CampaignTestContext
         Assert.Equal(0, shorter.Steps[1].Conversions);
     }
 
-    Task Refresh() => new FunnelCounters(_database, _rules, _time, NullLogger<FunnelCounters>.Instance).RefreshAsync(default);
+    Task Refresh() => new FunnelCounters(_database, new CampaignResults(_database), _rules, _time, NullLogger<FunnelCounters>.Instance).RefreshAsync(default);
 
     [Fact]
     public async Task An_order_after_several_campaigns_is_revenue_of_one_influenced_by_each_and_without_a_holdout_there_is_no_lift()

@@ -62,7 +62,7 @@ public abstract class ChannelOutcomeTests : CampaignTestContext
         Assert.True(Assert.Single(await _placements.GetAsync("rosa", "home-hero", default)).IsDefault);
 
         // The sweep clears it and tells the webshop's systems (banner.cleared in the outbox, with the assignment's fields).
-        var sweeper = new PlacementSweeper(_database, _time, new Infrastructure.Messaging.OutboxSignal(), NullLogger<PlacementSweeper>.Instance);
+        var sweeper = new PlacementSweeper(_database, _queries, _time, new Infrastructure.Messaging.OutboxSignal(), NullLogger<PlacementSweeper>.Instance);
         Assert.Equal(1, await sweeper.SweepAsync(default));
         Assert.Equal(0, await sweeper.SweepAsync(default));
         await using var connection = await _database.OpenAsync(default);

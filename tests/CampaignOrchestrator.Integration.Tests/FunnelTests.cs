@@ -24,7 +24,7 @@ public abstract class FunnelTests : CampaignTestContext
     static readonly DateTimeOffset From = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
     static readonly DateTimeOffset To = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
-    FunnelCounters Counters() => new(_database, _rules, _time, NullLogger<FunnelCounters>.Instance) { PageSize = 37 };
+    FunnelCounters Counters() => new(_database, new CampaignResults(_database), _rules, _time, NullLogger<FunnelCounters>.Instance) { PageSize = 37 };
 
     Task<FunnelView> Read(string model = "five-phase", bool? cross = null, Condition? segment = null, DateTimeOffset? from = null) =>
         Counters().ReadAsync(PhaseVocabulary.All[model], from ?? From, To, cross, segment, 100_000, default);
@@ -137,7 +137,7 @@ public abstract class FunnelTests : CampaignTestContext
         Assert.Equal([0L, 3L, 5L, 20L, 5L], later.Phases.Select(p => p.Reached));
         Assert.Equal(38, later.Customers);
 
-        var erasure = new CustomerData(_database, _queries, Options.Create(new RetargetingOptions()), new OutboxSignal(), _time, NullLogger<CustomerData>.Instance);
+        var erasure = new CustomerData(_database, new JourneyReader(_database), _queries, Options.Create(new RetargetingOptions()), new OutboxSignal(), _time, NullLogger<CustomerData>.Instance);
         Assert.NotNull(await erasure.EraseAsync("buyer-0", "test", default));
         Assert.NotNull(await erasure.EraseAsync("cross-0", "test", default));
         await Counters().RefreshAsync(default);
@@ -158,7 +158,7 @@ public abstract class FunnelTests : CampaignTestContext
                 steps:
                   - action: { kind: banner, slot: home-hero, creative: first }
             """);
-        var erasure = new CustomerData(_database, _queries, Options.Create(new RetargetingOptions()), new OutboxSignal(), _time, NullLogger<CustomerData>.Instance);
+        var erasure = new CustomerData(_database, new JourneyReader(_database), _queries, Options.Create(new RetargetingOptions()), new OutboxSignal(), _time, NullLogger<CustomerData>.Instance);
         const int rounds = 12, perRound = 15;
         var erased = new List<string>();
         for (var round = 0; round < rounds; round++)

@@ -44,7 +44,7 @@ public abstract class RulesPreviewTests : CampaignTestContext
         await Advance(TimeSpan.FromHours(6)); // the first reminders went out; the last calls are pending
 
         var progress = new List<(long, long)>();
-        var result = await new RulesPreview(_database, _rules, _time)
+        var result = await new RulesPreview(new JourneyReader(_database), _rules, _time)
             .RunAsync(Compile(Threshold25.Replace("value: 25", "value: 50", StringComparison.Ordinal), "proposal"), 7, (done, total) => progress.Add((done, total)), default);
 
         Assert.Equal(20, result.Events);
@@ -81,7 +81,7 @@ public abstract class RulesPreviewTests : CampaignTestContext
         await YesterdaysCarts();
         using var stop = new CancellationTokenSource();
         // Stopped once ten of the twenty carts are judged (each cart arrived alone: a batch each).
-        var result = await new RulesPreview(_database, _rules, _time).RunAsync(Compile(Threshold25.Replace("value: 25", "value: 50", StringComparison.Ordinal), "proposal"), 7,
+        var result = await new RulesPreview(new JourneyReader(_database), _rules, _time).RunAsync(Compile(Threshold25.Replace("value: 25", "value: 50", StringComparison.Ordinal), "proposal"), 7,
             (done, _) => { if (done >= 10) stop.Cancel(); }, default, new PreviewOptions(), stop.Token);
 
         Assert.False(result.Complete);
@@ -99,7 +99,7 @@ public abstract class RulesPreviewTests : CampaignTestContext
     public async Task A_preview_out_of_time_stops_and_says_so()
     {
         await YesterdaysCarts();
-        var result = await new RulesPreview(_database, _rules, _time).RunAsync(Compile(Threshold25, "same"), 7, null, default,
+        var result = await new RulesPreview(new JourneyReader(_database), _rules, _time).RunAsync(Compile(Threshold25, "same"), 7, null, default,
             new PreviewOptions { MaxDuration = TimeSpan.Zero });
         Assert.False(result.Complete);
         Assert.Equal(0, result.Judged);

@@ -16,17 +16,15 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// (each condition with the value it finds, re-entry). Inactivity and schedule triggers are found by scans, not events:
 /// their instances are listed, and a note says so.
 /// </summary>
-internal sealed class CampaignExplainer(Database database, ActionStore actions, ActiveRules rules)
+internal sealed class CampaignExplainer(JourneyReader journeys, RulesHistory history, ActionStore actions, ActiveRules rules)
 {
-    readonly JourneyReader _journeys = new(database);
-    readonly RulesHistory _history = new(database);
 
     const int TimelineRead = 1000;
 
     /// <returns>Null when no journey is held for <paramref name="id"/>.</returns>
     public async Task<CampaignExplanation?> ExplainAsync(string id, string campaignId, CancellationToken ct)
     {
-        var journey = await _journeys.GetAsync(id, TimelineRead, ct);
+        var journey = await journeys.GetAsync(id, TimelineRead, ct);
         if (journey is null)
             return null;
         var compiled = rules.Current;
@@ -99,7 +97,7 @@ internal sealed class CampaignExplainer(Database database, ActionStore actions, 
     async Task<(RuleSet Rules, string Version)> InForceAsync(DateTimeOffset at, CompiledRules current, Dictionary<string, (RuleSet, string)?> compiled,
         CancellationToken ct)
     {
-        var then = await _history.InForceAtAsync(at, ct);
+        var then = await history.InForceAtAsync(at, ct);
         if (then is null || then.Version == current.Version || then.Sources is not { Count: > 0 } sources)
             return (current.Rules, current.Version);
         if (!compiled.TryGetValue(then.Version, out var rules))

@@ -18,10 +18,9 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// reloading without a restart. A refused change keeps the version in force and says why
 /// (log and <c>GET /api/rules</c>).
 /// </summary>
-internal sealed class RulesWatcher(ActiveRules rules, Database database, IOptions<RulesOptions> options, TimeProvider time, ILogger<RulesWatcher> logger,
-    Channels.Email.EmailTemplates? templates = null) : BackgroundService
+internal sealed class RulesWatcher(ActiveRules rules, Database database, ActionStore actions, IOptions<RulesOptions> options, TimeProvider time,
+    ILogger<RulesWatcher> logger, Channels.Email.EmailTemplates? templates = null) : BackgroundService
 {
-    readonly ActionStore _actions = new(database, logger);
 
     readonly System.Threading.Channels.Channel<bool> _changed = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
@@ -165,7 +164,7 @@ internal sealed class RulesWatcher(ActiveRules rules, Database database, IOption
             new { version = next.Version, now, by }, tx, cancellationToken: ct));
 
         // Pending steps of campaigns this version no longer has; and of changed campaigns that exit on change.
-        var cancelled = await _actions.CancelForRulesAsync(connection, tx, next, now, ct);
+        var cancelled = await actions.CancelForRulesAsync(connection, tx, next, now, ct);
         await tx.CommitAsync(ct);
         if (previous is null)
             Log.RulesActive(logger, next.Version, next.Campaigns.Count, cancelled);

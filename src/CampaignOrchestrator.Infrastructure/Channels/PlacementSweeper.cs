@@ -14,10 +14,9 @@ namespace CampaignOrchestrator.Infrastructure.Channels;
 /// which it did already: reads leave expired banners out) and <c>banner.cleared</c> is published through the outbox,
 /// in one transaction. Every 30 seconds, in batches; on PostgreSQL several workers share the work (SKIP LOCKED).
 /// </summary>
-internal sealed class PlacementSweeper(Database database, TimeProvider time, OutboxSignal signal, ILogger<PlacementSweeper> logger)
+internal sealed class PlacementSweeper(Database database, ActionStore actions, TimeProvider time, OutboxSignal signal, ILogger<PlacementSweeper> logger)
     : ExpirySweeper(database, signal, time, TimeSpan.FromSeconds(30), logger)
 {
-    readonly ActionStore _actions = new(database, logger);
 
     protected override async Task<(int, IReadOnlyList<ICampaignActionEvent>, IReadOnlyList<StoredRow>)> EndExpiredAsync(DbConnection connection, DbTransaction tx,
         DateTimeOffset now, CancellationToken ct)
@@ -30,7 +29,7 @@ internal sealed class PlacementSweeper(Database database, TimeProvider time, Out
             return (0, [], []);
         // The contract's common fields: the step from the action that assigned the banner, the customer's phase now.
         var customers = await CustomersAsync(connection, tx, Database.Dialect, expired.Select(e => e.ProfileId), ct);
-        var steps = await _actions.DeliveredStepsAsync(connection, tx, customers.Keys, ChannelKinds.Banner.Name, ct);
+        var steps = await actions.DeliveredStepsAsync(connection, tx, customers.Keys, ChannelKinds.Banner.Name, ct);
         var cleared = expired.Select(e =>
         {
             var customer = customers.GetValueOrDefault(e.ProfileId);

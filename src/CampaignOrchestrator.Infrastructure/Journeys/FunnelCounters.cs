@@ -21,7 +21,7 @@ namespace CampaignOrchestrator.Infrastructure.Journeys;
 /// customer over their stored contributions, up to a bound it reports. The same job keeps the campaign results
 /// (<see cref="CampaignResults.ComputeAsync"/>, <see cref="CampaignResults.ApplyAsync"/>): the customers of the events and of the action log since its last run.
 /// </summary>
-internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeProvider time, ILogger<FunnelCounters> logger)
+internal sealed class FunnelCounters(Database database, CampaignResults campaignResults, ActiveRules rules, TimeProvider time, ILogger<FunnelCounters> logger)
 {
     /// <summary>Events read per step of the job; their customers are recounted together.</summary>
     public int PageSize { get; init; } = 2000;
@@ -105,7 +105,7 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         var goalTypes = rules.Current.Rules.Campaigns.Select(c => c.Goal.Event).Append(Goal.Default.Event).ToHashSet(StringComparer.Ordinal);
         var forResults = logged.Select(l => l.ProfileId).Concat(regoaled).Concat(events.Where(e => goalTypes.Contains(e.Type)).Select(e => e.ProfileId))
             .Concat(funnel.Merged).Distinct(StringComparer.Ordinal).ToList();
-        var results = await _results.ComputeAsync(connection, readTx, forResults, GoalOf, ct);
+        var results = await campaignResults.ComputeAsync(connection, readTx, forResults, GoalOf, ct);
 
         var reads = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         using var turn = postgres ? default : await database.WriteTurnAsync(ct);
@@ -120,7 +120,7 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
                 await db.ExecuteScalarAsync<long>(new CommandDefinition(lockSql,
                     new { ids = funnel.Counts.Keys.Concat(forResults).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() }, tx, cancellationToken: ct));
             await ApplyAsync(db, tx, funnel, ct);
-            await _results.ApplyAsync(db, tx, forResults, results, ct);
+            await campaignResults.ApplyAsync(db, tx, forResults, results, ct);
             await BulkRows.InsertAsync(db, tx, sql, "results_goals", ["campaign_id", "goal"], goals, ct, "ON CONFLICT (campaign_id) DO UPDATE SET goal = excluded.goal");
             await db.ExecuteAsync(new CommandDefinition(
                 "UPDATE funnel_state SET watermark = @watermark, results_watermark = @resultsWatermark, counted_at = @now WHERE id = 1",
@@ -142,7 +142,6 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
         return (funnel.Counts.Count, Math.Max(eventPage.Count, logPage.Count));
     }
 
-    readonly CampaignResults _results = new(database);
     readonly RecentSeqs _seenEvents = new(PostgresOverlap), _seenLog = new(PostgresOverlap);
 
     /// <summary>The sequence numbers this job counted lately (the overlap's worth), so reading them again costs nothing.</summary>
@@ -179,7 +178,7 @@ internal sealed class FunnelCounters(Database database, ActiveRules rules, TimeP
             if (stored.GetValueOrDefault(campaign.Id) == goal)
                 continue;
             if (stored.ContainsKey(campaign.Id))
-                profiles.AddRange(await _results.CountedProfilesAsync(connection, tx, campaign.Id, ct));
+                profiles.AddRange(await campaignResults.CountedProfilesAsync(connection, tx, campaign.Id, ct));
             changed.Add([campaign.Id, goal]);
         }
         return (profiles, changed);

@@ -21,15 +21,14 @@ namespace CampaignOrchestrator.Infrastructure.Privacy;
 /// <see cref="PersonalData"/>. A customer is named by customerId or by any device's anonymousId; both reach the customer
 /// and all their devices.
 /// </summary>
-internal sealed class CustomerData(Database database, ActionStore actions, IOptions<RetargetingOptions> retargeting, OutboxSignal signal,
-    TimeProvider time, ILogger<CustomerData> logger)
+internal sealed class CustomerData(Database database, JourneyReader journeys, ActionStore actions, IOptions<RetargetingOptions> retargeting,
+    OutboxSignal signal, TimeProvider time, ILogger<CustomerData> logger)
 {
     /// <summary>The most timeline events an export holds (newest kept); the document says when there were more.</summary>
     public const int MaxExportedEvents = 100_000;
 
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
 
-    readonly JourneyReader _journeys = new(database);
 
     /// <summary>How an erased customer is named afterwards (the audit log): the SHA-256 of the id, which someone who knows the id can check.</summary>
     public static string Pseudonym(string id) => "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id)));
@@ -37,7 +36,7 @@ internal sealed class CustomerData(Database database, ActionStore actions, IOpti
     /// <summary>Everything held about the customer, or null if nothing is.</summary>
     public async Task<JsonObject?> ExportAsync(string id, CancellationToken ct)
     {
-        var journey = await _journeys.GetAsync(id, MaxExportedEvents, ct);
+        var journey = await journeys.GetAsync(id, MaxExportedEvents, ct);
         if (journey is null)
             return null;
         await using var connection = await database.OpenAsync(ct);

@@ -42,10 +42,8 @@ internal static class OperatorApi
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         });
         builder.Services.AddSingleton<AuditLog>();
-        builder.Services.AddSingleton<CampaignResults>();
         builder.Services.AddSingleton<Infrastructure.Campaigns.CampaignExplainer>();
         builder.Services.AddSingleton<CustomerData>();
-        builder.Services.AddSingleton<Infrastructure.Campaigns.RulesHistory>();
         builder.BindValidated(Preview.PreviewOptions.SectionName, new Preview.PreviewOptionsValidator());
         builder.Services.AddSingleton<Preview.RulesPreview>();
         builder.Services.AddSingleton<Preview.PreviewJobs>();

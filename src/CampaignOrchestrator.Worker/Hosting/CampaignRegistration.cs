@@ -66,6 +66,7 @@ internal static class CampaignRegistration
             sp.GetRequiredService<TimeProvider>().GetUtcNow(), path, loaded.Files, loaded.Sources));
         // After the schema migration (registered before), before the bus: the version is recorded
         // and applied before the first event is judged; the dispatcher stops before the store.
+        builder.Services.AddSingleton<RulesHistory>();
         builder.Services.AddSingleton<RulesWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RulesWatcher>());
         return builder;
@@ -122,6 +123,7 @@ internal static class CampaignRegistration
     {
         // The funnel's counters, kept by an incremental job (GET /api/funnel reads them).
         builder.BindValidated(FunnelOptions.SectionName, new FunnelOptionsValidator());
+        builder.Services.AddSingleton<CampaignResults>();
         builder.Services.AddSingleton<FunnelCounters>();
         builder.Services.AddHostedService<FunnelJob>();
         builder.Services.AddSingleton<BacklogMetrics>();

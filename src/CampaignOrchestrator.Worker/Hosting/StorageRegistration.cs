@@ -12,6 +12,7 @@ internal static class StorageRegistration
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<SchemaMigrator>();
+        builder.Services.AddSingleton<JourneyReader>();
         builder.Services.AddSingleton<JourneyStore>();
         // Registered before the bus, so the schema exists before the first message is consumed,
         // and the buffer stops only after the bus has stopped consuming.

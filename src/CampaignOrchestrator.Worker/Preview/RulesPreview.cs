@@ -22,7 +22,7 @@ namespace CampaignOrchestrator.Worker.Preview;
 /// A preview has a budget (<see cref="PreviewOptions.MaxDuration"/>, <see cref="PreviewOptions.CpuShare"/>) and can be
 /// stopped; either way it answers what it judged up to then (<see cref="PreviewResult.Complete"/> false, with why and until when).
 /// </summary>
-internal sealed class RulesPreview(Database database, ActiveRules active, TimeProvider time)
+internal sealed class RulesPreview(JourneyReader stored, ActiveRules active, TimeProvider time)
 {
     const int PageSize = 5000, BatchSize = 500;
     static readonly TimeSpan BatchSpan = TimeSpan.FromMinutes(1);
@@ -44,7 +44,6 @@ internal sealed class RulesPreview(Database database, ActiveRules active, TimePr
         var folder = Directory.CreateTempSubdirectory("co-preview-").FullName;
         try
         {
-            var stored = new JourneyReader(database);
             var (first, total) = await stored.EventsReceivedSinceAsync(since, ct);
             using var inForce = new Simulation(current, Path.Combine(folder, "current"), null);
             using var proposed = new Simulation(proposal, Path.Combine(folder, "proposed"), null);
