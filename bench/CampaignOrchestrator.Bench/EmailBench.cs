@@ -46,7 +46,7 @@ internal static class EmailBench
             var database = new Database(provider == "Postgres" ? StorageProvider.Postgres : StorageProvider.Sqlite, connectionString);
             await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
             var now = DateTimeOffset.UtcNow;
-            var store = new JourneyStore(database, new ActiveRules(new CompiledRules(RulesParser.Parse("campaigns: []", "none.yaml"), "none"), now),
+            var store = JourneyStore.Create(database, new ActiveRules(new CompiledRules(RulesParser.Parse("campaigns: []", "none.yaml"), "none"), now),
                 TimeProvider.System, NullLogger<JourneyStore>.Instance);
             foreach (var chunk in Enumerable.Range(0, emails).Chunk(500))
                 await store.ApplyAsync(chunk.Select(i => new AcceptedEvent($"signup-{i}", "newsletter_signup", now.AddMinutes(-5), $"reader-{i}", null,

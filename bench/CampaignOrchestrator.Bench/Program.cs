@@ -99,7 +99,7 @@ if (args.Contains("--store-only"))
         var rulesPath = ArgText("--rules", "rules");
         var compiled = rulesPath == "none" ? CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None
             : CampaignOrchestrator.Infrastructure.Rules.RulesFiles.Load(rulesPath) is var loaded ? new CampaignOrchestrator.Core.Campaigns.CompiledRules(loaded.Rules, loaded.Version) : null!;
-        var store = new JourneyStore(database,
+        var store = JourneyStore.Create(database,
             new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(compiled, DateTimeOffset.UtcNow), TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<JourneyStore>.Instance);
         static long Written() => long.Parse(File.ReadLines("/proc/self/io").First(l => l.StartsWith("wchar:"))[6..].Trim());

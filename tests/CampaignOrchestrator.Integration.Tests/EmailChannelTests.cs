@@ -32,7 +32,7 @@ public sealed class EmailChannelTests : IAsyncLifetime
         _connectionString = await TestDatabases.CreateMigratedAsync(StorageProvider.Sqlite);
         _database = new Database(StorageProvider.Sqlite, _connectionString);
         var rules = new ActiveRules(new CompiledRules(RulesParser.Parse("campaigns: []", "none.yaml"), "v1"), DateTimeOffset.UtcNow);
-        _store = new JourneyStore(_database, rules, TimeProvider.System, NullLogger<JourneyStore>.Instance);
+        _store = JourneyStore.Create(_database, rules, TimeProvider.System, NullLogger<JourneyStore>.Instance);
     }
 
     public Task DisposeAsync()

@@ -37,7 +37,7 @@ public abstract class JourneyStoreTests : IAsyncLifetime
         return DropDatabaseAsync(_connectionString);
     }
 
-    JourneyStore NewStore() => new(_database, new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None, _time.GetUtcNow()), _time, NullLogger<JourneyStore>.Instance);
+    JourneyStore NewStore() => JourneyStore.Create(_database, new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None, _time.GetUtcNow()), _time, NullLogger<JourneyStore>.Instance);
 
     static AcceptedEvent E(string id, string type, int minutes, string? customer = null, string? device = null, JsonObject? traits = null) =>
         new(id, type, T.AddMinutes(minutes), customer, device, traits, new JsonObject { ["n"] = minutes }, null);
@@ -83,7 +83,7 @@ public abstract class JourneyStoreTests : IAsyncLifetime
             // This release's migrations upgrade it in place.
             using var upgraded = new Database(Provider, connectionString);
             Assert.True(await new SchemaMigrator(upgraded, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default) >= 1);
-            var after = new JourneyStore(upgraded, new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None, _time.GetUtcNow()), _time, NullLogger<JourneyStore>.Instance);
+            var after = JourneyStore.Create(upgraded, new CampaignOrchestrator.Infrastructure.Rules.ActiveRules(CampaignOrchestrator.Infrastructure.Rules.ActiveRules.None, _time.GetUtcNow()), _time, NullLogger<JourneyStore>.Instance);
             var journey = await after.GetAsync("dev-u", 100, default) ?? throw new Xunit.Sdk.XunitException("journey lost in the upgrade");
             Assert.Equal("cust-u", journey.CustomerId);
             Assert.Equal(["u1", "u2", "u3"], journey.Timeline.Select(t => t.EventId));
@@ -100,8 +100,8 @@ public abstract class JourneyStoreTests : IAsyncLifetime
                         steps:
                           - action: { kind: banner, slot: home-hero, creative: come-back }
                     """, "quiet.yaml"), "v1"), _time.GetUtcNow());
-            var scanStore = new JourneyStore(upgraded, quiet, _time, NullLogger<JourneyStore>.Instance);
-            Assert.Equal(1, await new CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans(upgraded, quiet, _time,
+            var scanStore = JourneyStore.Create(upgraded, quiet, _time, NullLogger<JourneyStore>.Instance);
+            Assert.Equal(1, await CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans.Create(upgraded, quiet, _time,
                 NullLogger<CampaignOrchestrator.Infrastructure.Campaigns.TriggerScans>.Instance).ScanInactivityAsync(default));
 
             // And keeps working: a later event lands on the same journey.

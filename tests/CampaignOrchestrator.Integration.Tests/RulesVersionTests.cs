@@ -69,7 +69,7 @@ public sealed class RulesVersionTests : IAsyncLifetime
         _rules = new ActiveRules(new CompiledRules(loaded.Rules, loaded.Version), _time.GetUtcNow(), Path.Combine(_folder, "rules"), loaded.Files);
         _watcher = new RulesWatcher(_rules, _database, new ActionStore(_database, NullLogger.Instance), Options.Create(new RulesOptions { Watch = false }), _time, NullLogger<RulesWatcher>.Instance);
         await _watcher.StartAsync(default);
-        _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
+        _store = JourneyStore.Create(_database, _rules, _time, NullLogger<JourneyStore>.Instance);
         _dispatcher = TestDispatcher.Build(_database, _rules, [_channel], _store, _time);
     }
 

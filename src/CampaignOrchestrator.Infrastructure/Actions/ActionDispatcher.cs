@@ -26,12 +26,11 @@ namespace CampaignOrchestrator.Infrastructure.Actions;
 /// taken again after <see cref="SchedulingOptions.ClaimLease"/>); on SQLite (one worker per file) the claim lives in
 /// memory. Either way exits leave claimed actions alone. See docs/decisions/0003-scheduled-actions.md.
 /// </summary>
-internal sealed class ActionDispatcher(Database database, ActiveRules rules, IEnumerable<IActionChannel> channels,
+internal sealed class ActionDispatcher(Database database, ActionStore store, ActiveRules rules, IEnumerable<IActionChannel> channels,
     IJourneyWriter journeys, ActionMetrics metrics, TimeProvider time, IOptions<SchedulingOptions> options, ILogger<ActionDispatcher> logger,
     OutboxSignal? outbox = null) : BackgroundService
 {
     readonly IActionChannel[] _channels = channels.ToArray();
-    readonly ActionStore store = new(database, logger);
     readonly SchedulingOptions _options = options.Value;
 
     /// <summary>Cancelled when the host's shutdown timeout (<c>Shutdown:Timeout</c>) runs out: sends still in flight then are given up.</summary>

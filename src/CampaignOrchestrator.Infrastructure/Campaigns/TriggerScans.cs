@@ -15,10 +15,16 @@ namespace CampaignOrchestrator.Infrastructure.Campaigns;
 /// (<see cref="InactivityScanJob"/>, <see cref="CampaignScheduleJob"/>); safe to run again: the same
 /// period of inactivity or the same firing gives the same actionIds.
 /// </summary>
-internal sealed class TriggerScans(Database database, ActiveRules rules, TimeProvider time, ILogger<TriggerScans> logger, CampaignFailures? failures = null)
+internal sealed class TriggerScans(Database database, CampaignScheduler campaigns, JourneyReader profiles, ActiveRules rules, TimeProvider time,
+    ILogger<TriggerScans> logger, CampaignFailures? failures = null)
 {
-    readonly CampaignScheduler _campaigns = new(database, new Actions.ActionStore(database, logger), logger, failures);
-    readonly JourneyReader _profiles = new(database);
+    readonly CampaignScheduler _campaigns = campaigns;
+    readonly JourneyReader _profiles = profiles;
+
+    /// <summary>Scans with their parts made over <paramref name="database"/> (the preview's runs, tests; the worker's are injected).</summary>
+    public static TriggerScans Create(Database database, ActiveRules rules, TimeProvider time, ILogger<TriggerScans> logger, CampaignFailures? failures = null) =>
+        new(database, new CampaignScheduler(database, new Actions.ActionStore(database, logger), logger, failures), new JourneyReader(database), rules, time,
+            logger, failures);
 
     /// <summary>Customers started per transaction.</summary>
     public const int PageSize = 1000;

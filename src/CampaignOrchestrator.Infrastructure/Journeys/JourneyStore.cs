@@ -14,13 +14,19 @@ namespace CampaignOrchestrator.Infrastructure.Journeys;
 /// by its folder (see <see cref="ApplyAsync"/>). On PostgreSQL the stages' reads take two round trips and their writes one
 /// command. The journeys themselves are read through <see cref="JourneyReader"/>.
 /// </summary>
-internal sealed class JourneyStore(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger,
-    ImmediateDelivery? immediate = null, CampaignFailures? failures = null)
+internal sealed class JourneyStore(Database database, JourneyRecords records, ActionStore actions, CampaignScheduler campaigns, JourneyReader reader,
+    ActiveRules rules, TimeProvider time, ImmediateDelivery? immediate = null)
 {
-    readonly JourneyRecords _records = new(database, logger);
-    readonly ActionStore _actions = new(database, logger);
-    readonly CampaignScheduler _campaigns = new(database, new ActionStore(database, logger), logger, failures);
-    readonly JourneyReader _reader = new(database);
+    readonly JourneyRecords _records = records;
+    readonly ActionStore _actions = actions;
+    readonly CampaignScheduler _campaigns = campaigns;
+    readonly JourneyReader _reader = reader;
+
+    /// <summary>A store with its parts made over <paramref name="database"/> (the preview's runs, tests, benches; the worker's are injected).</summary>
+    public static JourneyStore Create(Database database, ActiveRules rules, TimeProvider time, ILogger<JourneyStore> logger,
+        ImmediateDelivery? immediate = null, CampaignFailures? failures = null) =>
+        new(database, new JourneyRecords(database, logger), new ActionStore(database, logger),
+            new CampaignScheduler(database, new ActionStore(database, logger), logger, failures), new JourneyReader(database), rules, time, immediate);
 
     /// <summary>Stores a batch of accepted events in one transaction; nothing is written if it throws.</summary>
     public async Task<BatchResult> ApplyAsync(IReadOnlyList<AcceptedEvent> events, CancellationToken cancellationToken)

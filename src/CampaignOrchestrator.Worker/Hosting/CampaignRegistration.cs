@@ -101,6 +101,9 @@ internal static class CampaignRegistration
         builder.Services.AddSingleton<ActionMetrics>();
         builder.Services.AddSingleton<CampaignFailures>();
         builder.Services.AddSingleton(sp => new ActionStore(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ActionStore>>()));
+        // Planning: the journey transaction and the scans start campaigns through it.
+        builder.Services.AddSingleton(sp => new CampaignScheduler(sp.GetRequiredService<Database>(), sp.GetRequiredService<ActionStore>(),
+            sp.GetRequiredService<ILogger<CampaignScheduler>>(), sp.GetRequiredService<CampaignFailures>()));
         builder.Services.AddSingleton<ActionDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ActionDispatcher>());
         return builder;

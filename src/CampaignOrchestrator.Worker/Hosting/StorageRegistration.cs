@@ -13,6 +13,8 @@ internal static class StorageRegistration
         builder.Services.AddSingleton<Database>();
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddSingleton<JourneyReader>();
+        // The journey transaction's parts, each its folder's (the records under the store's log category, as before).
+        builder.Services.AddSingleton(sp => new JourneyRecords(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<JourneyStore>>()));
         builder.Services.AddSingleton<JourneyStore>();
         // Registered before the bus, so the schema exists before the first message is consumed,
         // and the buffer stops only after the bus has stopped consuming.

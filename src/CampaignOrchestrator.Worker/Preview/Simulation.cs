@@ -82,11 +82,11 @@ internal sealed class Simulation : IDisposable
         _database = new Database(StorageProvider.Sqlite, $"Data Source={Path.Combine(folder, "simulation.db")}", durable: false);
         await new SchemaMigrator(_database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(default);
         var active = new ActiveRules(rules, start);
-        _store = new JourneyStore(_database, active, _clock, _skips);
-        _dispatcher = new ActionDispatcher(_database, active, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _clock,
+        _store = JourneyStore.Create(_database, active, _clock, _skips);
+        _dispatcher = new ActionDispatcher(_database, new ActionStore(_database, NullLogger.Instance), active, [_channel], new DirectJourneyWriter(_store), new ActionMetrics(), _clock,
             Options.Create(new SchedulingOptions { LateAfter = TimeSpan.MaxValue }), NullLogger<ActionDispatcher>.Instance);
         _actions = new ActionStore(_database, NullLogger.Instance);
-        _scans = new TriggerScans(_database, active, _clock, NullLogger<TriggerScans>.Instance);
+        _scans = TriggerScans.Create(_database, active, _clock, NullLogger<TriggerScans>.Instance);
     }
 
     public async Task ConsumeAsync(AcceptedEvent e)

@@ -86,7 +86,7 @@ public abstract class CampaignTestContext : IAsyncLifetime
             ? [new BannerChannel(_time), new OfferChannel(_database, _time), new RetargetingChannel(_database, Options.Create(new RetargetingOptions()), _time), _channel]
             : [_channel];
         // As in the worker: a banner due at once is delivered in the journey transaction that plans it.
-        _store = new JourneyStore(_database, _rules, _time, NullLogger<JourneyStore>.Instance,
+        _store = JourneyStore.Create(_database, _rules, _time, NullLogger<JourneyStore>.Instance,
             new ImmediateDelivery(channels, new ActionMetrics(), Options.Create(new SchedulingOptions()), NullLogger<ImmediateDelivery>.Instance), _failures);
         _dispatcher = TestDispatcher.Build(_database, _rules, channels, _store, _time);
     }
@@ -126,7 +126,7 @@ public abstract class CampaignTestContext : IAsyncLifetime
     }
 
 
-    private protected TriggerScans Scans() => new(_database, _rules, _time, NullLogger<TriggerScans>.Instance, _failures);
+    private protected TriggerScans Scans() => TriggerScans.Create(_database, _rules, _time, NullLogger<TriggerScans>.Instance, _failures);
 
     protected CampaignTestContext() => _failures = new CampaignFailures(_time);
 }

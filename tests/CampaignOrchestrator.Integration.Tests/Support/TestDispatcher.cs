@@ -10,6 +10,6 @@ internal static class TestDispatcher
 {
     public static ActionDispatcher Build(Database database, ActiveRules rules, IActionChannel[] channels, JourneyStore store, TimeProvider time,
         SchedulingOptions? options = null) =>
-        new(database, rules, channels, new DirectJourneyWriter(store), new ActionMetrics(), time, Options.Create(options ?? new SchedulingOptions()),
+        new(database, new ActionStore(database, NullLogger.Instance), rules, channels, new DirectJourneyWriter(store), new ActionMetrics(), time, Options.Create(options ?? new SchedulingOptions()),
             NullLogger<ActionDispatcher>.Instance);
 }
