@@ -243,7 +243,7 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
         using var turn = await database.WriteTurnAsync(ct);
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var (notInFlight, inflight) = _sql.Provider == StorageProvider.Sqlite ? database.NotInFlight("action_id") : ("", "[]");
+        var (notInFlight, inflight) = database.NotInFlight("action_id");
         var cancelled = (await connection.QueryAsync<CancelledAction>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, reason = @reason " +
             $"WHERE status IN ('{ActionStatus.Pending}', '{ActionStatus.Claimed}') AND status = '{ActionStatus.Pending}' " +
@@ -265,7 +265,7 @@ internal sealed partial class ActionStore(Database database, ILogger logger)
     public async Task<int> CancelForRulesAsync(DbConnection connection, DbTransaction tx, CompiledRules next, DateTimeOffset now, CancellationToken ct)
     {
         var ids = next.Campaigns.Select(c => c.Id).ToArray();
-        var (notInFlight, inflight) = _sql.Provider == StorageProvider.Sqlite ? database.NotInFlight("action_id") : ("", "[]");
+        var (notInFlight, inflight) = database.NotInFlight("action_id");
         const string returning = " RETURNING action_id, campaign_id, step, profile_id, kind, rules_version, variant, due_at, reason, seq";
         var cancelled = (await connection.QueryAsync<CancelledAction>(new CommandDefinition(
             $"UPDATE scheduled_actions SET status = '{ActionStatus.Cancelled}', finished_at = @now, reason = 'campaign removed in rules version ' || @version " +

@@ -71,9 +71,14 @@ internal sealed class Database : IDisposable
     /// </summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, byte>? InFlight { get; }
 
-    /// <summary>SQL that keeps the in-flight actions out of a statement on <c>scheduled_actions</c> (SQLite), with its parameter value.</summary>
+    /// <summary>
+    /// SQL that keeps the in-flight actions out of a statement on <c>scheduled_actions</c>, with its parameter value: SQLite,
+    /// where claims live in memory; nothing on PostgreSQL, where a claimed row is not pending.
+    /// </summary>
     public (string Sql, string Ids) NotInFlight(string column)
     {
+        if (InFlight is null)
+            return ("", "[]");
         var ids = InFlight is { IsEmpty: false } f ? System.Text.Json.JsonSerializer.Serialize(f.Keys) : "[]";
         return ($" AND {column} NOT IN (SELECT value FROM json_each(@inflight))", ids);
     }

@@ -30,6 +30,13 @@ internal static class JourneyReads
             "SELECT count(*) FROM events WHERE profile_id = @profileId AND type = @type AND occurred_at > @since",
             new { profileId, type, since }, tx, cancellationToken: ct)) > 0;
 
+    /// <summary>The profiles of <paramref name="profileIds"/> that exist, by id.</summary>
+    public static async Task<Dictionary<string, Core.Journeys.JourneyProfile>> ProfilesAsync(DbConnection connection, DbTransaction? tx, SqlDialect sql,
+        IReadOnlyCollection<string> profileIds, CancellationToken ct) =>
+        (await connection.QueryAsync<ProfileRow>(new CommandDefinition(
+            $"SELECT * FROM profiles WHERE {sql.In("profile_id", "@ids")}", new { ids = sql.List(profileIds) }, tx, cancellationToken: ct)))
+        .ToDictionary(r => r.ProfileId, ProfileRows.FromRow, StringComparer.Ordinal);
+
     /// <summary>The customer id and current phase of each profile (for the contract's common fields of an event).</summary>
     public static async Task<Dictionary<string, (string ProfileId, string? CustomerId, string? Phase)>> CustomersAsync(DbConnection connection,
         DbTransaction? tx, SqlDialect sql, IEnumerable<string> profileIds, CancellationToken ct) =>
