@@ -99,14 +99,7 @@ public sealed class CampaignProcessTests
     public async Task Two_workers_on_one_PostgreSQL_database_send_every_email_exactly_once()
     {
         const int customers = 300;
-        await using var run = await ProcessRun.StartAsync("mail-two", """
-            campaigns:
-              - id: order-confirmation
-                trigger: { event: order_placed }
-                transactional: true
-                steps:
-                  - action: { kind: email, template: order-confirmation }
-            """);
+        await using var run = await ProcessRun.StartAsync("mail-two", TestRules.OrderConfirmation);
         run.Environment["Scheduling__BatchSize"] = "20";
         await run.StartWorkerAsync();
         await run.StartWorkerAsync();

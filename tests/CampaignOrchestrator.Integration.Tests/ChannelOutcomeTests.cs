@@ -253,14 +253,7 @@ public abstract class ChannelOutcomeTests : CampaignTestContext
     [Fact]
     public async Task An_email_that_cannot_be_sent_is_recorded_failed_and_announced_as_email_failed()
     {
-        Use("""
-            campaigns:
-              - id: order-confirmation
-                trigger: { event: order_placed }
-                transactional: true
-                steps:
-                  - action: { kind: email, template: order-confirmation }
-            """);
+        Use(TestRules.OrderConfirmation);
         var email = new Infrastructure.Channels.Email.EmailChannel(_database,
             Infrastructure.Channels.Email.EmailTemplates.Load(Path.Combine(TestServers.RepositoryRoot, "templates"), "en"),
             Options.Create(new Infrastructure.Channels.Email.EmailOptions()), _time, Infrastructure.Channels.ChannelPipelines.Standalone(_time));

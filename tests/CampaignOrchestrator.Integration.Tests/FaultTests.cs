@@ -181,14 +181,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.False(ahead.HasExited, "the worker whose clock is ahead exited");
     }
 
-    internal const string ConfirmationRules = """
-        campaigns:
-          - id: order-confirmation
-            trigger: { event: order_placed }
-            transactional: true
-            steps:
-              - action: { kind: email, template: order-confirmation }
-        """;
+    internal const string ConfirmationRules = TestRules.OrderConfirmation;
 
     /// <summary>Publishes <paramref name="count"/> orders (each with a confirmation mail) in bursts of 50, <paramref name="pause"/> apart.</summary>
     internal static async Task PublishOrdersAsync(ProcessRun run, int count, TimeSpan pause)

@@ -92,13 +92,7 @@ public sealed class ServerOutageTests(ITestOutputHelper output)
         });
         await receiver.StartAsync();
         var url = receiver.Urls.First() + "/hooks/crm";
-        await using var run = await ProcessRun.StartAsync("outage", $$"""
-            campaigns:
-              - id: order-confirmation
-                trigger: { event: order_placed }
-                transactional: true
-                steps:
-                  - action: { kind: email, template: order-confirmation }
+        await using var run = await ProcessRun.StartAsync("outage", TestRules.OrderConfirmation + "\n" + $$"""
               - id: crm-sync
                 trigger: { event: order_placed }
                 steps:

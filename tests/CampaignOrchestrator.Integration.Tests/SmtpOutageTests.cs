@@ -23,14 +23,7 @@ public sealed class SmtpOutageTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await File.WriteAllTextAsync(Path.Combine(_folder, "rules.yaml"), """
-            campaigns:
-              - id: order-confirmation
-                trigger: { event: order_placed }
-                transactional: true
-                steps:
-                  - action: { kind: email, template: order-confirmation }
-            """);
+        await File.WriteAllTextAsync(Path.Combine(_folder, "rules.yaml"), TestRules.OrderConfirmation);
         foreach (var sub in new[] { "tmp", "new", "cur" })
             Directory.CreateDirectory(Path.Combine(Maildir, sub));
         await StartSinkAsync();
