@@ -82,7 +82,7 @@ internal sealed class ActionDispatcher(Database database, ActionStore store, Act
     /// </summary>
     async Task<bool> ClockAgreesAsync(CancellationToken ct)
     {
-        if (database.Dialect.Provider != StorageProvider.Postgres
+        if (!database.Dialect.SharedByWorkers
             || (_clockCheckedAt != 0 && Stopwatch.GetElapsedTime(_clockCheckedAt) < TimeSpan.FromSeconds(_clockSkewed ? 5 : 30)))
             return !_clockSkewed;
         await using var connection = await database.OpenAsync(ct);

@@ -50,8 +50,8 @@ internal sealed class ConnectorPusher(Database database, IOptions<RetargetingOpt
     {
         var settings = options.Value.Connectors[connector];
         await using var connection = await database.OpenAsync(ct);
-        var postgres = database.Provider == StorageProvider.Postgres;
-        await using var tx = postgres ? await connection.BeginTransactionAsync(ct) : null;
+        var shared = database.Dialect.SharedByWorkers;   // the rows locked for this worker until deleted
+        await using var tx = shared ? await connection.BeginTransactionAsync(ct) : null;
         var rows = (await connection.QueryAsync<(long Seq, string Body)>(new CommandDefinition(
             "SELECT seq, body FROM connector_outbox WHERE connector = @connector ORDER BY seq LIMIT @limit" + database.Dialect.SkipLocked,
             new { connector, limit = BatchSize }, tx, cancellationToken: ct))).ToList();
@@ -69,7 +69,7 @@ internal sealed class ConnectorPusher(Database database, IOptions<RetargetingOpt
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"{settings.Url} answered HTTP {(int)response.StatusCode}");
         var seqs = rows.Select(r => r.Seq).ToArray();
-        if (postgres)
+        if (shared)
         {
             await connection.ExecuteAsync(new CommandDefinition("DELETE FROM connector_outbox WHERE seq = ANY(@seqs)", new { seqs }, tx, cancellationToken: ct));
             await tx!.CommitAsync(ct);

@@ -70,11 +70,11 @@ internal sealed class FunnelCounters(Database database, CampaignResults campaign
     async Task<(int Profiles, int Read)> StepAsync(bool first, CancellationToken ct)
     {
         var sql = database.Dialect;
-        var postgres = sql.Provider == StorageProvider.Postgres;
+        var shared = sql.SharedByWorkers;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var connection = await database.OpenAsync(ct);
-        await using var readTx = postgres ? await connection.BeginTransactionAsync(ct) : null;
-        if (postgres && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_xact_lock(@key)", new { key = AdvisoryLock }, readTx, cancellationToken: ct)))
+        await using var readTx = shared ? await connection.BeginTransactionAsync(ct) : null;
+        if (!await sql.TryLockAsync(connection, readTx, AdvisoryLock, ct))
             return (0, 0);
         var (watermark, resultsWatermark) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
             "SELECT watermark, results_watermark FROM funnel_state WHERE id = 1", transaction: readTx, cancellationToken: ct));
@@ -86,7 +86,7 @@ internal sealed class FunnelCounters(Database database, CampaignResults campaign
             cancellationToken: ct))).ToList();
         var events = eventPage;
         var logged = logPage;
-        if (postgres && first)
+        if (shared && first)
         {
             // Rows that committed below the watermark after it was set: the overlap read again, less what this job counted.
             events = [.. (await connection.QueryAsync<PageEvent>(new CommandDefinition(
@@ -108,11 +108,11 @@ internal sealed class FunnelCounters(Database database, CampaignResults campaign
         var results = await campaignResults.ComputeAsync(connection, readTx, forResults, GoalOf, ct);
 
         var reads = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        using var turn = postgres ? default : await database.WriteTurnAsync(ct);
+        using var turn = shared ? default : await database.WriteTurnAsync(ct);
         var writing = System.Diagnostics.Stopwatch.GetTimestamp();
-        await using var writeConnection = postgres ? null : await database.OpenAsync(ct);
-        var (db, tx) = postgres ? (connection, readTx!) : (writeConnection!, await writeConnection!.BeginTransactionAsync(ct));
-        await using (postgres ? null : tx)
+        await using var writeConnection = shared ? null : await database.OpenAsync(ct);
+        var (db, tx) = shared ? (connection, readTx!) : (writeConnection!, await writeConnection!.BeginTransactionAsync(ct));
+        await using (shared ? null : tx)
         {
             // PostgreSQL: hold the customers as the journey writer and an erasure do, so an erasure that commits between the
             // reads and here is seen (its profile gone: counts nothing), and one that comes later subtracts what this wrote.
@@ -132,7 +132,7 @@ internal sealed class FunnelCounters(Database database, CampaignResults campaign
                 }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
         }
-        if (postgres)
+        if (shared)
         {
             _seenEvents.Add(events.Select(e => e.Seq));
             _seenLog.Add(logged.Select(l => l.Seq));

@@ -60,8 +60,8 @@ internal sealed class OutboxPublisher(Database database, OutboxSignal signal, IO
     internal async Task<int> PublishBatchAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var postgres = database.Provider == StorageProvider.Postgres;
-        await using var tx = postgres ? await connection.BeginTransactionAsync(ct) : null;
+        var shared = database.Dialect.SharedByWorkers;   // the rows locked for this worker until deleted
+        await using var tx = shared ? await connection.BeginTransactionAsync(ct) : null;
         var rows = (await connection.QueryAsync<Row>(new CommandDefinition(
             "SELECT seq, routing_key, message_id, body, created_at, trace_parent FROM outbox ORDER BY seq LIMIT @limit" + database.Dialect.SkipLocked,
             new { limit = BatchSize }, tx, cancellationToken: ct))).ToList();
@@ -88,7 +88,7 @@ internal sealed class OutboxPublisher(Database database, OutboxSignal signal, IO
             }, Encoding.UTF8.GetBytes(r.Body), ct).AsTask()));
         }
         var seqs = rows.Select(r => r.Seq).ToArray();
-        if (postgres)
+        if (shared)
         {
             await connection.ExecuteAsync(new CommandDefinition("DELETE FROM outbox WHERE seq = ANY(@seqs)", new { seqs }, tx, cancellationToken: ct));
             await tx!.CommitAsync(ct);

@@ -12,6 +12,11 @@ internal sealed class PostgresDialect : SqlDialect
 
     public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
 
+    public override bool SharedByWorkers => true;
+
+    public override Task<bool> TryLockAsync(DbConnection connection, DbTransaction? tx, long key, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT pg_try_advisory_xact_lock(@key)", new { key }, tx, cancellationToken: ct));
+
     public override object List(IReadOnlyCollection<string> values) => values as string[] ?? values.ToArray();
 
     public override object List(IReadOnlyCollection<long> values) => values as long[] ?? values.ToArray();

@@ -35,6 +35,18 @@ internal abstract class SqlDialect
     public virtual Task KeyLookupsOnlyAsync(DbConnection connection, DbTransaction tx, CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>
+    /// Several workers may share the database (PostgreSQL): work taken from a shared table is locked for the worker that took it,
+    /// and jobs that one worker at a time must run take a lock. SQLite: one worker per file (Database holds its lock file).
+    /// </summary>
+    public virtual bool SharedByWorkers => false;
+
+    /// <summary>
+    /// For the rest of <paramref name="tx"/>, the lock named <paramref name="key"/> if no other worker holds it (PostgreSQL:
+    /// <c>pg_try_advisory_xact_lock</c>); true where one worker has the database (SQLite).
+    /// </summary>
+    public virtual Task<bool> TryLockAsync(DbConnection connection, DbTransaction? tx, long key, CancellationToken ct) => Task.FromResult(true);
+
+    /// <summary>
     /// What a <c>SELECT … LIMIT n</c> that claims rows for one worker ends with: PostgreSQL <c> FOR UPDATE SKIP LOCKED</c> (the
     /// other workers take other rows), SQLite nothing (one writer).
     /// </summary>
