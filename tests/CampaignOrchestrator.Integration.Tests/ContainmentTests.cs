@@ -13,13 +13,7 @@ namespace CampaignOrchestrator.Integration.Tests;
 /// </summary>
 public abstract class ContainmentTests : CampaignTestContext
 {
-    protected const string Rules = """
-        campaigns:
-          - id: order-confirmation
-            trigger: { event: order_placed }
-            transactional: true
-            steps:
-              - action: { kind: email, template: order-confirmation }
+    protected const string Rules = TestRules.OrderConfirmation + "\n" + """
           - id: thank-you
             trigger: { event: order_placed }
             steps:

@@ -20,13 +20,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     /// <summary>The most a killed worker repeats: its window of sends started and not yet recorded (decision 0006).</summary>
     const int KillBound = 4 * DeliveryConcurrency;
 
-    internal const string Rules = """
-        campaigns:
-          - id: order-confirmation
-            trigger: { event: order_placed }
-            transactional: true
-            steps:
-              - action: { kind: email, template: order-confirmation }
+    internal const string Rules = TestRules.OrderConfirmation + "\n" + """
           - id: cart-reminder
             trigger: { event: cart_abandoned }
             steps:
